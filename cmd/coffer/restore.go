@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+)
+
+func init() {
+	register(command{name: "restore", summary: "start, list and describe restore jobs", run: runRestore})
+}
+
+var restoreCommands = []subcommand{
+	{name: "start", args: "--recovery-point ARN --dest-bucket B [--new-bucket] [--item s3://B/PREFIX]... [--wait]", summary: "restore a recovery point into a bucket", run: restoreStart},
+	{name: "list", args: "[--status S]", summary: "list restore jobs", run: restoreList},
+	{name: "describe", args: "JOB-ID", summary: "show a restore job", run: restoreDescribe},
+}
+
+func runRestore(ctx context.Context, args []string) error {
+	return runGroup(ctx, "restore", restoreCommands, args)
+}
+
+// restoreFlags are the flags of `restore start`.
+type restoreFlags struct {
+	recoveryPoint, destBucket, versions, iamRole, token string
+	newBucket, overwrite, restoreACLs, wait             bool
+	items                                               stringList
+	restoreTime                                         timeFlag
+}
+
+// metadata builds the S3 restore metadata: the AWS keys
+// DestinationBucketName, NewBucket, ItemsToRestore (a JSON array of
+// s3://bucket/prefix strings) and RestoreTime, and coffer's
+// RestoreLatestVersionsUpTo, Overwrite and RestoreACLs.
+func (f *restoreFlags) metadata() (map[string]string, error) {
+	if f.destBucket == "" {
+		return nil, usageError("--dest-bucket is required")
+	}
+	md := map[string]string{
+		"DestinationBucketName": f.destBucket,
+		"NewBucket":             strconv.FormatBool(f.newBucket),
+		"Overwrite":             strconv.FormatBool(f.overwrite),
+		"RestoreACLs":           strconv.FormatBool(f.restoreACLs),
+	}
+	if len(f.items) > 0 {
+		for _, it := range f.items {
+			b, _, _ := strings.Cut(strings.TrimPrefix(it, "s3://"), "/")
+			if !strings.HasPrefix(it, "s3://") || b == "" {
+				return nil, usageError("--item %q is not s3://BUCKET/PREFIX", it)
+			}
+		}
+		data, err := json.Marshal([]string(f.items))
+		if err != nil {
+			return nil, fmt.Errorf("encode items to restore: %w", err)
+		}
+		md["ItemsToRestore"] = string(data)
+	}
+	if f.versions != "" {
+		v := strings.ToLower(f.versions)
+		if n, err := strconv.Atoi(v); v != "all" && (err != nil || n < 1) {
+			return nil, usageError("--versions must be a positive number or \"all\", not %q", f.versions)
+		}
+		md["RestoreLatestVersionsUpTo"] = v
+	}
+	if f.restoreTime.t != nil {
+		md["RestoreTime"] = f.restoreTime.t.UTC().Format(time.RFC3339)
+	}
+	return md, nil
+}
+
+// input builds the StartRestoreJob request.
+func (f *restoreFlags) input() (*backup.StartRestoreJobInput, error) {
+	if f.recoveryPoint == "" {
+		return nil, usageError("--recovery-point is required")
+	}
+	md, err := f.metadata()
+	if err != nil {
+		return nil, err
+	}
+	in := &backup.StartRestoreJobInput{
+		RecoveryPointArn: aws.String(f.recoveryPoint),
+		ResourceType:     aws.String("S3"),
+		Metadata:         md,
+	}
+	if f.iamRole != "" {
+		in.IamRoleArn = aws.String(f.iamRole)
+	}
+	if f.token != "" {
+		in.IdempotencyToken = aws.String(f.token)
+	}
+	return in, nil
+}
+
+func restoreStart(ctx context.Context, args []string) error {
+	fs, g := newFlagSet(ctx, "restore start", "--recovery-point ARN --dest-bucket B [FLAGS]")
+	f := &restoreFlags{}
+	fs.StringVar(&f.recoveryPoint, "recovery-point", "", "recovery point `ARN` to restore")
+	fs.StringVar(&f.destBucket, "dest-bucket", "", "destination bucket `NAME`")
+	fs.BoolVar(&f.newBucket, "new-bucket", false, "create the destination bucket")
+	fs.Var(&f.items, "item", "restore only `s3://BUCKET/PREFIX` (repeatable; default: everything)")
+	fs.StringVar(&f.versions, "versions", "", "restore the latest `N` versions of each object, or \"all\" (default: latest only)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "overwrite objects that exist in the destination")
+	fs.BoolVar(&f.restoreACLs, "restore-acls", false, "restore object ACLs")
+	fs.Var(&f.restoreTime, "restore-time", "point in `TIME` to restore (RFC 3339; continuous recovery points)")
+	fs.StringVar(&f.iamRole, "iam-role-arn", "", "IAM role `ARN` to send (unused by coffer)")
+	fs.StringVar(&f.token, "idempotency-token", "", "`TOKEN` making retries of the same start a no-op")
+	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing progress")
+	if _, err := wantArgs(fs, args, 0, ""); err != nil {
+		return err
+	}
+	in, err := f.input()
+	if err != nil {
+		return err
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := s.client.StartRestoreJob(ctx, in)
+	if err != nil {
+		return wrapAPI("start restore of "+f.recoveryPoint, err)
+	}
+	if f.wait {
+		return waitRestore(ctx, s, aws.ToString(out.RestoreJobId))
+	}
+	return s.emit(out, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "started restore job %s\n", cell(out.RestoreJobId))
+		return err
+	})
+}
+
+func describeRestoreProgress(ctx context.Context, s *session, id string) (*backup.DescribeRestoreJobOutput, jobProgress, error) {
+	out, err := s.client.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
+	if err != nil {
+		return nil, jobProgress{}, wrapAPI("describe restore job "+id, err)
+	}
+	return out, jobProgress{
+		State:      string(out.Status),
+		Percent:    percentOf(out.PercentDone, nil, nil),
+		Done:       -1,
+		Total:      orMinus(out.BackupSizeInBytes),
+		ETAMinutes: orMinus(out.ExpectedCompletionTimeMinutes),
+		Message:    aws.ToString(out.StatusMessage),
+	}, nil
+}
+
+// waitRestore waits for a restore job, then prints it like
+// `restore describe`.
+func waitRestore(ctx context.Context, s *session, id string) error {
+	var last *backup.DescribeRestoreJobOutput
+	_, err := waitJob(ctx, s.progressWriter(), "restore job "+id, func(ctx context.Context) (jobProgress, error) {
+		out, p, err := describeRestoreProgress(ctx, s, id)
+		if out != nil {
+			last = out
+		}
+		return p, err
+	})
+	if last != nil {
+		if perr := s.emit(last, func(w io.Writer) error { return printRestoreJob(w, last) }); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return err
+}
+
+// restoreListOutput is the JSON shape of `restore list`.
+type restoreListOutput struct {
+	RestoreJobs []types.RestoreJobsListMember
+}
+
+func restoreList(ctx context.Context, args []string) error {
+	fs, g := newFlagSet(ctx, "restore list", "[FLAGS]")
+	status := fs.String("status", "", "only jobs in `STATUS` (PENDING, RUNNING, COMPLETED, ABORTED, FAILED)")
+	var after, before timeFlag
+	fs.Var(&after, "created-after", "only jobs created after `TIME` (RFC 3339)")
+	fs.Var(&before, "created-before", "only jobs created before `TIME` (RFC 3339)")
+	if _, err := wantArgs(fs, args, 0, ""); err != nil {
+		return err
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	in := &backup.ListRestoreJobsInput{ByStatus: types.RestoreJobStatus(*status), ByCreatedAfter: after.t, ByCreatedBefore: before.t}
+	all := restoreListOutput{RestoreJobs: []types.RestoreJobsListMember{}}
+	p := backup.NewListRestoreJobsPaginator(s.client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrapAPI("list restore jobs", err)
+		}
+		all.RestoreJobs = append(all.RestoreJobs, page.RestoreJobs...)
+	}
+	return s.emit(all, func(w io.Writer) error {
+		t := newTable(w, "JOB ID", "STATUS", "RECOVERY POINT", "CREATED RESOURCE", "CREATED", "DONE")
+		for _, j := range all.RestoreJobs {
+			t.row(j.RestoreJobId, j.Status, j.RecoveryPointArn, j.CreatedResourceArn, j.CreationDate,
+				percentCell(percentOf(j.PercentDone, nil, nil)))
+		}
+		return t.flush()
+	})
+}
+
+func restoreDescribe(ctx context.Context, args []string) error {
+	fs, g := newFlagSet(ctx, "restore describe", "JOB-ID")
+	pos, err := wantArgs(fs, args, 1, "one JOB-ID")
+	if err != nil {
+		return err
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	out, _, err := describeRestoreProgress(ctx, s, pos[0])
+	if err != nil {
+		return err
+	}
+	return s.emit(out, func(w io.Writer) error { return printRestoreJob(w, out) })
+}
+
+func printRestoreJob(w io.Writer, out *backup.DescribeRestoreJobOutput) error {
+	return fields(w,
+		"Job ID", out.RestoreJobId,
+		"Status", out.Status,
+		"Status message", out.StatusMessage,
+		"Recovery point", out.RecoveryPointArn,
+		"Source resource", out.SourceResourceArn,
+		"Created resource", out.CreatedResourceArn,
+		"Percent done", out.PercentDone,
+		"Backup size", humanBytes(out.BackupSizeInBytes),
+		"Expected minutes", out.ExpectedCompletionTimeMinutes,
+		"Created", out.CreationDate,
+		"Completed", out.CompletionDate,
+	)
+}

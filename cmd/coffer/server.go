@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/api"
+	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/service"
+)
+
+func init() {
+	register(command{name: "server", summary: "run the coffer service (API, jobs, vaults) on embedded defaults", run: runServer})
+}
+
+// serverConfig is everything `coffer server` needs, resolved from flags and
+// the environment.
+type serverConfig struct {
+	DataDir, Listen, TLSCert, TLSKey, MasterKeyFile string
+	Insecure                                        bool
+	Root                                            auth.Credentials
+	Source                                          *s3source.Config
+	Parallelism, MaxJobs                            int
+	LogLevel                                        string
+	Clock                                           clock.Clock // nil: wall clock
+}
+
+func parseServerConfig(args []string, getenv func(string) string) (serverConfig, error) {
+	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
+	var c serverConfig
+	fs.StringVar(&c.DataDir, "data-dir", first(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&c.Listen, "listen", first(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
+	fs.StringVar(&c.TLSCert, "tls-cert", getenv("COFFER_TLS_CERT"), "TLS certificate file (env COFFER_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", getenv("COFFER_TLS_KEY"), "TLS key file (env COFFER_TLS_KEY)")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
+	fs.IntVar(&c.Parallelism, "parallelism", 16, "objects read or written at once per job")
+	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs running at once")
+	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("server: unexpected argument %q", fs.Arg(0))
+	}
+	c.MasterKeyFile = getenv("COFFER_MASTER_KEY_FILE")
+	c.Root = auth.Credentials{AccessKeyID: getenv("COFFER_ROOT_ACCESS_KEY_ID"), SecretAccessKey: getenv("COFFER_ROOT_SECRET_ACCESS_KEY")}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, errors.New("server: give both --tls-cert and --tls-key, or neither")
+	}
+	if !c.Insecure && c.TLSCert == "" && !isLoopback(c.Listen) {
+		return c, fmt.Errorf("server: refusing to serve plain HTTP on non-loopback address %q: give --tls-cert/--tls-key or --insecure", c.Listen)
+	}
+	if ep := getenv("COFFER_S3_ENDPOINT"); ep != "" {
+		c.Source = &s3source.Config{Endpoint: ep, AccessKey: getenv("COFFER_S3_ACCESS_KEY"),
+			SecretKey: getenv("COFFER_S3_SECRET_KEY"), Region: first(getenv("COFFER_S3_REGION"), "us-east-1")}
+	}
+	return c, nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func runServer(ctx context.Context, args []string) error {
+	c, err := parseServerConfig(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, c, nil)
+}
+
+// serve runs the service until ctx ends. ready, if not nil, is called with
+// the API endpoint once the server accepts connections.
+func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) error {
+	log := slog.New(slog.NewTextHandler(stderrFrom(ctx), &slog.HandlerOptions{Level: parseLevel(c.LogLevel)}))
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir %q: %w", c.DataDir, err)
+	}
+	key, keyPath, created, err := service.LoadOrCreateMasterKey(c.DataDir, c.MasterKeyFile)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Warn("generated a new master key; back it up: without it no vault can be read", "path", keyPath)
+	}
+	root, credPath, created, err := auth.LoadOrCreateRoot(c.DataDir, c.Root)
+	if err != nil {
+		return fmt.Errorf("root credentials: %w", err)
+	}
+	if created {
+		log.Warn("generated root API credentials", "path", credPath, "access_key_id", root.AccessKeyID)
+	}
+	sources := map[string]s3source.Config{}
+	if c.Source != nil {
+		sources[service.DefaultConnection] = *c.Source
+	} else {
+		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
+	}
+	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Sources: sources, Clock: c.Clock,
+		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := svc.Close(context.Background()); err != nil {
+			log.Error("close service", "err", err)
+		}
+	}()
+	now := time.Now
+	if c.Clock != nil {
+		now = c.Clock.Now
+	}
+	handler := api.New(svc, &auth.Verifier{Creds: root, Now: now}, "", log)
+	return listenAndServe(ctx, c, handler, log, ready)
+}
+
+func listenAndServe(ctx context.Context, c serverConfig, h http.Handler, log *slog.Logger, ready func(string)) error {
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %q: %w", c.Listen, err)
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	endpoint := scheme + "://" + ln.Addr().String()
+	if err := writeServerInfo(c.DataDir, endpoint); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		if c.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	log.Info("coffer is serving", "endpoint", endpoint, "data_dir", c.DataDir)
+	if ready != nil {
+		ready(endpoint)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	log.Info("coffer stopped")
+	return nil
+}
+
+func parseLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

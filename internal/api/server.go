@@ -1,0 +1,252 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/service"
+)
+
+// maxBody bounds request bodies; AWS Backup requests are small JSON documents.
+const maxBody = 1 << 20
+
+// Server serves the API.
+type Server struct {
+	svc      *service.Service
+	verifier *auth.Verifier
+	log      *slog.Logger
+	mux      *http.ServeMux
+	account  string
+}
+
+// New returns the API server for svc, accepting requests signed with creds.
+func New(svc *service.Service, verifier *auth.Verifier, account string, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	if account == "" {
+		account = "000000000000"
+	}
+	s := &Server{svc: svc, verifier: verifier, log: log, mux: http.NewServeMux(), account: account}
+	s.routes()
+	return s
+}
+
+// handlerFunc handles one operation; a returned error becomes an AWS error.
+type handlerFunc func(r *http.Request, body []byte) (any, error)
+
+func (s *Server) routes() {
+	s.handle("PUT /backup-vaults/{name}", s.createVault)
+	s.handle("GET /backup-vaults/{name}", s.describeVault)
+	s.handle("GET /backup-vaults", s.listVaults)
+	s.handle("DELETE /backup-vaults/{name}", s.deleteVault)
+	s.handle("PUT /backup-jobs", s.startBackupJob)
+	s.handle("GET /backup-jobs/{id}", s.describeBackupJob)
+	s.handle("GET /backup-jobs", s.listBackupJobs)
+	s.handle("POST /backup-jobs/{id}", s.stopBackupJob)
+	s.handle("GET /backup-vaults/{name}/recovery-points", s.listRecoveryPoints)
+	s.handle("GET /backup-vaults/{name}/recovery-points/{arn}", s.describeRecoveryPoint)
+	s.handle("DELETE /backup-vaults/{name}/recovery-points/{arn}", s.deleteRecoveryPoint)
+	s.handle("PUT /restore-jobs", s.startRestoreJob)
+	s.handle("GET /restore-jobs/{id}", s.describeRestoreJob)
+	s.handle("GET /restore-jobs", s.listRestoreJobs)
+	s.handle("GET /supported-resource-types", s.supportedResourceTypes)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
+			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		body := r.Context().Value(bodyKey{}).([]byte)
+		out, err := h(r, body)
+		if err != nil {
+			ae := toAPIError(err)
+			if ae.status >= 500 {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, r, ae)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+type bodyKey struct{}
+
+// ServeHTTP authenticates the request, normalises its path and routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Amzn-Requestid", requestID())
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p)
+			writeError(w, r, apiError{status: 500, code: "ServiceUnavailableException", msg: "internal error"})
+		}
+	}()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: "cannot read request body: " + err.Error()})
+		return
+	}
+	if len(body) > maxBody {
+		writeError(w, r, apiError{status: 413, code: "InvalidRequestException", msg: "request body over 1 MiB"})
+		return
+	}
+	if err := s.verifier.Verify(r, body); err != nil {
+		writeError(w, r, apiError{status: http.StatusForbidden, code: "AccessDeniedException", msg: err.Error()})
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	// Paths are accepted with or without a trailing slash.
+	if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
+		r.URL.Path = strings.TrimSuffix(r.URL.Path, "/")
+		r.URL.RawPath = strings.TrimSuffix(r.URL.RawPath, "/")
+	}
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyKey{}, body)))
+}
+
+// apiError is an error in AWS's restJson1 form.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e apiError) Error() string { return e.code + ": " + e.msg }
+
+func badParam(format string, args ...any) error {
+	return apiError{status: 400, code: "InvalidParameterValueException", msg: fmt.Sprintf(format, args...)}
+}
+
+func toAPIError(err error) apiError {
+	var ae apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, service.ErrNotFound):
+		return apiError{404, "ResourceNotFoundException", msg}
+	case errors.Is(err, service.ErrAlreadyExists):
+		return apiError{400, "AlreadyExistsException", msg}
+	case errors.Is(err, service.ErrInvalidParameter):
+		return apiError{400, "InvalidParameterValueException", msg}
+	case errors.Is(err, service.ErrMissingParameter):
+		return apiError{400, "MissingParameterValueException", msg}
+	case errors.Is(err, service.ErrInvalidRequest):
+		return apiError{400, "InvalidRequestException", msg}
+	case errors.Is(err, service.ErrInvalidState):
+		return apiError{400, "InvalidResourceStateException", msg}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return apiError{503, "ServiceUnavailableException", msg}
+	}
+	return apiError{500, "ServiceUnavailableException", msg}
+}
+
+func writeError(w http.ResponseWriter, _ *http.Request, e apiError) {
+	w.Header().Set("X-Amzn-Errortype", e.code)
+	writeJSON(w, e.status, map[string]string{"__type": e.code, "Message": e.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.WriteHeader(500)
+		fmt.Fprintf(w, `{"__type":"ServiceUnavailableException","Message":"encode response: %s"}`, strconv.Quote(err.Error()))
+		return
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// epoch marshals a time as AWS's epoch-seconds JSON number.
+type epoch time.Time
+
+func (e epoch) MarshalJSON() ([]byte, error) {
+	t := time.Time(e)
+	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)), nil
+}
+
+// ts returns nil for the zero time so that omitempty drops it.
+func ts(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}
+
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return apiError{400, "SerializationException", "request body is not valid JSON for this operation: " + err.Error()}
+	}
+	return nil
+}
+
+// page reads nextToken and maxResults.
+func page(r *http.Request) (catalog.Page, error) {
+	q := r.URL.Query()
+	p := catalog.Page{Token: q.Get("nextToken")}
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return p, badParam("maxResults must be a number from 1 to 1000, not %q", v)
+		}
+		p.Max = n
+	}
+	return p, nil
+}
+
+// queryTime parses an ISO 8601 query timestamp (the SDK's format); epoch
+// seconds are accepted too.
+func queryTime(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	return time.Time{}, badParam("%s must be an ISO 8601 timestamp, not %q", name, v)
+}
+
+// queryTimes parses several timestamp query parameters.
+func queryTimes(r *http.Request, dst map[string]*time.Time) error {
+	for name, t := range dst {
+		v, err := queryTime(r, name)
+		if err != nil {
+			return err
+		}
+		*t = v
+	}
+	return nil
+}

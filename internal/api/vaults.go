@@ -1,0 +1,89 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/service"
+)
+
+type vaultJSON struct {
+	BackupVaultName        string
+	BackupVaultArn         string
+	VaultType              string
+	VaultState             string
+	EncryptionKeyArn       string `json:",omitempty"`
+	CreationDate           *epoch `json:",omitempty"`
+	CreatorRequestId       string `json:",omitempty"`
+	NumberOfRecoveryPoints int64
+	Locked                 bool
+}
+
+func toVaultJSON(v catalog.Vault) vaultJSON {
+	return vaultJSON{
+		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: "BACKUP_VAULT", VaultState: "AVAILABLE",
+		EncryptionKeyArn: v.EncryptionKeyARN, CreationDate: ts(v.CreatedAt), CreatorRequestId: v.CreatorRequestID,
+		NumberOfRecoveryPoints: v.RecoveryPoints,
+	}
+}
+
+func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
+	var in struct {
+		BackupVaultTags  map[string]string
+		EncryptionKeyArn string
+		CreatorRequestId string
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	v, err := s.svc.CreateVault(r.Context(), service.CreateVaultInput{
+		Name: r.PathValue("name"), Tags: in.BackupVaultTags, EncryptionKeyARN: in.EncryptionKeyArn, CreatorRequestID: in.CreatorRequestId,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt)}, nil
+}
+
+func (s *Server) describeVault(r *http.Request, _ []byte) (any, error) {
+	v, err := s.svc.Vault(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	return toVaultJSON(v), nil
+}
+
+func (s *Server) listVaults(r *http.Request, _ []byte) (any, error) {
+	p, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	if t := r.URL.Query().Get("vaultType"); t != "" && t != "BACKUP_VAULT" {
+		return map[string]any{"BackupVaultList": []vaultJSON{}}, nil
+	}
+	vs, tok, err := s.svc.ListVaults(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]vaultJSON, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, toVaultJSON(v))
+	}
+	return listOut("BackupVaultList", out, tok), nil
+}
+
+func (s *Server) deleteVault(r *http.Request, _ []byte) (any, error) {
+	return struct{}{}, s.svc.DeleteVault(r.Context(), r.PathValue("name"))
+}
+
+func (s *Server) supportedResourceTypes(*http.Request, []byte) (any, error) {
+	return map[string]any{"ResourceTypes": []string{"S3"}}, nil
+}
+
+func listOut(name string, items any, tok string) map[string]any {
+	out := map[string]any{name: items}
+	if tok != "" {
+		out["NextToken"] = tok
+	}
+	return out
+}

@@ -1,0 +1,256 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// DefaultParallelism is the number of concurrent object reads when
+// Options.Parallelism is not set.
+const DefaultParallelism = 16
+
+// maxFailures is how many failures a Result keeps; FailedCount has them all.
+const maxFailures = 1000
+
+// sampleSize is how many failed versions the manifest and status message name.
+const sampleSize = 10
+
+// Options describe one backup job.
+type Options struct {
+	JobID, VaultName, RecoveryPointID, RecoveryPointARN, ResourceARN, Bucket, Connection string
+
+	// BackupACLs and BackupTags are the job's advanced backup settings;
+	// true captures ACLs (best effort) and tags.
+	BackupACLs, BackupTags bool
+	// Parallelism is the number of concurrent object reads; default 16.
+	Parallelism int
+	// DeleteAfterDays is the retention written into the manifest; 0 = keep.
+	DeleteAfterDays int64
+	// Tags are the recovery point's tags.
+	Tags map[string]string
+	// Previous is the latest COMPLETED or PARTIAL recovery point of the same
+	// resource in this vault; versions it already holds are referenced, not
+	// read again. nil makes a full backup.
+	Previous *recpoint.Manifest
+	// Clock stamps the manifest; default the wall clock.
+	Clock clock.Clock
+}
+
+// Stats are the job's counters. Scanned counts every listed version with
+// data; Transferred those read from the source; Deduplicated those
+// referenced from the previous recovery point.
+type Stats struct {
+	ObjectsScanned, BytesScanned           int64
+	ObjectsTransferred, BytesTransferred   int64
+	ObjectsDeduplicated, BytesDeduplicated int64
+	ObjectsFailed, DeleteMarkers           int64
+}
+
+// Failure is one version left out of the recovery point.
+type Failure struct {
+	Key, VersionID, Reason string
+}
+
+// Result is what a successful run produced. Failures holds at most the
+// first 1000; Note is a human remark for the job's status message.
+type Result struct {
+	Manifest recpoint.Manifest
+	Stats    Stats
+	Failures []Failure
+	Note     string
+}
+
+// counters is Stats updated concurrently.
+type counters struct {
+	objectsScanned, bytesScanned           atomic.Int64
+	objectsTransferred, bytesTransferred   atomic.Int64
+	objectsDeduplicated, bytesDeduplicated atomic.Int64
+	objectsFailed, deleteMarkers           atomic.Int64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		ObjectsScanned: c.objectsScanned.Load(), BytesScanned: c.bytesScanned.Load(),
+		ObjectsTransferred: c.objectsTransferred.Load(), BytesTransferred: c.bytesTransferred.Load(),
+		ObjectsDeduplicated: c.objectsDeduplicated.Load(), BytesDeduplicated: c.bytesDeduplicated.Load(),
+		ObjectsFailed: c.objectsFailed.Load(), DeleteMarkers: c.deleteMarkers.Load(),
+	}
+}
+
+// job is the state shared by the goroutines of one run.
+type job struct {
+	src  *s3source.Client
+	vw   *vault.Writer
+	opts Options
+	info s3source.BucketInfo
+
+	stats counters
+
+	aclUnsupported atomic.Bool // the endpoint said GetObjectAcl is not supported
+
+	mu       sync.Mutex
+	failures []Failure
+	notes    []string
+}
+
+func (j *job) fail(key, versionID string, err error) {
+	j.stats.objectsFailed.Add(1)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.failures) < maxFailures {
+		j.failures = append(j.failures, Failure{Key: key, VersionID: versionID, Reason: err.Error()})
+	}
+}
+
+func (j *job) note(s string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.notes = append(j.notes, s)
+}
+
+// Run backs up opts.Bucket from src into v and registers the recovery
+// point. It returns an error, and registers nothing, if the bucket cannot
+// be listed, the vault fails or ctx is cancelled (then ctx.Err()).
+func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options, progress func(Stats)) (Result, error) {
+	if opts.Bucket == "" {
+		return Result{}, errors.New("backup: no bucket given")
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	created := opts.Clock.Now()
+	info, err := src.Bucket(ctx, opts.Bucket)
+	if err != nil {
+		return Result{}, fmt.Errorf("backup of bucket %q: %w", opts.Bucket, err)
+	}
+	vw, err := v.NewWriter(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("backup of bucket %q: open vault writer: %w", opts.Bucket, err)
+	}
+	j := &job{src: src, vw: vw, opts: opts, info: info}
+	switch info.Versioning {
+	case "":
+		j.note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")
+	case "Suspended":
+		j.note("versioning is suspended on bucket " + opts.Bucket)
+	}
+	stopProgress := startProgress(&j.stats, progress)
+	res, err := j.run(ctx, v, created)
+	stopProgress()
+	if err != nil {
+		if abortErr := vw.Abort(context.WithoutCancel(ctx)); abortErr != nil {
+			err = fmt.Errorf("%w (and abort failed: %v)", err, abortErr)
+		}
+		if ctx.Err() != nil {
+			return Result{}, ctx.Err()
+		}
+		return Result{}, fmt.Errorf("backup of bucket %q: %w", opts.Bucket, err)
+	}
+	return res, nil
+}
+
+// run executes the pipeline, then registers and commits the recovery point.
+func (j *job) run(ctx context.Context, v *vault.Vault, created time.Time) (Result, error) {
+	prev := j.openPrevious(ctx, v)
+	defer prev.close()
+	out, err := j.pipeline(ctx, prev)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	m := j.manifest(out, created)
+	if err := j.vw.PutRecoveryPoint(ctx, m); err != nil {
+		return Result{}, fmt.Errorf("register recovery point: %w", err)
+	}
+	if err := j.vw.Commit(ctx); err != nil {
+		return Result{}, fmt.Errorf("commit vault: %w", err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return Result{
+		Manifest: m,
+		Stats:    j.stats.snapshot(),
+		Failures: append([]Failure(nil), j.failures...),
+		Note:     strings.Join(j.notes, "; "),
+	}, nil
+}
+
+// manifest builds the recovery point description from the pipeline output.
+func (j *job) manifest(out pipelineOutput, created time.Time) recpoint.Manifest {
+	o := j.opts
+	m := recpoint.Manifest{
+		ID: o.RecoveryPointID, ARN: o.RecoveryPointARN, VaultName: o.VaultName,
+		ResourceARN: o.ResourceARN, ResourceType: "S3", Connection: o.Connection,
+		Endpoint: j.src.Endpoint(), Bucket: o.Bucket, BackupJobID: o.JobID,
+		Status: recpoint.StatusCompleted, CreatedAt: created, CompletedAt: o.Clock.Now(),
+		DeleteAfterDays: o.DeleteAfterDays, Tags: o.Tags,
+		Versioned:   j.info.Versioning != "",
+		Records:     string(out.records),
+		RecordCount: out.recordCount, ObjectCount: out.objectCount, TotalBytes: out.totalBytes,
+		FailedCount: j.stats.objectsFailed.Load(),
+	}
+	if m.FailedCount == 0 {
+		return m
+	}
+	m.Status = recpoint.StatusPartial
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	keys := make([]string, 0, sampleSize)
+	for i, f := range j.failures {
+		if i == sampleSize {
+			break
+		}
+		m.FailedSample = append(m.FailedSample, fmt.Sprintf("%s (version %s): %s", f.Key, f.VersionID, f.Reason))
+		keys = append(keys, fmt.Sprintf("%q", f.Key))
+	}
+	more := ""
+	if m.FailedCount > int64(len(keys)) {
+		more = fmt.Sprintf(" and %d more", m.FailedCount-int64(len(keys)))
+	}
+	m.StatusMessage = fmt.Sprintf("%d object versions could not be backed up: %s%s",
+		m.FailedCount, strings.Join(keys, ", "), more)
+	return m
+}
+
+// startProgress calls fn with the counters at most twice a second until the
+// returned stop function is called, which reports one final time.
+func startProgress(c *counters, fn func(Stats)) (stop func()) {
+	if fn == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fn(c.snapshot())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		fn(c.snapshot())
+	}
+}

@@ -1,0 +1,128 @@
+package backuptest
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Proxy is a reverse proxy in front of an S3 server that counts the body
+// bytes of object reads (GET of an object, not listings, tagging, ACL or
+// other sub-resources) and can refuse reads of chosen keys.
+type Proxy struct {
+	URL string // endpoint to give clients
+
+	objectBytes atomic.Int64
+	objectGets  atomic.Int64
+
+	mu   sync.Mutex
+	deny map[string]bool // "bucket/key" whose object reads get 403
+	hook func(bucket, key string)
+}
+
+// NewProxy starts a proxy to target (an http:// endpoint), stopped at the
+// end of the test. SigV4 signatures stay valid: the Host header is passed
+// through unchanged.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("proxy target %q: %v", target, err)
+	}
+	p := &Proxy{deny: map[string]bool{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if _, _, ok := objectRead(resp.Request); ok && resp.StatusCode/100 == 2 {
+			p.objectGets.Add(1)
+			resp.Body = &countingBody{rc: resp.Body, n: &p.objectBytes}
+		}
+		return nil
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bucket, key, ok := objectRead(r); ok {
+			p.mu.Lock()
+			denied, hook := p.deny[bucket+"/"+key], p.hook
+			p.mu.Unlock()
+			if hook != nil {
+				hook(bucket, key)
+			}
+			if denied {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
+					`<Error><Code>AccessDenied</Code><Message>Access Denied (test proxy)</Message></Error>`)
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// Deny makes object reads of bucket/key fail with 403 AccessDenied.
+func (p *Proxy) Deny(bucket, key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deny[bucket+"/"+key] = true
+}
+
+// OnObjectRead calls fn before every object read is forwarded.
+func (p *Proxy) OnObjectRead(fn func(bucket, key string)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hook = fn
+}
+
+// ObjectBytes is the number of object body bytes served so far.
+func (p *Proxy) ObjectBytes() int64 { return p.objectBytes.Load() }
+
+// ObjectGets is the number of successful object reads so far.
+func (p *Proxy) ObjectGets() int64 { return p.objectGets.Load() }
+
+// Reset zeroes the counters.
+func (p *Proxy) Reset() {
+	p.objectBytes.Store(0)
+	p.objectGets.Store(0)
+}
+
+// objectReadParams are the query parameters an object read may carry.
+var objectReadParams = map[string]bool{"versionId": true, "partNumber": true}
+
+// objectRead reports whether r reads an object's data (path-style URL).
+func objectRead(r *http.Request) (bucket, key string, ok bool) {
+	if r.Method != http.MethodGet {
+		return "", "", false
+	}
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if bucket == "" || key == "" {
+		return "", "", false
+	}
+	for name := range r.URL.Query() {
+		if !objectReadParams[name] && !strings.HasPrefix(name, "response-") &&
+			!strings.HasPrefix(strings.ToLower(name), "x-amz-") {
+			return "", "", false
+		}
+	}
+	return bucket, key, true
+}
+
+type countingBody struct {
+	rc io.ReadCloser
+	n  *atomic.Int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.rc.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countingBody) Close() error { return c.rc.Close() }

@@ -1,0 +1,252 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/s3source"
+)
+
+// maxAttempts is how often a version is tried before it counts as failed.
+const maxAttempts = 3
+
+// retryBase is the first backoff between attempts; it doubles each time.
+var retryBase = 250 * time.Millisecond
+
+// fatalError marks an error that must fail the whole run (a vault error).
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+// capture fills it.rec, or marks it failed. It returns only fatal errors.
+func (j *job) capture(ctx context.Context, it *item) error {
+	v := &it.v
+	if v.DeleteMarker {
+		j.stats.deleteMarkers.Add(1)
+		it.rec = &recpoint.Record{
+			Key: v.Key, VersionID: v.VersionID, IsLatest: v.IsLatest,
+			DeleteMarker: true, LastModified: v.LastModified,
+		}
+		return nil
+	}
+	j.stats.objectsScanned.Add(1)
+	j.stats.bytesScanned.Add(v.Size)
+	var rec *recpoint.Record
+	err := j.retry(ctx, func() error {
+		var err error
+		if it.prev != nil {
+			rec, err = j.reference(ctx, v, it.prev)
+		} else {
+			rec, err = j.fetch(ctx, v)
+		}
+		return err
+	})
+	if err == nil {
+		if it.prev != nil {
+			j.stats.objectsDeduplicated.Add(1)
+			j.stats.bytesDeduplicated.Add(v.Size)
+		} else {
+			j.stats.objectsTransferred.Add(1)
+		}
+		it.rec = rec
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	var fe *fatalError
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	j.fail(v.Key, v.VersionID, err)
+	it.failed = true
+	return nil
+}
+
+// retry runs fn up to maxAttempts times with exponential backoff while its
+// error may be transient.
+func (j *job) retry(ctx context.Context, fn func() error) error {
+	delay := retryBase
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || attempt == maxAttempts || !transient(ctx, err) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		delay *= 2
+	}
+}
+
+// transient reports whether trying again could help.
+func transient(ctx context.Context, err error) bool {
+	var fe *fatalError
+	switch {
+	case ctx.Err() != nil, errors.As(err, &fe),
+		errors.Is(err, s3source.ErrNotFound), errors.Is(err, s3source.ErrAccessDenied),
+		errors.Is(err, s3source.ErrNoSuchBucket), errors.Is(err, errSizeMismatch):
+		return false
+	}
+	return true
+}
+
+var errSizeMismatch = errors.New("size differs from the listing")
+
+// sourceReader counts the bytes read from the source and remembers a read
+// error, to tell source failures from vault failures.
+type sourceReader struct {
+	r   io.Reader
+	n   int64
+	err error
+	j   *job
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	s.j.stats.bytesTransferred.Add(int64(n))
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.err = err
+	}
+	return n, err
+}
+
+// fetch reads a version not captured before and stores its bytes.
+func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record, error) {
+	body, meta, err := j.src.GetObject(ctx, j.opts.Bucket, v.Key, v.VersionID)
+	if err != nil {
+		return nil, fmt.Errorf("get object: %w", err)
+	}
+	defer body.Close()
+	rec := newRecord(v, &meta)
+	sr := &sourceReader{r: body, j: j}
+	if v.Size > 0 {
+		id, _, err := j.vw.WriteObject(ctx, sr)
+		if err != nil {
+			if sr.err != nil || ctx.Err() != nil {
+				return nil, fmt.Errorf("read object after %d bytes: %w", sr.n, err)
+			}
+			return nil, &fatalError{fmt.Errorf("store object %q: %w", v.Key, err)}
+		}
+		rec.Data = string(id)
+	} else if _, err := io.Copy(io.Discard, io.LimitReader(sr, 1)); err != nil {
+		return nil, fmt.Errorf("read object: %w", err)
+	}
+	if sr.n != v.Size {
+		return nil, fmt.Errorf("%w: read %d bytes, listed %d", errSizeMismatch, sr.n, v.Size)
+	}
+	if err := j.mutable(ctx, rec, meta.TagCount); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// reference reuses a version captured by the previous recovery point: its
+// data and immutable metadata are kept, tags, ACL and lock are read again.
+func (j *job) reference(ctx context.Context, v *s3source.Version, prev *recpoint.Record) (*recpoint.Record, error) {
+	rec := *prev
+	rec.IsLatest = v.IsLatest
+	if v.StorageClass != "" {
+		rec.StorageClass = v.StorageClass
+	}
+	if err := j.mutable(ctx, &rec, -1); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// newRecord builds the record of a version from its listing entry and the
+// metadata GetObject returned.
+func newRecord(v *s3source.Version, m *s3source.ObjectMeta) *recpoint.Record {
+	rec := &recpoint.Record{
+		Key: v.Key, VersionID: v.VersionID, IsLatest: v.IsLatest,
+		LastModified: v.LastModified, Size: v.Size, ETag: v.ETag, StorageClass: v.StorageClass,
+		ContentType: m.ContentType, ContentEncoding: m.ContentEncoding,
+		ContentDisposition: m.ContentDisposition, ContentLanguage: m.ContentLanguage,
+		CacheControl: m.CacheControl, Expires: m.Expires,
+		UserMetadata: m.UserMetadata, Checksums: m.Checksums,
+	}
+	if rec.ETag == "" {
+		rec.ETag = m.ETag
+	}
+	if rec.StorageClass == "" {
+		rec.StorageClass = m.StorageClass
+	}
+	if rec.LastModified.IsZero() {
+		rec.LastModified = m.LastModified
+	}
+	return rec
+}
+
+// mutable reads the parts of a version that can change without a new
+// version: tags, ACL and object-lock state. tagCount is what GetObject said
+// (0 skips the tagging request, -1 unknown).
+func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) error {
+	b := j.opts.Bucket
+	rec.Tags, rec.TagsState = nil, recpoint.StateDisabled
+	if j.opts.BackupTags {
+		rec.TagsState = recpoint.StateCaptured
+		if tagCount != 0 {
+			tags, err := j.src.Tags(ctx, b, rec.Key, rec.VersionID)
+			switch {
+			case errors.Is(err, s3source.ErrNotSupported):
+				rec.TagsState = recpoint.StateUnavailable
+			case err != nil:
+				return fmt.Errorf("get tags: %w", err)
+			case len(tags) > 0:
+				rec.Tags = tags
+			}
+		}
+	}
+	if err := j.acl(ctx, rec); err != nil {
+		return err
+	}
+	rec.Lock = nil
+	if j.info.ObjectLock {
+		lock, err := j.src.Lock(ctx, b, rec.Key, rec.VersionID)
+		if err != nil && !errors.Is(err, s3source.ErrNotSupported) {
+			return fmt.Errorf("get object lock: %w", err)
+		}
+		rec.Lock = lock
+	}
+	return nil
+}
+
+// acl captures a version's ACL, best effort: once the endpoint says it does
+// not support ACLs it is not asked again during this job.
+func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
+	rec.ACL, rec.ACLState = nil, recpoint.StateDisabled
+	if !j.opts.BackupACLs {
+		return nil
+	}
+	rec.ACLState = recpoint.StateUnavailable
+	if j.aclUnsupported.Load() {
+		return nil
+	}
+	acl, err := j.src.ACL(ctx, j.opts.Bucket, rec.Key, rec.VersionID)
+	switch {
+	case errors.Is(err, s3source.ErrNotSupported):
+		if j.aclUnsupported.CompareAndSwap(false, true) {
+			j.note("the endpoint does not support object ACLs: ACLs were not backed up")
+		}
+	case errors.Is(err, s3source.ErrNotFound):
+		return fmt.Errorf("get ACL: %w", err)
+	case err != nil:
+		if ctx.Err() != nil {
+			return fmt.Errorf("get ACL: %w", err)
+		}
+	default:
+		rec.ACL, rec.ACLState = acl, recpoint.StateCaptured
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// previous merge-joins the current listing with the previous recovery
+// point's record stream. Both are in listing order, so it only ever holds
+// the records of one key. It is used by the lister goroutine alone.
+//
+// If the endpoint's listing order ever differs from the stream's byte order
+// the join misses matches (the versions are read again, and the vault's own
+// dedup avoids storing them twice) but never matches wrongly: a match needs
+// equal key, version id, ETag and size (and last-modified for unversioned
+// objects).
+type previous struct {
+	rc     io.Closer
+	rd     *recpoint.Reader
+	ahead  *recpoint.Record // next unconsumed record; nil at the end
+	key    string           // key of group
+	group  []recpoint.Record
+	done   bool // stream exhausted or unusable
+	sought bool // group holds the records of key
+	onErr  func(error)
+}
+
+// openPrevious opens the previous recovery point's record stream. Any
+// problem downgrades the run to a full backup (noted), never fails it.
+func (j *job) openPrevious(ctx context.Context, v *vault.Vault) *previous {
+	p := &previous{done: true, onErr: func(err error) {
+		j.note("incremental comparison stopped, remaining objects were read in full: " + err.Error())
+	}}
+	m := j.opts.Previous
+	if m == nil || m.Records == "" {
+		return p
+	}
+	if m.Bucket != "" && m.Bucket != j.opts.Bucket {
+		j.note(fmt.Sprintf("previous recovery point %s is of bucket %q, not %q: full backup", m.ID, m.Bucket, j.opts.Bucket))
+		return p
+	}
+	rc, err := v.OpenObject(ctx, vault.ObjectID(m.Records))
+	if err != nil {
+		j.note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
+		return p
+	}
+	rd, err := recpoint.NewReader(rc)
+	if err != nil {
+		_ = rc.Close()
+		j.note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
+		return p
+	}
+	p.rc, p.rd, p.done = rc, rd, false
+	p.advance()
+	return p
+}
+
+func (p *previous) close() {
+	if p.rc != nil {
+		_ = p.rc.Close()
+	}
+}
+
+// advance reads the next record into p.ahead.
+func (p *previous) advance() {
+	if p.done {
+		p.ahead = nil
+		return
+	}
+	var r recpoint.Record
+	if err := p.rd.Next(&r); err != nil {
+		if !errors.Is(err, io.EOF) {
+			p.onErr(err)
+		}
+		p.done, p.ahead = true, nil
+		return
+	}
+	p.ahead = &r
+}
+
+// seek makes p.group the previous records of key.
+func (p *previous) seek(key string) {
+	if p.sought && key == p.key {
+		return
+	}
+	p.key, p.group, p.sought = key, p.group[:0], true
+	for p.ahead != nil && p.ahead.Key < key {
+		p.advance()
+	}
+	for p.ahead != nil && p.ahead.Key == key {
+		p.group = append(p.group, *p.ahead)
+		p.advance()
+	}
+}
+
+// find returns the previous record of the same version of v, or nil.
+func (p *previous) find(v *s3source.Version) *recpoint.Record {
+	if v.DeleteMarker || (p.done && p.ahead == nil && len(p.group) == 0) {
+		return nil
+	}
+	p.seek(v.Key)
+	for i := range p.group {
+		r := &p.group[i]
+		if sameVersion(r, v) {
+			rec := *r
+			return &rec
+		}
+	}
+	return nil
+}
+
+// sameVersion reports whether r already captured the version v.
+func sameVersion(r *recpoint.Record, v *s3source.Version) bool {
+	if r.DeleteMarker || r.Key != v.Key || r.Size != v.Size || r.ETag != v.ETag || r.ETag == "" {
+		return false
+	}
+	if r.Size > 0 && r.Data == "" {
+		return false
+	}
+	if unversioned(v.VersionID) {
+		return unversioned(r.VersionID) && r.LastModified.Equal(v.LastModified)
+	}
+	return r.VersionID == v.VersionID
+}
+
+func unversioned(id string) bool { return id == "" || id == "null" }

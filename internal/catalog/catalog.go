@@ -1,0 +1,245 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrBadToken = errors.New("invalid pagination token")
+)
+
+// DB is the catalog database.
+type DB struct {
+	db *sql.DB
+}
+
+// OpenSQLite opens (creating if needed) the SQLite catalog at path and
+// applies pending migrations.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open catalog %q: %w", path, err)
+	}
+	// One connection: SQLite serialises writers anyway, and this rules out
+	// SQLITE_BUSY between our own goroutines.
+	db.SetMaxOpenConns(1)
+	c := &DB{db: db}
+	if err := c.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("migrate catalog %q: %w", path, err)
+	}
+	return c, nil
+}
+
+// Close closes the database.
+func (c *DB) Close() error { return c.db.Close() }
+
+func (c *DB) migrate(ctx context.Context) error {
+	if _, err := c.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %q: bad name: %w", name, err)
+		}
+		var n int
+		if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			return err
+		}
+		if err := c.inTx(ctx, func(tx *sql.Tx) error {
+			for _, stmt := range strings.Split(string(body), ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %q: %w", name, err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UnixNano())
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Page asks for one page of a listing.
+type Page struct {
+	Token string // from a previous listing; "" for the first page
+	Max   int    // 0 means 100; capped at 1000
+}
+
+func (p Page) bounds() (offset, limit int, err error) {
+	limit = p.Max
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		limit = 1000
+	}
+	if p.Token == "" {
+		return 0, limit, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p.Token)
+	if err != nil || !strings.HasPrefix(string(raw), "o:") {
+		return 0, 0, ErrBadToken
+	}
+	offset, err = strconv.Atoi(strings.TrimPrefix(string(raw), "o:"))
+	if err != nil || offset < 0 {
+		return 0, 0, ErrBadToken
+	}
+	return offset, limit, nil
+}
+
+func nextToken(offset, limit, got int) string {
+	if got <= limit {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset+limit)))
+}
+
+// where collects SQL conditions and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, arg any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, arg)
+}
+
+func (w *where) eq(col, v string) {
+	if v != "" {
+		w.add(col+" = ?", v)
+	}
+}
+
+func (w *where) timeRange(col string, after, before time.Time) {
+	if !after.IsZero() {
+		w.add(col+" > ?", after.UnixNano())
+	}
+	if !before.IsZero() {
+		w.add(col+" < ?", before.UnixNano())
+	}
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("catalog: marshal %T: %v", v, err)) // only maps of strings reach here
+	}
+	return string(b)
+}
+
+func fromJSONMap(s string) map[string]string {
+	m := map[string]string{}
+	_ = json.Unmarshal([]byte(s), &m)
+	return m
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint") || strings.Contains(err.Error(), "duplicate key"))
+}
+
+type rowScanner interface{ Scan(...any) error }
+
+// queryPage runs query (which must end before ORDER BY's LIMIT/OFFSET) for
+// one page and scans its rows.
+func queryPage[T any](ctx context.Context, c *DB, what, query string, args []any, p Page, scan func(rowScanner) (T, error)) ([]T, string, error) {
+	offset, limit, err := p.bounds()
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := c.db.QueryContext(ctx, query+" LIMIT ? OFFSET ?", append(args, limit+1, offset)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", what, err)
+	}
+	tok := nextToken(offset, limit, len(out))
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, tok, nil
+}

@@ -1,0 +1,241 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// BackupJob is one backup job.
+type BackupJob struct {
+	ID                string
+	VaultName         string
+	VaultARN          string
+	ResourceARN       string
+	ResourceType      string
+	State             string
+	StatusMessage     string
+	RecoveryPointARN  string
+	IdempotencyToken  string
+	IAMRoleARN        string
+	BackupOptions     map[string]string
+	DeleteAfterDays   int64
+	RecoveryPointTags map[string]string
+	CreatedAt         time.Time
+	StartedAt         time.Time
+	CompletedAt       time.Time
+	StartBy           time.Time
+	PercentDone       string
+	BytesTransferred  int64
+	BackupSize        int64
+	Stats             string // JSON object of engine counters
+}
+
+const backupJobCols = `id, vault_name, vault_arn, resource_arn, resource_type, state, status_message, recovery_point_arn,
+	idempotency_token, iam_role_arn, backup_options, delete_after_days, recovery_point_tags, created_at, started_at,
+	completed_at, start_by, percent_done, bytes_transferred, backup_size, stats`
+
+func scanBackupJob(s rowScanner) (BackupJob, error) {
+	var j BackupJob
+	var opts, tags string
+	var created, started, completed, startBy int64
+	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage, &j.RecoveryPointARN,
+		&j.IdempotencyToken, &j.IAMRoleARN, &opts, &j.DeleteAfterDays, &tags, &created, &started,
+		&completed, &startBy, &j.PercentDone, &j.BytesTransferred, &j.BackupSize, &j.Stats)
+	j.BackupOptions, j.RecoveryPointTags = fromJSONMap(opts), fromJSONMap(tags)
+	j.CreatedAt, j.StartedAt, j.CompletedAt, j.StartBy = fromNanos(created), fromNanos(started), fromNanos(completed), fromNanos(startBy)
+	return j, err
+}
+
+func (j BackupJob) values() []any {
+	stats := j.Stats
+	if stats == "" {
+		stats = "{}"
+	}
+	return []any{j.ID, j.VaultName, j.VaultARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage, j.RecoveryPointARN,
+		j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.BackupOptions), j.DeleteAfterDays, mustJSON(j.RecoveryPointTags),
+		toNanos(j.CreatedAt), toNanos(j.StartedAt), toNanos(j.CompletedAt), toNanos(j.StartBy), j.PercentDone,
+		j.BytesTransferred, j.BackupSize, stats}
+}
+
+// InsertBackupJob records a new job.
+func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob) error {
+	if _, err := c.db.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(21)+`)`, j.values()...); err != nil {
+		return fmt.Errorf("insert backup job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// UpdateBackupJob stores every mutable field of j.
+func (c *DB) UpdateBackupJob(ctx context.Context, j BackupJob) error {
+	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET state = ?, status_message = ?, recovery_point_arn = ?,
+		started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ? WHERE id = ?`,
+		j.State, j.StatusMessage, j.RecoveryPointARN, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.PercentDone,
+		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID)
+	if err != nil {
+		return fmt.Errorf("update backup job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// UpdateBackupJobProgress stores only the progress fields of j, so that a
+// concurrent state change (StopBackupJob) is not overwritten.
+func (c *DB) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
+	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ? WHERE id = ?`,
+		j.PercentDone, j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID)
+	if err != nil {
+		return fmt.Errorf("update backup job %s progress: %w", j.ID, err)
+	}
+	return nil
+}
+
+// BackupJob returns one job; ErrNotFound if absent.
+func (c *DB) BackupJob(ctx context.Context, id string) (BackupJob, error) {
+	j, err := scanBackupJob(c.db.QueryRowContext(ctx, `SELECT `+backupJobCols+` FROM backup_jobs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return BackupJob{}, fmt.Errorf("backup job %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return BackupJob{}, fmt.Errorf("read backup job %q: %w", id, err)
+	}
+	return j, nil
+}
+
+// BackupJobFilter narrows ListBackupJobs; zero fields match everything.
+type BackupJobFilter struct {
+	ResourceARN, State, VaultName, ResourceType, IdempotencyToken string
+	States                                                        []string
+	CreatedAfter, CreatedBefore, CompleteAfter, CompleteBefore    time.Time
+}
+
+// ListBackupJobs returns jobs newest first.
+func (c *DB) ListBackupJobs(ctx context.Context, f BackupJobFilter, p Page) ([]BackupJob, string, error) {
+	var w where
+	w.eq("resource_arn", f.ResourceARN)
+	w.eq("state", f.State)
+	w.eq("vault_name", f.VaultName)
+	w.eq("resource_type", f.ResourceType)
+	w.eq("idempotency_token", f.IdempotencyToken)
+	w.in("state", f.States)
+	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
+	return queryPage(ctx, c, "backup jobs", `SELECT `+backupJobCols+` FROM backup_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanBackupJob)
+}
+
+// RestoreJob is one restore job.
+type RestoreJob struct {
+	ID                     string
+	RecoveryPointARN       string
+	VaultName              string
+	VaultARN               string
+	SourceResourceARN      string
+	ResourceType           string
+	Status                 string
+	StatusMessage          string
+	IdempotencyToken       string
+	IAMRoleARN             string
+	Metadata               map[string]string
+	CreatedResourceARN     string
+	RecoveryPointCreatedAt time.Time
+	CreatedAt              time.Time
+	CompletedAt            time.Time
+	PercentDone            string
+	BytesRestored          int64
+	BackupSize             int64
+	Stats                  string
+}
+
+const restoreJobCols = `id, recovery_point_arn, vault_name, vault_arn, source_resource_arn, resource_type, status, status_message,
+	idempotency_token, iam_role_arn, metadata, created_resource_arn, recovery_point_created_at, created_at, completed_at,
+	percent_done, bytes_restored, backup_size, stats`
+
+func scanRestoreJob(s rowScanner) (RestoreJob, error) {
+	var j RestoreJob
+	var meta string
+	var rpCreated, created, completed int64
+	err := s.Scan(&j.ID, &j.RecoveryPointARN, &j.VaultName, &j.VaultARN, &j.SourceResourceARN, &j.ResourceType, &j.Status, &j.StatusMessage,
+		&j.IdempotencyToken, &j.IAMRoleARN, &meta, &j.CreatedResourceARN, &rpCreated, &created, &completed,
+		&j.PercentDone, &j.BytesRestored, &j.BackupSize, &j.Stats)
+	j.Metadata = fromJSONMap(meta)
+	j.RecoveryPointCreatedAt, j.CreatedAt, j.CompletedAt = fromNanos(rpCreated), fromNanos(created), fromNanos(completed)
+	return j, err
+}
+
+// InsertRestoreJob records a new restore job.
+func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(19)+`)`,
+		j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
+		j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.Metadata), j.CreatedResourceARN, toNanos(j.RecoveryPointCreatedAt),
+		toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"))
+	if err != nil {
+		return fmt.Errorf("insert restore job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// UpdateRestoreJob stores every mutable field of j.
+func (c *DB) UpdateRestoreJob(ctx context.Context, j RestoreJob) error {
+	_, err := c.db.ExecContext(ctx, `UPDATE restore_jobs SET status = ?, status_message = ?, created_resource_arn = ?,
+		completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ? WHERE id = ?`,
+		j.Status, j.StatusMessage, j.CreatedResourceARN, toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
+		j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID)
+	if err != nil {
+		return fmt.Errorf("update restore job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// RestoreJob returns one restore job; ErrNotFound if absent.
+func (c *DB) RestoreJob(ctx context.Context, id string) (RestoreJob, error) {
+	j, err := scanRestoreJob(c.db.QueryRowContext(ctx, `SELECT `+restoreJobCols+` FROM restore_jobs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RestoreJob{}, fmt.Errorf("restore job %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RestoreJob{}, fmt.Errorf("read restore job %q: %w", id, err)
+	}
+	return j, nil
+}
+
+// RestoreJobFilter narrows ListRestoreJobs.
+type RestoreJobFilter struct {
+	ResourceType, Status, IdempotencyToken                     string
+	Statuses                                                   []string
+	CreatedAfter, CreatedBefore, CompleteAfter, CompleteBefore time.Time
+}
+
+// ListRestoreJobs returns restore jobs newest first.
+func (c *DB) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p Page) ([]RestoreJob, string, error) {
+	var w where
+	w.eq("resource_type", f.ResourceType)
+	w.eq("status", f.Status)
+	w.eq("idempotency_token", f.IdempotencyToken)
+	w.in("status", f.Statuses)
+	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
+	return queryPage(ctx, c, "restore jobs", `SELECT `+restoreJobCols+` FROM restore_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanRestoreJob)
+}
+
+func (w *where) in(col string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	w.conds = append(w.conds, col+" IN ("+placeholders(len(vals))+")")
+	for _, v := range vals {
+		w.args = append(w.args, v)
+	}
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,110 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RecoveryPoint indexes one recovery point of a vault.
+type RecoveryPoint struct {
+	ARN             string
+	ID              string
+	VaultName       string
+	ResourceARN     string
+	ResourceType    string
+	BackupJobID     string
+	Status          string
+	StatusMessage   string
+	CreatedAt       time.Time
+	CompletedAt     time.Time
+	DeleteAfterDays int64
+	DeleteAt        time.Time // zero: kept until deleted
+	SizeBytes       int64
+	ObjectCount     int64
+	Tags            map[string]string
+}
+
+const rpCols = `arn, id, vault_name, resource_arn, resource_type, backup_job_id, status, status_message,
+	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags`
+
+func scanRP(s rowScanner) (RecoveryPoint, error) {
+	var r RecoveryPoint
+	var created, completed, deleteAt int64
+	var tags string
+	err := s.Scan(&r.ARN, &r.ID, &r.VaultName, &r.ResourceARN, &r.ResourceType, &r.BackupJobID, &r.Status, &r.StatusMessage,
+		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags)
+	r.CreatedAt, r.CompletedAt, r.DeleteAt = fromNanos(created), fromNanos(completed), fromNanos(deleteAt)
+	r.Tags = fromJSONMap(tags)
+	return r, err
+}
+
+// PutRecoveryPoint inserts r, or replaces the entry with the same ARN.
+func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (arn) DO UPDATE SET status = excluded.status, status_message = excluded.status_message,
+		completed_at = excluded.completed_at, size_bytes = excluded.size_bytes, object_count = excluded.object_count`,
+		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
+		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags))
+	if err != nil {
+		return fmt.Errorf("insert recovery point %q: %w", r.ARN, err)
+	}
+	return nil
+}
+
+// RecoveryPoint returns one recovery point of a vault; ErrNotFound if absent.
+func (c *DB) RecoveryPoint(ctx context.Context, vault, arn string) (RecoveryPoint, error) {
+	r, err := scanRP(c.db.QueryRowContext(ctx, `SELECT `+rpCols+` FROM recovery_points WHERE vault_name = ? AND arn = ?`, vault, arn))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RecoveryPoint{}, fmt.Errorf("recovery point %q in vault %q: %w", arn, vault, ErrNotFound)
+	}
+	if err != nil {
+		return RecoveryPoint{}, fmt.Errorf("read recovery point %q: %w", arn, err)
+	}
+	return r, nil
+}
+
+// RecoveryPointByARN finds a recovery point in any vault.
+func (c *DB) RecoveryPointByARN(ctx context.Context, arn string) (RecoveryPoint, error) {
+	r, err := scanRP(c.db.QueryRowContext(ctx, `SELECT `+rpCols+` FROM recovery_points WHERE arn = ?`, arn))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RecoveryPoint{}, fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
+	}
+	if err != nil {
+		return RecoveryPoint{}, fmt.Errorf("read recovery point %q: %w", arn, err)
+	}
+	return r, nil
+}
+
+// RecoveryPointFilter narrows ListRecoveryPoints.
+type RecoveryPointFilter struct {
+	VaultName     string
+	ResourceARN   string
+	ResourceType  string
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	DueBefore     time.Time // delete_at set and before this time
+}
+
+// ListRecoveryPoints returns recovery points newest first.
+func (c *DB) ListRecoveryPoints(ctx context.Context, f RecoveryPointFilter, p Page) ([]RecoveryPoint, string, error) {
+	var w where
+	w.eq("vault_name", f.VaultName)
+	w.eq("resource_arn", f.ResourceARN)
+	w.eq("resource_type", f.ResourceType)
+	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	if !f.DueBefore.IsZero() {
+		w.add("delete_at > 0 AND delete_at <= ?", f.DueBefore.UnixNano())
+	}
+	return queryPage(ctx, c, "recovery points", `SELECT `+rpCols+` FROM recovery_points`+w.sql()+` ORDER BY created_at DESC, arn`, w.args, p, scanRP)
+}
+
+// DeleteRecoveryPoint removes a recovery point's entry.
+func (c *DB) DeleteRecoveryPoint(ctx context.Context, arn string) error {
+	if _, err := c.db.ExecContext(ctx, `DELETE FROM recovery_points WHERE arn = ?`, arn); err != nil {
+		return fmt.Errorf("delete recovery point %q: %w", arn, err)
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+package recpoint
+
+import "time"
+
+// Recovery point statuses, as AWS Backup names them.
+const (
+	StatusCompleted = "COMPLETED"
+	StatusPartial   = "PARTIAL"
+)
+
+// Manifest is what a vault registers for each recovery point. Together with
+// its record stream it is enough to list and restore the recovery point
+// without the catalog database.
+type Manifest struct {
+	ID            string    `json:"id"` // recovery point id (last part of its ARN)
+	ARN           string    `json:"arn"`
+	VaultName     string    `json:"vault_name"`
+	ResourceARN   string    `json:"resource_arn"`
+	ResourceType  string    `json:"resource_type"` // "S3"
+	Connection    string    `json:"connection"`    // source connection name ("default")
+	Endpoint      string    `json:"endpoint"`      // source endpoint URL, informational
+	Bucket        string    `json:"bucket"`
+	BackupJobID   string    `json:"backup_job_id"`
+	Status        string    `json:"status"`
+	StatusMessage string    `json:"status_message,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	CompletedAt   time.Time `json:"completed_at"`
+	// DeleteAfterDays is the retention given at backup time; 0 keeps forever.
+	DeleteAfterDays int64             `json:"delete_after_days,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	Versioned       bool              `json:"versioned"`
+
+	Records      string   `json:"records"` // vault object id of the record stream
+	RecordCount  int64    `json:"record_count"`
+	ObjectCount  int64    `json:"object_count"` // versions with data (not delete markers)
+	TotalBytes   int64    `json:"total_bytes"`  // sum of object sizes
+	FailedCount  int64    `json:"failed_count"`
+	FailedSample []string `json:"failed_sample,omitempty"` // first failed keys with reasons
+}

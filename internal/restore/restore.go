@@ -1,0 +1,298 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// DefaultParallelism is the number of keys restored concurrently when
+// Options.Parallelism is not set.
+const DefaultParallelism = 8
+
+// maxListed is how many skipped keys and failures a Result keeps.
+const maxListed = 1000
+
+// Options describe one restore job.
+type Options struct {
+	// DestBucket receives the objects. With NewBucket it is created (with
+	// versioning) and must not exist yet; otherwise it must exist.
+	DestBucket string
+	NewBucket  bool
+	// Items are "s3://bucket/key-or-prefix" selections; empty = everything.
+	// The bucket must be the recovery point's; a key matches an item when
+	// it starts with the item's key (an exact key is its own prefix).
+	Items []string
+	// VersionsUpTo restores the newest N entries (versions and delete
+	// markers) of each key; 0 restores all of them.
+	VersionsUpTo int
+	// Overwrite writes keys that already exist at the destination; without
+	// it they are skipped and reported.
+	Overwrite bool
+	// RestoreACLs puts captured ACLs back, best effort.
+	RestoreACLs bool
+	// Parallelism is the number of keys restored concurrently; default 8.
+	Parallelism int
+}
+
+// Stats are the job's counters. ObjectsRestored counts keys written,
+// VersionsRestored the object versions among them; TotalBytes is the size
+// of everything selected for writing (skipped keys excluded).
+type Stats struct {
+	ObjectsRestored, BytesRestored, VersionsRestored, DeleteMarkersRestored int64
+	ObjectsSkipped, ObjectsFailed, TotalBytes                               int64
+}
+
+// Failure is one key (at one version) that could not be restored.
+type Failure struct {
+	Key, VersionID, Reason string
+}
+
+// Result is what a run did. Skipped and Failures hold at most 1000 entries.
+type Result struct {
+	Stats    Stats
+	Skipped  []string
+	Failures []Failure
+	Note     string
+}
+
+type counters struct {
+	objectsRestored, bytesRestored, versionsRestored, deleteMarkersRestored atomic.Int64
+	objectsSkipped, objectsFailed, totalBytes                               atomic.Int64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		ObjectsRestored: c.objectsRestored.Load(), BytesRestored: c.bytesRestored.Load(),
+		VersionsRestored: c.versionsRestored.Load(), DeleteMarkersRestored: c.deleteMarkersRestored.Load(),
+		ObjectsSkipped: c.objectsSkipped.Load(), ObjectsFailed: c.objectsFailed.Load(),
+		TotalBytes: c.totalBytes.Load(),
+	}
+}
+
+// job is the state shared by the goroutines of one run.
+type job struct {
+	dst   *s3source.Client
+	v     *vault.Vault
+	opts  Options
+	stats counters
+
+	aclUnsupported atomic.Bool
+
+	mu       sync.Mutex
+	skipped  []string
+	failures []Failure
+	notes    []string
+	noted    map[string]bool
+}
+
+func (j *job) fail(key, versionID string, err error) {
+	j.stats.objectsFailed.Add(1)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.failures) < maxListed {
+		j.failures = append(j.failures, Failure{Key: key, VersionID: versionID, Reason: err.Error()})
+	}
+}
+
+func (j *job) skip(key string) {
+	j.stats.objectsSkipped.Add(1)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.skipped) < maxListed {
+		j.skipped = append(j.skipped, key)
+	}
+}
+
+// noteOnce adds a remark to the result unless one of the same kind exists.
+func (j *job) noteOnce(kind, s string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.noted[kind] {
+		return
+	}
+	j.noted[kind] = true
+	j.notes = append(j.notes, s)
+}
+
+// Run restores the recovery point m from v into opts.DestBucket on dst.
+// Per-key failures are reported in the Result (the caller decides between
+// COMPLETED, PARTIAL and FAILED); an unusable destination, an unreadable
+// record stream or a cancelled context (ctx.Err()) fail the run.
+func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.Manifest, opts Options, progress func(Stats)) (Result, error) {
+	if opts.DestBucket == "" {
+		return Result{}, errors.New("restore: no destination bucket given")
+	}
+	if opts.VersionsUpTo < 0 {
+		return Result{}, fmt.Errorf("restore: versions to restore must be 0 (all) or more, got %d", opts.VersionsUpTo)
+	}
+	if m.Records == "" {
+		return Result{}, fmt.Errorf("restore: recovery point %q has no record stream", m.ID)
+	}
+	prefixes, err := ParseItems(opts.Items, m.Bucket)
+	if err != nil {
+		return Result{}, fmt.Errorf("restore: %w", err)
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	j := &job{dst: dst, v: v, opts: opts, noted: map[string]bool{}}
+	if err := j.prepareDest(ctx); err != nil {
+		return Result{}, fmt.Errorf("restore: %w", err)
+	}
+	rc, err := v.OpenObject(ctx, vault.ObjectID(m.Records))
+	if err != nil {
+		return Result{}, fmt.Errorf("restore: open record stream of recovery point %q: %w", m.ID, err)
+	}
+	defer rc.Close()
+	rd, err := recpoint.NewReader(rc)
+	if err != nil {
+		return Result{}, fmt.Errorf("restore: recovery point %q: %w", m.ID, err)
+	}
+	stop := startProgress(&j.stats, progress)
+	err = j.dispatch(ctx, rd, newMatcher(prefixes))
+	stop()
+	if ctx.Err() != nil {
+		return Result{}, ctx.Err()
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("restore of recovery point %q: %w", m.ID, err)
+	}
+	return j.result(), nil
+}
+
+func (j *job) result() Result {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	notes := j.notes
+	if n := j.stats.objectsSkipped.Load(); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d keys already existed in %s and were skipped (overwrite not requested)",
+			n, j.opts.DestBucket))
+	}
+	return Result{
+		Stats:    j.stats.snapshot(),
+		Skipped:  append([]string(nil), j.skipped...),
+		Failures: append([]Failure(nil), j.failures...),
+		Note:     strings.Join(notes, "; "),
+	}
+}
+
+// prepareDest creates or checks the destination bucket.
+func (j *job) prepareDest(ctx context.Context) error {
+	b := j.opts.DestBucket
+	if j.opts.NewBucket {
+		err := j.dst.CreateBucket(ctx, b, true)
+		if errors.Is(err, s3source.ErrBucketExists) {
+			return fmt.Errorf("destination bucket %q already exists; a restore to a new bucket needs an unused name: %w", b, err)
+		}
+		if err != nil {
+			return fmt.Errorf("create destination bucket %q: %w", b, err)
+		}
+	}
+	info, err := j.dst.Bucket(ctx, b)
+	if errors.Is(err, s3source.ErrNoSuchBucket) {
+		return fmt.Errorf("destination bucket %q does not exist (restore to a new bucket to create it): %w", b, err)
+	}
+	if err != nil {
+		return fmt.Errorf("destination bucket %q at %s: %w", b, j.dst.Endpoint(), err)
+	}
+	if info.Versioning != "Enabled" && j.opts.VersionsUpTo != 1 {
+		j.noteOnce("versioning", fmt.Sprintf("destination bucket %s has no versioning: only the final state of each key is kept", b))
+	}
+	return nil
+}
+
+// dispatch streams the records, groups them by key and feeds the keys that
+// match to the workers.
+func (j *job) dispatch(ctx context.Context, rd *recpoint.Reader, match *matcher) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	keys := make(chan []recpoint.Record, j.opts.Parallelism)
+	var wg sync.WaitGroup
+	for range j.opts.Parallelism {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for recs := range keys {
+				if err := j.restoreKey(ctx, recs); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	send := func(recs []recpoint.Record) bool {
+		if len(recs) == 0 || !match.match(recs[0].Key) {
+			return true
+		}
+		select {
+		case keys <- recs:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var group []recpoint.Record
+	var readErr error
+	for {
+		var r recpoint.Record
+		err := rd.Next(&r)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = fmt.Errorf("read record stream: %w", err)
+			} else {
+				send(group)
+			}
+			break
+		}
+		if len(group) > 0 && r.Key != group[0].Key {
+			if !send(group) {
+				break
+			}
+			group = nil
+		}
+		group = append(group, r)
+	}
+	close(keys)
+	wg.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	return context.Cause(ctx)
+}
+
+// startProgress calls fn with the counters at most twice a second until the
+// returned stop function is called, which reports one final time.
+func startProgress(c *counters, fn func(Stats)) (stop func()) {
+	if fn == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fn(c.snapshot())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		fn(c.snapshot())
+	}
+}

@@ -1,0 +1,152 @@
+package s3source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/cofferbackup/coffer/internal/recpoint"
+)
+
+// CreateBucket creates bucket, with versioning enabled if versioned.
+// ErrBucketExists if it already exists (whoever owns it).
+func (c *Client) CreateBucket(ctx context.Context, bucket string, versioned bool) error {
+	err := c.mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: c.cfg.Region})
+	if err != nil {
+		return wrapErr("create bucket", bucket, "", "", err)
+	}
+	if versioned {
+		if err := c.mc.EnableVersioning(ctx, bucket); err != nil {
+			return wrapErr("enable versioning", bucket, "", "", err)
+		}
+	}
+	return nil
+}
+
+// ObjectExists reports whether key has a current (non-delete-marker) version.
+func (c *Client) ObjectExists(ctx context.Context, bucket, key string) (bool, error) {
+	info, err := c.mc.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+	if err == nil {
+		return !info.IsDeleteMarker, nil
+	}
+	if info.IsDeleteMarker {
+		return false, nil
+	}
+	code, kind := classify(err)
+	if kind == ErrNotFound || code == "MethodNotAllowed" {
+		return false, nil
+	}
+	return false, wrapErr("head object", bucket, key, "", err)
+}
+
+// PutObject writes a new object (version) with the record's metadata and
+// tags, streaming r (size bytes), using multipart uploads above PartSize.
+// It holds at most 2*PartSize bytes of r in memory.
+func (c *Client) PutObject(ctx context.Context, bucket string, rec *recpoint.Record, r io.Reader, withTags bool) (versionID string, err error) {
+	if rec.Size < 0 {
+		return "", fmt.Errorf("s3source: put object %s/%q: negative size %d", bucket, rec.Key, rec.Size)
+	}
+	opts := putOptions(rec, withTags, c.cfg.PartSize)
+	// A plain reader that fails on a short or long stream: minio-go then
+	// buffers parts itself (bounded by opts) instead of using ReadAt, and
+	// never stores a truncated object.
+	body := &exactReader{r: r, left: rec.Size}
+	info, err := c.mc.PutObject(ctx, bucket, rec.Key, body, rec.Size, opts)
+	if err != nil {
+		return "", wrapErr("put object", bucket, rec.Key, "", err)
+	}
+	if info.Size != rec.Size {
+		return "", wrapErr("put object", bucket, rec.Key, info.VersionID,
+			fmt.Errorf("stored %d bytes, want %d", info.Size, rec.Size))
+	}
+	return info.VersionID, nil
+}
+
+// putOptions maps a record's metadata to minio-go upload options.
+func putOptions(rec *recpoint.Record, withTags bool, partSize uint64) minio.PutObjectOptions {
+	opts := minio.PutObjectOptions{
+		ContentType:           rec.ContentType,
+		ContentEncoding:       rec.ContentEncoding,
+		ContentDisposition:    rec.ContentDisposition,
+		ContentLanguage:       rec.ContentLanguage,
+		CacheControl:          rec.CacheControl,
+		PartSize:              partSize,
+		NumThreads:            putThreads,
+		ConcurrentStreamParts: true,
+	}
+	if opts.ContentType == "" {
+		// minio-go would guess one from the key's extension.
+		opts.ContentType = "application/octet-stream"
+	}
+	if rec.Expires != "" {
+		if t, err := http.ParseTime(rec.Expires); err == nil {
+			opts.Expires = t
+		}
+	}
+	if len(rec.UserMetadata) > 0 {
+		opts.UserMetadata = make(map[string]string, len(rec.UserMetadata))
+		for k, v := range rec.UserMetadata {
+			// Prefixed here so minio-go never mistakes a user key such as
+			// "content-type" for a system header.
+			opts.UserMetadata["x-amz-meta-"+strings.ToLower(k)] = v
+		}
+	}
+	if sc := rec.StorageClass; sc != "" && sc != "STANDARD" {
+		opts.StorageClass = sc
+	}
+	if withTags && len(rec.Tags) > 0 {
+		opts.UserTags = rec.Tags
+	}
+	return opts
+}
+
+// exactReader passes through exactly left bytes of r; it fails if r ends
+// early or has more.
+type exactReader struct {
+	r    io.Reader
+	left int64
+}
+
+var errSizeMismatch = errors.New("data size does not match the record")
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		var one [1]byte
+		n, err := io.ReadFull(e.r, one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w: more data than expected", errSizeMismatch)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return 0, io.EOF
+		}
+		return 0, err
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF {
+		if e.left > 0 {
+			return n, fmt.Errorf("%w: %d bytes missing", errSizeMismatch, e.left)
+		}
+		if n > 0 {
+			err = nil
+		}
+	}
+	return n, err
+}
+
+// PutDeleteMarker deletes the current version of key, which on a versioned
+// bucket adds a delete marker.
+func (c *Client) PutDeleteMarker(ctx context.Context, bucket, key string) error {
+	if err := c.mc.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return wrapErr("delete object", bucket, key, "", err)
+	}
+	return nil
+}

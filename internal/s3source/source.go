@@ -1,0 +1,61 @@
+package s3source
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors callers branch on; returned errors wrap them.
+var (
+	ErrNoSuchBucket  = errors.New("no such bucket")
+	ErrNotFound      = errors.New("object version not found") // NoSuchKey, NoSuchVersion
+	ErrAccessDenied  = errors.New("access denied")
+	ErrNotSupported  = errors.New("not supported by the endpoint") // NotImplemented and similar
+	ErrBucketExists  = errors.New("bucket already exists")
+	ErrInvalidConfig = errors.New("invalid S3 connection")
+)
+
+// Config describes one S3 endpoint connection.
+type Config struct {
+	Endpoint  string // http:// or https:// URL
+	AccessKey string
+	SecretKey string
+	Region    string // default us-east-1
+	// PartSize for multipart uploads on restore; default 16 MiB.
+	PartSize uint64
+}
+
+// Version is one entry of a version listing.
+type Version struct {
+	Key          string
+	VersionID    string // "null" or "" for unversioned objects
+	IsLatest     bool
+	DeleteMarker bool
+	LastModified time.Time
+	Size         int64
+	ETag         string // without quotes
+	StorageClass string
+}
+
+// BucketInfo is what a backup needs to know about a bucket before listing.
+type BucketInfo struct {
+	Versioning string // "Enabled", "Suspended" or "" (never enabled)
+	ObjectLock bool   // object lock enabled on the bucket
+}
+
+// ObjectMeta is the metadata of one object version as GetObject returns it.
+type ObjectMeta struct {
+	ETag               string
+	Size               int64
+	LastModified       time.Time
+	StorageClass       string
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	UserMetadata       map[string]string // keys without the x-amz-meta- prefix, lower case
+	Checksums          map[string]string
+	TagCount           int // from x-amz-tagging-count; -1 if the endpoint did not say
+}

@@ -1,0 +1,86 @@
+package service
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const masterKeyFile = "master.key"
+
+// LoadOrCreateMasterKey reads the server master key from path, or, when path
+// is empty, from <dataDir>/master.key, creating it (32 random bytes, hex,
+// mode 0600) on first start. created tells whether a new key was made.
+func LoadOrCreateMasterKey(dataDir, path string) (key []byte, used string, created bool, err error) {
+	if path != "" {
+		key, err := readMasterKey(path)
+		return key, path, false, err
+	}
+	used = filepath.Join(dataDir, masterKeyFile)
+	key, err = readMasterKey(used)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return key, used, false, err
+	}
+	key = make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, "", false, fmt.Errorf("generate master key: %w", err)
+	}
+	if err := writeFileAtomic(used, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, "", false, fmt.Errorf("write master key: %w", err)
+	}
+	return key, used, true, nil
+}
+
+func readMasterKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read master key %q: %w", path, err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("master key %q: want at least 32 hex-encoded bytes", path)
+	}
+	return key, nil
+}
+
+// vaultSecret derives a vault's repository password from the master key, so
+// that one key file protects every vault and no vault secret is stored.
+func vaultSecret(master []byte, vaultID string) string {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("coffer vault secret v1\x00" + vaultID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

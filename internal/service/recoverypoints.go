@@ -1,0 +1,161 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// registerRecoveryPoint indexes a recovery point the vault already holds.
+func (s *Service) registerRecoveryPoint(ctx context.Context, m recpoint.Manifest) error {
+	rp := catalog.RecoveryPoint{
+		ARN: m.ARN, ID: m.ID, VaultName: m.VaultName, ResourceARN: m.ResourceARN, ResourceType: m.ResourceType,
+		BackupJobID: m.BackupJobID, Status: m.Status, StatusMessage: m.StatusMessage,
+		CreatedAt: m.CreatedAt, CompletedAt: m.CompletedAt, DeleteAfterDays: m.DeleteAfterDays,
+		SizeBytes: m.TotalBytes, ObjectCount: m.ObjectCount, Tags: m.Tags,
+	}
+	if m.DeleteAfterDays > 0 {
+		rp.DeleteAt = m.CreatedAt.Add(time.Duration(m.DeleteAfterDays) * 24 * time.Hour)
+	}
+	return s.db.PutRecoveryPoint(ctx, rp)
+}
+
+// RecoveryPoint describes one recovery point of a vault.
+func (s *Service) RecoveryPoint(ctx context.Context, vaultName, arn string) (catalog.RecoveryPoint, error) {
+	if _, err := s.Vault(ctx, vaultName); err != nil {
+		return catalog.RecoveryPoint{}, err
+	}
+	rp, err := s.db.RecoveryPoint(ctx, vaultName, arn)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return rp, fmt.Errorf("recovery point %q in backup vault %q: %w", arn, vaultName, ErrNotFound)
+	}
+	return rp, err
+}
+
+// ListRecoveryPoints lists a vault's recovery points newest first.
+func (s *Service) ListRecoveryPoints(ctx context.Context, f catalog.RecoveryPointFilter, p catalog.Page) ([]catalog.RecoveryPoint, string, error) {
+	if _, err := s.Vault(ctx, f.VaultName); err != nil {
+		return nil, "", err
+	}
+	return wrapPage(s.db.ListRecoveryPoints(ctx, f, p))
+}
+
+// DeleteRecoveryPoint removes a recovery point from its vault and the
+// catalog, then reclaims its space in the background.
+func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string) error {
+	rp, err := s.RecoveryPoint(ctx, vaultName, arn)
+	if err != nil {
+		return err
+	}
+	if err := s.deleteRecoveryPoint(ctx, rp); err != nil {
+		return err
+	}
+	s.maintainLater(vaultName)
+	return nil
+}
+
+func (s *Service) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPoint) error {
+	v, err := s.db.Vault(ctx, rp.VaultName)
+	if err != nil {
+		return err
+	}
+	h, err := s.openVault(ctx, v)
+	if err != nil {
+		return err
+	}
+	// Vault first: if the catalog delete then fails, the next start's
+	// reconciliation drops the stale entry; the reverse would resurrect it.
+	if err := h.v.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return fmt.Errorf("delete recovery point %q: %w", rp.ARN, err)
+	}
+	if err := s.db.DeleteRecoveryPoint(ctx, rp.ARN); err != nil {
+		return err
+	}
+	s.log.Info("recovery point deleted", "rp", rp.ARN, "vault", rp.VaultName)
+	return nil
+}
+
+// ExpireRecoveryPoints deletes every recovery point whose retention ended
+// and reclaims space in the vaults concerned. It returns how many it deleted.
+func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	touched := map[string]bool{}
+	n := 0
+	for {
+		due, _, err := s.db.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{DueBefore: now}, catalog.Page{Max: 100})
+		if err != nil {
+			return n, err
+		}
+		if len(due) == 0 {
+			break
+		}
+		for _, rp := range due {
+			if err := s.deleteRecoveryPoint(ctx, rp); err != nil {
+				return n, fmt.Errorf("expire %s: %w", rp.ARN, err)
+			}
+			touched[rp.VaultName] = true
+			n++
+		}
+	}
+	for name := range touched {
+		if _, err := s.MaintainVault(ctx, name); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// MaintainVault reclaims the space of deleted recovery points. It waits for
+// running jobs of the vault to finish and blocks new ones meanwhile.
+func (s *Service) MaintainVault(ctx context.Context, name string) (vault.MaintenanceStats, error) {
+	v, err := s.Vault(ctx, name)
+	if err != nil {
+		return vault.MaintenanceStats{}, err
+	}
+	h, err := s.openVault(ctx, v)
+	if err != nil {
+		return vault.MaintenanceStats{}, err
+	}
+	h.lock.Lock()
+	defer h.lock.Unlock()
+	st, err := h.v.Maintain(ctx)
+	if err != nil {
+		return st, fmt.Errorf("maintain vault %q: %w", name, err)
+	}
+	s.log.Info("vault maintained", "vault", name, "live_recovery_points", st.LiveRecoveryPoints,
+		"deleted_contents", st.DeletedContents, "freed_bytes", st.FreedBytes)
+	return st, nil
+}
+
+func (s *Service) maintainLater(name string) {
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		if _, err := s.MaintainVault(s.ctx, name); err != nil && s.ctx.Err() == nil {
+			s.log.Error("vault maintenance failed", "vault", name, "err", err)
+		}
+	}()
+}
+
+func (s *Service) janitor(every time.Duration) {
+	defer s.jobs.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.ExpireRecoveryPoints(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.log.Error("expire recovery points", "err", err)
+			} else if n > 0 {
+				s.log.Info("expired recovery points", "count", n)
+			}
+		}
+	}
+}

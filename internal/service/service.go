@@ -1,0 +1,225 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// DefaultConnection names the source connection configured from the
+// environment. Named connections to more endpoints are looked up by name.
+const DefaultConnection = "default"
+
+// Config configures the control plane.
+type Config struct {
+	DataDir   string
+	MasterKey []byte
+	Region    string // default us-east-1
+	AccountID string // default 000000000000
+	// Sources maps connection names to endpoints; DefaultConnection serves
+	// plain arn:aws:s3:::bucket resources.
+	Sources map[string]s3source.Config
+	Clock   clock.Clock
+	Logger  *slog.Logger
+	// MaxConcurrentJobs bounds jobs running at once (default 2).
+	MaxConcurrentJobs int
+	// Parallelism is the number of objects a job reads or writes at once (default 16).
+	Parallelism int
+	// JanitorInterval is how often expired recovery points are looked for
+	// (default 1 minute); negative disables the background janitor.
+	JanitorInterval time.Duration
+}
+
+// Service is the control plane. Safe for concurrent use.
+type Service struct {
+	cfg     Config
+	db      *catalog.DB
+	clock   clock.Clock
+	log     *slog.Logger
+	sources map[string]*s3source.Client
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	jobs   sync.WaitGroup
+	slots  chan struct{}
+
+	mu      sync.Mutex
+	vaults  map[string]*vaultHandle // by vault name
+	running map[string]context.CancelFunc
+}
+
+// vaultHandle is an open vault and the lock that keeps maintenance away
+// from writers: jobs hold it shared, Maintain holds it exclusively.
+type vaultHandle struct {
+	v    *vault.Vault
+	lock sync.RWMutex
+}
+
+// Open opens the catalog in cfg.DataDir, reconciles it with the vaults and
+// resumes or fails jobs interrupted by a previous stop.
+func Open(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "000000000000"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxConcurrentJobs <= 0 {
+		cfg.MaxConcurrentJobs = 2
+	}
+	if cfg.Parallelism <= 0 {
+		cfg.Parallelism = 16
+	}
+	if cfg.JanitorInterval == 0 {
+		cfg.JanitorInterval = time.Minute
+	}
+	if len(cfg.MasterKey) < 32 {
+		return nil, errors.New("open service: master key must be at least 32 bytes")
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "vaults"), 0o700); err != nil {
+		return nil, fmt.Errorf("open service: create data dir: %w", err)
+	}
+	db, err := catalog.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "catalog.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open service: %w", err)
+	}
+	s := &Service{
+		cfg: cfg, db: db, clock: cfg.Clock, log: cfg.Logger,
+		sources: map[string]*s3source.Client{},
+		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelFunc{},
+		slots:   make(chan struct{}, cfg.MaxConcurrentJobs),
+	}
+	for name, sc := range cfg.Sources {
+		c, err := s3source.New(sc)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open service: connection %q: %w", name, err)
+		}
+		s.sources[name] = c
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.recover(ctx); err != nil {
+		s.cancel()
+		_ = db.Close()
+		return nil, fmt.Errorf("open service: recover: %w", err)
+	}
+	if cfg.JanitorInterval > 0 {
+		s.jobs.Add(1)
+		go s.janitor(cfg.JanitorInterval)
+	}
+	return s, nil
+}
+
+// Close stops running jobs (they end FAILED and are not resumed) and closes
+// every vault and the catalog.
+func (s *Service) Close(ctx context.Context) error {
+	s.cancel()
+	s.jobs.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for name, h := range s.vaults {
+		if err := h.v.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close vault %q: %w", name, err))
+		}
+	}
+	s.vaults = map[string]*vaultHandle{}
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Catalog exposes the catalog for read-only tools and tests.
+func (s *Service) Catalog() *catalog.DB { return s.db }
+
+func (s *Service) vaultARN(name string) string {
+	return fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", s.cfg.Region, s.cfg.AccountID, name)
+}
+
+func (s *Service) recoveryPointARN(id string) string {
+	return fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:%s", s.cfg.Region, s.cfg.AccountID, id)
+}
+
+func (s *Service) vaultDir(id string) string { return filepath.Join(s.cfg.DataDir, "vaults", id) }
+
+// openVault returns the open handle of a catalogued vault.
+func (s *Service) openVault(ctx context.Context, v catalog.Vault) (*vaultHandle, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.vaults[v.Name]; ok {
+		return h, nil
+	}
+	vv, err := vault.Open(ctx, s.vaultDir(v.ID), vaultSecret(s.cfg.MasterKey, v.ID), vault.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open vault %q: %w", v.Name, err)
+	}
+	h := &vaultHandle{v: vv}
+	s.vaults[v.Name] = h
+	return h, nil
+}
+
+// source returns the client for a resource's connection.
+func (s *Service) source(conn string) (*s3source.Client, error) {
+	c, ok := s.sources[conn]
+	if !ok {
+		return nil, fmt.Errorf("%w: no S3 connection %q is configured (set COFFER_S3_ENDPOINT and credentials)", ErrInvalidParameter, conn)
+	}
+	return c, nil
+}
+
+// newID returns a random UUID-shaped id in upper case, as AWS job ids look.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+}
+
+// parseS3ARN extracts the bucket of arn:aws:s3:::bucket.
+func parseS3ARN(arn string) (bucket string, err error) {
+	const prefix = "arn:aws:s3:::"
+	if !strings.HasPrefix(arn, prefix) {
+		return "", fmt.Errorf("%w: resource ARN %q is not an S3 bucket ARN (arn:aws:s3:::bucket)", ErrInvalidParameter, arn)
+	}
+	bucket = strings.TrimPrefix(arn, prefix)
+	if err := validateBucketName(bucket); err != nil {
+		return "", err
+	}
+	return bucket, nil
+}
+
+func validateBucketName(b string) error {
+	if len(b) < 3 || len(b) > 63 {
+		return fmt.Errorf("%w: bucket name %q must be 3 to 63 characters", ErrInvalidParameter, b)
+	}
+	for _, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return fmt.Errorf("%w: bucket name %q may hold only lower-case letters, digits, '-' and '.'", ErrInvalidParameter, b)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+var vaultNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_]{2,50}$`)
+
+// CreateVaultInput is CreateBackupVault's input.
+type CreateVaultInput struct {
+	Name             string
+	Tags             map[string]string
+	EncryptionKeyARN string
+	CreatorRequestID string
+}
+
+// CreateVault creates an empty, encrypted vault on local disk. A repeated
+// call with the same CreatorRequestID returns the existing vault.
+func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (catalog.Vault, error) {
+	if !vaultNameRE.MatchString(in.Name) {
+		return catalog.Vault{}, fmt.Errorf("%w: BackupVaultName %q must be 2 to 50 letters, digits, '-' or '_'", ErrInvalidParameter, in.Name)
+	}
+	if existing, err := s.db.Vault(ctx, in.Name); err == nil {
+		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID {
+			return existing, nil
+		}
+		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
+	}
+	id := "v-" + newID()
+	dir := s.vaultDir(id)
+	vv, err := vault.Create(ctx, dir, vaultSecret(s.cfg.MasterKey, id), vault.Options{})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
+	}
+	v := catalog.Vault{
+		Name: in.Name, ID: id, ARN: s.vaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
+		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: s.clock.Now(),
+	}
+	if err := s.db.CreateVault(ctx, v); err != nil {
+		_ = vv.Close(ctx)
+		_ = os.RemoveAll(dir)
+		if errors.Is(err, catalog.ErrExists) {
+			return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
+		}
+		return catalog.Vault{}, err
+	}
+	s.mu.Lock()
+	s.vaults[v.Name] = &vaultHandle{v: vv}
+	s.mu.Unlock()
+	s.log.Info("vault created", "vault", v.Name, "dir", dir)
+	return v, nil
+}
+
+// Vault describes one vault.
+func (s *Service) Vault(ctx context.Context, name string) (catalog.Vault, error) {
+	v, err := s.db.Vault(ctx, name)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", name, ErrNotFound)
+	}
+	return v, err
+}
+
+// ListVaults lists vaults by name.
+func (s *Service) ListVaults(ctx context.Context, p catalog.Page) ([]catalog.Vault, string, error) {
+	return wrapPage(s.db.ListVaults(ctx, p))
+}
+
+// DeleteVault deletes an empty vault and its files.
+func (s *Service) DeleteVault(ctx context.Context, name string) error {
+	v, err := s.Vault(ctx, name)
+	if err != nil {
+		return err
+	}
+	if v.RecoveryPoints > 0 {
+		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", ErrInvalidRequest, name, v.RecoveryPoints)
+	}
+	active, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: name, States: activeBackupStates}, catalog.Page{Max: 1})
+	if err != nil {
+		return err
+	}
+	if len(active) > 0 {
+		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", ErrInvalidRequest, name, active[0].ID)
+	}
+	s.mu.Lock()
+	h := s.vaults[name]
+	delete(s.vaults, name)
+	s.mu.Unlock()
+	if h != nil {
+		h.lock.Lock() // wait for any maintenance still running
+		_ = h.v.Close(ctx)
+		h.lock.Unlock()
+	}
+	if err := s.db.DeleteVault(ctx, name); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(s.vaultDir(v.ID)); err != nil {
+		return fmt.Errorf("delete vault %q files: %w", name, err)
+	}
+	s.log.Info("vault deleted", "vault", name)
+	return nil
+}
+
+func wrapPage[T any](items []T, tok string, err error) ([]T, string, error) {
+	if errors.Is(err, catalog.ErrBadToken) {
+		return nil, "", fmt.Errorf("%w: NextToken is not valid", ErrInvalidParameter)
+	}
+	return items, tok, err
+}

@@ -1,0 +1,315 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/blob"
+	"github.com/kopia/kopia/repo/blob/filesystem"
+	"github.com/kopia/kopia/repo/content"
+	"github.com/kopia/kopia/repo/encryption"
+	"github.com/kopia/kopia/repo/format"
+	"github.com/kopia/kopia/repo/hashing"
+	"github.com/kopia/kopia/repo/splitter"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrExists        = errors.New("vault already exists")
+	ErrWrongPassword = errors.New("wrong vault password")
+)
+
+// errClosed is returned by operations on a closed vault or a finished
+// write session.
+var errClosed = errors.New("vault: closed")
+
+// ObjectID names a stored object (the bytes of one object version, or a
+// record stream). It is opaque to callers.
+type ObjectID string
+
+// Options tunes a vault. The zero value is valid.
+type Options struct {
+	// CacheDir holds the engine's local caches; default <dir>/cache.
+	CacheDir string
+}
+
+// Layout of a vault directory and engine settings.
+const (
+	repoDirName    = "repo"         // kopia blob storage (filesystem backend)
+	configFileName = "kopia.config" // kopia connection config, rewritten on every open
+	cacheDirName   = "cache"        // default cache directory
+
+	// Cache sizes are kept small: a server may hold many vaults open.
+	contentCacheBytes  = 16 << 20
+	metadataCacheBytes = 16 << 20
+
+	clientName = "coffer" // kopia user and host name recorded in sessions
+)
+
+// Vault is one open backup vault: an encrypted, deduplicated repository.
+// It is safe for concurrent use.
+type Vault struct {
+	dir  string
+	rep  repo.DirectRepository
+	gate gate // excludes Maintain from writes (see Maintain)
+
+	mu     sync.RWMutex // guards closed; held shared by operations using rep
+	closed bool
+}
+
+// Create initialises a new vault in dir (which must be empty or absent) with
+// the given secret and opens it.
+func Create(ctx context.Context, dir string, secret string, opts Options) (*Vault, error) {
+	v, err := create(ctx, dir, secret, opts)
+	if err != nil {
+		return nil, fmt.Errorf("create vault %q: %w", dir, err)
+	}
+
+	return v, nil
+}
+
+func create(ctx context.Context, dir, secret string, opts Options) (*Vault, error) {
+	if secret == "" {
+		return nil, errors.New("empty secret")
+	}
+
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+
+	st, err := newStorage(ctx, dir, true)
+	if err != nil {
+		return nil, err
+	}
+
+	err = repo.Initialize(ctx, st, newRepositoryOptions(), secret)
+	if cerr := st.Close(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
+
+	if errors.Is(err, repo.ErrAlreadyInitialized) {
+		return nil, fmt.Errorf("%w: %w", ErrExists, err)
+	}
+
+	if err != nil {
+		return nil, fmt.Errorf("initialize repository: %w", err)
+	}
+
+	// A cache left over from an earlier vault in the same place would
+	// describe a different repository.
+	if err := os.RemoveAll(cacheDir(dir, opts)); err != nil {
+		return nil, fmt.Errorf("clear cache: %w", err)
+	}
+
+	return openDir(ctx, dir, secret, opts)
+}
+
+// newRepositoryOptions fixes the repository format: authenticated
+// encryption (AES-256-GCM with HMAC-SHA256 derived keys), keyed BLAKE2b
+// content hashes (content ids reveal nothing about the data without the
+// key) and kopia's default content-defined splitter.
+func newRepositoryOptions() *repo.NewRepositoryOptions {
+	return &repo.NewRepositoryOptions{
+		BlockFormat: format.ContentFormat{
+			Hash:       hashing.DefaultAlgorithm,
+			Encryption: encryption.DefaultAlgorithm, // AES256-GCM-HMAC-SHA256
+		},
+		ObjectFormat: format.ObjectFormat{Splitter: splitter.DefaultAlgorithm},
+	}
+}
+
+// Open opens an existing vault in dir.
+func Open(ctx context.Context, dir string, secret string, opts Options) (*Vault, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		var v *Vault
+		if v, err = openDir(ctx, abs, secret, opts); err == nil {
+			return v, nil
+		}
+	}
+
+	return nil, fmt.Errorf("open vault %q: %w", dir, err)
+}
+
+// openDir opens the vault in the absolute directory dir.
+func openDir(ctx context.Context, dir, secret string, opts Options) (*Vault, error) {
+	st, err := newStorage(ctx, dir, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no repository: %w", ErrNotFound, err)
+	}
+
+	if err != nil {
+		return nil, err
+	}
+
+	ci := st.ConnectionInfo()
+	_, err = st.GetMetadata(ctx, format.KopiaRepositoryBlobID)
+
+	if cerr := st.Close(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
+
+	if errors.Is(err, blob.ErrBlobNotFound) {
+		return nil, fmt.Errorf("%w: no repository: %w", ErrNotFound, err)
+	}
+
+	if err != nil {
+		return nil, fmt.Errorf("read repository format: %w", err)
+	}
+
+	cfg := filepath.Join(dir, configFileName)
+	if err := writeConfig(cfg, ci, cacheDir(dir, opts)); err != nil {
+		return nil, err
+	}
+
+	r, err := repo.Open(ctx, cfg, secret, &repo.Options{
+		DisableRepositoryLog: true,
+		DoNotWaitForUpgrade:  true,
+		OnFatalError: func(err error) {
+			slog.Error("vault: fatal repository error", "dir", dir, "err", err)
+		},
+	})
+	if errors.Is(err, repo.ErrInvalidPassword) {
+		return nil, fmt.Errorf("%w: %w", ErrWrongPassword, err)
+	}
+
+	if err != nil {
+		return nil, fmt.Errorf("open repository: %w", err)
+	}
+
+	dr, ok := r.(repo.DirectRepository)
+	if !ok {
+		_ = r.Close(ctx)
+		return nil, fmt.Errorf("unexpected repository type %T", r)
+	}
+
+	return &Vault{dir: dir, rep: dr}, nil
+}
+
+// newStorage builds the blob storage of the vault in dir. It is the only
+// place that knows the backend; an S3 backend plugs in here.
+func newStorage(ctx context.Context, dir string, create bool) (blob.Storage, error) {
+	st, err := filesystem.New(ctx, &filesystem.Options{Path: filepath.Join(dir, repoDirName)}, create)
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+
+	return st, nil
+}
+
+func cacheDir(dir string, opts Options) string {
+	if opts.CacheDir == "" {
+		return filepath.Join(dir, cacheDirName)
+	}
+
+	if abs, err := filepath.Abs(opts.CacheDir); err == nil {
+		return abs
+	}
+
+	return opts.CacheDir
+}
+
+// writeConfig (re)writes the kopia connection config for the vault. It is
+// derived state: writing it on every open lets a vault directory be moved
+// or re-attached on another server.
+func writeConfig(path string, ci blob.ConnectionInfo, cache string) error {
+	lc := repo.LocalConfig{
+		Storage: &ci,
+		Caching: &content.CachingOptions{
+			CacheDirectory:         cache,
+			ContentCacheSizeBytes:  contentCacheBytes,
+			MetadataCacheSizeBytes: metadataCacheBytes,
+		},
+		ClientOptions: repo.ClientOptions{
+			Hostname:    clientName,
+			Username:    clientName,
+			Description: "coffer vault",
+		},
+	}
+
+	b, err := json.MarshalIndent(lc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+
+	tmp, err := os.CreateTemp(filepath.Dir(path), configFileName+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("write config: %w", err)
+	}
+
+	return nil
+}
+
+// Close releases the vault. Write sessions still open keep working until
+// they are committed or aborted; other operations fail after Close.
+func (v *Vault) Close(ctx context.Context) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+
+	if v.closed {
+		return nil
+	}
+
+	v.closed = true
+
+	if err := v.rep.Close(ctx); err != nil {
+		return fmt.Errorf("close vault %q: %w", v.dir, err)
+	}
+
+	return nil
+}
+
+// use holds the vault open for the duration of an operation; the returned
+// function releases it.
+func (v *Vault) use() (func(), error) {
+	v.mu.RLock()
+	if v.closed {
+		v.mu.RUnlock()
+		return nil, errClosed
+	}
+
+	return v.mu.RUnlock, nil
+}
+
+// recovery-point manifests are kopia manifests with these labels.
+const (
+	manifestTypeRP = "coffer-recovery-point"
+	labelType      = "type" // kopia's required manifest type label
+	labelID        = "id"
+)
+
+func rpLabels(id string) map[string]string {
+	l := map[string]string{labelType: manifestTypeRP}
+	if id != "" {
+		l[labelID] = id
+	}
+
+	return l
+}

@@ -1,0 +1,247 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/compression"
+	"github.com/kopia/kopia/repo/content"
+	"github.com/kopia/kopia/repo/object"
+
+	"github.com/cofferbackup/coffer/internal/recpoint"
+)
+
+const (
+	// compressor compresses object data and metadata before encryption;
+	// incompressible chunks are stored as they are.
+	compressor compression.Name = "zstd-fastest"
+
+	// asyncWrites lets one object's chunks be hashed, compressed,
+	// encrypted and packed in parallel with splitting the next ones.
+	asyncWrites = 2
+
+	copyBufferSize = 1 << 20
+)
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+// Writer is a write session. Nothing it writes is visible to readers or
+// survives a crash until Commit returns.
+//
+// More precisely: recovery points registered with PutRecoveryPoint become
+// visible atomically at Commit. Object data of a session that runs longer
+// than kopia's index flush interval (10 minutes) may be indexed before
+// Commit (so a retried backup deduplicates against it); until a committed
+// recovery point references it, it is unreachable and the next Maintain
+// deletes it.
+//
+// A Writer holds off Maintain until it is committed or aborted, so every
+// Writer must be finished with Commit or Abort.
+type Writer struct {
+	v       *Vault
+	w       repo.RepositoryWriter
+	release func() // releases the gate hold
+
+	mu   sync.RWMutex // shared by writes, exclusive by Commit/Abort
+	done bool
+}
+
+// NewWriter starts a write session. It waits while Maintain runs.
+func (v *Vault) NewWriter(ctx context.Context) (*Writer, error) {
+	w, err := v.newWriter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("vault %q: new writer: %w", v.dir, err)
+	}
+
+	return w, nil
+}
+
+func (v *Vault) newWriter(ctx context.Context) (*Writer, error) {
+	release, err := v.gate.acquireShared(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	done, err := v.use()
+	if err != nil {
+		release()
+		return nil, err
+	}
+	defer done()
+
+	_, rw, err := v.rep.NewWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-backup"})
+	if err != nil {
+		release()
+		return nil, err
+	}
+
+	return &Writer{v: v, w: rw, release: release}, nil
+}
+
+// begin takes a shared hold on the session for one write operation.
+func (w *Writer) begin() error {
+	w.mu.RLock()
+	if w.done {
+		w.mu.RUnlock()
+		return errClosed
+	}
+
+	return nil
+}
+
+// WriteObject stores r's bytes and returns their id and length. Safe for
+// concurrent use by several goroutines of one session.
+//
+// kopia's repository writer supports concurrent object writers (its
+// content manager and object manager are internally locked); each call
+// uses its own object writer, and data is streamed chunk by chunk.
+func (w *Writer) WriteObject(ctx context.Context, r io.Reader) (ObjectID, int64, error) {
+	if err := w.begin(); err != nil {
+		return "", 0, fmt.Errorf("write object: %w", err)
+	}
+	defer w.mu.RUnlock()
+
+	ow := w.w.NewObjectWriter(ctx, object.WriterOptions{
+		Description:        "coffer-object",
+		Compressor:         compressor,
+		MetadataCompressor: compressor,
+		AsyncWrites:        asyncWrites,
+	})
+	defer ow.Close() //nolint:errcheck // Close of an object writer only releases buffers
+
+	bp, _ := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+
+	n, err := io.CopyBuffer(onlyWriter{ow}, ctxReader{ctx: ctx, r: r}, *bp)
+	if err != nil {
+		return "", n, fmt.Errorf("write object: %w", err)
+	}
+
+	oid, err := ow.Result()
+	if err != nil {
+		return "", n, fmt.Errorf("write object: %w", err)
+	}
+
+	return ObjectID(oid.String()), n, nil
+}
+
+// onlyWriter hides any ReaderFrom of the wrapped writer so that
+// io.CopyBuffer uses the pooled buffer.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+// ctxReader stops a copy when ctx is done.
+type ctxReader struct {
+	ctx context.Context //nolint:containedctx // scoped to one copy
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+
+	return c.r.Read(p)
+}
+
+// PutRecoveryPoint registers m; m.Records must name an object written in
+// this session or already in the vault. A recovery point with the same
+// m.ID is replaced when the session commits.
+func (w *Writer) PutRecoveryPoint(ctx context.Context, m recpoint.Manifest) error {
+	if err := w.putRecoveryPoint(ctx, m); err != nil {
+		return fmt.Errorf("put recovery point %q: %w", m.ID, err)
+	}
+
+	return nil
+}
+
+func (w *Writer) putRecoveryPoint(ctx context.Context, m recpoint.Manifest) error {
+	if m.ID == "" {
+		return errors.New("empty recovery point id")
+	}
+
+	if err := w.begin(); err != nil {
+		return err
+	}
+	defer w.mu.RUnlock()
+
+	oid, err := object.ParseID(m.Records)
+	if err != nil {
+		return fmt.Errorf("records object %q: %w", m.Records, err)
+	}
+
+	if _, err := w.w.VerifyObject(ctx, oid); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("records object %q: %w: %w", m.Records, ErrNotFound, err)
+		}
+
+		return fmt.Errorf("records object %q: %w", m.Records, err)
+	}
+
+	old, err := w.w.FindManifests(ctx, rpLabels(m.ID))
+	if err != nil {
+		return fmt.Errorf("find manifests: %w", err)
+	}
+
+	if err := deleteManifests(ctx, w.w, old); err != nil {
+		return fmt.Errorf("replace: %w", err)
+	}
+
+	if _, err := w.w.PutManifest(ctx, rpLabels(m.ID), m); err != nil {
+		return fmt.Errorf("put manifest: %w", err)
+	}
+
+	return nil
+}
+
+// finish ends the session once; flush selects Commit over Abort.
+func (w *Writer) finish(ctx context.Context, flush bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+
+	if w.done {
+		return errClosed
+	}
+
+	w.done = true
+	defer w.release()
+
+	var err error
+	if flush {
+		err = w.w.Flush(ctx)
+	}
+
+	if cerr := w.w.Close(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
+
+	return err
+}
+
+// Commit makes everything written in the session durable and visible.
+// The session is finished afterwards, whether or not Commit succeeded.
+func (w *Writer) Commit(ctx context.Context) error {
+	if err := w.finish(ctx, true); err != nil {
+		return fmt.Errorf("vault %q: commit: %w", w.v.dir, err)
+	}
+
+	return nil
+}
+
+// Abort discards the session. Aborting a finished session does nothing.
+func (w *Writer) Abort(ctx context.Context) error {
+	if err := w.finish(ctx, false); err != nil && !errors.Is(err, errClosed) {
+		return fmt.Errorf("vault %q: abort: %w", w.v.dir, err)
+	}
+
+	return nil
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, object.ErrObjectNotFound) || errors.Is(err, content.ErrContentNotFound)
+}
