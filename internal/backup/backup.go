@@ -101,6 +101,7 @@ type job struct {
 	mu       sync.Mutex
 	failures []Failure
 	notes    []string
+	noted    map[string]bool
 }
 
 func (j *job) fail(key, versionID string, err error) {
@@ -115,6 +116,17 @@ func (j *job) fail(key, versionID string, err error) {
 func (j *job) note(s string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.notes = append(j.notes, s)
+}
+
+// noteOnce adds a remark unless one of the same kind was added.
+func (j *job) noteOnce(kind, s string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.noted[kind] {
+		return
+	}
+	j.noted[kind] = true
 	j.notes = append(j.notes, s)
 }
 
@@ -140,7 +152,7 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("backup of bucket %q: open vault writer: %w", opts.Bucket, err)
 	}
-	j := &job{src: src, vw: vw, opts: opts, info: info}
+	j := &job{src: src, vw: vw, opts: opts, info: info, noted: map[string]bool{}}
 	switch info.Versioning {
 	case "":
 		j.note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")

@@ -199,8 +199,12 @@ func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) e
 		if tagCount != 0 {
 			tags, err := j.src.Tags(ctx, b, rec.Key, rec.VersionID)
 			switch {
-			case errors.Is(err, s3source.ErrNotSupported):
+			case errors.Is(err, s3source.ErrNotSupported), errors.Is(err, s3source.ErrNotFound):
+				// The data was read (or is referenced): missing tags, e.g.
+				// versitygw's "null" version of a directory object, or a
+				// version deleted just now, do not fail the version.
 				rec.TagsState = recpoint.StateUnavailable
+				j.noteOnce("tags", fmt.Sprintf("tags of some versions could not be read, first %q: %v", rec.Key, err))
 			case err != nil:
 				return fmt.Errorf("get tags: %w", err)
 			case len(tags) > 0:
@@ -239,9 +243,10 @@ func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
 		if j.aclUnsupported.CompareAndSwap(false, true) {
 			j.note("the endpoint does not support object ACLs: ACLs were not backed up")
 		}
-	case errors.Is(err, s3source.ErrNotFound):
-		return fmt.Errorf("get ACL: %w", err)
 	case err != nil:
+		// Some endpoints refuse ACLs of noncurrent versions (MinIO answers
+		// NoSuchKey when the latest entry is a delete marker): the version
+		// itself was read, so only its ACL is unavailable.
 		if ctx.Err() != nil {
 			return fmt.Errorf("get ACL: %w", err)
 		}

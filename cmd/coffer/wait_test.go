@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+func TestPercentOf(t *testing.T) {
+	cases := []struct {
+		name        string
+		pct         *string
+		done, total *int64
+		want        float64
+	}{
+		{"percent done", aws.String("42.5"), nil, nil, 42.5},
+		{"percent sign", aws.String(" 7% "), aws.Int64(1), aws.Int64(2), 7},
+		{"bytes", nil, aws.Int64(1), aws.Int64(4), 25},
+		{"garbage falls back to bytes", aws.String("n/a"), aws.Int64(3), aws.Int64(4), 75},
+		{"unknown total", nil, aws.Int64(3), aws.Int64(0), -1},
+		{"nothing", nil, nil, nil, -1},
+	}
+	for _, tc := range cases {
+		if got := percentOf(tc.pct, tc.done, tc.total); got != tc.want {
+			t.Errorf("%s: percentOf = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	p := jobProgress{State: "RUNNING", Percent: 50, Done: 1024, Total: 2048, ETAMinutes: 3}
+	bar := progressLine("job x", p, true)
+	if !strings.Contains(bar, "["+strings.Repeat("#", 15)+strings.Repeat(".", 15)+"]") || !strings.Contains(bar, "50.0%") ||
+		!strings.Contains(bar, "1.0 KiB/2.0 KiB") || !strings.Contains(bar, "~3 min left") {
+		t.Errorf("bar line = %q", bar)
+	}
+	plain := progressLine("job x", p, false)
+	if strings.Contains(plain, "[") || !strings.HasPrefix(plain, "job x: RUNNING 50.0%") {
+		t.Errorf("plain line = %q", plain)
+	}
+	over := progressLine("j", jobProgress{State: "RUNNING", Percent: 250, Done: -1, Total: -1, ETAMinutes: -1}, true)
+	if !strings.Contains(over, "["+strings.Repeat("#", 30)+"]") {
+		t.Errorf("percent above 100 not clamped: %q", over)
+	}
+	done := progressLine("j", jobProgress{State: "FAILED", Percent: -1, Done: -1, Total: -1, Message: "boom"}, false)
+	if done != "j: FAILED (boom)" {
+		t.Errorf("final line = %q", done)
+	}
+	if err := finalError("j", jobProgress{State: "PARTIAL"}); err != nil {
+		t.Errorf("PARTIAL is an error: %v", err)
+	}
+	for _, st := range []string{"FAILED", "ABORTED", "EXPIRED"} {
+		if err := finalError("j", jobProgress{State: st, Message: "m"}); err == nil || !strings.Contains(err.Error(), st+": m") {
+			t.Errorf("%s: finalError = %v", st, err)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package coffertest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+
+	"github.com/cofferbackup/coffer/internal/api"
+	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/service"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+// Options tunes Start. The zero value uses a shared MinIO and the wall clock.
+type Options struct {
+	S3Kind  string             // testserver kind; default "minio"
+	S3      *testserver.Server // use this server instead of a shared one
+	DataDir string             // default t.TempDir()
+	Clock   clock.Clock        // default the wall clock
+	// Parallelism per job (default 8) and jobs at once (default 2).
+	Parallelism, MaxJobs int
+}
+
+// Env is a running coffer.
+type Env struct {
+	Endpoint string
+	Creds    auth.Credentials
+	S3       *testserver.Server
+	Service  *service.Service
+	Client   *backup.Client
+	DataDir  string
+
+	opts Options
+	srv  *httptest.Server
+	key  []byte
+}
+
+// Start runs coffer until the test ends.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	if opts.S3 == nil {
+		kind := opts.S3Kind
+		if kind == "" {
+			kind = testserver.MinIO
+		}
+		opts.S3 = testserver.Shared(t, kind)
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Parallelism == 0 {
+		opts.Parallelism = 8
+	}
+	e := &Env{S3: opts.S3, DataDir: opts.DataDir, opts: opts}
+	var err error
+	if e.key, _, _, err = service.LoadOrCreateMasterKey(opts.DataDir, ""); err != nil {
+		t.Fatalf("master key: %v", err)
+	}
+	if e.Creds, _, _, err = auth.LoadOrCreateRoot(opts.DataDir, auth.Credentials{}); err != nil {
+		t.Fatalf("root credentials: %v", err)
+	}
+	e.open(t)
+	t.Cleanup(func() { e.Stop(t) })
+	return e
+}
+
+func (e *Env) open(t testing.TB) {
+	t.Helper()
+	svc, err := service.Open(context.Background(), service.Config{
+		DataDir: e.DataDir, MasterKey: e.key, Clock: e.opts.Clock,
+		Sources: map[string]s3source.Config{service.DefaultConnection: {
+			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
+		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,
+	})
+	if err != nil {
+		t.Fatalf("open service: %v", err)
+	}
+	e.Service = svc
+	h := api.New(svc, &auth.Verifier{Creds: e.Creds, Now: e.opts.Clock.Now}, "", nil)
+	if e.srv == nil {
+		e.srv = httptest.NewServer(h)
+		e.Endpoint = e.srv.URL
+	} else {
+		e.srv.Config.Handler = h
+	}
+	e.Client = NewClient(e.Endpoint, e.Creds)
+}
+
+// Stop closes the service (as a shutdown would); Restart opens it again on
+// the same data directory and endpoint.
+func (e *Env) Stop(t testing.TB) {
+	t.Helper()
+	if e.Service != nil {
+		if err := e.Service.Close(context.Background()); err != nil {
+			t.Errorf("close service: %v", err)
+		}
+		e.Service = nil
+	}
+}
+
+// Restart stops and reopens the service on the same data directory.
+func (e *Env) Restart(t testing.TB) {
+	t.Helper()
+	e.Stop(t)
+	e.open(t)
+}
+
+// NewClient returns an AWS Backup client for a coffer endpoint.
+func NewClient(endpoint string, creds auth.Credentials) *backup.Client {
+	return backup.New(backup.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, Source: "coffertest"}, nil
+		}),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// WaitBackup polls a backup job until it reaches a final state.
+func (e *Env) WaitBackup(t testing.TB, id string) *backup.DescribeBackupJobOutput {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		out, err := e.Client.DescribeBackupJob(context.Background(), &backup.DescribeBackupJobInput{BackupJobId: aws.String(id)})
+		if err != nil {
+			t.Fatalf("DescribeBackupJob %s: %v", id, err)
+		}
+		switch out.State {
+		case "COMPLETED", "PARTIAL", "FAILED", "ABORTED", "EXPIRED":
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("backup job %s did not finish in time", id)
+	return nil
+}
+
+// WaitRestore polls a restore job until it reaches a final state.
+func (e *Env) WaitRestore(t testing.TB, id string) *backup.DescribeRestoreJobOutput {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		out, err := e.Client.DescribeRestoreJob(context.Background(), &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
+		if err != nil {
+			t.Fatalf("DescribeRestoreJob %s: %v", id, err)
+		}
+		switch out.Status {
+		case "COMPLETED", "FAILED", "ABORTED":
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("restore job %s did not finish in time", id)
+	return nil
+}
+
+// Sign signs a hand-made request for the coffer API with SigV4.
+func Sign(req *http.Request, creds auth.Credentials, body []byte) error {
+	sum := sha256.Sum256(body)
+	return v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey},
+		req, hex.EncodeToString(sum[:]), "backup", "us-east-1", time.Now())
+}
