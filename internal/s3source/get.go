@@ -144,4 +144,3 @@ func (c *Client) Lock(ctx context.Context, bucket, key, versionID string) (*recp
 	}
 	return &lock, nil
 }
-

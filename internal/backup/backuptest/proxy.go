@@ -21,9 +21,11 @@ type Proxy struct {
 	objectBytes atomic.Int64
 	objectGets  atomic.Int64
 
-	mu   sync.Mutex
-	deny map[string]bool // "bucket/key" whose object reads get 403
-	hook func(bucket, key string)
+	mu       sync.Mutex
+	deny     map[string]bool  // "bucket/key" whose object reads get 403
+	truncate map[string]int64 // "bucket/key" whose bodies are cut after n bytes
+	gets     map[string]int   // object reads per "bucket/key"
+	hook     func(bucket, key string)
 }
 
 // NewProxy starts a proxy to target (an http:// endpoint), stopped at the
@@ -35,13 +37,22 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy target %q: %v", target, err)
 	}
-	p := &Proxy{deny: map[string]bool{}}
+	p := &Proxy{deny: map[string]bool{}, truncate: map[string]int64{}, gets: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(resp *http.Response) error {
-		if _, _, ok := objectRead(resp.Request); ok && resp.StatusCode/100 == 2 {
-			p.objectGets.Add(1)
-			resp.Body = &countingBody{rc: resp.Body, n: &p.objectBytes}
+		bucket, key, ok := objectRead(resp.Request)
+		if !ok || resp.StatusCode/100 != 2 {
+			return nil
 		}
+		p.objectGets.Add(1)
+		var body io.Reader = resp.Body
+		p.mu.Lock()
+		p.gets[bucket+"/"+key]++
+		if n, cut := p.truncate[bucket+"/"+key]; cut {
+			body = io.LimitReader(body, n) // the server then drops the connection
+		}
+		p.mu.Unlock()
+		resp.Body = &countingBody{r: body, c: resp.Body, n: &p.objectBytes}
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +85,20 @@ func (p *Proxy) Deny(bucket, key string) {
 	p.deny[bucket+"/"+key] = true
 }
 
+// Truncate cuts the bodies of object reads of bucket/key after n bytes.
+func (p *Proxy) Truncate(bucket, key string, n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.truncate[bucket+"/"+key] = n
+}
+
+// Gets is the number of successful object reads of bucket/key.
+func (p *Proxy) Gets(bucket, key string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gets[bucket+"/"+key]
+}
+
 // OnObjectRead calls fn before every object read is forwarded.
 func (p *Proxy) OnObjectRead(fn func(bucket, key string)) {
 	p.mu.Lock()
@@ -91,6 +116,9 @@ func (p *Proxy) ObjectGets() int64 { return p.objectGets.Load() }
 func (p *Proxy) Reset() {
 	p.objectBytes.Store(0)
 	p.objectGets.Store(0)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.gets)
 }
 
 // objectReadParams are the query parameters an object read may carry.
@@ -115,14 +143,15 @@ func objectRead(r *http.Request) (bucket, key string, ok bool) {
 }
 
 type countingBody struct {
-	rc io.ReadCloser
-	n  *atomic.Int64
+	r io.Reader
+	c io.Closer
+	n *atomic.Int64
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.rc.Read(p)
+	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
 }
 
-func (c *countingBody) Close() error { return c.rc.Close() }
+func (c *countingBody) Close() error { return c.c.Close() }

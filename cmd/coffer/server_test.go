@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+func TestMain(m *testing.M) { testserver.Main(m) }
+
+// startServer runs `coffer server` in-process on a free loopback port with a
+// shared MinIO as its default S3 connection, until the test ends.
+func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
+	t.Helper()
+	s3 = testserver.Shared(t, testserver.MinIO)
+	dataDir := t.TempDir()
+	env := map[string]string{
+		"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0",
+		"COFFER_S3_ENDPOINT": s3.Endpoint, "COFFER_S3_ACCESS_KEY": s3.AccessKey, "COFFER_S3_SECRET_KEY": s3.SecretKey,
+	}
+	cfg, err := parseServerConfig(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(withIO(context.Background(), io.Discard, io.Discard))
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, func(ep string) { ready <- ep }) }()
+	select {
+	case endpoint = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("coffer server did not start: %v", err)
+	case <-time.After(time.Minute):
+		cancel()
+		t.Fatal("coffer server did not start within a minute")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("coffer server: %v", err)
+		}
+	})
+	creds, err = auth.ReadCredentialsFile(filepath.Join(dataDir, "credentials.json"))
+	if err != nil {
+		t.Fatalf("server wrote no credentials: %v", err)
+	}
+	if ep, err := readServerInfo(dataDir); err != nil || ep != endpoint {
+		t.Fatalf("server.json holds %q (%v), want %q", ep, err, endpoint)
+	}
+	return endpoint, creds, s3
+}
+
+func TestServerConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+		check   func(serverConfig) error
+	}{
+		{name: "defaults", check: func(c serverConfig) error {
+			if c.DataDir != "./coffer-data" || c.Listen != "127.0.0.1:8080" || c.Source != nil {
+				return errors.New("wrong defaults")
+			}
+			return nil
+		}},
+		{name: "env", env: map[string]string{"COFFER_DATA_DIR": "/d", "COFFER_LISTEN": "[::1]:9000", "COFFER_S3_ENDPOINT": "http://s3:9000",
+			"COFFER_S3_ACCESS_KEY": "a", "COFFER_S3_SECRET_KEY": "s"}, check: func(c serverConfig) error {
+			if c.DataDir != "/d" || c.Listen != "[::1]:9000" || c.Source == nil || c.Source.Region != "us-east-1" || c.Source.AccessKey != "a" {
+				return errors.New("env not applied")
+			}
+			return nil
+		}},
+		{name: "flag beats env", args: []string{"--listen", "localhost:1"}, env: map[string]string{"COFFER_LISTEN": "127.0.0.1:2"},
+			check: func(c serverConfig) error {
+				if c.Listen != "localhost:1" {
+					return errors.New("flag ignored")
+				}
+				return nil
+			}},
+		{name: "public without tls", args: []string{"--listen", "0.0.0.0:8080"}, wantErr: "refusing to serve plain HTTP"},
+		{name: "all interfaces without tls", args: []string{"--listen", ":8080"}, wantErr: "refusing to serve plain HTTP"},
+		{name: "public insecure", args: []string{"--listen", "0.0.0.0:8080", "--insecure"}},
+		{name: "public tls", args: []string{"--listen", "0.0.0.0:8443", "--tls-cert", "c", "--tls-key", "k"}},
+		{name: "half tls", args: []string{"--tls-cert", "c"}, wantErr: "both --tls-cert and --tls-key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseServerConfig(tt.args, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				if err := tt.check(c); err != nil {
+					t.Fatalf("%v: %+v", err, c)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,285 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/tags"
+
+	"github.com/cofferbackup/coffer/internal/backup"
+	bt "github.com/cofferbackup/coffer/internal/backup/backuptest"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/restore"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/testserver"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+func TestMain(m *testing.M) { testserver.Main(m) }
+
+// put writes size deterministic bytes (seed) to bucket/key.
+func put(t testing.TB, mc *minio.Client, bucket, key string, seed uint64, size int, opts minio.PutObjectOptions) {
+	t.Helper()
+	if _, err := mc.PutObject(context.Background(), bucket, key, bytes.NewReader(bt.Bytes(seed, size)), int64(size), opts); err != nil {
+		t.Fatalf("put %s/%s: %v", bucket, key, err)
+	}
+}
+
+// dataByVersion maps "key\x00versionID" to the record's data object.
+func dataByVersion(recs []recpoint.Record) map[string]recpoint.Record {
+	m := map[string]recpoint.Record{}
+	for _, r := range recs {
+		m[r.Key+"\x00"+r.VersionID] = r
+	}
+	return m
+}
+
+// restoreExact restores m to a new bucket and compares it with want.
+func restoreExact(t *testing.T, srv *testserver.Server, src *s3source.Client, v *vault.Vault, m recpoint.Manifest, want bt.History) {
+	t.Helper()
+	dest := testserver.UniqueBucketName("check")
+	bt.Restore(t, src, v, m, restore.Options{DestBucket: dest, NewBucket: true})
+	bt.Compare(t, want, bt.Histories(bt.Snapshot(t, srv.Client(t), dest)))
+}
+
+// TestIncremental checks that a second backup reads from the source only
+// the data of new versions, references the rest, re-reads changed tags,
+// and that both recovery points restore exactly.
+func TestIncremental(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Shared(t, testserver.MinIO)
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	ctx := context.Background()
+	var allBytes int64
+	versions := 0
+	for i := range 10 {
+		key := fmt.Sprintf("k%02d", i)
+		n := 1 + i%3 // one to three versions
+		for j := range n {
+			size := 10_000 + i*1000 + j
+			put(t, mc, bucket, key, uint64(i*10+j), size, minio.PutObjectOptions{UserTags: map[string]string{"v": fmt.Sprint(j)}})
+			allBytes += int64(size)
+			versions++
+		}
+	}
+	put(t, mc, bucket, "zero", 1, 0, minio.PutObjectOptions{})
+	versions++
+	if err := mc.RemoveObject(ctx, bucket, "k09", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	snap1 := bt.Histories(bt.Snapshot(t, mc, bucket))
+
+	proxy := bt.NewProxy(t, srv.Endpoint)
+	src := bt.Source(t, srv, proxy.URL)
+	v := bt.Vault(t)
+	var progressCalls atomic.Int64
+	var last backup.Stats
+	opts := bt.Options(bucket, nil)
+	res1, err := backup.Run(ctx, src, v, opts, func(s backup.Stats) { progressCalls.Add(1); last = s })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if proxy.ObjectBytes() != allBytes || res1.Stats.BytesTransferred != allBytes {
+		t.Fatalf("full backup read %d bytes (stats %d), want %d", proxy.ObjectBytes(), res1.Stats.BytesTransferred, allBytes)
+	}
+	if s := res1.Stats; s.ObjectsTransferred != int64(versions) || s.ObjectsDeduplicated != 0 || s.DeleteMarkers != 1 ||
+		s.ObjectsScanned != int64(versions) || s.BytesScanned != allBytes {
+		t.Fatalf("full backup stats %+v, want %d versions", s, versions)
+	}
+	if progressCalls.Load() < 1 || last != res1.Stats {
+		t.Fatalf("progress called %d times, last %+v, result %+v", progressCalls.Load(), last, res1.Stats)
+	}
+	m1 := res1.Manifest
+	if m1.Status != recpoint.StatusCompleted || m1.RecordCount != int64(versions+1) || m1.ObjectCount != int64(versions) ||
+		m1.TotalBytes != allBytes || !m1.Versioned || m1.Bucket != bucket || m1.ID != opts.RecoveryPointID ||
+		m1.CreatedAt.IsZero() || m1.CompletedAt.Before(m1.CreatedAt) {
+		t.Fatalf("manifest %+v", m1)
+	}
+
+	// Changes: a new version, a new key, a delete, a retag.
+	put(t, mc, bucket, "k03", 99, 7777, minio.PutObjectOptions{})
+	put(t, mc, bucket, "k05a", 98, 3333, minio.PutObjectOptions{})
+	if err := mc.RemoveObject(ctx, bucket, "k04", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	newTags, _ := tags.NewTags(map[string]string{"retagged": "yes"}, true)
+	if err := mc.PutObjectTagging(ctx, bucket, "k06", newTags, minio.PutObjectTaggingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	snap2 := bt.Histories(bt.Snapshot(t, mc, bucket))
+
+	proxy.Reset()
+	res2 := bt.Backup(t, src, v, bucket, &m1, nil)
+	if got := proxy.ObjectBytes(); got != 7777+3333 || proxy.ObjectGets() != 2 {
+		t.Fatalf("incremental backup read %d bytes in %d GETs, want %d in 2", got, proxy.ObjectGets(), 7777+3333)
+	}
+	if s := res2.Stats; s.ObjectsTransferred != 2 || s.BytesTransferred != 7777+3333 ||
+		s.ObjectsDeduplicated != int64(versions) || s.BytesDeduplicated != allBytes || s.DeleteMarkers != 2 {
+		t.Fatalf("incremental stats %+v", s)
+	}
+	recs1 := dataByVersion(bt.Records(t, v, m1))
+	reused := 0
+	for _, r := range bt.Records(t, v, res2.Manifest) {
+		old, ok := recs1[r.Key+"\x00"+r.VersionID]
+		if !ok || r.DeleteMarker {
+			continue
+		}
+		reused++
+		if r.Data != old.Data || r.ETag != old.ETag {
+			t.Errorf("%s %s: data %q, was %q in the first recovery point", r.Key, r.VersionID, r.Data, old.Data)
+		}
+		if r.Key == "k06" && r.IsLatest && r.Tags["retagged"] != "yes" {
+			t.Errorf("k06 tags not re-read: %v", r.Tags)
+		}
+	}
+	if reused != versions {
+		t.Fatalf("%d versions reused, want %d", reused, versions)
+	}
+	restoreExact(t, srv, src, v, res2.Manifest, snap2.Select(0, nil))
+	restoreExact(t, srv, src, v, m1, snap1.Select(0, nil))
+}
+
+// TestIncrementalUnversioned checks change detection by ETag, size and
+// last-modified on buckets that were never versioned.
+func TestIncrementalUnversioned(t *testing.T) {
+	for _, kind := range testserver.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Shared(t, kind)
+			mc := srv.Client(t)
+			bucket := srv.NewBucket(t, false)
+			for i := range 5 {
+				put(t, mc, bucket, fmt.Sprintf("u%d", i), uint64(i), 5000+i, minio.PutObjectOptions{})
+			}
+			proxy := bt.NewProxy(t, srv.Endpoint)
+			src := bt.Source(t, srv, proxy.URL)
+			v := bt.Vault(t)
+			res1 := bt.Backup(t, src, v, bucket, nil, nil)
+			if res1.Manifest.Versioned || !strings.Contains(res1.Note, "never been versioned") || res1.Manifest.ObjectCount != 5 {
+				t.Fatalf("manifest %+v, note %q", res1.Manifest, res1.Note)
+			}
+			put(t, mc, bucket, "u2", 77, 5002, minio.PutObjectOptions{}) // same size, new content
+			put(t, mc, bucket, "u9", 78, 1234, minio.PutObjectOptions{})
+			if err := mc.RemoveObject(context.Background(), bucket, "u4", minio.RemoveObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			want := bt.Histories(bt.Snapshot(t, mc, bucket))
+			proxy.Reset()
+			res2 := bt.Backup(t, src, v, bucket, &res1.Manifest, nil)
+			if got := proxy.ObjectBytes(); got != 5002+1234 {
+				t.Fatalf("incremental read %d bytes, want %d", got, 5002+1234)
+			}
+			if s := res2.Stats; s.ObjectsDeduplicated != 3 || s.ObjectsTransferred != 2 || res2.Manifest.ObjectCount != 5 {
+				t.Fatalf("stats %+v manifest %+v", s, res2.Manifest)
+			}
+			restoreExact(t, srv, src, v, res2.Manifest, want.Select(0, nil))
+		})
+	}
+}
+
+// TestPartial makes one key unreadable (403) and cuts another's body short
+// on every attempt: both are left out and reported, the rest restores.
+func TestPartial(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Shared(t, testserver.MinIO)
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	for i := range 6 {
+		put(t, mc, bucket, fmt.Sprintf("p%d", i), uint64(i), 20_000, minio.PutObjectOptions{})
+	}
+	want := bt.Histories(bt.Snapshot(t, mc, bucket))
+	proxy := bt.NewProxy(t, srv.Endpoint)
+	proxy.Deny(bucket, "p3")
+	proxy.Truncate(bucket, "p4", 1000)
+	src := bt.Source(t, srv, proxy.URL)
+	v := bt.Vault(t)
+	res := bt.Backup(t, src, v, bucket, nil, nil)
+	m := res.Manifest
+	if m.Status != recpoint.StatusPartial || m.FailedCount != 2 || res.Stats.ObjectsFailed != 2 || m.ObjectCount != 4 {
+		t.Fatalf("manifest %+v stats %+v", m, res.Stats)
+	}
+	if !strings.Contains(m.StatusMessage, `"p3"`) || !strings.Contains(m.StatusMessage, `"p4"`) || len(m.FailedSample) != 2 {
+		t.Fatalf("status message %q, sample %q", m.StatusMessage, m.FailedSample)
+	}
+	reasons := map[string]string{}
+	for _, f := range res.Failures {
+		reasons[f.Key] = f.Reason
+	}
+	if !strings.Contains(reasons["p3"], "access denied") || reasons["p4"] == "" || len(reasons) != 2 {
+		t.Fatalf("failures %+v", res.Failures)
+	}
+	if got := proxy.Gets(bucket, "p4"); got != 3 {
+		t.Errorf("truncated object read %d times, want 3 attempts", got)
+	}
+	restoreExact(t, srv, src, v, m, want.Select(0, func(k string) bool { return k != "p3" && k != "p4" }))
+}
+
+// TestCancel stops a backup midway: it returns the context's error and
+// registers nothing; the vault stays usable.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Shared(t, testserver.MinIO)
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			put(t, mc, bucket, fmt.Sprintf("c%02d", i), uint64(i), 64<<10, minio.PutObjectOptions{})
+		}()
+	}
+	wg.Wait()
+	proxy := bt.NewProxy(t, srv.Endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var reads atomic.Int64
+	proxy.OnObjectRead(func(string, string) {
+		if reads.Add(1) == 5 {
+			cancel()
+		}
+	})
+	src := bt.Source(t, srv, proxy.URL)
+	v := bt.Vault(t)
+	opts := bt.Options(bucket, nil)
+	opts.Parallelism = 2
+	_, err := backup.Run(ctx, src, v, opts, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled backup returned %v", err)
+	}
+	rps, err := v.RecoveryPoints(context.Background())
+	if err != nil || len(rps) != 0 {
+		t.Fatalf("recovery points after cancel: %v, %v", rps, err)
+	}
+	mctx, mcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer mcancel()
+	if _, err := v.Maintain(mctx); err != nil {
+		t.Fatalf("maintain after cancel (writer not finished?): %v", err)
+	}
+	proxy.OnObjectRead(nil)
+	if res := bt.Backup(t, src, v, bucket, nil, nil); res.Manifest.ObjectCount != 40 {
+		t.Fatalf("backup after cancel: %+v", res.Manifest)
+	}
+}
+
+func TestMissingBucket(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Shared(t, testserver.MinIO)
+	v := bt.Vault(t)
+	_, err := backup.Run(context.Background(), bt.Source(t, srv, ""), v, bt.Options("no-such-bucket-here", nil), nil)
+	if !errors.Is(err, s3source.ErrNoSuchBucket) || !strings.Contains(err.Error(), "no-such-bucket-here") {
+		t.Fatalf("backup of a missing bucket: %v", err)
+	}
+	if rps, _ := v.RecoveryPoints(context.Background()); len(rps) != 0 {
+		t.Fatalf("recovery points: %v", rps)
+	}
+}

@@ -1,0 +1,235 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+	"github.com/minio/minio-go/v7"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+func TestMain(m *testing.M) { testserver.Main(m) }
+
+var ctx = context.Background()
+
+// fill puts n objects of size bytes into bucket, in parallel, and returns
+// their contents by key.
+func fill(t *testing.T, mc *minio.Client, bucket, prefix string, n, size int) map[string][]byte {
+	t.Helper()
+	out := make(map[string][]byte, n)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 16)
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("%s%05d", prefix, i)
+		data := bytes.Repeat([]byte(key+"|"), size/len(key+"|")+1)[:size]
+		mu.Lock()
+		out[key] = data
+		mu.Unlock()
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := mc.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("fill %s: %v", bucket, err)
+	}
+	return out
+}
+
+func createVault(t *testing.T, c *backup.Client, name string) {
+	t.Helper()
+	if _, err := c.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String(name)}); err != nil {
+		t.Fatalf("create vault %s: %v", name, err)
+	}
+}
+
+func startBackup(t *testing.T, c *backup.Client, vault, bucket string, deleteAfter int64) *backup.StartBackupJobOutput {
+	t.Helper()
+	in := &backup.StartBackupJobInput{BackupVaultName: aws.String(vault), ResourceArn: aws.String("arn:aws:s3:::" + bucket),
+		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x")}
+	if deleteAfter > 0 {
+		in.Lifecycle = &types.Lifecycle{DeleteAfterDays: aws.Int64(deleteAfter)}
+	}
+	out, err := c.StartBackupJob(ctx, in)
+	if err != nil {
+		t.Fatalf("StartBackupJob %s: %v", bucket, err)
+	}
+	return out
+}
+
+// restoreAndCompare restores rp into a new bucket and compares the current
+// objects with want, byte for byte.
+func restoreAndCompare(t *testing.T, e *coffertest.Env, rpARN string, want map[string][]byte) {
+	t.Helper()
+	dest := testserver.UniqueBucketName("check")
+	rj, err := e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(rpARN),
+		Metadata: map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}})
+	if err != nil {
+		t.Fatalf("StartRestoreJob: %v", err)
+	}
+	if r := e.WaitRestore(t, aws.ToString(rj.RestoreJobId)); r.Status != types.RestoreJobStatusCompleted {
+		t.Fatalf("restore %s: %s %s", rpARN, r.Status, aws.ToString(r.StatusMessage))
+	}
+	mc := e.S3.Client(t)
+	n := 0
+	for o := range mc.ListObjects(ctx, dest, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		n++
+		obj, err := mc.GetObject(ctx, dest, o.Key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(obj)
+		obj.Close()
+		if err != nil || !bytes.Equal(got, want[o.Key]) {
+			t.Fatalf("restored %q differs (err %v)", o.Key, err)
+		}
+	}
+	if n != len(want) {
+		t.Fatalf("restored %d objects, want %d", n, len(want))
+	}
+}
+
+func TestRetentionExpiresAndKeepsSharedData(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	mc := e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	want := fill(t, mc, bucket, "shared/", 20, 200<<10)
+	createVault(t, e.Client, "keep")
+	short := startBackup(t, e.Client, "keep", bucket, 1)
+	if j := e.WaitBackup(t, aws.ToString(short.BackupJobId)); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("first backup: %s %s", j.State, aws.ToString(j.StatusMessage))
+	}
+	rp, err := e.Client.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("keep"), RecoveryPointArn: short.RecoveryPointArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.CalculatedLifecycle == nil || !aws.ToTime(rp.CalculatedLifecycle.DeleteAt).Equal(clk.Now().Add(24*time.Hour)) ||
+		rp.Lifecycle == nil || aws.ToInt64(rp.Lifecycle.DeleteAfterDays) != 1 {
+		t.Fatalf("lifecycle %+v / %+v", rp.CalculatedLifecycle, rp.Lifecycle)
+	}
+	clk.Advance(time.Hour)
+	long := startBackup(t, e.Client, "keep", bucket, 0) // same data, kept forever
+	if j := e.WaitBackup(t, aws.ToString(long.BackupJobId)); j.State != types.BackupJobStateCompleted || aws.ToInt64(j.BytesTransferred) != 0 {
+		t.Fatalf("second backup: %s transferred %d (want 0: nothing changed)", j.State, aws.ToInt64(j.BytesTransferred))
+	}
+	clk.Advance(22 * time.Hour) // 23 h after the first backup
+	if n, err := e.Service.ExpireRecoveryPoints(ctx); err != nil || n != 0 {
+		t.Fatalf("expired %d early (%v)", n, err)
+	}
+	clk.Advance(2 * time.Hour)
+	if n, err := e.Service.ExpireRecoveryPoints(ctx); err != nil || n != 1 {
+		t.Fatalf("expired %d, want 1 (%v)", n, err)
+	}
+	if _, err := e.Client.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("keep"), RecoveryPointArn: short.RecoveryPointArn}); err == nil {
+		t.Fatal("expired recovery point still described")
+	}
+	// The data the expired point shared with the kept one survived maintenance.
+	restoreAndCompare(t, e, aws.ToString(long.RecoveryPointArn), want)
+}
+
+func TestStopBackupJob(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{Parallelism: 1, MaxJobs: 1})
+	mc := e.S3.Client(t)
+	big := e.S3.NewBucket(t, true)
+	fill(t, mc, big, "o/", 1500, 1024)
+	small := e.S3.NewBucket(t, true)
+	fill(t, mc, small, "o/", 3, 10)
+	createVault(t, e.Client, "stop")
+	running := startBackup(t, e.Client, "stop", big, 0)
+	queued := startBackup(t, e.Client, "stop", small, 0) // waits: one job at a time
+	for _, id := range []string{aws.ToString(queued.BackupJobId), aws.ToString(running.BackupJobId)} {
+		if _, err := e.Client.StopBackupJob(ctx, &backup.StopBackupJobInput{BackupJobId: aws.String(id)}); err != nil {
+			t.Fatalf("StopBackupJob %s: %v", id, err)
+		}
+	}
+	for _, id := range []string{aws.ToString(queued.BackupJobId), aws.ToString(running.BackupJobId)} {
+		if j := e.WaitBackup(t, id); j.State != types.BackupJobStateAborted {
+			t.Fatalf("job %s: %s %q, want ABORTED", id, j.State, aws.ToString(j.StatusMessage))
+		}
+	}
+	rps, err := e.Client.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String("stop")})
+	if err != nil || len(rps.RecoveryPoints) != 0 {
+		t.Fatalf("aborted jobs left recovery points: %d %v", len(rps.RecoveryPoints), err)
+	}
+	_, err = e.Client.StopBackupJob(ctx, &backup.StopBackupJobInput{BackupJobId: running.BackupJobId})
+	if err == nil || !strings.Contains(err.Error(), "InvalidRequestException") {
+		t.Fatalf("stopping a finished job: %v", err)
+	}
+	// The vault still works: a new backup of the same bucket completes.
+	again := startBackup(t, e.Client, "stop", small, 0)
+	if j := e.WaitBackup(t, aws.ToString(again.BackupJobId)); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("backup after abort: %s", j.State)
+	}
+}
+
+func TestRestartSettlesInterruptedJobs(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	mc := e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	want := fill(t, mc, bucket, "r/", 10, 5000)
+	createVault(t, e.Client, "restart")
+	done := startBackup(t, e.Client, "restart", bucket, 0)
+	if j := e.WaitBackup(t, aws.ToString(done.BackupJobId)); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("backup: %s", j.State)
+	}
+	db := e.Service.Catalog()
+	v, err := db.Vault(ctx, "restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	// A job that was running when the process died, and one still queued.
+	crashed := catalog.BackupJob{ID: "CRASHED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
+		ResourceType: "S3", State: "RUNNING", RecoveryPointARN: v.ARN + "-never", CreatedAt: now, StartedAt: now, PercentDone: "40.0"}
+	queued := catalog.BackupJob{ID: "QUEUED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
+		ResourceType: "S3", State: "CREATED", RecoveryPointARN: "arn:aws:backup:us-east-1:000000000000:recovery-point:queued-1",
+		CreatedAt: now, StartBy: now.Add(time.Hour), PercentDone: "0.0"}
+	for _, j := range []catalog.BackupJob{crashed, queued} {
+		if err := db.InsertBackupJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The catalog lost the completed recovery point (crash between the
+	// vault's commit and the catalog write): the vault still has it.
+	if err := db.DeleteRecoveryPoint(ctx, aws.ToString(done.RecoveryPointArn)); err != nil {
+		t.Fatal(err)
+	}
+	e.Restart(t)
+	if j := e.WaitBackup(t, "CRASHED-1"); j.State != types.BackupJobStateFailed || !strings.Contains(aws.ToString(j.StatusMessage), "coffer stopped") {
+		t.Fatalf("crashed job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
+	}
+	if j := e.WaitBackup(t, "QUEUED-1"); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("queued job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
+	}
+	rps, err := e.Client.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String("restart")})
+	if err != nil || len(rps.RecoveryPoints) != 2 {
+		t.Fatalf("recovery points after restart: %d %v", len(rps.RecoveryPoints), err)
+	}
+	restoreAndCompare(t, e, aws.ToString(done.RecoveryPointArn), want)
+}
