@@ -107,19 +107,50 @@ func putOptions(rec *recpoint.Record, withTags bool, partSize uint64) minio.PutO
 
 // exactReader passes through exactly left bytes of r; it fails if r ends
 // early or has more.
+//
+// It is also an io.Seeker that can only "rewind" before the first read:
+// minio-go retries a failed single-part upload after seeking its body back
+// to the start, and takes any reader as seekable. A stream cannot rewind,
+// so the retry must fail rather than send the rest of the stream.
 type exactReader struct {
-	r    io.Reader
-	left int64
+	r       io.Reader
+	left    int64
+	read    int64
+	lastErr error
 }
 
-var errSizeMismatch = errors.New("data size does not match the record")
+var errNoRewind = errors.New("restore stream cannot be rewound for a retry")
+
+// Seek allows only a no-op rewind to the start.
+func (e *exactReader) Seek(offset int64, whence int) (int64, error) {
+	if offset == 0 && (whence == io.SeekStart || whence == io.SeekCurrent) && e.read == 0 {
+		return 0, nil
+	}
+	if e.lastErr != nil {
+		return 0, fmt.Errorf("%w after %d bytes: %w", errNoRewind, e.read, e.lastErr)
+	}
+	return 0, fmt.Errorf("%w after %d bytes were sent", errNoRewind, e.read)
+}
+
+// ErrSizeMismatch is returned (wrapped) by PutObject when the stream is
+// shorter or longer than the record's size; nothing is stored then.
+var ErrSizeMismatch = errors.New("data size does not match the record")
 
 func (e *exactReader) Read(p []byte) (int, error) {
+	n, err := e.read1(p)
+	e.read += int64(n)
+	if err != nil && err != io.EOF {
+		e.lastErr = err
+	}
+	return n, err
+}
+
+func (e *exactReader) read1(p []byte) (int, error) {
 	if e.left <= 0 {
 		var one [1]byte
 		n, err := io.ReadFull(e.r, one[:])
 		if n > 0 {
-			return 0, fmt.Errorf("%w: more data than expected", errSizeMismatch)
+			return 0, fmt.Errorf("%w: more data than expected", ErrSizeMismatch)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return 0, io.EOF
@@ -133,7 +164,7 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	e.left -= int64(n)
 	if err == io.EOF {
 		if e.left > 0 {
-			return n, fmt.Errorf("%w: %d bytes missing", errSizeMismatch, e.left)
+			return n, fmt.Errorf("%w: %d bytes missing", ErrSizeMismatch, e.left)
 		}
 		if n > 0 {
 			err = nil

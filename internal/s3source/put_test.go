@@ -111,8 +111,8 @@ func TestPutObjectSizeMismatch(t *testing.T) {
 		} {
 			rec := &recpoint.Record{Key: "mismatch-" + tc.name, Size: tc.size}
 			_, err := c.PutObject(testCtx(t), bucket, rec, bytes.NewReader(tc.data), false)
-			if err == nil {
-				t.Errorf("%s: PutObject succeeded", tc.name)
+			if !errors.Is(err, ErrSizeMismatch) {
+				t.Errorf("%s: PutObject error %v, want ErrSizeMismatch", tc.name, err)
 			}
 			if ok, err := c.ObjectExists(testCtx(t), bucket, rec.Key); ok || err != nil {
 				t.Errorf("%s: object exists after failed put: %v, %v", tc.name, ok, err)

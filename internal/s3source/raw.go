@@ -49,7 +49,7 @@ func (c *Client) rawDo(ctx context.Context, method, bucket, key string, q url.Va
 			data, _ := io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
 			_ = resp.Body.Close()
 			er := errorFromResponse(resp.StatusCode, data, bucket, key)
-			if resp.StatusCode < 500 {
+			if !retryStatus(resp.StatusCode) {
 				return nil, er
 			}
 			err = er
@@ -97,4 +97,14 @@ func (c *Client) rawRequest(ctx context.Context, method, bucket, key string, q u
 	}
 	defer func() { _ = resp.Body.Close() }()
 	return io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
+}
+
+// retryStatus reports answers worth another attempt.
+func retryStatus(code int) bool {
+	switch code {
+	case http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+	"github.com/minio/minio-go/v7"
+
+	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+// serverProc is a `coffer server` child process.
+type serverProc struct {
+	cmd    *exec.Cmd
+	client *backup.Client
+}
+
+func buildCoffer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "coffer")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startProc(t *testing.T, bin, dataDir, listen string, s3 *testserver.Server) *serverProc {
+	t.Helper()
+	cmd := exec.Command(bin, "server", "--data-dir", dataDir, "--listen", listen, "--parallelism", "2")
+	cmd.Env = append(os.Environ(), "COFFER_S3_ENDPOINT="+s3.Endpoint, "COFFER_S3_ACCESS_KEY="+s3.AccessKey, "COFFER_S3_SECRET_KEY="+s3.SecretKey)
+	logf, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() })
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		creds, err := auth.ReadCredentialsFile(filepath.Join(dataDir, "credentials.json"))
+		if err == nil {
+			c := coffertest.NewClient("http://"+listen, creds)
+			if _, err := c.GetSupportedResourceTypes(context.Background(), &backup.GetSupportedResourceTypesInput{}); err == nil {
+				return &serverProc{cmd: cmd, client: c}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(dataDir, "server.log"))
+	t.Fatalf("coffer server did not come up:\n%s", log)
+	return nil
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func fillBucket(t *testing.T, mc *minio.Client, bucket string, n, size int) map[string][]byte {
+	t.Helper()
+	want := map[string][]byte{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	var firstErr error
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("k/%06d", i)
+		unit := []byte(fmt.Sprintf("%s-%d;", key, i))
+		data := bytes.Repeat(unit, size/len(unit)+1)[:size]
+		want[key] = data
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := mc.PutObject(context.Background(), bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+				mu.Lock()
+				firstErr = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	return want
+}
+
+func waitBackupJob(t *testing.T, c *backup.Client, id string, until func(*backup.DescribeBackupJobOutput) bool) *backup.DescribeBackupJobOutput {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		out, err := c.DescribeBackupJob(context.Background(), &backup.DescribeBackupJobInput{BackupJobId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if until(out) {
+			return out
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("job %s: condition not reached", id)
+	return nil
+}
+
+func finished(o *backup.DescribeBackupJobOutput) bool {
+	switch o.State {
+	case types.BackupJobStateCompleted, types.BackupJobStatePartial, types.BackupJobStateFailed, types.BackupJobStateAborted, types.BackupJobStateExpired:
+		return true
+	}
+	return false
+}
+
+func restoreCompare(t *testing.T, c *backup.Client, mc *minio.Client, rpARN string, want map[string][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	dest := testserver.UniqueBucketName("killcheck")
+	rj, err := c.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(rpARN),
+		Metadata: map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		out, err := c.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: rj.RestoreJobId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status == types.RestoreJobStatusCompleted {
+			break
+		}
+		if out.Status == types.RestoreJobStatusFailed || time.Now().After(deadline) {
+			t.Fatalf("restore: %s %s", out.Status, aws.ToString(out.StatusMessage))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n := 0
+	for o := range mc.ListObjects(ctx, dest, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		obj, err := mc.GetObject(ctx, dest, o.Key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(obj)
+		obj.Close()
+		if err != nil || !bytes.Equal(got, want[o.Key]) {
+			t.Fatalf("restored %q differs", o.Key)
+		}
+		n++
+	}
+	if n != len(want) {
+		t.Fatalf("restored %d objects, want %d", n, len(want))
+	}
+}
+
+// TestKillMidBackup kills the server process with SIGKILL in the middle of
+// a backup: after a restart the job is FAILED, the vault holds only
+// complete recovery points, each fully restorable, and backups go on.
+func TestKillMidBackup(t *testing.T) {
+	ctx := context.Background()
+	bin := buildCoffer(t)
+	s3 := testserver.Shared(t, testserver.MinIO)
+	mc := s3.Client(t)
+	small := s3.NewBucket(t, true)
+	smallWant := fillBucket(t, mc, small, 20, 3000)
+	big := s3.NewBucket(t, true)
+	bigWant := fillBucket(t, mc, big, 1500, 8<<10)
+	dataDir, listen := t.TempDir(), freeAddr(t)
+
+	p := startProc(t, bin, dataDir, listen, s3)
+	if _, err := p.client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("kv")}); err != nil {
+		t.Fatal(err)
+	}
+	start := func(c *backup.Client, bucket string) *backup.StartBackupJobOutput {
+		out, err := c.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String("kv"), ResourceArn: aws.String("arn:aws:s3:::" + bucket),
+			IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := start(p.client, small)
+	if j := waitBackupJob(t, p.client, aws.ToString(first.BackupJobId), finished); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("first backup: %s", j.State)
+	}
+	victim := start(p.client, big)
+	waitBackupJob(t, p.client, aws.ToString(victim.BackupJobId), func(o *backup.DescribeBackupJobOutput) bool {
+		if finished(o) {
+			t.Fatalf("backup finished (%s) before it could be killed", o.State)
+		}
+		return o.State == types.BackupJobStateRunning && aws.ToInt64(o.BytesTransferred) > 0
+	})
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+
+	p = startProc(t, bin, dataDir, listen, s3)
+	j := waitBackupJob(t, p.client, aws.ToString(victim.BackupJobId), finished)
+	if j.State != types.BackupJobStateFailed || !strings.Contains(aws.ToString(j.StatusMessage), "coffer stopped") {
+		t.Fatalf("killed job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
+	}
+	rps, err := p.client.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String("kv")})
+	if err != nil || len(rps.RecoveryPoints) != 1 || aws.ToString(rps.RecoveryPoints[0].RecoveryPointArn) != aws.ToString(first.RecoveryPointArn) {
+		t.Fatalf("recovery points after kill: %+v %v", rps, err)
+	}
+	restoreCompare(t, p.client, mc, aws.ToString(first.RecoveryPointArn), smallWant)
+	again := start(p.client, big)
+	if j := waitBackupJob(t, p.client, aws.ToString(again.BackupJobId), finished); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("backup after kill: %s %s", j.State, aws.ToString(j.StatusMessage))
+	}
+	restoreCompare(t, p.client, mc, aws.ToString(again.RecoveryPointArn), bigWant)
+}

@@ -1,0 +1,92 @@
+package backup_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/cofferbackup/coffer/internal/backup"
+	bt "github.com/cofferbackup/coffer/internal/backup/backuptest"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+const (
+	benchObjects    = 2000
+	benchObjectSize = 4 << 10
+)
+
+var (
+	benchOnce   sync.Once
+	benchBucket string
+)
+
+// smallObjects returns a MinIO bucket holding benchObjects objects of
+// benchObjectSize bytes, filled once per test process.
+func smallObjects(b *testing.B) *testserver.Server {
+	srv := testserver.Shared(b, testserver.MinIO)
+	benchOnce.Do(func() { benchBucket = Fill(b, srv, benchObjects, benchObjectSize) })
+	if benchBucket == "" {
+		b.Fatal("bench bucket not filled")
+	}
+	return srv
+}
+
+// Fill creates a versioned bucket with n objects of size bytes.
+func Fill(tb testing.TB, srv *testserver.Server, n, size int) string {
+	mc := srv.Client(tb)
+	bucket := srv.NewBucket(tb, true)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				put(tb, mc, bucket, fmt.Sprintf("dir%02d/obj-%05d", i%50, i), uint64(i), size, minio.PutObjectOptions{})
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return bucket
+}
+
+func BenchmarkBackupSmallObjects(b *testing.B) {
+	srv := smallObjects(b)
+	src := bt.Source(b, srv, "")
+	b.SetBytes(benchObjects * benchObjectSize)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		v := bt.Vault(b)
+		b.StartTimer()
+		res, err := backup.Run(context.Background(), src, v, bt.Options(benchBucket, nil), nil)
+		if err != nil || res.Manifest.ObjectCount != benchObjects {
+			b.Fatalf("backup: %v, %+v", err, res.Manifest)
+		}
+	}
+	b.ReportMetric(float64(benchObjects*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkBackupSmallObjectsIncremental measures a backup where nothing
+// changed: no data is read, only listings and tags.
+func BenchmarkBackupSmallObjectsIncremental(b *testing.B) {
+	srv := smallObjects(b)
+	src := bt.Source(b, srv, "")
+	v := bt.Vault(b)
+	first := bt.Backup(b, src, v, benchBucket, nil, nil)
+	b.ResetTimer()
+	for range b.N {
+		res := bt.Backup(b, src, v, benchBucket, &first.Manifest, nil)
+		if res.Stats.ObjectsDeduplicated != benchObjects {
+			b.Fatalf("stats %+v", res.Stats)
+		}
+	}
+	b.ReportMetric(float64(benchObjects*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
