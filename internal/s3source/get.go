@@ -2,10 +2,14 @@ package s3source
 
 import (
 	"context"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/tags"
@@ -114,33 +118,62 @@ func tagMap(t *tags.Tags) map[string]string {
 
 // Lock returns a version's retention and legal hold; nil if it has neither
 // (or the bucket has no object lock, or the endpoint does not support it).
+// It costs two requests; callers can skip it for buckets whose BucketInfo
+// says ObjectLock is false.
+//
+// The answers are parsed here, leniently: versitygw names the retention
+// document's root element ObjectLockRetention, which minio-go refuses.
 func (c *Client) Lock(ctx context.Context, bucket, key, versionID string) (*recpoint.Lock, error) {
-	vid := versionParam(versionID)
 	var lock recpoint.Lock
-	mode, until, err := c.mc.GetObjectRetention(ctx, bucket, key, vid)
-	switch {
-	case err == nil:
-		if mode != nil && mode.IsValid() {
-			lock.Mode = string(*mode)
-		}
-		if until != nil && !until.IsZero() {
-			t := until.UTC()
-			lock.RetainUntil = &t
-		}
-	case isAbsentConfig(err):
-	default:
+	var ret struct {
+		Mode            string `xml:"Mode"`
+		RetainUntilDate string `xml:"RetainUntilDate"`
+	}
+	found, err := c.getSubresource(ctx, bucket, key, versionID, "retention", &ret)
+	if err != nil {
 		return nil, wrapErr("get object retention", bucket, key, versionID, err)
 	}
-	hold, err := c.mc.GetObjectLegalHold(ctx, bucket, key, minio.GetObjectLegalHoldOptions{VersionID: vid})
-	switch {
-	case err == nil:
-		lock.LegalHold = hold != nil && *hold == minio.LegalHoldEnabled
-	case isAbsentConfig(err):
-	default:
+	if found {
+		lock.Mode = strings.ToUpper(strings.TrimSpace(ret.Mode))
+		if s := strings.TrimSpace(ret.RetainUntilDate); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return nil, wrapErr("get object retention", bucket, key, versionID, fmt.Errorf("RetainUntilDate %q: %w", s, err))
+			}
+			t = t.UTC()
+			lock.RetainUntil = &t
+		}
+	}
+	var hold struct {
+		Status string `xml:"Status"`
+	}
+	found, err = c.getSubresource(ctx, bucket, key, versionID, "legal-hold", &hold)
+	if err != nil {
 		return nil, wrapErr("get object legal hold", bucket, key, versionID, err)
 	}
+	lock.LegalHold = found && strings.EqualFold(strings.TrimSpace(hold.Status), "ON")
 	if lock.Mode == "" && lock.RetainUntil == nil && !lock.LegalHold {
 		return nil, nil
 	}
 	return &lock, nil
+}
+
+// getSubresource reads ?name of a version into v; found is false when the
+// endpoint says there is no such configuration.
+func (c *Client) getSubresource(ctx context.Context, bucket, key, versionID, name string, v any) (found bool, err error) {
+	q := url.Values{name: {""}}
+	if vid := versionParam(versionID); vid != "" {
+		q.Set("versionId", vid)
+	}
+	body, err := c.rawRequest(ctx, http.MethodGet, bucket, key, q, nil)
+	if err != nil {
+		if isAbsentConfig(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	if err := xml.Unmarshal(body, v); err != nil {
+		return false, fmt.Errorf("decode %s: %w", name, err)
+	}
+	return true, nil
 }

@@ -16,9 +16,11 @@ import (
 
 func TestMain(m *testing.M) { testserver.Main(m) }
 
-// eachServer runs fn as a parallel subtest against every real server kind.
+// eachServer runs fn as a parallel subtest against every real server kind;
+// the calling test runs in parallel with the other such tests.
 func eachServer(t *testing.T, fn func(t *testing.T, srv *testserver.Server, c *Client)) {
 	t.Helper()
+	t.Parallel()
 	for _, kind := range testserver.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()

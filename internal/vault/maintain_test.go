@@ -14,6 +14,8 @@ import (
 // checks that no file under the vault directory (repository, config and
 // caches) contains any of them.
 func TestEncryptedAtRest(t *testing.T) {
+	t.Parallel()
+
 	dir := t.TempDir()
 	v := createVault(t, dir)
 
@@ -107,6 +109,8 @@ func TestEncryptedAtRest(t *testing.T) {
 }
 
 func TestMaintainReclaimsSpace(t *testing.T) {
+	t.Parallel()
+
 	const size = 16 << 20
 
 	dir := t.TempDir()
@@ -213,6 +217,8 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 // TestMaintainRemovesAbortedPacks: packs written by a session that was
 // aborted are unreferenced garbage; Maintain removes them.
 func TestMaintainRemovesAbortedPacks(t *testing.T) {
+	t.Parallel()
+
 	dir := t.TempDir()
 	repoDir := filepath.Join(dir, repoDirName)
 	v := createVault(t, dir)
@@ -255,6 +261,8 @@ func TestMaintainRemovesAbortedPacks(t *testing.T) {
 // timestamp up to a second in the future when they were written in the
 // same second; Maintain must not return before that time is reached.
 func TestRewriteRightAfterSweep(t *testing.T) {
+	t.Parallel()
+
 	v := createVault(t, t.TempDir())
 	defer closeVault(t, v)
 

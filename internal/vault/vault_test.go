@@ -14,6 +14,8 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
+
 	dir := t.TempDir()
 	v := createVault(t, dir)
 
@@ -68,6 +70,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestOpenObjectSeek(t *testing.T) {
+	t.Parallel()
+
 	v := createVault(t, t.TempDir())
 	defer closeVault(t, v)
 
@@ -107,6 +111,8 @@ func TestOpenObjectSeek(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+
 	ctx := testCtx(t)
 	existing := t.TempDir()
 	closeVault(t, createVault(t, existing))
@@ -147,6 +153,8 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestVaultErrors(t *testing.T) {
+	t.Parallel()
+
 	ctx := testCtx(t)
 	v := createVault(t, t.TempDir())
 
@@ -214,6 +222,8 @@ func TestVaultErrors(t *testing.T) {
 }
 
 func TestUncommittedInvisible(t *testing.T) {
+	t.Parallel()
+
 	dir := t.TempDir()
 	v := createVault(t, dir)
 	ctx := testCtx(t)
@@ -274,6 +284,8 @@ func TestUncommittedInvisible(t *testing.T) {
 }
 
 func TestPutRecoveryPointReplaces(t *testing.T) {
+	t.Parallel()
+
 	v := createVault(t, t.TempDir())
 	defer closeVault(t, v)
 
@@ -316,6 +328,8 @@ func TestPutRecoveryPointReplaces(t *testing.T) {
 // TestConcurrentUse exercises vault methods from many goroutines (run with
 // -race).
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+
 	v := createVault(t, t.TempDir())
 	defer closeVault(t, v)
 
@@ -352,6 +366,8 @@ func TestConcurrentUse(t *testing.T) {
 // TestMaintainWaitsForWriter checks the in-process half of the Maintain
 // contract: Maintain does not run while a write session is open.
 func TestMaintainWaitsForWriter(t *testing.T) {
+	t.Parallel()
+
 	v := createVault(t, t.TempDir())
 	defer closeVault(t, v)
 
@@ -387,6 +403,8 @@ func TestMaintainWaitsForWriter(t *testing.T) {
 }
 
 func TestGate(t *testing.T) {
+	t.Parallel()
+
 	var g gate
 
 	ctx := context.Background()
@@ -435,6 +453,8 @@ func TestGate(t *testing.T) {
 }
 
 func TestCacheDirOption(t *testing.T) {
+	t.Parallel()
+
 	dir := t.TempDir()
 	cache := filepath.Join(t.TempDir(), "c")
 
