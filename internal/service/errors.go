@@ -4,10 +4,10 @@ import "errors"
 
 // Sentinel errors: the API layer maps each to an AWS error code.
 var (
-	ErrNotFound         = errors.New("not found")            // ResourceNotFoundException
-	ErrAlreadyExists    = errors.New("already exists")       // AlreadyExistsException
-	ErrInvalidParameter = errors.New("invalid parameter")    // InvalidParameterValueException
-	ErrMissingParameter = errors.New("missing parameter")    // MissingParameterValueException
-	ErrInvalidRequest   = errors.New("invalid request")      // InvalidRequestException
+	ErrNotFound         = errors.New("not found")              // ResourceNotFoundException
+	ErrAlreadyExists    = errors.New("already exists")         // AlreadyExistsException
+	ErrInvalidParameter = errors.New("invalid parameter")      // InvalidParameterValueException
+	ErrMissingParameter = errors.New("missing parameter")      // MissingParameterValueException
+	ErrInvalidRequest   = errors.New("invalid request")        // InvalidRequestException
 	ErrInvalidState     = errors.New("invalid resource state") // InvalidResourceStateException
 )

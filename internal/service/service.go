@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, db: db, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
 		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelFunc{},
-		slots:   make(chan struct{}, cfg.MaxConcurrentJobs),
+		slots: make(chan struct{}, cfg.MaxConcurrentJobs),
 	}
 	for name, sc := range cfg.Sources {
 		c, err := s3source.New(sc)

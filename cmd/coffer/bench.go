@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/cofferbackup/coffer/internal/bench"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+func init() {
+	register(command{name: "bench", summary: "measure backup, incremental and restore throughput and memory on a local MinIO", run: runBench})
+}
+
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("coffer bench", flag.ContinueOnError)
+	var cfg bench.Config
+	fs.IntVar(&cfg.Small, "small", 10000, "number of small objects")
+	fs.IntVar(&cfg.SmallSize, "small-size", 16<<10, "size of each small object in bytes")
+	fs.IntVar(&cfg.Large, "large", 4, "number of large objects")
+	fs.Int64Var(&cfg.LargeSize, "large-size", 128<<20, "size of each large object in bytes")
+	fs.IntVar(&cfg.Parallelism, "parallelism", 16, "objects read or written at once per job")
+	endpoint := fs.String("s3-endpoint", "", "S3 endpoint to use instead of starting a MinIO (needs --s3-access-key/--s3-secret-key)")
+	access := fs.String("s3-access-key", "", "access key for --s3-endpoint")
+	secret := fs.String("s3-secret-key", "", "secret key for --s3-endpoint")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "coffer-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.DataDir = dir
+	cfg.S3 = s3source.Config{Endpoint: *endpoint, AccessKey: *access, SecretKey: *secret, Region: "us-east-1"}
+	if *endpoint == "" {
+		// A private MinIO from the test-server cache (scripts/install-test-servers.sh).
+		srv, err := testserver.Launch(testserver.MinIO, testserver.Options{})
+		if err != nil {
+			return fmt.Errorf("start MinIO (run bash scripts/install-test-servers.sh first): %w", err)
+		}
+		defer srv.Stop()
+		cfg.S3 = s3source.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: srv.Region}
+	}
+	_, err = bench.Run(ctx, cfg, stdoutFrom(ctx))
+	return err
+}

@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/service"
+)
+
+// Config sets the workload.
+type Config struct {
+	S3          s3source.Config // the endpoint to fill and back up
+	DataDir     string          // coffer's data directory (vaults, catalog)
+	Small       int             // number of small objects
+	SmallSize   int             // bytes each
+	Large       int             // number of large objects
+	LargeSize   int64           // bytes each
+	Parallelism int             // per job
+}
+
+// Phase is one measured step.
+type Phase struct {
+	Name       string
+	Duration   time.Duration
+	Objects    int64
+	Bytes      int64 // bytes moved (read from the source or written to it)
+	PeakRSS    int64 // process peak resident set during the phase (Linux), bytes
+	PeakHeap   int64 // peak Go heap in use during the phase, bytes
+	StatusText string
+}
+
+// Run executes the benchmark and writes a report to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
+	mc, err := minioClient(cfg.S3)
+	if err != nil {
+		return nil, err
+	}
+	bucket := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	if err := mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: cfg.S3.Region}); err != nil {
+		return nil, fmt.Errorf("create bench bucket: %w", err)
+	}
+	if err := mc.EnableVersioning(ctx, bucket); err != nil {
+		return nil, fmt.Errorf("enable versioning: %w", err)
+	}
+	fmt.Fprintf(out, "filling %s: %d x %d B small, %d x %d B large objects\n", bucket, cfg.Small, cfg.SmallSize, cfg.Large, cfg.LargeSize)
+	t0 := time.Now()
+	if err := fill(ctx, mc, bucket, cfg.Small, cfg.SmallSize, cfg.Large, cfg.LargeSize, 0); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "filled in %s\n", time.Since(t0).Round(time.Millisecond))
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(rand.IntN(256))
+	}
+	svc, err := service.Open(ctx, service.Config{DataDir: cfg.DataDir, MasterKey: key, Parallelism: cfg.Parallelism,
+		Sources: map[string]s3source.Config{service.DefaultConnection: cfg.S3}, JanitorInterval: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	defer svc.Close(context.Background())
+	if _, err := svc.CreateVault(ctx, service.CreateVaultInput{Name: "bench"}); err != nil {
+		return nil, err
+	}
+	var phases []Phase
+	full, err := measure("full backup", func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
+	if err != nil {
+		return nil, err
+	}
+	phases = append(phases, full)
+	changed := cfg.Small / 100
+	if changed == 0 {
+		changed = 1
+	}
+	if err := fill(ctx, mc, bucket, changed, cfg.SmallSize, 0, 0, 1); err != nil {
+		return nil, err
+	}
+	incr, err := measure(fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
+	if err != nil {
+		return nil, err
+	}
+	phases = append(phases, incr)
+	rest, err := measure("full restore", func() (int64, int64, string, error) { return restorePhase(ctx, svc, bucket) })
+	if err != nil {
+		return nil, err
+	}
+	phases = append(phases, rest)
+	Report(out, phases)
+	return phases, nil
+}
+
+func minioClient(c s3source.Config) (*minio.Client, error) {
+	secure := strings.HasPrefix(c.Endpoint, "https://")
+	host := strings.TrimPrefix(strings.TrimPrefix(c.Endpoint, "https://"), "http://")
+	return minio.New(host, &minio.Options{Creds: credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""), Secure: secure,
+		Region: c.Region, BucketLookup: minio.BucketLookupPath})
+}
+
+// fill writes small objects [0, small) and large objects [0, large); gen
+// changes the bytes, so a later generation makes new versions.
+func fill(ctx context.Context, mc *minio.Client, bucket string, small, smallSize, large int, largeSize int64, gen int) error {
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	sem := make(chan struct{}, 32)
+	put := func(key string, size int64, seed uint64) {
+		defer wg.Done()
+		defer func() { <-sem }()
+		r := io.LimitReader(newPattern(seed), size)
+		if _, err := mc.PutObject(ctx, bucket, key, r, size, minio.PutObjectOptions{ContentType: "application/octet-stream",
+			UserMetadata: map[string]string{"gen": strconv.Itoa(gen)}, PartSize: 16 << 20}); err != nil {
+			firstErr.CompareAndSwap(nil, fmt.Errorf("put %s: %w", key, err))
+		}
+	}
+	for i := 0; i < small; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go put(fmt.Sprintf("small/%07d", i), int64(smallSize), uint64(i)<<8|uint64(gen))
+	}
+	for i := 0; i < large; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go put(fmt.Sprintf("large/%03d", i), largeSize, uint64(1<<40+i))
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// pattern is a fast deterministic pseudo-random byte stream.
+type pattern struct{ r *rand.PCG }
+
+func newPattern(seed uint64) *pattern { return &pattern{r: rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)} }
+
+func (p *pattern) Read(b []byte) (int, error) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		v := p.r.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	for i := len(b) &^ 7; i < len(b); i++ {
+		b[i] = byte(p.r.Uint64())
+	}
+	return len(b), nil
+}
+
+func backupPhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
+	j, err := svc.StartBackupJob(ctx, service.StartBackupInput{VaultName: "bench", ResourceARN: "arn:aws:s3:::" + bucket})
+	if err != nil {
+		return 0, 0, "", err
+	}
+	for {
+		j, err = svc.BackupJob(ctx, j.ID)
+		if err != nil {
+			return 0, 0, "", err
+		}
+		switch j.State {
+		case service.StateCompleted:
+			var st struct{ ObjectsScanned, ObjectsTransferred int64 }
+			_ = json.Unmarshal([]byte(j.Stats), &st)
+			return st.ObjectsScanned, j.BytesTransferred, j.StatusMessage, nil
+		case service.StateFailed, service.StatePartial, service.StateAborted, service.StateExpired:
+			return 0, 0, "", fmt.Errorf("backup ended %s: %s", j.State, j.StatusMessage)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func restorePhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
+	rps, _, err := svc.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: "bench"}, catalog.Page{Max: 1})
+	if err != nil || len(rps) == 0 {
+		return 0, 0, "", errors.Join(errors.New("no recovery point to restore"), err)
+	}
+	j, err := svc.StartRestoreJob(ctx, service.StartRestoreInput{RecoveryPointARN: rps[0].ARN,
+		Metadata: map[string]string{"DestinationBucketName": bucket + "-r", "NewBucket": "true"}})
+	if err != nil {
+		return 0, 0, "", err
+	}
+	for {
+		j, err = svc.RestoreJob(ctx, j.ID)
+		if err != nil {
+			return 0, 0, "", err
+		}
+		switch j.Status {
+		case service.StateCompleted:
+			var st struct{ ObjectsRestored int64 }
+			_ = json.Unmarshal([]byte(j.Stats), &st)
+			return st.ObjectsRestored, j.BytesRestored, j.StatusMessage, nil
+		case service.StateFailed, service.StateAborted:
+			return 0, 0, "", fmt.Errorf("restore ended %s: %s", j.Status, j.StatusMessage)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// measure runs fn and records its duration, peak RSS and peak Go heap.
+func measure(name string, fn func() (objects, bytes int64, status string, err error)) (Phase, error) {
+	runtime.GC()
+	resetPeakRSS()
+	stop := make(chan struct{})
+	var peakHeap atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if h := int64(ms.HeapInuse); h > peakHeap.Load() {
+				peakHeap.Store(h)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	objs, n, status, err := fn()
+	d := time.Since(start)
+	close(stop)
+	wg.Wait()
+	return Phase{Name: name, Duration: d, Objects: objs, Bytes: n, PeakRSS: peakRSS(), PeakHeap: peakHeap.Load(), StatusText: status}, err
+}
+
+// resetPeakRSS resets the kernel's high-water mark of this process (Linux).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS reads VmHWM from /proc/self/status; 0 where unavailable.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if f := strings.Fields(string(line)); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// Report prints phases as a table.
+func Report(out io.Writer, phases []Phase) {
+	fmt.Fprintf(out, "\n%-28s %10s %10s %12s %10s %10s %10s %10s\n", "phase", "seconds", "objects", "MB moved", "MB/s", "objects/s", "peak RSS", "peak heap")
+	for _, p := range phases {
+		sec := p.Duration.Seconds()
+		fmt.Fprintf(out, "%-28s %10.2f %10d %12.1f %10.1f %10.0f %9.0fM %9.0fM\n", p.Name, sec, p.Objects,
+			float64(p.Bytes)/1e6, float64(p.Bytes)/1e6/sec, float64(p.Objects)/sec, float64(p.PeakRSS)/(1<<20), float64(p.PeakHeap)/(1<<20))
+	}
+	for _, p := range phases {
+		fmt.Fprintf(out, "%s: %s\n", p.Name, p.StatusText)
+	}
+}
