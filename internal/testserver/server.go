@@ -209,7 +209,6 @@ func (s *Server) command(ports []int, opts Options) ([]string, []string, string,
 			"--secret", s.SecretKey,
 			"--region", s.Region,
 			"--health", "/health",
-			"--keep-alive", // off by default in versitygw
 			"--quiet",
 		}
 		args = append(args, opts.Args...)
