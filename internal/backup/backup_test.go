@@ -50,6 +50,64 @@ func restoreExact(t *testing.T, srv *testserver.Server, src *s3source.Client, v 
 	bt.Compare(t, want, bt.Histories(bt.Snapshot(t, srv.Client(t), dest)))
 }
 
+// fillIncremental writes ten keys with one to three tagged versions, a
+// zero-byte object and a delete marker; it returns the bytes and versions.
+func fillIncremental(t *testing.T, mc *minio.Client, bucket string) (allBytes int64, versions int) {
+	for i := range 10 {
+		key := fmt.Sprintf("k%02d", i)
+		for j := range 1 + i%3 {
+			size := 10_000 + i*1000 + j
+			put(t, mc, bucket, key, uint64(i*10+j), size, minio.PutObjectOptions{UserTags: map[string]string{"v": fmt.Sprint(j)}})
+			allBytes += int64(size)
+			versions++
+		}
+	}
+	put(t, mc, bucket, "zero", 1, 0, minio.PutObjectOptions{})
+	if err := mc.RemoveObject(context.Background(), bucket, "k09", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return allBytes, versions + 1
+}
+
+// changeIncremental adds a version of k03, a key k05a (3333 bytes), deletes
+// k04 and retags k06; it returns the bytes of the new versions.
+func changeIncremental(t *testing.T, mc *minio.Client, bucket string) int64 {
+	ctx := context.Background()
+	put(t, mc, bucket, "k03", 99, 7777, minio.PutObjectOptions{})
+	put(t, mc, bucket, "k05a", 98, 3333, minio.PutObjectOptions{})
+	if err := mc.RemoveObject(ctx, bucket, "k04", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	newTags, _ := tags.NewTags(map[string]string{"retagged": "yes"}, true)
+	if err := mc.PutObjectTagging(ctx, bucket, "k06", newTags, minio.PutObjectTaggingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return 7777 + 3333
+}
+
+// checkReuse asserts that every version of m1 still listed in m2 reuses
+// its data object, and that k06's new tags were read.
+func checkReuse(t *testing.T, v *vault.Vault, m1, m2 recpoint.Manifest, versions int) {
+	recs1 := dataByVersion(bt.Records(t, v, m1))
+	reused := 0
+	for _, r := range bt.Records(t, v, m2) {
+		old, ok := recs1[r.Key+"\x00"+r.VersionID]
+		if !ok || r.DeleteMarker {
+			continue
+		}
+		reused++
+		if r.Data != old.Data || r.ETag != old.ETag {
+			t.Errorf("%s %s: data %q, was %q in the first recovery point", r.Key, r.VersionID, r.Data, old.Data)
+		}
+		if r.Key == "k06" && r.IsLatest && r.Tags["retagged"] != "yes" {
+			t.Errorf("k06 tags not re-read: %v", r.Tags)
+		}
+	}
+	if reused != versions {
+		t.Fatalf("%d versions reused, want %d", reused, versions)
+	}
+}
+
 // TestIncremental checks that a second backup reads from the source only
 // the data of new versions, references the rest, re-reads changed tags,
 // and that both recovery points restore exactly.
@@ -58,24 +116,7 @@ func TestIncremental(t *testing.T) {
 	srv := testserver.Shared(t, testserver.MinIO)
 	mc := srv.Client(t)
 	bucket := srv.NewBucket(t, true)
-	ctx := context.Background()
-	var allBytes int64
-	versions := 0
-	for i := range 10 {
-		key := fmt.Sprintf("k%02d", i)
-		n := 1 + i%3 // one to three versions
-		for j := range n {
-			size := 10_000 + i*1000 + j
-			put(t, mc, bucket, key, uint64(i*10+j), size, minio.PutObjectOptions{UserTags: map[string]string{"v": fmt.Sprint(j)}})
-			allBytes += int64(size)
-			versions++
-		}
-	}
-	put(t, mc, bucket, "zero", 1, 0, minio.PutObjectOptions{})
-	versions++
-	if err := mc.RemoveObject(ctx, bucket, "k09", minio.RemoveObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	allBytes, versions := fillIncremental(t, mc, bucket)
 	snap1 := bt.Histories(bt.Snapshot(t, mc, bucket))
 
 	proxy := bt.NewProxy(t, srv.Endpoint)
@@ -84,7 +125,7 @@ func TestIncremental(t *testing.T) {
 	var progressCalls atomic.Int64
 	var last backup.Stats
 	opts := bt.Options(bucket, nil)
-	res1, err := backup.Run(ctx, src, v, opts, func(s backup.Stats) { progressCalls.Add(1); last = s })
+	res1, err := backup.Run(context.Background(), src, v, opts, func(s backup.Stats) { progressCalls.Add(1); last = s })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,45 +146,18 @@ func TestIncremental(t *testing.T) {
 		t.Fatalf("manifest %+v", m1)
 	}
 
-	// Changes: a new version, a new key, a delete, a retag.
-	put(t, mc, bucket, "k03", 99, 7777, minio.PutObjectOptions{})
-	put(t, mc, bucket, "k05a", 98, 3333, minio.PutObjectOptions{})
-	if err := mc.RemoveObject(ctx, bucket, "k04", minio.RemoveObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	newTags, _ := tags.NewTags(map[string]string{"retagged": "yes"}, true)
-	if err := mc.PutObjectTagging(ctx, bucket, "k06", newTags, minio.PutObjectTaggingOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	newBytes := changeIncremental(t, mc, bucket)
 	snap2 := bt.Histories(bt.Snapshot(t, mc, bucket))
-
 	proxy.Reset()
 	res2 := bt.Backup(t, src, v, bucket, &m1, nil)
-	if got := proxy.ObjectBytes(); got != 7777+3333 || proxy.ObjectGets() != 2 {
-		t.Fatalf("incremental backup read %d bytes in %d GETs, want %d in 2", got, proxy.ObjectGets(), 7777+3333)
+	if got := proxy.ObjectBytes(); got != newBytes || proxy.ObjectGets() != 2 {
+		t.Fatalf("incremental backup read %d bytes in %d GETs, want %d in 2", got, proxy.ObjectGets(), newBytes)
 	}
-	if s := res2.Stats; s.ObjectsTransferred != 2 || s.BytesTransferred != 7777+3333 ||
+	if s := res2.Stats; s.ObjectsTransferred != 2 || s.BytesTransferred != newBytes ||
 		s.ObjectsDeduplicated != int64(versions) || s.BytesDeduplicated != allBytes || s.DeleteMarkers != 2 {
 		t.Fatalf("incremental stats %+v", s)
 	}
-	recs1 := dataByVersion(bt.Records(t, v, m1))
-	reused := 0
-	for _, r := range bt.Records(t, v, res2.Manifest) {
-		old, ok := recs1[r.Key+"\x00"+r.VersionID]
-		if !ok || r.DeleteMarker {
-			continue
-		}
-		reused++
-		if r.Data != old.Data || r.ETag != old.ETag {
-			t.Errorf("%s %s: data %q, was %q in the first recovery point", r.Key, r.VersionID, r.Data, old.Data)
-		}
-		if r.Key == "k06" && r.IsLatest && r.Tags["retagged"] != "yes" {
-			t.Errorf("k06 tags not re-read: %v", r.Tags)
-		}
-	}
-	if reused != versions {
-		t.Fatalf("%d versions reused, want %d", reused, versions)
-	}
+	checkReuse(t, v, m1, res2.Manifest, versions)
 	restoreExact(t, srv, src, v, res2.Manifest, snap2.Select(0, nil))
 	restoreExact(t, srv, src, v, m1, snap1.Select(0, nil))
 }
@@ -281,5 +295,39 @@ func TestMissingBucket(t *testing.T) {
 	}
 	if rps, _ := v.RecoveryPoints(context.Background()); len(rps) != 0 {
 		t.Fatalf("recovery points: %v", rps)
+	}
+}
+
+// TestSettingsAndLock checks disabled tag and ACL capture and that object
+// lock state is captured on a bucket with object lock.
+func TestSettingsAndLock(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Shared(t, testserver.MinIO)
+	mc := srv.Client(t)
+	bucket := srv.NewBucketWith(t, testserver.BucketOptions{ObjectLock: true})
+	until := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	put(t, mc, bucket, "locked", 1, 100, minio.PutObjectOptions{
+		Mode: minio.Governance, RetainUntilDate: until, LegalHold: minio.LegalHoldEnabled,
+		UserTags: map[string]string{"t": "1"},
+	})
+	put(t, mc, bucket, "free", 2, 100, minio.PutObjectOptions{UserTags: map[string]string{"t": "2"}})
+	src := bt.Source(t, srv, "")
+	v := bt.Vault(t)
+	res := bt.Backup(t, src, v, bucket, nil, func(o *backup.Options) { o.BackupTags, o.BackupACLs = false, false })
+	recs := bt.Records(t, v, res.Manifest)
+	if len(recs) != 2 {
+		t.Fatalf("records %+v", recs)
+	}
+	for _, r := range recs {
+		if r.TagsState != recpoint.StateDisabled || r.Tags != nil || r.ACLState != recpoint.StateDisabled || r.ACL != nil {
+			t.Errorf("%s: tags %v (%s), acl %v (%s) with capture disabled", r.Key, r.Tags, r.TagsState, r.ACL, r.ACLState)
+		}
+	}
+	free, locked := recs[0], recs[1]
+	if free.Lock != nil {
+		t.Errorf("free object has lock %+v", free.Lock)
+	}
+	if l := locked.Lock; l == nil || l.Mode != "GOVERNANCE" || !l.LegalHold || l.RetainUntil == nil || !l.RetainUntil.Equal(until) {
+		t.Errorf("locked object lock %+v, want GOVERNANCE until %v with legal hold", l, until)
 	}
 }

@@ -179,7 +179,8 @@ func transient(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil, errors.As(err, &pe),
 		errors.Is(err, s3source.ErrAccessDenied), errors.Is(err, s3source.ErrNoSuchBucket),
-		errors.Is(err, s3source.ErrInvalidConfig), errors.Is(err, s3source.ErrNotSupported):
+		errors.Is(err, s3source.ErrInvalidConfig), errors.Is(err, s3source.ErrNotSupported),
+		errors.Is(err, s3source.ErrSizeMismatch):
 		return false
 	}
 	return true

@@ -1,6 +1,7 @@
 package s3source
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -192,7 +193,7 @@ func TestListVersionsErrors(t *testing.T) {
 		if err != stop || n != 1 {
 			t.Errorf("callback error: got %v after %d calls", err, n)
 		}
-		cctx, cancel := contextWithCancel(ctx)
+		cctx, cancel := context.WithCancel(ctx)
 		c.pageSize = 2
 		n = 0
 		err = c.ListVersions(cctx, bucket, func(Version) error {

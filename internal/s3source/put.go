@@ -60,6 +60,12 @@ func (c *Client) PutObject(ctx context.Context, bucket string, rec *recpoint.Rec
 	if err != nil {
 		return "", wrapErr("put object", bucket, rec.Key, "", err)
 	}
+	if err := body.atEOF(); err != nil {
+		// A single-part upload reads exactly Size bytes; more data means
+		// the record and its data disagree: take the version back.
+		rmErr := c.mc.RemoveObject(ctx, bucket, rec.Key, minio.RemoveObjectOptions{VersionID: info.VersionID})
+		return "", wrapErr("put object", bucket, rec.Key, info.VersionID, errors.Join(err, rmErr))
+	}
 	if info.Size != rec.Size {
 		return "", wrapErr("put object", bucket, rec.Key, info.VersionID,
 			fmt.Errorf("stored %d bytes, want %d", info.Size, rec.Size))
@@ -78,6 +84,13 @@ func putOptions(rec *recpoint.Record, withTags bool, partSize uint64) minio.PutO
 		PartSize:              partSize,
 		NumThreads:            putThreads,
 		ConcurrentStreamParts: true,
+		// Content-MD5 instead of a streamed (aws-chunked) payload
+		// signature: the endpoint still verifies every byte, AWS requires
+		// it for uploads into object-lock buckets, and versitygw with
+		// --keep-alive misparses the end of aws-chunked bodies (stray 400
+		// answers on the reused connection). Parts are buffered anyway.
+		SendContentMd5:       true,
+		DisableContentSha256: true,
 	}
 	if opts.ContentType == "" {
 		// minio-go would guess one from the key's extension.
@@ -135,6 +148,18 @@ func (e *exactReader) Seek(offset int64, whence int) (int64, error) {
 // ErrSizeMismatch is returned (wrapped) by PutObject when the stream is
 // shorter or longer than the record's size; nothing is stored then.
 var ErrSizeMismatch = errors.New("data size does not match the record")
+
+// atEOF reports an error unless the stream was read to its exact end.
+func (e *exactReader) atEOF() error {
+	if e.left > 0 {
+		return fmt.Errorf("%w: %d bytes not read", ErrSizeMismatch, e.left)
+	}
+	_, err := e.read1(make([]byte, 1))
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
 
 func (e *exactReader) Read(p []byte) (int, error) {
 	n, err := e.read1(p)

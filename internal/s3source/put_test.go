@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -208,6 +206,5 @@ func TestPutObjectPlainReader(t *testing.T) {
 		if len(vs) != 1 || vs[0].VersionID != "null" || vs[0].Size != int64(len(data)) {
 			t.Errorf("listing %+v", vs)
 		}
-		_ = minio.PutObjectOptions{}
 	})
 }

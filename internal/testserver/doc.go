@@ -16,8 +16,15 @@
 //	srv := testserver.Shared(t, kind)
 //	bucket := srv.NewBucket(t, true)
 //
-// Known gaps of the servers (see docs and the s3source tests): neither
-// supports PutObjectAcl; versitygw lists version times in whole seconds;
-// MinIO refuses keys with "//", "./" or "../" segments and cannot hold both
-// "a" and "a/b".
+// versitygw runs with its posix backend and --versioning-dir, keep-alive
+// off (its default: with --keep-alive it misreads the end of aws-chunked
+// bodies that minio-go sends over plain HTTP). MinIO runs single-drive with
+// the console and update checks off. Servers are killed, not shut down:
+// their data is thrown away.
+//
+// Known gaps of the servers (package s3source's doc lists all the tests
+// found): versitygw has no object ACLs, lists version times in whole
+// seconds and cleans key paths ("a//b" is stored as "a/b"); MinIO refuses
+// keys with "//", "./" or "../" segments and cannot hold both "a" and
+// "a/b"; its ACL calls are stubs.
 package testserver

@@ -14,3 +14,9 @@ func sysProcAttr() *syscall.SysProcAttr {
 // lockThread pins the calling goroutine to its OS thread for the rest of
 // its life: Pdeathsig fires when the thread that started the child exits.
 func lockThread() { runtime.LockOSThread() }
+
+// processAlive reports whether a process with pid exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}

@@ -128,6 +128,7 @@ func Launch(kind string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepOnce.Do(sweepStale)
 	var lastErr error
 	for attempt := 0; attempt < startAttempts; attempt++ {
 		s, err := launchOnce(kind, bin, opts)
@@ -142,6 +143,10 @@ func Launch(kind string, opts Options) (*Server, error) {
 func launchOnce(kind, bin string, opts Options) (*Server, error) {
 	dir, err := os.MkdirTemp("", "coffer-"+kind+"-")
 	if err != nil {
+		return nil, fmt.Errorf("testserver: %w", err)
+	}
+	if err := writeOwner(dir); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("testserver: %w", err)
 	}
 	s := &Server{

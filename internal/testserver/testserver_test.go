@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,34 @@ func TestLogTail(t *testing.T) {
 	}
 	if got := s.LogTail(2); got != "b\nc" {
 		t.Fatalf("LogTail(2) = %q", got)
+	}
+}
+
+func TestSweepStale(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	mk := func(name, owner string) string {
+		d := filepath.Join(tmp, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if owner != "" {
+			if err := os.WriteFile(filepath.Join(d, ownerFile), []byte(owner), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	dead := mk("coffer-minio-dead", "2147483646")
+	mine := mk("coffer-versitygw-mine", strconv.Itoa(os.Getpid()))
+	parent := mk("coffer-minio-parent", strconv.Itoa(os.Getppid()))
+	unowned := mk("coffer-minio-unowned", "")
+	other := mk("something-else", "2147483646")
+	sweepStale()
+	for d, keep := range map[string]bool{dead: false, mine: true, parent: true, unowned: true, other: true} {
+		_, err := os.Stat(d)
+		if kept := err == nil; kept != keep {
+			t.Errorf("%s: kept %v, want %v", filepath.Base(d), kept, keep)
+		}
 	}
 }

@@ -10,12 +10,12 @@ import (
 // (shared): write sessions, recovery-point deletion and manifest reads
 // (kopia may compact manifest contents while loading them).
 //
-// A pending exclusive holder blocks new shared holders, so Maintain is not
-// starved by a steady stream of backups.
+// Shared holders wait while the exclusive hold is taken; the exclusive
+// holder waits until there are no shared holders.
 type gate struct {
 	mu        sync.Mutex
 	shared    int
-	exclusive bool          // held or being acquired by Maintain
+	exclusive bool          // held by Maintain
 	changed   chan struct{} // closed and replaced on every release
 }
 
@@ -37,7 +37,7 @@ func (g *gate) broadcast() {
 	}
 }
 
-// acquireShared waits until no Maintain runs or waits, then takes a shared
+// acquireShared waits until Maintain does not run, then takes a shared
 // hold. The returned release function is idempotent.
 func (g *gate) acquireShared(ctx context.Context) (func(), error) {
 	for {
@@ -69,17 +69,27 @@ func (g *gate) acquireShared(ctx context.Context) (func(), error) {
 	}
 }
 
-// acquireExclusive waits for other exclusive holders, blocks new shared
-// holders, then waits for current shared holders to release.
+// acquireExclusive waits for a moment when no shared holder exists and
+// takes the exclusive hold. Waiting does not hold off new shared holders:
+// Maintain waits for a quiet moment (bounded by ctx) rather than stalling
+// listings and backups behind a long-running write session.
 func (g *gate) acquireExclusive(ctx context.Context) (func(), error) {
-	// Phase 1: become the (only) exclusive holder.
 	for {
 		g.mu.Lock()
-		if !g.exclusive {
+		if !g.exclusive && g.shared == 0 {
 			g.exclusive = true
 			g.mu.Unlock()
 
-			break
+			var once sync.Once
+
+			return func() {
+				once.Do(func() {
+					g.mu.Lock()
+					g.exclusive = false
+					g.broadcast()
+					g.mu.Unlock()
+				})
+			}, nil
 		}
 
 		ch := g.waitChan()
@@ -88,33 +98,6 @@ func (g *gate) acquireExclusive(ctx context.Context) (func(), error) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-
-	release := func() {
-		g.mu.Lock()
-		g.exclusive = false
-		g.broadcast()
-		g.mu.Unlock()
-	}
-
-	// Phase 2: drain shared holders.
-	for {
-		g.mu.Lock()
-		if g.shared == 0 {
-			g.mu.Unlock()
-
-			return release, nil
-		}
-
-		ch := g.waitChan()
-		g.mu.Unlock()
-
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			release()
 			return nil, ctx.Err()
 		}
 	}

@@ -34,7 +34,7 @@ type MaintenanceStats struct {
 const (
 	// A pack whose deleted share reaches this percentage of its bytes has
 	// its live contents rewritten so that the pack can be removed.
-	compactDeadPercent = 20
+	compactDeadPercent = 10
 	// Packs with less live data than this percentage of the maximum pack
 	// size are short; two or more short packs of a kind are consolidated.
 	shortPackPercent = 60
@@ -45,6 +45,9 @@ const (
 	// writers produce; kopia's own metadata ('m' manifests, ...) uses
 	// other prefixes and is never swept.
 	indirectPrefix content.IDPrefix = "x"
+
+	// maxSettle bounds the wait for the clock to pass deletion timestamps.
+	maxSettle = 5 * time.Second
 )
 
 // Maintain reclaims space: it marks every content reachable from a live
@@ -54,13 +57,15 @@ const (
 // same vault. Maintain uses kopia's maintenance functions with zero safety
 // margins (deleted contents are forgotten and unreferenced packs removed at
 // once), which is only correct while nothing else writes to the
-// repository. Within one process this is enforced: Maintain waits for open
-// write sessions, recovery-point deletions and listings to finish and holds
-// off new ones until it returns (so a Writer that is never committed or
-// aborted blocks Maintain until ctx ends). Across processes sharing a vault
-// (e.g. on S3) the caller must guarantee it. Readers returned by OpenObject
-// are not held off; a read racing with the removal of a compacted pack may
-// fail and can be retried.
+// repository. Within one Vault handle this is enforced: Maintain waits
+// (bounded by ctx) for a moment when no write session, recovery-point
+// deletion or listing is in progress, and holds new ones off while it runs
+// (a Writer that is never finished keeps Maintain waiting until ctx ends).
+// Across handles or processes sharing a vault (e.g. on S3) the caller must
+// guarantee it: open one Vault per directory per process, and run Maintain
+// only where no other process writes to the vault. Readers returned by
+// OpenObject are not held off; a read racing with the removal of a
+// compacted pack may fail and can be retried.
 //
 // Steps: mark the record stream object of each live recovery point and the
 // data object of each of its records (kopia's object verification lists
@@ -354,22 +359,26 @@ func (r *maintenanceRun) epochHousekeeping(ctx context.Context) error {
 // settle returns once the clock has reached the newest deletion timestamp.
 // A content written again later then gets a timestamp no older than its
 // dropped deletion entry (ties go to the live entry); an older one would
-// lose to the deletion entry and stay invisible.
-func (r *maintenanceRun) settle(ctx context.Context) error {
-	for {
-		now := r.w.Time()
-		if !r.hasDeleted || now.Unix() >= r.maxDeleted {
-			return nil
-		}
-
-		t := time.NewTimer(time.Unix(r.maxDeleted, 0).Sub(now))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
+// lose to the deletion entry and stay invisible. Deletion timestamps are at
+// most a second ahead of the clock, so this waits at most about a second;
+// it ignores ctx so that a cancelled Maintain cannot let a writer in early.
+func (r *maintenanceRun) settle(context.Context) error {
+	if !r.hasDeleted {
+		return nil
 	}
+
+	d := time.Unix(r.maxDeleted, 0).Sub(r.w.Time())
+	if d <= 0 {
+		return nil
+	}
+
+	if d > maxSettle {
+		return fmt.Errorf("deletion timestamps are %v ahead of the clock", d)
+	}
+
+	time.Sleep(d)
+
+	return nil
 }
 
 // storedBytes sums the sizes of all blobs in storage.

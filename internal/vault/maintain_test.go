@@ -121,7 +121,7 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 	objs1 := []testObject{shared, {key: "only-1", data: randomBytes(size, 2)}, {key: "small-1", data: []byte("one")}}
 	objs2 := []testObject{shared, {key: "only-2", data: randomBytes(size, 3)}, {key: "small-2", data: []byte("two")}}
 
-	rp1, ids1 := putRP(t, v, "rp-1", objs1)
+	_, ids1 := putRP(t, v, "rp-1", objs1)
 	size1 := dirSize(t, repoDir)
 
 	rp2, ids2 := putRP(t, v, "rp-2", objs2)
@@ -187,11 +187,23 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 
 	checkRP(t, v, rp2, objs2)
 
+	deleteAllAndRewrite(t, v, repoDir, objs1)
+}
+
+// deleteAllAndRewrite deletes the only recovery point left (rp-2),
+// maintains, expects an almost empty repository, then writes objs again
+// right away and expects them back intact.
+func deleteAllAndRewrite(t *testing.T, v *Vault, repoDir string, objs []testObject) {
+	t.Helper()
+
+	ctx := testCtx(t)
+
 	if err := v.DeleteRecoveryPoint(ctx, "rp-2"); err != nil {
 		t.Fatal(err)
 	}
 
-	if st, err = v.Maintain(ctx); err != nil {
+	st, err := v.Maintain(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -202,16 +214,14 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 	}
 
 	// Data deleted and dropped can be written again, at once.
-	rp3, _ := putRP(t, v, "rp-3", objs1)
-	checkRP(t, v, rp3, objs1)
+	rp3, _ := putRP(t, v, "rp-3", objs)
+	checkRP(t, v, rp3, objs)
 
 	if st, err = v.Maintain(ctx); err != nil || st.DeletedContents != 0 {
 		t.Fatalf("maintain: %+v, %v", st, err)
 	}
 
-	checkRP(t, v, rp3, objs1)
-
-	_ = rp1
+	checkRP(t, v, rp3, objs)
 }
 
 // TestMaintainRemovesAbortedPacks: packs written by a session that was

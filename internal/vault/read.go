@@ -77,7 +77,8 @@ func (o *objectReader) Seek(offset int64, whence int) (int64, error) {
 func (o *objectReader) Close() error { return o.r.Close() }
 
 // RecoveryPoints lists the registered recovery points, oldest first (by
-// CreatedAt, then ID).
+// CreatedAt, then ID). Like RecoveryPoint and DeleteRecoveryPoint it waits
+// while Maintain runs.
 func (v *Vault) RecoveryPoints(ctx context.Context) ([]recpoint.Manifest, error) {
 	ms, err := v.findRecoveryPoints(ctx, "")
 	if err != nil {

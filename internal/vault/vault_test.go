@@ -2,7 +2,6 @@ package vault
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -361,95 +359,6 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil || len(rps) != 5 {
 		t.Fatalf("RecoveryPoints = %d, %v", len(rps), err)
 	}
-}
-
-// TestMaintainWaitsForWriter checks the in-process half of the Maintain
-// contract: Maintain does not run while a write session is open.
-func TestMaintainWaitsForWriter(t *testing.T) {
-	t.Parallel()
-
-	v := createVault(t, t.TempDir())
-	defer closeVault(t, v)
-
-	ctx := testCtx(t)
-
-	w, err := v.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-
-	if _, err := v.Maintain(short); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Maintain with open writer = %v, want deadline exceeded", err)
-	}
-
-	// A failed Maintain does not block writers.
-	w2, err := v.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	for _, w := range []*Writer{w, w2} {
-		if err := w.Abort(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	if _, err := v.Maintain(ctx); err != nil {
-		t.Fatalf("Maintain: %v", err)
-	}
-}
-
-func TestGate(t *testing.T) {
-	t.Parallel()
-
-	var g gate
-
-	ctx := context.Background()
-
-	rel1, err := g.acquireShared(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	got := make(chan func(), 1)
-
-	go func() {
-		rel, err := g.acquireExclusive(ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		got <- rel
-	}()
-
-	select {
-	case <-got:
-		t.Fatal("exclusive acquired while shared held")
-	case <-time.After(100 * time.Millisecond):
-	}
-
-	// A new shared holder waits behind the pending exclusive one.
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-
-	if _, err := g.acquireShared(short); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("shared while exclusive pending: %v", err)
-	}
-
-	rel1()
-	rel1() // idempotent
-
-	relX := <-got
-	relX()
-
-	rel2, err := g.acquireShared(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	rel2()
 }
 
 func TestCacheDirOption(t *testing.T) {
