@@ -25,7 +25,7 @@ func TestRoundTripNastyKeys(t *testing.T) {
 			ContentDisposition: `attachment; filename="x y.txt"`, ContentLanguage: "de-DE", CacheControl: "no-cache",
 			Expires: "Wed, 21 Oct 2015 07:28:00 GMT", UserMetadata: map[string]string{"owner": k, "empty": ""},
 			Checksums: map[string]string{"CRC32": "abc="}, Tags: map[string]string{"t": k}, TagsState: StateCaptured,
-			ACL: &ACL{OwnerID: "o", Grants: []Grant{{GranteeType: "CanonicalUser", GranteeID: "o", Permission: "FULL_CONTROL"}}},
+			ACL:      &ACL{OwnerID: "o", Grants: []Grant{{GranteeType: "CanonicalUser", GranteeID: "o", Permission: "FULL_CONTROL"}}},
 			ACLState: StateCaptured, Lock: &Lock{Mode: "GOVERNANCE", RetainUntil: &until, LegalHold: true}, Data: "obj-" + k,
 		})
 	}

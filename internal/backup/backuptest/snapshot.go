@@ -40,10 +40,7 @@ func Snapshot(t testing.TB, c *minio.Client, bucket string) []Version {
 	t.Helper()
 	ctx := context.Background()
 	var out []Version
-	for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Recursive: true}) {
-		if o.Err != nil {
-			t.Fatalf("snapshot: list %s: %v", bucket, o.Err)
-		}
+	for _, o := range listVersions(t, c, bucket) {
 		v := Version{Key: o.Key, VersionID: o.VersionID, DeleteMarker: o.IsDeleteMarker}
 		if !o.IsDeleteMarker {
 			if err := readVersion(ctx, c, bucket, &v); err != nil {
@@ -53,6 +50,35 @@ func Snapshot(t testing.TB, c *minio.Client, bucket string) []Version {
 		out = append(out, v)
 	}
 	return out
+}
+
+// listVersions lists every version in true history order. versitygw v1.8.0
+// lists a key's delete markers before its versions whatever their age; its
+// version ids are ULIDs, which order by creation time, so each key's
+// entries are re-sorted by them (current version first).
+func listVersions(t testing.TB, c *minio.Client, bucket string) []minio.ObjectInfo {
+	t.Helper()
+	var all []minio.ObjectInfo
+	for o := range c.ListObjects(context.Background(), bucket, minio.ListObjectsOptions{WithVersions: true, Recursive: true}) {
+		if o.Err != nil {
+			t.Fatalf("snapshot: list %s: %v", bucket, o.Err)
+		}
+		all = append(all, o)
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		if a.IsLatest != b.IsLatest {
+			return a.IsLatest
+		}
+		if len(a.VersionID) == 26 && len(b.VersionID) == 26 {
+			return a.VersionID > b.VersionID
+		}
+		return false
+	})
+	return all
 }
 
 func readVersion(ctx context.Context, c *minio.Client, bucket string, v *Version) error {
