@@ -1,23 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
-	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/auth"
 	"github.com/cofferbackup/coffer/internal/coffertest"
@@ -79,37 +74,6 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func fillBucket(t *testing.T, mc *minio.Client, bucket string, n, size int) map[string][]byte {
-	t.Helper()
-	want := map[string][]byte{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	var firstErr error
-	for i := 0; i < n; i++ {
-		key := fmt.Sprintf("k/%06d", i)
-		unit := []byte(fmt.Sprintf("%s-%d;", key, i))
-		data := bytes.Repeat(unit, size/len(unit)+1)[:size]
-		want[key] = data
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if _, err := mc.PutObject(context.Background(), bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
-				mu.Lock()
-				firstErr = err
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		t.Fatal(firstErr)
-	}
-	return want
-}
-
 func waitBackupJob(t *testing.T, c *backup.Client, id string, until func(*backup.DescribeBackupJobOutput) bool) *backup.DescribeBackupJobOutput {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
@@ -135,50 +99,6 @@ func finished(o *backup.DescribeBackupJobOutput) bool {
 	return false
 }
 
-func restoreCompare(t *testing.T, c *backup.Client, mc *minio.Client, rpARN string, want map[string][]byte) {
-	t.Helper()
-	ctx := context.Background()
-	dest := testserver.UniqueBucketName("killcheck")
-	rj, err := c.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(rpARN),
-		Metadata: map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		out, err := c.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: rj.RestoreJobId})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out.Status == types.RestoreJobStatusCompleted {
-			break
-		}
-		if out.Status == types.RestoreJobStatusFailed || time.Now().After(deadline) {
-			t.Fatalf("restore: %s %s", out.Status, aws.ToString(out.StatusMessage))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	n := 0
-	for o := range mc.ListObjects(ctx, dest, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
-		}
-		obj, err := mc.GetObject(ctx, dest, o.Key, minio.GetObjectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(obj)
-		obj.Close()
-		if err != nil || !bytes.Equal(got, want[o.Key]) {
-			t.Fatalf("restored %q differs", o.Key)
-		}
-		n++
-	}
-	if n != len(want) {
-		t.Fatalf("restored %d objects, want %d", n, len(want))
-	}
-}
-
 // TestKillMidBackup kills the server process with SIGKILL in the middle of
 // a backup: after a restart the job is FAILED, the vault holds only
 // complete recovery points, each fully restorable, and backups go on.
@@ -188,9 +108,9 @@ func TestKillMidBackup(t *testing.T) {
 	s3 := testserver.Shared(t, testserver.MinIO)
 	mc := s3.Client(t)
 	small := s3.NewBucket(t, true)
-	smallWant := fillBucket(t, mc, small, 20, 3000)
+	smallWant := coffertest.FillBucket(t, mc, small, "k/", 20, 3000)
 	big := s3.NewBucket(t, true)
-	bigWant := fillBucket(t, mc, big, 1500, 8<<10)
+	bigWant := coffertest.FillBucket(t, mc, big, "k/", 1500, 8<<10)
 	dataDir, listen := t.TempDir(), freeAddr(t)
 
 	p := startProc(t, bin, dataDir, listen, s3)
@@ -230,10 +150,10 @@ func TestKillMidBackup(t *testing.T) {
 	if err != nil || len(rps.RecoveryPoints) != 1 || aws.ToString(rps.RecoveryPoints[0].RecoveryPointArn) != aws.ToString(first.RecoveryPointArn) {
 		t.Fatalf("recovery points after kill: %+v %v", rps, err)
 	}
-	restoreCompare(t, p.client, mc, aws.ToString(first.RecoveryPointArn), smallWant)
+	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, p.client, aws.ToString(first.RecoveryPointArn)), smallWant)
 	again := start(p.client, big)
 	if j := waitBackupJob(t, p.client, aws.ToString(again.BackupJobId), finished); j.State != types.BackupJobStateCompleted {
 		t.Fatalf("backup after kill: %s %s", j.State, aws.ToString(j.StatusMessage))
 	}
-	restoreCompare(t, p.client, mc, aws.ToString(again.RecoveryPointArn), bigWant)
+	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, p.client, aws.ToString(again.RecoveryPointArn)), bigWant)
 }

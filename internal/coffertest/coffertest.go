@@ -135,39 +135,13 @@ func NewClient(endpoint string, creds auth.Credentials) *backup.Client {
 // WaitBackup polls a backup job until it reaches a final state.
 func (e *Env) WaitBackup(t testing.TB, id string) *backup.DescribeBackupJobOutput {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for time.Now().Before(deadline) {
-		out, err := e.Client.DescribeBackupJob(context.Background(), &backup.DescribeBackupJobInput{BackupJobId: aws.String(id)})
-		if err != nil {
-			t.Fatalf("DescribeBackupJob %s: %v", id, err)
-		}
-		switch out.State {
-		case "COMPLETED", "PARTIAL", "FAILED", "ABORTED", "EXPIRED":
-			return out
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("backup job %s did not finish in time", id)
-	return nil
+	return WaitBackupJob(t, e.Client, id)
 }
 
 // WaitRestore polls a restore job until it reaches a final state.
 func (e *Env) WaitRestore(t testing.TB, id string) *backup.DescribeRestoreJobOutput {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for time.Now().Before(deadline) {
-		out, err := e.Client.DescribeRestoreJob(context.Background(), &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
-		if err != nil {
-			t.Fatalf("DescribeRestoreJob %s: %v", id, err)
-		}
-		switch out.Status {
-		case "COMPLETED", "FAILED", "ABORTED":
-			return out
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("restore job %s did not finish in time", id)
-	return nil
+	return WaitRestoreJob(t, e.Client, id)
 }
 
 // Sign signs a hand-made request for the coffer API with SigV4.

@@ -1,19 +1,14 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
-	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
@@ -24,39 +19,6 @@ import (
 func TestMain(m *testing.M) { testserver.Main(m) }
 
 var ctx = context.Background()
-
-// fill puts n objects of size bytes into bucket, in parallel, and returns
-// their contents by key.
-func fill(t *testing.T, mc *minio.Client, bucket, prefix string, n, size int) map[string][]byte {
-	t.Helper()
-	out := make(map[string][]byte, n)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 16)
-	for i := 0; i < n; i++ {
-		key := fmt.Sprintf("%s%05d", prefix, i)
-		data := bytes.Repeat([]byte(key+"|"), size/len(key+"|")+1)[:size]
-		mu.Lock()
-		out[key] = data
-		mu.Unlock()
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if _, err := mc.PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("fill %s: %v", bucket, err)
-	}
-	return out
-}
 
 func createVault(t *testing.T, c *backup.Client, name string) {
 	t.Helper()
@@ -83,35 +45,7 @@ func startBackup(t *testing.T, c *backup.Client, vault, bucket string, deleteAft
 // objects with want, byte for byte.
 func restoreAndCompare(t *testing.T, e *coffertest.Env, rpARN string, want map[string][]byte) {
 	t.Helper()
-	dest := testserver.UniqueBucketName("check")
-	rj, err := e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(rpARN),
-		Metadata: map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}})
-	if err != nil {
-		t.Fatalf("StartRestoreJob: %v", err)
-	}
-	if r := e.WaitRestore(t, aws.ToString(rj.RestoreJobId)); r.Status != types.RestoreJobStatusCompleted {
-		t.Fatalf("restore %s: %s %s", rpARN, r.Status, aws.ToString(r.StatusMessage))
-	}
-	mc := e.S3.Client(t)
-	n := 0
-	for o := range mc.ListObjects(ctx, dest, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
-		}
-		n++
-		obj, err := mc.GetObject(ctx, dest, o.Key, minio.GetObjectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(obj)
-		obj.Close()
-		if err != nil || !bytes.Equal(got, want[o.Key]) {
-			t.Fatalf("restored %q differs (err %v)", o.Key, err)
-		}
-	}
-	if n != len(want) {
-		t.Fatalf("restored %d objects, want %d", n, len(want))
-	}
+	coffertest.CheckBucket(t, e.S3.Client(t), coffertest.RestoreToNewBucket(t, e.Client, rpARN), want)
 }
 
 func TestRetentionExpiresAndKeepsSharedData(t *testing.T) {
@@ -119,7 +53,7 @@ func TestRetentionExpiresAndKeepsSharedData(t *testing.T) {
 	e := coffertest.Start(t, coffertest.Options{Clock: clk})
 	mc := e.S3.Client(t)
 	bucket := e.S3.NewBucket(t, true)
-	want := fill(t, mc, bucket, "shared/", 20, 200<<10)
+	want := coffertest.FillBucket(t, mc, bucket, "shared/", 20, 200<<10)
 	createVault(t, e.Client, "keep")
 	short := startBackup(t, e.Client, "keep", bucket, 1)
 	if j := e.WaitBackup(t, aws.ToString(short.BackupJobId)); j.State != types.BackupJobStateCompleted {
@@ -157,9 +91,9 @@ func TestStopBackupJob(t *testing.T) {
 	e := coffertest.Start(t, coffertest.Options{Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big := e.S3.NewBucket(t, true)
-	fill(t, mc, big, "o/", 1500, 1024)
+	coffertest.FillBucket(t, mc, big, "o/", 1500, 1024)
 	small := e.S3.NewBucket(t, true)
-	fill(t, mc, small, "o/", 3, 10)
+	coffertest.FillBucket(t, mc, small, "o/", 3, 10)
 	createVault(t, e.Client, "stop")
 	running := startBackup(t, e.Client, "stop", big, 0)
 	queued := startBackup(t, e.Client, "stop", small, 0) // waits: one job at a time
@@ -192,7 +126,7 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 	e := coffertest.Start(t, coffertest.Options{})
 	mc := e.S3.Client(t)
 	bucket := e.S3.NewBucket(t, true)
-	want := fill(t, mc, bucket, "r/", 10, 5000)
+	want := coffertest.FillBucket(t, mc, bucket, "r/", 10, 5000)
 	createVault(t, e.Client, "restart")
 	done := startBackup(t, e.Client, "restart", bucket, 0)
 	if j := e.WaitBackup(t, aws.ToString(done.BackupJobId)); j.State != types.BackupJobStateCompleted {
