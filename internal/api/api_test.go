@@ -382,3 +382,123 @@ func checkRestoreErrors(t *testing.T, c *backup.Client, rpARN, existing string) 
 		}
 	}
 }
+
+func TestUnversionedBucketAndJobPagination(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	c, mc := e.Client, e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, false)
+	want := coffertest.FillBucket(t, mc, bucket, "u/", 5, 700)
+	if _, err := c.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("pages")}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 3; i++ {
+		out, err := c.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String("pages"),
+			ResourceArn: aws.String("arn:aws:s3:::" + bucket), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"),
+			BackupOptions: map[string]string{"BackupACLs": "disabled"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := e.WaitBackup(t, aws.ToString(out.BackupJobId))
+		if j.State != types.BackupJobStateCompleted || !strings.Contains(aws.ToString(j.StatusMessage), "never been versioned") {
+			t.Fatalf("unversioned backup %d: %s %q", i, j.State, aws.ToString(j.StatusMessage))
+		}
+		if j.BackupOptions["BackupACLs"] != "disabled" {
+			t.Fatalf("BackupOptions not echoed: %v", j.BackupOptions)
+		}
+		ids = append(ids, aws.ToString(out.BackupJobId))
+	}
+	// Unchanged unversioned objects are not read again.
+	last, _ := c.DescribeBackupJob(ctx, &backup.DescribeBackupJobInput{BackupJobId: aws.String(ids[2])})
+	if aws.ToInt64(last.BytesTransferred) != 0 {
+		t.Fatalf("third backup of an unchanged bucket transferred %d bytes", aws.ToInt64(last.BytesTransferred))
+	}
+	var seen []string
+	p := backup.NewListBackupJobsPaginator(c, &backup.ListBackupJobsInput{ByResourceArn: aws.String("arn:aws:s3:::" + bucket), MaxResults: aws.Int32(1)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.BackupJobs) > 1 {
+			t.Fatalf("page of %d jobs with MaxResults 1", len(out.BackupJobs))
+		}
+		for _, j := range out.BackupJobs {
+			seen = append(seen, aws.ToString(j.BackupJobId))
+		}
+	}
+	if fmt.Sprint(seen) != fmt.Sprint([]string{ids[2], ids[1], ids[0]}) {
+		t.Fatalf("paginated jobs %v, want newest first %v", seen, ids)
+	}
+	dest := coffertest.RestoreToNewBucket(t, c, aws.ToString(last.RecoveryPointArn))
+	coffertest.CheckBucket(t, mc, dest, want)
+}
+
+func TestBadRequests(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	c := e.Client
+	if _, err := c.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("v1")}); err != nil {
+		t.Fatal(err)
+	}
+	role := aws.String("arn:aws:iam::000000000000:role/x")
+	tests := []struct {
+		name string
+		in   backup.StartBackupJobInput
+		code string
+	}{
+		{"missing vault", backup.StartBackupJobInput{BackupVaultName: aws.String("nope"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role}, "ResourceNotFoundException"},
+		{"not s3", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:ec2:::i-1"), IamRoleArn: role}, "InvalidParameterValueException"},
+		{"bad bucket", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::Bad_Bucket"), IamRoleArn: role}, "InvalidParameterValueException"},
+		{"bad option", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, BackupOptions: map[string]string{"BackupACLs": "maybe"}}, "InvalidParameterValueException"},
+		{"unknown option", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, BackupOptions: map[string]string{"WindowsVSS": "enabled"}}, "InvalidParameterValueException"},
+		{"zero retention", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(0)}}, "InvalidParameterValueException"},
+		{"short window", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, StartWindowMinutes: aws.Int64(10)}, "InvalidParameterValueException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := c.StartBackupJob(ctx, &tt.in); apiCode(err) != tt.code {
+				t.Fatalf("got %v, want %s", err, tt.code)
+			}
+		})
+	}
+	for name, call := range map[string]func() error{
+		"describe job": func() error {
+			_, err := c.DescribeBackupJob(ctx, &backup.DescribeBackupJobInput{BackupJobId: aws.String("nope")})
+			return err
+		},
+		"stop job": func() error {
+			_, err := c.StopBackupJob(ctx, &backup.StopBackupJobInput{BackupJobId: aws.String("nope")})
+			return err
+		},
+		"describe restore": func() error {
+			_, err := c.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String("nope")})
+			return err
+		},
+		"describe rp": func() error {
+			_, err := c.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("v1"), RecoveryPointArn: aws.String("arn:aws:backup:us-east-1:000000000000:recovery-point:x")})
+			return err
+		},
+		"list rps of missing vault": func() error {
+			_, err := c.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String("nope")})
+			return err
+		},
+	} {
+		if err := call(); apiCode(err) != "ResourceNotFoundException" {
+			t.Errorf("%s: got %v, want ResourceNotFoundException", name, err)
+		}
+	}
+	// Malformed JSON is the caller's fault (4xx), not the server's.
+	req, _ := http.NewRequest("PUT", e.Endpoint+"/backup-jobs", strings.NewReader("{not json"))
+	req.Header.Set("Content-Type", "application/json")
+	if err := coffertest.Sign(req, e.Creds, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-Errortype") != "SerializationException" {
+		t.Fatalf("malformed JSON: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
+	}
+}
