@@ -65,6 +65,7 @@ func (s *Server) routes() {
 	s.handle("GET /restore-jobs/{id}", s.describeRestoreJob)
 	s.handle("GET /restore-jobs", s.listRestoreJobs)
 	s.handle("GET /supported-resource-types", s.supportedResourceTypes)
+	s.planRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})

@@ -1,0 +1,189 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/schedule"
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid backup plan")
+
+// Defaults and limits AWS Backup applies to rules.
+const (
+	DefaultStartWindowMinutes = 480
+	MinStartWindowMinutes     = 60
+	DefaultCompletionMinutes  = 10080 // 7 days
+	MinColdToDeleteDays       = 90
+)
+
+// Lifecycle is a recovery point's retention.
+type Lifecycle struct {
+	MoveToColdStorageAfterDays *int64 `json:",omitempty"`
+	DeleteAfterDays            *int64 `json:",omitempty"`
+}
+
+// CopyAction copies a rule's recovery points to another vault (stored and
+// validated now; run once copy jobs exist).
+type CopyAction struct {
+	DestinationBackupVaultArn string
+	Lifecycle                 *Lifecycle `json:",omitempty"`
+}
+
+// Rule is one backup rule of a plan.
+type Rule struct {
+	RuleName                   string
+	RuleId                     string `json:",omitempty"` //nolint:revive // AWS spelling
+	TargetBackupVaultName      string
+	ScheduleExpression         string            `json:",omitempty"`
+	ScheduleExpressionTimezone string            `json:",omitempty"`
+	StartWindowMinutes         *int64            `json:",omitempty"`
+	CompletionWindowMinutes    *int64            `json:",omitempty"`
+	Lifecycle                  *Lifecycle        `json:",omitempty"`
+	RecoveryPointTags          map[string]string `json:",omitempty"`
+	CopyActions                []CopyAction      `json:",omitempty"`
+	EnableContinuousBackup     *bool             `json:",omitempty"`
+}
+
+// AdvancedBackupSetting sets backup options for one resource type.
+type AdvancedBackupSetting struct {
+	ResourceType  string
+	BackupOptions map[string]string
+}
+
+// Document is a backup plan as CreateBackupPlan takes it and GetBackupPlan
+// returns it.
+type Document struct {
+	BackupPlanName         string
+	Rules                  []Rule
+	AdvancedBackupSettings []AdvancedBackupSetting `json:",omitempty"`
+}
+
+var (
+	planNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,50}$`)
+	ruleNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,50}$`)
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Validate checks a plan document; vaultExists reports whether a target
+// vault exists (nil skips that check).
+func (d *Document) Validate(vaultExists func(string) bool) error {
+	if !planNameRE.MatchString(d.BackupPlanName) {
+		return invalid("BackupPlanName %q must be 1 to 50 letters, digits, '-', '_' or '.'", d.BackupPlanName)
+	}
+	if len(d.Rules) == 0 {
+		return invalid("a backup plan needs at least one rule")
+	}
+	seen := map[string]bool{}
+	for i := range d.Rules {
+		r := &d.Rules[i]
+		if seen[r.RuleName] {
+			return invalid("rule name %q is used twice", r.RuleName)
+		}
+		seen[r.RuleName] = true
+		if err := r.validate(vaultExists); err != nil {
+			return err
+		}
+	}
+	for _, s := range d.AdvancedBackupSettings {
+		if s.ResourceType != "S3" {
+			return invalid("AdvancedBackupSettings for resource type %q: coffer protects S3 only", s.ResourceType)
+		}
+		for k, v := range s.BackupOptions {
+			if (k != "BackupACLs" && k != "BackupObjectTags") || (v != "enabled" && v != "disabled") {
+				return invalid("AdvancedBackupSettings S3 option %s=%q: known options are BackupACLs and BackupObjectTags, \"enabled\" or \"disabled\"", k, v)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Rule) validate(vaultExists func(string) bool) error {
+	if !ruleNameRE.MatchString(r.RuleName) {
+		return invalid("RuleName %q must be 1 to 50 letters, digits, '-', '_' or '.'", r.RuleName)
+	}
+	if r.TargetBackupVaultName == "" {
+		return invalid("rule %q: TargetBackupVaultName is required", r.RuleName)
+	}
+	if vaultExists != nil && !vaultExists(r.TargetBackupVaultName) {
+		return invalid("rule %q: backup vault %q does not exist", r.RuleName, r.TargetBackupVaultName)
+	}
+	if r.ScheduleExpression != "" {
+		if _, err := r.Schedule(time.Time{}); err != nil {
+			return invalid("rule %q: %v", r.RuleName, err)
+		}
+		if err := schedule.ValidateBackupFrequency(r.ScheduleExpression); err != nil {
+			return invalid("rule %q: %v", r.RuleName, err)
+		}
+	}
+	if w := r.StartWindowMinutes; w != nil && *w < MinStartWindowMinutes {
+		return invalid("rule %q: StartWindowMinutes must be at least %d, not %d", r.RuleName, MinStartWindowMinutes, *w)
+	}
+	if w := r.CompletionWindowMinutes; w != nil && *w < r.StartWindow()+60 {
+		return invalid("rule %q: CompletionWindowMinutes (%d) must be at least 60 minutes more than StartWindowMinutes (%d)", r.RuleName, *w, r.StartWindow())
+	}
+	if err := r.Lifecycle.validate("rule " + r.RuleName); err != nil {
+		return err
+	}
+	for _, c := range r.CopyActions {
+		if !regexp.MustCompile(`^arn:aws:backup:[^:]*:[^:]*:backup-vault:[a-zA-Z0-9\-_]{2,50}$`).MatchString(c.DestinationBackupVaultArn) {
+			return invalid("rule %q: CopyActions DestinationBackupVaultArn %q is not a backup vault ARN", r.RuleName, c.DestinationBackupVaultArn)
+		}
+		if err := c.Lifecycle.validate("rule " + r.RuleName + " copy action"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Lifecycle) validate(where string) error {
+	if l == nil {
+		return nil
+	}
+	if l.DeleteAfterDays != nil && *l.DeleteAfterDays < 1 {
+		return invalid("%s: Lifecycle.DeleteAfterDays must be at least 1", where)
+	}
+	if l.MoveToColdStorageAfterDays != nil {
+		cold := *l.MoveToColdStorageAfterDays
+		if cold < 1 {
+			return invalid("%s: Lifecycle.MoveToColdStorageAfterDays must be at least 1", where)
+		}
+		if l.DeleteAfterDays != nil && *l.DeleteAfterDays < cold+MinColdToDeleteDays {
+			return invalid("%s: Lifecycle.DeleteAfterDays (%d) must be at least %d days after MoveToColdStorageAfterDays (%d)",
+				where, *l.DeleteAfterDays, MinColdToDeleteDays, cold)
+		}
+	}
+	return nil
+}
+
+// StartWindow is the rule's start window in minutes, defaulted.
+func (r *Rule) StartWindow() int64 {
+	if r.StartWindowMinutes != nil {
+		return *r.StartWindowMinutes
+	}
+	return DefaultStartWindowMinutes
+}
+
+// CompletionWindow is the rule's completion window in minutes, defaulted.
+func (r *Rule) CompletionWindow() int64 {
+	if r.CompletionWindowMinutes != nil {
+		return *r.CompletionWindowMinutes
+	}
+	return DefaultCompletionMinutes
+}
+
+// Schedule parses the rule's schedule; anchor anchors rate() expressions
+// (the plan version's creation time). A rule without a schedule runs only
+// on demand: Schedule returns nil, nil.
+func (r *Rule) Schedule(anchor time.Time) (*schedule.Schedule, error) {
+	if r.ScheduleExpression == "" {
+		return nil, nil
+	}
+	return schedule.Parse(r.ScheduleExpression, r.ScheduleExpressionTimezone, anchor)
+}

@@ -1,0 +1,214 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/plan"
+)
+
+// Plan is a stored plan with its decoded document.
+type Plan struct {
+	catalog.Plan
+	Doc plan.Document
+}
+
+// ScheduledRun is one upcoming run of a plan rule.
+type ScheduledRun struct {
+	Time   time.Time
+	RuleID string
+}
+
+func (s *Service) planARN(id string) string {
+	return fmt.Sprintf("arn:aws:backup:%s:%s:backup-plan:%s", s.cfg.Region, s.cfg.AccountID, id)
+}
+
+func newVersionID() string { return strings.ReplaceAll(strings.ToLower(newID()), "-", "")[:24] }
+
+// validatePlan checks a document against the catalog's vaults.
+func (s *Service) validatePlan(ctx context.Context, doc *plan.Document) error {
+	err := doc.Validate(func(name string) bool {
+		_, err := s.db.Vault(ctx, name)
+		return err == nil
+	})
+	if errors.Is(err, plan.ErrInvalid) {
+		return fmt.Errorf("%w: %v", ErrInvalidParameter, err)
+	}
+	return err
+}
+
+// CreatePlan validates and stores a new backup plan.
+func (s *Service) CreatePlan(ctx context.Context, doc plan.Document, creatorRequestID string) (Plan, error) {
+	if creatorRequestID != "" {
+		if p, err := s.planByCreatorRequest(ctx, creatorRequestID); err == nil {
+			return p, nil
+		}
+	}
+	if err := s.validatePlan(ctx, &doc); err != nil {
+		return Plan{}, err
+	}
+	for i := range doc.Rules {
+		doc.Rules[i].RuleId = strings.ToLower(newID())
+	}
+	id := strings.ToLower(newID())
+	p := catalog.Plan{ID: id, ARN: s.planARN(id), Name: doc.BackupPlanName, VersionID: newVersionID(),
+		CreatorRequestID: creatorRequestID, CreatedAt: s.clock.Now(), Document: mustJSON(doc)}
+	if err := s.db.CreatePlan(ctx, p); err != nil {
+		return Plan{}, err
+	}
+	s.log.Info("backup plan created", "plan", id, "name", doc.BackupPlanName, "rules", len(doc.Rules))
+	return Plan{Plan: p, Doc: doc}, nil
+}
+
+func (s *Service) planByCreatorRequest(ctx context.Context, token string) (Plan, error) {
+	p := catalog.Page{Max: 1000}
+	for {
+		plans, tok, err := s.db.ListPlans(ctx, false, p)
+		if err != nil {
+			return Plan{}, err
+		}
+		for _, cp := range plans {
+			if cp.CreatorRequestID == token {
+				return decodePlan(cp)
+			}
+		}
+		if tok == "" {
+			return Plan{}, ErrNotFound
+		}
+		p.Token = tok
+	}
+}
+
+func decodePlan(cp catalog.Plan) (Plan, error) {
+	var doc plan.Document
+	if err := json.Unmarshal([]byte(cp.Document), &doc); err != nil {
+		return Plan{}, fmt.Errorf("decode plan %s version %s: %w", cp.ID, cp.VersionID, err)
+	}
+	return Plan{Plan: cp, Doc: doc}, nil
+}
+
+// Plan returns a plan at its current version, or at versionID.
+func (s *Service) Plan(ctx context.Context, id, versionID string) (Plan, error) {
+	cp, err := s.db.Plan(ctx, id, versionID)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return Plan{}, fmt.Errorf("backup plan %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Plan{}, err
+	}
+	return decodePlan(cp)
+}
+
+// UpdatePlan stores doc as a new version of a live plan. Rules keep their
+// RuleId across versions when their RuleName is unchanged.
+func (s *Service) UpdatePlan(ctx context.Context, id string, doc plan.Document) (Plan, error) {
+	cur, err := s.Plan(ctx, id, "")
+	if err != nil {
+		return Plan{}, err
+	}
+	if !cur.DeletedAt.IsZero() {
+		return Plan{}, fmt.Errorf("%w: backup plan %q is deleted", ErrInvalidRequest, id)
+	}
+	if err := s.validatePlan(ctx, &doc); err != nil {
+		return Plan{}, err
+	}
+	ids := map[string]string{}
+	for _, r := range cur.Doc.Rules {
+		ids[r.RuleName] = r.RuleId
+	}
+	for i := range doc.Rules {
+		if rid, ok := ids[doc.Rules[i].RuleName]; ok {
+			doc.Rules[i].RuleId = rid
+		} else {
+			doc.Rules[i].RuleId = strings.ToLower(newID())
+		}
+	}
+	cp := cur.Plan
+	cp.Name, cp.VersionID, cp.CreatedAt, cp.Document = doc.BackupPlanName, newVersionID(), s.clock.Now(), mustJSON(doc)
+	if err := s.db.UpdatePlan(ctx, cp); err != nil {
+		return Plan{}, err
+	}
+	return Plan{Plan: cp, Doc: doc}, nil
+}
+
+// DeletePlan deletes a plan; like AWS it refuses while selections exist.
+func (s *Service) DeletePlan(ctx context.Context, id string) (Plan, error) {
+	p, err := s.Plan(ctx, id, "")
+	if err != nil {
+		return Plan{}, err
+	}
+	if !p.DeletedAt.IsZero() {
+		return Plan{}, fmt.Errorf("backup plan %q: %w", id, ErrNotFound)
+	}
+	sels, _, err := s.db.ListSelections(ctx, id, catalog.Page{Max: 1})
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(sels) > 0 {
+		return Plan{}, fmt.Errorf("%w: backup plan %q still has backup selections (%s); delete them first", ErrInvalidRequest, id, sels[0].ID)
+	}
+	now := s.clock.Now()
+	if err := s.db.DeletePlan(ctx, id, now); err != nil {
+		return Plan{}, err
+	}
+	p.DeletedAt = now
+	return p, nil
+}
+
+// ListPlans lists plans newest first.
+func (s *Service) ListPlans(ctx context.Context, includeDeleted bool, pg catalog.Page) ([]Plan, string, error) {
+	cps, tok, err := wrapPage(s.db.ListPlans(ctx, includeDeleted, pg))
+	return decodePlans(cps, tok, err)
+}
+
+// ListPlanVersions lists a plan's versions newest first.
+func (s *Service) ListPlanVersions(ctx context.Context, id string, pg catalog.Page) ([]Plan, string, error) {
+	if _, err := s.Plan(ctx, id, ""); err != nil {
+		return nil, "", err
+	}
+	cps, tok, err := wrapPage(s.db.ListPlanVersions(ctx, id, pg))
+	return decodePlans(cps, tok, err)
+}
+
+func decodePlans(cps []catalog.Plan, tok string, err error) ([]Plan, string, error) {
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Plan, 0, len(cps))
+	for _, cp := range cps {
+		p, err := decodePlan(cp)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, p)
+	}
+	return out, tok, nil
+}
+
+// NextRuns returns the plan's next n scheduled runs after now, all rules
+// merged in time order.
+func (s *Service) NextRuns(p Plan, n int) ([]ScheduledRun, error) {
+	var runs []ScheduledRun
+	now := s.clock.Now()
+	for i := range p.Doc.Rules {
+		r := &p.Doc.Rules[i]
+		sch, err := r.Schedule(p.CreatedAt)
+		if err != nil || sch == nil {
+			continue // validated at write time; on-demand rules have no runs
+		}
+		for _, t := range sch.NextN(now, n) {
+			runs = append(runs, ScheduledRun{Time: t, RuleID: r.RuleId})
+		}
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Time.Before(runs[j].Time) })
+	if len(runs) > n {
+		runs = runs[:n]
+	}
+	return runs, nil
+}

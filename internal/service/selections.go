@@ -1,0 +1,117 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/plan"
+)
+
+// Selection is a stored selection with its decoded document.
+type Selection struct {
+	catalog.Selection
+	Doc plan.Selection
+}
+
+// CreateSelection assigns resources to a live plan.
+func (s *Service) CreateSelection(ctx context.Context, planID string, doc plan.Selection, creatorRequestID string) (Selection, error) {
+	p, err := s.Plan(ctx, planID, "")
+	if err != nil {
+		return Selection{}, err
+	}
+	if !p.DeletedAt.IsZero() {
+		return Selection{}, fmt.Errorf("backup plan %q: %w", planID, ErrNotFound)
+	}
+	if err := doc.Validate(); err != nil {
+		if errors.Is(err, plan.ErrInvalid) {
+			return Selection{}, fmt.Errorf("%w: %v", ErrInvalidParameter, err)
+		}
+		return Selection{}, err
+	}
+	if creatorRequestID != "" {
+		existing, err := s.allSelections(ctx, planID)
+		if err != nil {
+			return Selection{}, err
+		}
+		for _, e := range existing {
+			if e.CreatorRequestID == creatorRequestID {
+				return e, nil
+			}
+		}
+	}
+	sel := catalog.Selection{ID: strings.ToLower(newID()), PlanID: planID, Name: doc.SelectionName,
+		CreatorRequestID: creatorRequestID, Document: mustJSON(doc), CreatedAt: s.clock.Now()}
+	if err := s.db.CreateSelection(ctx, sel); err != nil {
+		return Selection{}, err
+	}
+	return Selection{Selection: sel, Doc: doc}, nil
+}
+
+// Selection returns one selection of a plan.
+func (s *Service) Selection(ctx context.Context, planID, id string) (Selection, error) {
+	cs, err := s.db.Selection(ctx, planID, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return Selection{}, fmt.Errorf("backup selection %q of plan %q: %w", id, planID, ErrNotFound)
+	}
+	if err != nil {
+		return Selection{}, err
+	}
+	return decodeSelection(cs)
+}
+
+func decodeSelection(cs catalog.Selection) (Selection, error) {
+	var doc plan.Selection
+	if err := json.Unmarshal([]byte(cs.Document), &doc); err != nil {
+		return Selection{}, fmt.Errorf("decode selection %s: %w", cs.ID, err)
+	}
+	return Selection{Selection: cs, Doc: doc}, nil
+}
+
+// ListSelections lists a plan's selections.
+func (s *Service) ListSelections(ctx context.Context, planID string, pg catalog.Page) ([]Selection, string, error) {
+	if _, err := s.Plan(ctx, planID, ""); err != nil {
+		return nil, "", err
+	}
+	css, tok, err := wrapPage(s.db.ListSelections(ctx, planID, pg))
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Selection, 0, len(css))
+	for _, cs := range css {
+		sel, err := decodeSelection(cs)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, sel)
+	}
+	return out, tok, nil
+}
+
+func (s *Service) allSelections(ctx context.Context, planID string) ([]Selection, error) {
+	var all []Selection
+	pg := catalog.Page{Max: 1000}
+	for {
+		sels, tok, err := s.ListSelections(ctx, planID, pg)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, sels...)
+		if tok == "" {
+			return all, nil
+		}
+		pg.Token = tok
+	}
+}
+
+// DeleteSelection removes a selection.
+func (s *Service) DeleteSelection(ctx context.Context, planID, id string) error {
+	err := s.db.DeleteSelection(ctx, planID, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return fmt.Errorf("backup selection %q of plan %q: %w", id, planID, ErrNotFound)
+	}
+	return err
+}
