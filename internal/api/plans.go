@@ -55,7 +55,7 @@ func (s *Server) createPlan(r *http.Request, body []byte) (any, error) {
 	if in.BackupPlan == nil {
 		return nil, apiError{400, "MissingParameterValueException", "BackupPlan is required"}
 	}
-	p, err := s.svc.CreatePlan(r.Context(), *in.BackupPlan, in.CreatorRequestId)
+	p, err := s.svc.CreatePlan(r.Context(), *in.BackupPlan, in.BackupPlanTags, in.CreatorRequestId)
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	s.handle("GET /restore-jobs", s.listRestoreJobs)
 	s.handle("GET /supported-resource-types", s.supportedResourceTypes)
 	s.planRoutes()
+	s.tagRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})
@@ -251,3 +252,6 @@ func queryTimes(r *http.Request, dst map[string]*time.Time) error {
 	}
 	return nil
 }
+
+// page0 is a first page of at most 10 items.
+func page0() catalog.Page { return catalog.Page{Max: 10} }

@@ -44,13 +44,16 @@ func (s *Service) validatePlan(ctx context.Context, doc *plan.Document) error {
 }
 
 // CreatePlan validates and stores a new backup plan.
-func (s *Service) CreatePlan(ctx context.Context, doc plan.Document, creatorRequestID string) (Plan, error) {
+func (s *Service) CreatePlan(ctx context.Context, doc plan.Document, tags map[string]string, creatorRequestID string) (Plan, error) {
 	if creatorRequestID != "" {
 		if p, err := s.planByCreatorRequest(ctx, creatorRequestID); err == nil {
 			return p, nil
 		}
 	}
 	if err := s.validatePlan(ctx, &doc); err != nil {
+		return Plan{}, err
+	}
+	if err := validateTags(tags); err != nil {
 		return Plan{}, err
 	}
 	for i := range doc.Rules {
@@ -60,6 +63,9 @@ func (s *Service) CreatePlan(ctx context.Context, doc plan.Document, creatorRequ
 	p := catalog.Plan{ID: id, ARN: s.planARN(id), Name: doc.BackupPlanName, VersionID: newVersionID(),
 		CreatorRequestID: creatorRequestID, CreatedAt: s.clock.Now(), Document: mustJSON(doc)}
 	if err := s.db.CreatePlan(ctx, p); err != nil {
+		return Plan{}, err
+	}
+	if err := s.db.SetTags(ctx, p.ARN, tags); err != nil {
 		return Plan{}, err
 	}
 	s.log.Info("backup plan created", "plan", id, "name", doc.BackupPlanName, "rules", len(doc.Rules))

@@ -22,7 +22,10 @@ func (s *Service) registerRecoveryPoint(ctx context.Context, m recpoint.Manifest
 	if m.DeleteAfterDays > 0 {
 		rp.DeleteAt = m.CreatedAt.Add(time.Duration(m.DeleteAfterDays) * 24 * time.Hour)
 	}
-	return s.db.PutRecoveryPoint(ctx, rp)
+	if err := s.db.PutRecoveryPoint(ctx, rp); err != nil {
+		return err
+	}
+	return s.db.SetTags(ctx, rp.ARN, m.Tags)
 }
 
 // RecoveryPoint describes one recovery point of a vault.
@@ -74,6 +77,9 @@ func (s *Service) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPo
 		return fmt.Errorf("delete recovery point %q: %w", rp.ARN, err)
 	}
 	if err := s.db.DeleteRecoveryPoint(ctx, rp.ARN); err != nil {
+		return err
+	}
+	if err := s.db.DeleteAllTags(ctx, rp.ARN); err != nil {
 		return err
 	}
 	s.log.Info("recovery point deleted", "rp", rp.ARN, "vault", rp.VaultName)

@@ -44,12 +44,20 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (catalog
 		Name: in.Name, ID: id, ARN: s.vaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
 		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: s.clock.Now(),
 	}
+	if err := validateTags(in.Tags); err != nil {
+		_ = vv.Close(ctx)
+		_ = os.RemoveAll(dir)
+		return catalog.Vault{}, err
+	}
 	if err := s.db.CreateVault(ctx, v); err != nil {
 		_ = vv.Close(ctx)
 		_ = os.RemoveAll(dir)
 		if errors.Is(err, catalog.ErrExists) {
 			return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
 		}
+		return catalog.Vault{}, err
+	}
+	if err := s.db.SetTags(ctx, v.ARN, in.Tags); err != nil {
 		return catalog.Vault{}, err
 	}
 	s.mu.Lock()
@@ -99,6 +107,9 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 		h.lock.Unlock()
 	}
 	if err := s.db.DeleteVault(ctx, name); err != nil {
+		return err
+	}
+	if err := s.db.DeleteAllTags(ctx, v.ARN); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(s.vaultDir(v.ID)); err != nil {

@@ -1,0 +1,103 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+)
+
+// taggable checks that arn names an existing vault, plan or recovery point.
+func (s *Service) taggable(ctx context.Context, arn string) error {
+	parts := strings.SplitN(arn, ":", 7)
+	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "backup" {
+		return fmt.Errorf("%w: %q is not a coffer backup vault, plan or recovery point ARN", ErrInvalidParameter, arn)
+	}
+	var err error
+	switch parts[5] {
+	case "backup-vault":
+		_, err = s.Vault(ctx, parts[6])
+	case "backup-plan":
+		var p Plan
+		if p, err = s.Plan(ctx, parts[6], ""); err == nil && !p.DeletedAt.IsZero() {
+			err = fmt.Errorf("backup plan %q: %w", parts[6], ErrNotFound)
+		}
+	case "recovery-point":
+		if _, err = s.db.RecoveryPointByARN(ctx, arn); errors.Is(err, catalog.ErrNotFound) {
+			err = fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
+		}
+	default:
+		return fmt.Errorf("%w: resources of type %q cannot be tagged", ErrInvalidParameter, parts[5])
+	}
+	return err
+}
+
+func validateTags(tags map[string]string) error {
+	for k, v := range tags {
+		if k == "" || utf8.RuneCountInString(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return fmt.Errorf("%w: tag key %q must be 1 to 128 characters and must not start with aws:", ErrInvalidParameter, k)
+		}
+		if utf8.RuneCountInString(v) > 256 {
+			return fmt.Errorf("%w: tag %q: value longer than 256 characters", ErrInvalidParameter, k)
+		}
+	}
+	return nil
+}
+
+// TagResource adds or replaces tags of a vault, plan or recovery point.
+func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
+	if err := s.taggable(ctx, arn); err != nil {
+		return err
+	}
+	if err := validateTags(tags); err != nil {
+		return err
+	}
+	return s.db.SetTags(ctx, arn, tags)
+}
+
+// UntagResource removes tag keys of a vault, plan or recovery point.
+func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
+	if err := s.taggable(ctx, arn); err != nil {
+		return err
+	}
+	return s.db.RemoveTags(ctx, arn, keys)
+}
+
+// ListTags returns the tags of a vault, plan or recovery point.
+func (s *Service) ListTags(ctx context.Context, arn string) (map[string]string, error) {
+	if err := s.taggable(ctx, arn); err != nil {
+		return nil, err
+	}
+	return s.db.Tags(ctx, arn)
+}
+
+// ProtectedResource is a resource with at least one recovery point.
+type ProtectedResource struct {
+	ResourceARN, ResourceType, LastRecoveryPointARN, LastVaultARN string
+	LastBackupTime                                                time.Time
+}
+
+// ProtectedResources lists resources with recovery points; with resourceARN
+// set, only that one (ErrNotFound if it has none).
+func (s *Service) ProtectedResources(ctx context.Context, resourceARN string, pg catalog.Page) ([]ProtectedResource, string, error) {
+	rps, tok, err := wrapPage(s.db.ProtectedResources(ctx, resourceARN, pg))
+	if err != nil {
+		return nil, "", err
+	}
+	if resourceARN != "" && len(rps) == 0 {
+		return nil, "", fmt.Errorf("resource %q has no recovery point: %w", resourceARN, ErrNotFound)
+	}
+	out := make([]ProtectedResource, 0, len(rps))
+	for _, rp := range rps {
+		if len(out) > 0 && out[len(out)-1].ResourceARN == rp.ResourceARN {
+			continue // two recovery points in the same instant
+		}
+		out = append(out, ProtectedResource{ResourceARN: rp.ResourceARN, ResourceType: rp.ResourceType,
+			LastRecoveryPointARN: rp.ARN, LastVaultARN: s.vaultARN(rp.VaultName), LastBackupTime: rp.CreatedAt})
+	}
+	return out, tok, nil
+}
