@@ -37,6 +37,7 @@ type backupJobJSON struct {
 	IamRoleArn             string            `json:",omitempty"`
 	BackupOptions          map[string]string `json:",omitempty"`
 	IsEncrypted            bool
+	CreatedBy              map[string]string `json:",omitempty"`
 	// CofferStats is coffer's extension: objects and bytes scanned,
 	// transferred and deduplicated.
 	CofferStats json.RawMessage `json:",omitempty"`
@@ -61,6 +62,10 @@ func (s *Server) toBackupJobJSON(j catalog.BackupJob) backupJobJSON {
 	}
 	if len(out.BackupOptions) == 0 {
 		out.BackupOptions = nil
+	}
+	if j.PlanID != "" {
+		out.CreatedBy = map[string]string{"BackupPlanId": j.PlanID, "BackupPlanVersion": j.PlanVersion, "BackupRuleId": j.RuleID,
+			"BackupPlanArn": strings.Replace(j.VaultARN, ":backup-vault:"+j.VaultName, ":backup-plan:"+j.PlanID, 1)}
 	}
 	return out
 }

@@ -46,6 +46,10 @@ type StartBackupInput struct {
 	DeleteAfterDays       int64
 	RecoveryPointTags     map[string]string
 	BackupOptions         map[string]string
+	// ScheduledAt starts the start window (default now); PlanID,
+	// PlanVersion and RuleID name the plan rule of a scheduled job.
+	ScheduledAt                 time.Time
+	PlanID, PlanVersion, RuleID string
 }
 
 // StartBackupJob validates the request, records a job and queues it.
@@ -89,6 +93,10 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 		return catalog.BackupJob{}, fmt.Errorf("%w: StartWindowMinutes must be at least 60", ErrInvalidParameter)
 	}
 	now := s.clock.Now()
+	windowStart := now
+	if !in.ScheduledAt.IsZero() {
+		windowStart = in.ScheduledAt
+	}
 	window := in.StartWindowMinutes
 	if window == 0 {
 		window = 480
@@ -98,8 +106,8 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 		ID: newID(), VaultName: v.Name, VaultARN: v.ARN, ResourceARN: in.ResourceARN, ResourceType: "S3",
 		State: StateCreated, RecoveryPointARN: s.recoveryPointARN(rpID), IdempotencyToken: in.IdempotencyToken,
 		IAMRoleARN: in.IAMRoleARN, BackupOptions: in.BackupOptions, DeleteAfterDays: in.DeleteAfterDays,
-		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: now.Add(time.Duration(window) * time.Minute),
-		PercentDone: "0.0",
+		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: windowStart.Add(time.Duration(window) * time.Minute),
+		PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID,
 	}
 	if err := s.db.InsertBackupJob(ctx, job); err != nil {
 		return catalog.BackupJob{}, err

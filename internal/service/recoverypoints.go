@@ -157,6 +157,9 @@ func (s *Service) janitor(every time.Duration) {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
+			if _, err := s.RunSchedules(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.log.Error("run schedules", "err", err)
+			}
 			if n, err := s.ExpireRecoveryPoints(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Error("expire recovery points", "err", err)
 			} else if n > 0 {

@@ -1,0 +1,58 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PlanRun records that the scheduler handled one scheduled run of a rule,
+// so that a restart neither repeats nor forgets it.
+type PlanRun struct {
+	PlanID, RuleID string
+	ScheduledAt    time.Time
+	Status         string // STARTED or MISSED
+	Jobs           int64
+	Message        string
+	CreatedAt      time.Time
+}
+
+// InsertPlanRun records a run; ErrExists if that run was already recorded.
+func (c *DB) InsertPlanRun(ctx context.Context, r PlanRun) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO plan_runs (plan_id, rule_id, scheduled_at, status, jobs, message, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.PlanID, r.RuleID, toNanos(r.ScheduledAt), r.Status, r.Jobs, r.Message, toNanos(r.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("plan %s rule %s run at %s: %w", r.PlanID, r.RuleID, r.ScheduledAt, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("record plan run: %w", err)
+	}
+	return nil
+}
+
+// LastPlanRun returns the newest recorded run of a rule; ErrNotFound if none.
+func (c *DB) LastPlanRun(ctx context.Context, planID, ruleID string) (PlanRun, error) {
+	var r PlanRun
+	var at, created int64
+	err := c.db.QueryRowContext(ctx, `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
+		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC LIMIT 1`, planID, ruleID).
+		Scan(&r.PlanID, &r.RuleID, &at, &r.Status, &r.Jobs, &r.Message, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("read last plan run: %w", err)
+	}
+	r.ScheduledAt, r.CreatedAt = fromNanos(at), fromNanos(created)
+	return r, nil
+}
+
+// SetPlanLastExecution records when a plan last started jobs.
+func (c *DB) SetPlanLastExecution(ctx context.Context, planID string, at time.Time) error {
+	if _, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET last_execution_at = ? WHERE id = ?`, toNanos(at), planID); err != nil {
+		return fmt.Errorf("update plan %s: %w", planID, err)
+	}
+	return nil
+}

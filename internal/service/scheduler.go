@@ -1,0 +1,215 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/plan"
+)
+
+// Plan run statuses recorded by the scheduler.
+const (
+	RunStarted = "STARTED"
+	RunMissed  = "MISSED"
+)
+
+// RunSchedules starts the backups of every plan rule whose scheduled time
+// has come, for the buckets its plan's selections match now. It is
+// idempotent: each scheduled run is recorded once (after its jobs exist,
+// whose idempotency tokens are derived from the run), so calling it again,
+// or after a crash, neither repeats nor loses a run. Runs whose start
+// window has passed, and runs superseded by a newer due run of the same
+// rule, are recorded as MISSED without jobs. It returns the jobs started.
+func (s *Service) RunSchedules(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	res := newResolver(s)
+	started := 0
+	pg := catalog.Page{Max: 1000}
+	for {
+		plans, tok, err := s.ListPlans(ctx, false, pg)
+		if err != nil {
+			return started, err
+		}
+		for _, p := range plans {
+			for i := range p.Doc.Rules {
+				n, err := s.runRule(ctx, p, &p.Doc.Rules[i], now, res)
+				started += n
+				if err != nil {
+					return started, fmt.Errorf("plan %s rule %s: %w", p.ID, p.Doc.Rules[i].RuleName, err)
+				}
+			}
+		}
+		if tok == "" {
+			return started, nil
+		}
+		pg.Token = tok
+	}
+}
+
+// dueRuns lists the rule's scheduled times after its last recorded run (or
+// the plan version's creation) up to now.
+func (s *Service) dueRuns(ctx context.Context, p Plan, r *plan.Rule, now time.Time) ([]time.Time, error) {
+	sched, err := r.Schedule(p.CreatedAt)
+	if err != nil || sched == nil {
+		return nil, err
+	}
+	from := p.CreatedAt
+	last, err := s.db.LastPlanRun(ctx, p.ID, r.RuleId)
+	switch {
+	case err == nil && last.ScheduledAt.After(from):
+		from = last.ScheduledAt
+	case err != nil && !errors.Is(err, catalog.ErrNotFound):
+		return nil, err
+	}
+	var due []time.Time
+	for t := sched.Next(from); !t.IsZero() && !t.After(now); t = sched.Next(t) {
+		due = append(due, t)
+		if len(due) > 10000 { // a schedule far in the past: keep the newest
+			due = due[1:]
+		}
+	}
+	return due, nil
+}
+
+func (s *Service) runRule(ctx context.Context, p Plan, r *plan.Rule, now time.Time, res *resolver) (int, error) {
+	due, err := s.dueRuns(ctx, p, r, now)
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	window := time.Duration(r.StartWindow()) * time.Minute
+	for i, t := range due {
+		if i == len(due)-1 && now.Before(t.Add(window)) {
+			return s.startRun(ctx, p, r, t, res)
+		}
+		msg := "start window passed before coffer could start it"
+		if now.Before(t.Add(window)) {
+			msg = "superseded by a newer scheduled run"
+		}
+		if err := s.recordRun(ctx, catalog.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: t, Status: RunMissed, Message: msg}); err != nil {
+			return 0, err
+		}
+		s.log.Warn("scheduled backup missed", "plan", p.ID, "rule", r.RuleName, "scheduled", t, "reason", msg)
+	}
+	return 0, nil
+}
+
+func (s *Service) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Time, res *resolver) (int, error) {
+	arns, err := res.resources(ctx, p.ID)
+	if err != nil {
+		return 0, err
+	}
+	opts := map[string]string{}
+	for _, a := range p.Doc.AdvancedBackupSettings {
+		if a.ResourceType == "S3" {
+			for k, v := range a.BackupOptions {
+				opts[k] = v
+			}
+		}
+	}
+	for _, arn := range arns {
+		in := StartBackupInput{VaultName: r.TargetBackupVaultName, ResourceARN: arn, BackupOptions: opts,
+			IdempotencyToken:   fmt.Sprintf("plan:%s:%s:%d:%s", p.ID, r.RuleId, at.Unix(), arn),
+			StartWindowMinutes: r.StartWindow(), CompleteWindowMinutes: r.CompletionWindow(),
+			RecoveryPointTags: r.RecoveryPointTags, ScheduledAt: at, PlanID: p.ID, PlanVersion: p.VersionID, RuleID: r.RuleId}
+		if r.Lifecycle != nil && r.Lifecycle.DeleteAfterDays != nil {
+			in.DeleteAfterDays = *r.Lifecycle.DeleteAfterDays
+		}
+		if _, err := s.StartBackupJob(ctx, in); err != nil {
+			return 0, fmt.Errorf("start backup of %s: %w", arn, err)
+		}
+	}
+	run := catalog.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: at, Status: RunStarted, Jobs: int64(len(arns)),
+		Message: strings.Join(arns, ", ")}
+	if err := s.recordRun(ctx, run); err != nil {
+		return 0, err
+	}
+	if err := s.db.SetPlanLastExecution(ctx, p.ID, s.clock.Now()); err != nil {
+		return 0, err
+	}
+	s.log.Info("scheduled backups started", "plan", p.ID, "rule", r.RuleName, "scheduled", at, "resources", len(arns))
+	return len(arns), nil
+}
+
+func (s *Service) recordRun(ctx context.Context, r catalog.PlanRun) error {
+	r.CreatedAt = s.clock.Now()
+	if err := s.db.InsertPlanRun(ctx, r); err != nil && !errors.Is(err, catalog.ErrExists) {
+		return err
+	}
+	return nil
+}
+
+// resolver evaluates selections against the buckets of the default
+// connection, reading the bucket list and each bucket's tags at most once
+// per scheduler pass.
+type resolver struct {
+	s       *Service
+	buckets []string
+	tags    map[string]map[string]string
+}
+
+func newResolver(s *Service) *resolver { return &resolver{s: s, tags: map[string]map[string]string{}} }
+
+// resources returns the bucket ARNs a plan's selections match, sorted.
+func (r *resolver) resources(ctx context.Context, planID string) ([]string, error) {
+	sels, err := r.s.allSelections(ctx, planID)
+	if err != nil || len(sels) == 0 {
+		return nil, err
+	}
+	src, err := r.s.source(DefaultConnection)
+	if err != nil {
+		return nil, err
+	}
+	if r.buckets == nil {
+		if r.buckets, err = src.ListBuckets(ctx); err != nil {
+			return nil, err
+		}
+	}
+	set := map[string]bool{}
+	for _, sel := range sels {
+		candidates := map[string]bool{}
+		for _, b := range r.buckets {
+			candidates["arn:aws:s3:::"+b] = true
+		}
+		for _, arn := range sel.Doc.Resources {
+			if !strings.ContainsAny(arn, "*?") {
+				candidates[arn] = true // named explicitly: tried even if not listed, so a missing bucket fails visibly
+			}
+		}
+		for arn := range candidates {
+			tags, err := r.bucketTags(ctx, strings.TrimPrefix(arn, "arn:aws:s3:::"))
+			if err != nil {
+				return nil, err
+			}
+			if sel.Doc.Matches(arn, tags) {
+				set[arn] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for arn := range set {
+		out = append(out, arn)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (r *resolver) bucketTags(ctx context.Context, bucket string) (map[string]string, error) {
+	if t, ok := r.tags[bucket]; ok {
+		return t, nil
+	}
+	src, err := r.s.source(DefaultConnection)
+	if err != nil {
+		return nil, err
+	}
+	t, err := src.BucketTags(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	r.tags[bucket] = t
+	return t, nil
+}
