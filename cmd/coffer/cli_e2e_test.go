@@ -8,6 +8,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,31 +28,58 @@ type cliEnv struct {
 }
 
 func newCLIEnv(t *testing.T, endpoint string, creds auth.Credentials) *cliEnv {
+	old := pollInterval
+	pollInterval = 20 * time.Millisecond
+	t.Cleanup(func() { pollInterval = old })
 	return &cliEnv{t: t, common: []string{
 		"--endpoint", endpoint, "--access-key-id", creds.AccessKeyID,
 		"--secret-access-key", creds.SecretAccessKey, "--data-dir", t.TempDir(),
 	}}
 }
 
-// run runs one command and fails the test when it does not exit 0.
-func (e *cliEnv) run(args ...string) string {
+// exec runs one command and returns its exit code and output.
+func (e *cliEnv) exec(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if code := runMain(ctx, append(args, e.common...), &out, &errOut); code != 0 {
-		e.t.Fatalf("coffer %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
-	}
-	return out.String()
+	code = runMain(ctx, append(args, e.common...), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
-// runJSON runs a command with --json and decodes its output into v.
-func (e *cliEnv) runJSON(v any, args ...string) {
+// run runs one command and fails the test when it does not exit 0.
+func (e *cliEnv) run(args ...string) string {
 	e.t.Helper()
-	out := e.run(append(args, "--json")...)
+	out, _ := e.expect(0, args...)
+	return out
+}
+
+// runJSON runs a command with --json, decodes its output into v and
+// returns stderr.
+func (e *cliEnv) runJSON(v any, args ...string) string {
+	e.t.Helper()
+	out, errOut := e.expect(0, append(args, "--json")...)
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		e.t.Fatalf("coffer %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return errOut
+}
+
+// fail runs a command that must exit 1 and returns its output.
+func (e *cliEnv) fail(args ...string) (stdout, stderr string) {
+	e.t.Helper()
+	return e.expect(1, args...)
+}
+
+// expect runs a command, fails the test when it does not exit with code
+// and returns its output.
+func (e *cliEnv) expect(code int, args ...string) (stdout, stderr string) {
+	e.t.Helper()
+	got, out, errOut := e.exec(args...)
+	if got != code {
+		e.t.Fatalf("coffer %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), got, code, out, errOut)
+	}
+	return out, errOut
 }
 
 func putObjects(t *testing.T, c *minio.Client, bucket string, objs map[string]string) {
@@ -107,7 +137,8 @@ func keysOf(m map[string]string) []string {
 }
 
 type jobJSON struct {
-	BackupJobId, RestoreJobId, State, Status, RecoveryPointArn, StatusMessage string
+	BackupJobId, RestoreJobId, State, Status, RecoveryPointArn, StatusMessage, IamRoleArn string
+	BackupOptions                                                                         map[string]string
 }
 
 type rpListJSON struct {
@@ -138,11 +169,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	want["overwritten.txt"] = "v2"
 	putObjects(t, c, src, map[string]string{"overwritten.txt": "v2"})
 
-	var job jobJSON
-	e.runJSON(&job, "backup", "start", "--vault", vault, "--bucket", src, "--wait")
-	if job.State != "COMPLETED" || job.RecoveryPointArn == "" {
-		t.Fatalf("backup job = %+v", job)
-	}
+	job := backupAndWait(t, e, vault, src)
 	var jobs struct{ BackupJobs []jobJSON }
 	e.runJSON(&jobs, "backup", "list", "--vault", vault, "--resource-arn", "arn:aws:s3:::"+src)
 	if len(jobs.BackupJobs) != 1 || jobs.BackupJobs[0].BackupJobId != job.BackupJobId {
@@ -162,21 +189,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("recovery point = %+v", rp)
 	}
 
-	// Whole bucket into a new bucket.
-	dst := testserver.UniqueBucketName("restore")
-	var rj jobJSON
-	e.runJSON(&rj, "restore", "start", "--recovery-point", rpArn, "--dest-bucket", dst, "--new-bucket", "--wait")
-	if rj.Status != "COMPLETED" {
-		t.Fatalf("restore job = %+v", rj)
-	}
-	sameObjects(t, "full restore", readBucket(t, c, dst), want)
-
-	// One prefix into another new bucket.
-	dst2 := testserver.UniqueBucketName("restore-prefix")
-	e.run("restore", "start", "--recovery-point", rpArn, "--dest-bucket", dst2, "--new-bucket",
-		"--item", "s3://"+src+"/docs/", "--wait")
-	sameObjects(t, "prefix restore", readBucket(t, c, dst2), map[string]string{"docs/a.txt": "alpha", "docs/deep/b.txt": "beta"})
-
+	rj := restoreAndWait(t, e, c, rpArn, src, want)
 	var restores struct{ RestoreJobs []jobJSON }
 	e.runJSON(&restores, "restore", "list")
 	found := false
@@ -198,6 +211,80 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 }
 
+// backupAndWait backs src up with `backup start --wait --json` and checks
+// the output: the final job as JSON on stdout, progress on stderr, and
+// the request as sent (`backup describe`).
+func backupAndWait(t *testing.T, e *cliEnv, vault, src string) jobJSON {
+	t.Helper()
+	var job jobJSON
+	progress := e.runJSON(&job, "backup", "start", "--vault", vault, "--bucket", src, "--no-tags", "--wait")
+	if job.State != "COMPLETED" || job.RecoveryPointArn == "" {
+		t.Fatalf("backup job = %+v", job)
+	}
+	lines := strings.Split(strings.TrimSpace(progress), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "backup job "+job.BackupJobId+": COMPLETED") {
+		t.Errorf("last progress line on stderr = %q, want the job COMPLETED\n%s", last, progress)
+	}
+	for i := 1; i < len(lines); i++ {
+		if lines[i] == lines[i-1] {
+			t.Errorf("unchanged status printed twice: %q", lines[i])
+		}
+	}
+	var desc jobJSON
+	e.runJSON(&desc, "backup", "describe", job.BackupJobId)
+	if desc.IamRoleArn != defaultIAMRoleARN || !reflect.DeepEqual(desc.BackupOptions, map[string]string{"BackupObjectTags": "disabled"}) {
+		t.Errorf("backup describe = %+v, want the default IAM role and BackupObjectTags disabled", desc)
+	}
+	out := e.run("backup", "describe", job.BackupJobId)
+	for _, w := range []string{"State:", "COMPLETED", "Percent done:", "100%", "Backup options:", "BackupObjectTags=disabled"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("backup describe lacks %q:\n%s", w, out)
+		}
+	}
+	return job
+}
+
+// restoreAndWait restores the recovery point rpArn of src twice with
+// --wait: all versions of everything into a new bucket (as JSON), then one
+// prefix into another (for humans). It returns the first restore job.
+func restoreAndWait(t *testing.T, e *cliEnv, c *minio.Client, rpArn, src string, want map[string]string) jobJSON {
+	t.Helper()
+	dst := testserver.UniqueBucketName("restore")
+	var rj jobJSON
+	e.runJSON(&rj, "restore", "start", "--recovery-point", rpArn, "--dest-bucket", dst, "--new-bucket", "--versions", "all", "--wait")
+	if rj.Status != "COMPLETED" {
+		t.Fatalf("restore job = %+v", rj)
+	}
+	sameObjects(t, "full restore", readBucket(t, c, dst), want)
+	if n := countVersions(t, c, dst, "overwritten.txt"); n != 2 {
+		t.Errorf("--versions all restored %d versions of overwritten.txt, want 2", n)
+	}
+
+	dst2 := testserver.UniqueBucketName("restore-prefix")
+	out := e.run("restore", "start", "--recovery-point", rpArn, "--dest-bucket", dst2, "--new-bucket",
+		"--item", "s3://"+src+"/docs/", "--wait")
+	sameObjects(t, "prefix restore", readBucket(t, c, dst2), map[string]string{"docs/a.txt": "alpha", "docs/deep/b.txt": "beta"})
+	if !regexp.MustCompile(`(?m)^restore job \S+: COMPLETED`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^Created resource: +arn:aws:s3:::`+dst2+`$`).MatchString(out) {
+		t.Errorf("restore start --wait output lacks the final progress line or the restored job:\n%s", out)
+	}
+	return rj
+}
+
+func countVersions(t *testing.T, c *minio.Client, bucket, key string) int {
+	t.Helper()
+	n := 0
+	for oi := range c.ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if oi.Err != nil {
+			t.Fatalf("list versions in %s: %v", bucket, oi.Err)
+		}
+		if oi.Key == key && !oi.IsDeleteMarker {
+			n++
+		}
+	}
+	return n
+}
+
 // waitNoRecoveryPoints waits until the vault lists no recovery point
 // (deletion may finish in the background).
 func waitNoRecoveryPoints(t *testing.T, e *cliEnv, vault string) {
@@ -214,4 +301,100 @@ func waitNoRecoveryPoints(t *testing.T, e *cliEnv, vault string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// TestCLIPagingAndErrors covers the list commands across several pages,
+// their filters, a backup that fails under --wait and API errors.
+func TestCLIPagingAndErrors(t *testing.T) {
+	endpoint, creds, s3 := startServer(t)
+	e := newCLIEnv(t, endpoint, creds)
+	old := listPageSize
+	listPageSize = 2
+	t.Cleanup(func() { listPageSize = old })
+
+	missing := testserver.UniqueBucketName("missing")
+	if _, errOut := e.fail("vault", "describe", missing); !strings.Contains(errOut, "coffer: describe vault "+missing+": ResourceNotFoundException: ") {
+		t.Errorf("API error not printed as op: code: message:\n%s", errOut)
+	}
+
+	vault := testserver.UniqueBucketName("vault")
+	for _, v := range []string{vault, vault + "-b", vault + "-c"} {
+		e.run("vault", "create", v)
+	}
+	var vaults struct {
+		BackupVaultList []struct{ BackupVaultName string }
+	}
+	if e.runJSON(&vaults, "vault", "list"); len(vaults.BackupVaultList) != 3 {
+		t.Errorf("vault list over pages of 2 = %+v, want 3 vaults", vaults)
+	}
+
+	src := s3.NewBucket(t, false)
+	putObjects(t, s3.Client(t), src, map[string]string{"a": "1", "b": "2"})
+	var ids []string
+	for range 3 {
+		var job jobJSON
+		e.runJSON(&job, "backup", "start", "--vault", vault, "--bucket", src, "--wait")
+		ids = append(ids, job.BackupJobId)
+	}
+	failedID := failedBackup(t, e, vault, missing)
+
+	var all struct{ BackupJobs []jobJSON }
+	e.runJSON(&all, "backup", "list", "--vault", vault)
+	if got := jobIDs(all.BackupJobs); !sameSet(got, append(ids, failedID)) {
+		t.Errorf("backup list over pages of 2 = %q, want %q and %s", got, ids, failedID)
+	}
+	filters := map[string][]string{
+		"--state FAILED":                     {failedID},
+		"--resource-arn arn:aws:s3:::" + src: ids,
+		"--created-after " + time.Now().Add(time.Hour).UTC().Format(time.RFC3339):  {},
+		"--created-before " + time.Now().Add(time.Hour).UTC().Format(time.RFC3339): append(ids, failedID),
+	}
+	for f, want := range filters {
+		var got struct{ BackupJobs []jobJSON }
+		e.runJSON(&got, append([]string{"backup", "list", "--vault", vault}, strings.SplitN(f, " ", 2)...)...)
+		if !sameSet(jobIDs(got.BackupJobs), want) {
+			t.Errorf("backup list %s = %q, want %q", f, jobIDs(got.BackupJobs), want)
+		}
+	}
+	table := e.run("backup", "list", "--vault", vault)
+	if lines := strings.Split(strings.TrimSpace(table), "\n"); len(lines) != 5 || !strings.HasPrefix(lines[0], "JOB ID") ||
+		!strings.Contains(table, failedID) || !strings.Contains(table, "FAILED") || !strings.Contains(table, "COMPLETED") {
+		t.Errorf("backup list table:\n%s", table)
+	}
+
+	var rps rpListJSON
+	if e.runJSON(&rps, "recovery-point", "list", "--vault", vault); len(rps.RecoveryPoints) != 3 {
+		t.Errorf("recovery-point list over pages of 2 = %+v, want 3", rps)
+	}
+	if _, errOut := e.fail("restore", "describe", "no-such-job"); !strings.Contains(errOut, "ResourceNotFoundException") {
+		t.Errorf("restore describe of a missing job:\n%s", errOut)
+	}
+}
+
+// failedBackup backs up a bucket that does not exist with --wait: the job
+// fails, the command exits 1 with the status message and prints the job.
+func failedBackup(t *testing.T, e *cliEnv, vault, bucket string) string {
+	t.Helper()
+	out, errOut := e.fail("backup", "start", "--vault", vault, "--bucket", bucket, "--wait")
+	m := regexp.MustCompile(`(?m)^Job ID: +(\S+)$`).FindStringSubmatch(out)
+	if m == nil || !regexp.MustCompile(`(?m)^State: +FAILED$`).MatchString(out) {
+		t.Fatalf("failed job not printed:\n%s", out)
+	}
+	msg := regexp.MustCompile(`(?m)^Status message: +(.+)$`).FindStringSubmatch(out)
+	if msg == nil || !strings.Contains(errOut, "coffer: backup job "+m[1]+" ended FAILED: "+msg[1]) {
+		t.Errorf("stderr lacks the status message:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	return m[1]
+}
+
+func jobIDs(jobs []jobJSON) []string {
+	ids := []string{}
+	for _, j := range jobs {
+		ids = append(ids, j.BackupJobId)
+	}
+	return ids
+}
+
+func sameSet(a, b []string) bool {
+	return reflect.DeepEqual(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }

@@ -21,7 +21,7 @@ func newFlagSet(ctx context.Context, name, args string) (*flag.FlagSet, *globalF
 	w := stderrFrom(ctx)
 	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "usage: coffer %s %s\n\nflags:\n", name, args)
+		fmt.Fprintf(w, "%s\n\nflags:\n", strings.TrimSpace("usage: coffer "+name+" "+args))
 		fs.PrintDefaults()
 	}
 	return fs, addGlobalFlags(fs)
@@ -121,6 +121,15 @@ func (f *timeFlag) Set(v string) error {
 	}
 	f.t = &t
 	return nil
+}
+
+// createdFlags adds --created-after and --created-before; what names the
+// listed things in their help.
+func createdFlags(fs *flag.FlagSet, what string) (after, before *timeFlag) {
+	after, before = &timeFlag{}, &timeFlag{}
+	fs.Var(after, "created-after", "only "+what+" created after `TIME` (RFC 3339)")
+	fs.Var(before, "created-before", "only "+what+" created before `TIME` (RFC 3339)")
+	return after, before
 }
 
 // apiError presents an AWS API error as "op: Code: message".
@@ -238,4 +247,12 @@ func humanBytes(n *int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTP"[i-1])
+}
+
+// percentCell formats a percentage ("-" when unknown).
+func percentCell(p float64) string {
+	if p < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", p)
 }

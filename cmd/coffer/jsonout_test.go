@@ -71,14 +71,14 @@ func equalJSON(a, b any) bool {
 
 func TestPrintJSONLists(t *testing.T) {
 	var b strings.Builder
-	if err := printJSON(&b, backupListOutput{BackupJobs: []types.BackupJob{}}); err != nil {
+	if err := printJSON(&b, map[string][]types.BackupJob{"BackupJobs": {}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(strings.Fields(b.String()), ""); got != `{"BackupJobs":[]}` {
 		t.Errorf("empty list printed as %s", got)
 	}
 	b.Reset()
-	if err := printJSON(&b, backupListOutput{BackupJobs: []types.BackupJob{{BackupJobId: aws.String("a")}}}); err != nil {
+	if err := printJSON(&b, map[string][]types.BackupJob{"BackupJobs": {{BackupJobId: aws.String("a")}}}); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

@@ -51,7 +51,9 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
-				return exitCode(stderr, c.run(ctx, []string{"help"}))
+				// -h, not "help": every command takes it as a request
+				// for help, including those that are not groups.
+				return exitCode(stderr, c.run(ctx, []string{"-h"}))
 			}
 		}
 		printCommands(stdout)
@@ -89,7 +91,14 @@ func printCommands(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", n, commands[n].summary)
 	}
 	_ = tw.Flush()
-	fmt.Fprintln(w, "\nRun 'coffer COMMAND help' for the subcommands and flags of a command.")
+	fmt.Fprintln(w, "\nRun 'coffer help COMMAND' for the subcommands or flags of a command.")
+}
+
+// registerGroup registers a command made of subcommands.
+func registerGroup(name, summary string, subs []subcommand) {
+	register(command{name: name, summary: summary, run: func(ctx context.Context, args []string) error {
+		return runGroup(ctx, name, subs, args)
+	}})
 }
 
 // subcommand is one action of a command group (`coffer GROUP NAME ...`).

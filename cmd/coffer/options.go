@@ -227,6 +227,122 @@ func (s *session) emit(v any, human func(w io.Writer) error) error {
 	return human(s.out)
 }
 
+// clientCmd is the plumbing a client subcommand shares with the others:
+// its flag set with the global flags, the check of its flags and the
+// session it opens.
+type clientCmd struct {
+	ctx   context.Context
+	fs    *flag.FlagSet
+	g     *globalFlags
+	what  string       // the one positional argument ("one vault NAME"); "" when there is none
+	check func() error // run once the flags are parsed, before the session opens; may be nil
+}
+
+// newClientCmd sets up `coffer NAME`. usage describes its arguments for
+// the usage line; what, when not "", says that it takes exactly one
+// positional argument and names it for the error when it is missing.
+func newClientCmd(ctx context.Context, name, usage, what string) *clientCmd {
+	fs, g := newFlagSet(ctx, name, usage)
+	return &clientCmd{ctx: ctx, fs: fs, g: g, what: what}
+}
+
+// start parses args, runs c.check and opens the session. It returns the
+// positional argument ("" when the command takes none).
+func (c *clientCmd) start(args []string) (*session, string, error) {
+	n := 0
+	if c.what != "" {
+		n = 1
+	}
+	pos, err := wantArgs(c.fs, args, n, c.what)
+	if err == nil && c.check != nil {
+		err = c.check()
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := c.g.open(c.ctx)
+	if err != nil || n == 0 {
+		return s, "", err
+	}
+	return s, pos[0], nil
+}
+
+// callAndShow runs the usual subcommand: parse its arguments, open a
+// session, make the API call(s) in call with the positional argument and
+// print the answer, as JSON with --json, else with human.
+func callAndShow[T any](c *clientCmd, args []string, call func(context.Context, *session, string) (T, error),
+	human func(w io.Writer, out T, arg string) error) error {
+	s, arg, err := c.start(args)
+	if err != nil {
+		return err
+	}
+	out, err := call(c.ctx, s, arg)
+	if err != nil {
+		return err
+	}
+	return s.emit(out, func(w io.Writer) error { return human(w, out, arg) })
+}
+
+// say is a human printer for answers without content: it prints format
+// with the positional argument.
+func say[T any](format string) func(io.Writer, T, string) error {
+	return func(w io.Writer, _ T, arg string) error {
+		_, err := fmt.Fprintf(w, format+"\n", arg)
+		return err
+	}
+}
+
+// listAndShow runs a list subcommand: list fetches all the items, printed
+// as {key: [items]} with --json, else as a table with the columns and a
+// row per item.
+func listAndShow[T any](c *clientCmd, args []string, key string, list func(context.Context, *session) ([]T, error),
+	columns []string, row func(T) []any) error {
+	return callAndShow(c, args, func(ctx context.Context, s *session, _ string) (map[string][]T, error) {
+		items, err := list(ctx, s)
+		return map[string][]T{key: items}, err
+	}, func(w io.Writer, out map[string][]T, _ string) error {
+		t := newTable(w, columns...)
+		for _, it := range out[key] {
+			t.row(row(it)...)
+		}
+		return t.flush()
+	})
+}
+
+// listPageSize is the MaxResults the list commands ask for; 0 leaves the
+// page size to the server (tests make it small to cover paging).
+var listPageSize int32
+
+// pageSize is the MaxResults of a list request.
+func pageSize() *int32 {
+	if listPageSize <= 0 {
+		return nil
+	}
+	n := listPageSize
+	return &n
+}
+
+// pager is an SDK paginator whose pages are P.
+type pager[P any] interface {
+	HasMorePages() bool
+	NextPage(ctx context.Context, optFns ...func(*backup.Options)) (P, error)
+}
+
+// listAll fetches every page of p and returns the items of all pages
+// together (empty, not nil, when there are none); op names the listing in
+// errors.
+func listAll[P, T any](ctx context.Context, p pager[P], items func(P) []T, op string) ([]T, error) {
+	all := []T{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, wrapAPI(op, err)
+		}
+		all = append(all, items(page)...)
+	}
+	return all, nil
+}
+
 type ioKey struct{}
 
 type ioStreams struct{ out, err io.Writer }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,23 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkUsageErr checks err against a table case: when wantUsage, err must
+// be a usage error, else nil. It returns whether the case goes on to check
+// the result.
+func checkUsageErr(t *testing.T, err error, wantUsage bool) bool {
+	t.Helper()
+	if wantUsage {
+		if !errors.Is(err, errUsage) {
+			t.Fatalf("err = %v, want a usage error", err)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
 }
 
 func TestResolveOptions(t *testing.T) {
@@ -125,14 +143,8 @@ func TestParseArgs(t *testing.T) {
 			tags := tagFlag{}
 			fs.Var(tags, "tag", "")
 			pos, err := parseArgs(fs, tc.args)
-			if tc.wantErr {
-				if !errors.Is(err, errUsage) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			if !checkUsageErr(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(pos, tc.wantPos) || !reflect.DeepEqual(map[string]string(tags), tc.wantTag) || g.json != tc.json {
 				t.Fatalf("pos=%q tags=%v json=%v", pos, tags, g.json)
@@ -163,8 +175,20 @@ func TestTimeFlag(t *testing.T) {
 
 func TestRunMainDispatch(t *testing.T) {
 	var out, errOut strings.Builder
-	if code := runMain(context.Background(), []string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "vault") {
-		t.Fatalf("help: code %d, out %q", code, out.String())
+	if code := runMain(context.Background(), []string{"help"}, &out, &errOut); code != 0 {
+		t.Fatalf("help: code %d", code)
+	}
+	for name, c := range commands {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + ` +` + regexp.QuoteMeta(c.summary) + `$`).MatchString(out.String()) {
+			t.Errorf("help lacks %s with its summary:\n%s", name, out.String())
+		}
+	}
+	out.Reset()
+	if code := runMain(context.Background(), []string{"help", "vault"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "describe NAME") {
+		t.Fatalf("help vault: code %d, out %q", code, out.String())
+	}
+	if code := runMain(context.Background(), []string{"help", "server"}, &out, &errOut); code != 0 {
+		t.Fatalf("help server: code %d, stderr %q", code, errOut.String())
 	}
 	errOut.Reset()
 	if code := runMain(context.Background(), []string{"nope"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "unknown command") {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
@@ -11,101 +11,60 @@ import (
 )
 
 func init() {
-	register(command{name: "recovery-point", summary: "list, describe and delete recovery points", run: runRecoveryPoint})
+	registerGroup("recovery-point", "list, describe and delete recovery points", []subcommand{
+		{name: "list", args: "--vault V [--resource-arn ARN]", summary: "list the recovery points in a vault", run: recoveryPointList},
+		{name: "describe", args: "--vault V ARN", summary: "show a recovery point", run: recoveryPointDescribe},
+		{name: "delete", args: "--vault V ARN", summary: "delete a recovery point", run: recoveryPointDelete},
+	})
 }
 
-var recoveryPointCommands = []subcommand{
-	{name: "list", args: "--vault V [--resource-arn ARN]", summary: "list the recovery points in a vault", run: recoveryPointList},
-	{name: "describe", args: "--vault V ARN", summary: "show a recovery point", run: recoveryPointDescribe},
-	{name: "delete", args: "--vault V ARN", summary: "delete a recovery point", run: recoveryPointDelete},
-}
-
-func runRecoveryPoint(ctx context.Context, args []string) error {
-	return runGroup(ctx, "recovery-point", recoveryPointCommands, args)
-}
-
-// recoveryPointListOutput is the JSON shape of `recovery-point list`.
-type recoveryPointListOutput struct {
-	RecoveryPoints []types.RecoveryPointByBackupVault
+// vaultFlag adds the required --vault flag to c.
+func vaultFlag(c *clientCmd) *string {
+	vault := c.fs.String("vault", "", "backup vault `NAME`")
+	c.check = func() error {
+		if *vault == "" {
+			return usageError("--vault is required")
+		}
+		return nil
+	}
+	return vault
 }
 
 func recoveryPointList(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "recovery-point list", "--vault V [FLAGS]")
-	vault := fs.String("vault", "", "backup vault `NAME`")
-	arn := fs.String("resource-arn", "", "only recovery points of the resource `ARN`")
-	var after, before timeFlag
-	fs.Var(&after, "created-after", "only recovery points created after `TIME` (RFC 3339)")
-	fs.Var(&before, "created-before", "only recovery points created before `TIME` (RFC 3339)")
-	if _, err := wantArgs(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *vault == "" {
-		return usageError("--vault is required")
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	in := &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: vault, ByCreatedAfter: after.t, ByCreatedBefore: before.t}
-	if *arn != "" {
-		in.ByResourceArn = arn
-	}
-	all := recoveryPointListOutput{RecoveryPoints: []types.RecoveryPointByBackupVault{}}
-	p := backup.NewListRecoveryPointsByBackupVaultPaginator(s.client, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return wrapAPI("list recovery points in vault "+*vault, err)
+	c := newClientCmd(ctx, "recovery-point list", "--vault V [FLAGS]", "")
+	vault := vaultFlag(c)
+	arn := c.fs.String("resource-arn", "", "only recovery points of the resource `ARN`")
+	after, before := createdFlags(c.fs, "recovery points")
+	return listAndShow(c, args, "RecoveryPoints", func(ctx context.Context, s *session) ([]types.RecoveryPointByBackupVault, error) {
+		in := &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: vault, ByCreatedAfter: after.t, ByCreatedBefore: before.t, MaxResults: pageSize()}
+		if *arn != "" {
+			in.ByResourceArn = arn
 		}
-		all.RecoveryPoints = append(all.RecoveryPoints, page.RecoveryPoints...)
-	}
-	return s.emit(all, func(w io.Writer) error {
-		t := newTable(w, "RECOVERY POINT", "STATUS", "RESOURCE", "CREATED", "SIZE", "DELETE AT")
-		for _, rp := range all.RecoveryPoints {
-			var deleteAt any
-			if rp.CalculatedLifecycle != nil {
-				deleteAt = rp.CalculatedLifecycle.DeleteAt
-			}
-			t.row(rp.RecoveryPointArn, rp.Status, rp.ResourceArn, rp.CreationDate, humanBytes(rp.BackupSizeInBytes), deleteAt)
-		}
-		return t.flush()
+		return listAll(ctx, backup.NewListRecoveryPointsByBackupVaultPaginator(s.client, in),
+			func(o *backup.ListRecoveryPointsByBackupVaultOutput) []types.RecoveryPointByBackupVault {
+				return o.RecoveryPoints
+			},
+			"list recovery points in vault "+*vault)
+	}, []string{"RECOVERY POINT", "STATUS", "RESOURCE", "CREATED", "SIZE", "DELETE AT"}, func(rp types.RecoveryPointByBackupVault) []any {
+		return []any{rp.RecoveryPointArn, rp.Status, rp.ResourceArn, rp.CreationDate, humanBytes(rp.BackupSizeInBytes), deleteAt(rp.CalculatedLifecycle)}
 	})
 }
 
-// recoveryPointArgs parses `--vault V ARN`.
-func recoveryPointArgs(ctx context.Context, name string, args []string) (*globalFlags, string, string, error) {
-	fs, g := newFlagSet(ctx, "recovery-point "+name, "--vault V ARN")
-	vault := fs.String("vault", "", "backup vault `NAME`")
-	pos, err := wantArgs(fs, args, 1, "one recovery point ARN")
-	if err != nil {
-		return nil, "", "", err
+// deleteAt is when a recovery point expires (nil when it does not).
+func deleteAt(l *types.CalculatedLifecycle) *time.Time {
+	if l == nil {
+		return nil
 	}
-	if *vault == "" {
-		return nil, "", "", usageError("--vault is required")
-	}
-	return g, *vault, pos[0], nil
+	return l.DeleteAt
 }
 
 func recoveryPointDescribe(ctx context.Context, args []string) error {
-	g, vault, arn, err := recoveryPointArgs(ctx, "describe", args)
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := s.client.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{
-		BackupVaultName: aws.String(vault), RecoveryPointArn: aws.String(arn),
-	})
-	if err != nil {
-		return wrapAPI("describe recovery point "+arn, err)
-	}
-	return s.emit(out, func(w io.Writer) error {
-		var deleteAt any
-		if out.CalculatedLifecycle != nil {
-			deleteAt = out.CalculatedLifecycle.DeleteAt
-		}
+	c := newClientCmd(ctx, "recovery-point describe", "--vault V ARN", "one recovery point ARN")
+	vault := vaultFlag(c)
+	return callAndShow(c, args, func(ctx context.Context, s *session, arn string) (*backup.DescribeRecoveryPointOutput, error) {
+		out, err := s.client.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: vault, RecoveryPointArn: aws.String(arn)})
+		return out, wrapAPI("describe recovery point "+arn, err)
+	}, func(w io.Writer, out *backup.DescribeRecoveryPointOutput, _ string) error {
 		return fields(w,
 			"Recovery point", out.RecoveryPointArn,
 			"Status", out.Status,
@@ -117,29 +76,17 @@ func recoveryPointDescribe(ctx context.Context, args []string) error {
 			"Encrypted", out.IsEncrypted,
 			"Created", out.CreationDate,
 			"Completed", out.CompletionDate,
-			"Delete at", deleteAt,
+			"Delete at", deleteAt(out.CalculatedLifecycle),
 			"Last restore", out.LastRestoreTime,
 		)
 	})
 }
 
 func recoveryPointDelete(ctx context.Context, args []string) error {
-	g, vault, arn, err := recoveryPointArgs(ctx, "delete", args)
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := s.client.DeleteRecoveryPoint(ctx, &backup.DeleteRecoveryPointInput{
-		BackupVaultName: aws.String(vault), RecoveryPointArn: aws.String(arn),
-	})
-	if err != nil {
-		return wrapAPI("delete recovery point "+arn, err)
-	}
-	return s.emit(out, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "deleted recovery point %s\n", arn)
-		return err
-	})
+	c := newClientCmd(ctx, "recovery-point delete", "--vault V ARN", "one recovery point ARN")
+	vault := vaultFlag(c)
+	return callAndShow(c, args, func(ctx context.Context, s *session, arn string) (*backup.DeleteRecoveryPointOutput, error) {
+		out, err := s.client.DeleteRecoveryPoint(ctx, &backup.DeleteRecoveryPointInput{BackupVaultName: vault, RecoveryPointArn: aws.String(arn)})
+		return out, wrapAPI("delete recovery point "+arn, err)
+	}, say[*backup.DeleteRecoveryPointOutput]("deleted recovery point %s"))
 }

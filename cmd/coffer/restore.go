@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,17 +16,11 @@ import (
 )
 
 func init() {
-	register(command{name: "restore", summary: "start, list and describe restore jobs", run: runRestore})
-}
-
-var restoreCommands = []subcommand{
-	{name: "start", args: "--recovery-point ARN --dest-bucket B [--new-bucket] [--item s3://B/PREFIX]... [--wait]", summary: "restore a recovery point into a bucket", run: restoreStart},
-	{name: "list", args: "[--status S]", summary: "list restore jobs", run: restoreList},
-	{name: "describe", args: "JOB-ID", summary: "show a restore job", run: restoreDescribe},
-}
-
-func runRestore(ctx context.Context, args []string) error {
-	return runGroup(ctx, "restore", restoreCommands, args)
+	registerGroup("restore", "start, list and describe restore jobs", []subcommand{
+		{name: "start", args: "--recovery-point ARN --dest-bucket B [--new-bucket] [--item s3://B/PREFIX]... [--wait]", summary: "restore a recovery point into a bucket", run: restoreStart},
+		{name: "list", args: "[--status S]", summary: "list restore jobs", run: restoreList},
+		{name: "describe", args: "JOB-ID", summary: "show a restore job", run: restoreDescribe},
+	})
 }
 
 // restoreFlags are the flags of `restore start`.
@@ -99,9 +94,8 @@ func (f *restoreFlags) input() (*backup.StartRestoreJobInput, error) {
 	return in, nil
 }
 
-func restoreStart(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "restore start", "--recovery-point ARN --dest-bucket B [FLAGS]")
-	f := &restoreFlags{}
+// define adds the flags to fs.
+func (f *restoreFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.recoveryPoint, "recovery-point", "", "recovery point `ARN` to restore")
 	fs.StringVar(&f.destBucket, "dest-bucket", "", "destination bucket `NAME`")
 	fs.BoolVar(&f.newBucket, "new-bucket", false, "create the destination bucket")
@@ -113,117 +107,60 @@ func restoreStart(ctx context.Context, args []string) error {
 	fs.StringVar(&f.iamRole, "iam-role-arn", "", "IAM role `ARN` to send (unused by coffer)")
 	fs.StringVar(&f.token, "idempotency-token", "", "`TOKEN` making retries of the same start a no-op")
 	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing progress")
-	if _, err := wantArgs(fs, args, 0, ""); err != nil {
-		return err
-	}
-	in, err := f.input()
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := s.client.StartRestoreJob(ctx, in)
-	if err != nil {
-		return wrapAPI("start restore of "+f.recoveryPoint, err)
-	}
-	if f.wait {
-		return waitRestore(ctx, s, aws.ToString(out.RestoreJobId))
-	}
-	return s.emit(out, func(w io.Writer) error {
+}
+
+func restoreStart(ctx context.Context, args []string) error {
+	c := newClientCmd(ctx, "restore start", "--recovery-point ARN --dest-bucket B [FLAGS]", "")
+	f := &restoreFlags{}
+	f.define(c.fs)
+	var in *backup.StartRestoreJobInput
+	c.check = func() (err error) { in, err = f.input(); return err }
+	return startJob(c, args, restoreJobs, &f.wait, func(ctx context.Context, s *session) (*backup.StartRestoreJobOutput, string, error) {
+		out, err := s.client.StartRestoreJob(ctx, in)
+		if err != nil {
+			return nil, "", wrapAPI("start restore of "+f.recoveryPoint, err)
+		}
+		return out, aws.ToString(out.RestoreJobId), nil
+	}, func(w io.Writer, out *backup.StartRestoreJobOutput) error {
 		_, err := fmt.Fprintf(w, "started restore job %s\n", cell(out.RestoreJobId))
 		return err
 	})
 }
 
-func describeRestoreProgress(ctx context.Context, s *session, id string) (*backup.DescribeRestoreJobOutput, jobProgress, error) {
-	out, err := s.client.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
-	if err != nil {
-		return nil, jobProgress{}, wrapAPI("describe restore job "+id, err)
-	}
-	return out, jobProgress{
-		State:      string(out.Status),
-		Percent:    percentOf(out.PercentDone, nil, nil),
-		Done:       -1,
-		Total:      orMinus(out.BackupSizeInBytes),
-		ETAMinutes: orMinus(out.ExpectedCompletionTimeMinutes),
-		Message:    aws.ToString(out.StatusMessage),
-	}, nil
-}
-
-// waitRestore waits for a restore job, then prints it like
-// `restore describe`.
-func waitRestore(ctx context.Context, s *session, id string) error {
-	var last *backup.DescribeRestoreJobOutput
-	_, err := waitJob(ctx, s.progressWriter(), "restore job "+id, func(ctx context.Context) (jobProgress, error) {
-		out, p, err := describeRestoreProgress(ctx, s, id)
-		if out != nil {
-			last = out
-		}
-		return p, err
-	})
-	if last != nil {
-		if perr := s.emit(last, func(w io.Writer) error { return printRestoreJob(w, last) }); perr != nil && err == nil {
-			err = perr
-		}
-	}
-	return err
-}
-
-// restoreListOutput is the JSON shape of `restore list`.
-type restoreListOutput struct {
-	RestoreJobs []types.RestoreJobsListMember
-}
-
 func restoreList(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "restore list", "[FLAGS]")
-	status := fs.String("status", "", "only jobs in `STATUS` (PENDING, RUNNING, COMPLETED, ABORTED, FAILED)")
-	var after, before timeFlag
-	fs.Var(&after, "created-after", "only jobs created after `TIME` (RFC 3339)")
-	fs.Var(&before, "created-before", "only jobs created before `TIME` (RFC 3339)")
-	if _, err := wantArgs(fs, args, 0, ""); err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	in := &backup.ListRestoreJobsInput{ByStatus: types.RestoreJobStatus(*status), ByCreatedAfter: after.t, ByCreatedBefore: before.t}
-	all := restoreListOutput{RestoreJobs: []types.RestoreJobsListMember{}}
-	p := backup.NewListRestoreJobsPaginator(s.client, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return wrapAPI("list restore jobs", err)
-		}
-		all.RestoreJobs = append(all.RestoreJobs, page.RestoreJobs...)
-	}
-	return s.emit(all, func(w io.Writer) error {
-		t := newTable(w, "JOB ID", "STATUS", "RECOVERY POINT", "CREATED RESOURCE", "CREATED", "DONE")
-		for _, j := range all.RestoreJobs {
-			t.row(j.RestoreJobId, j.Status, j.RecoveryPointArn, j.CreatedResourceArn, j.CreationDate,
-				percentCell(percentOf(j.PercentDone, nil, nil)))
-		}
-		return t.flush()
+	c := newClientCmd(ctx, "restore list", "[FLAGS]", "")
+	status := c.fs.String("status", "", "only jobs in `STATUS` (PENDING, RUNNING, COMPLETED, ABORTED, FAILED)")
+	after, before := createdFlags(c.fs, "jobs")
+	return listAndShow(c, args, "RestoreJobs", func(ctx context.Context, s *session) ([]types.RestoreJobsListMember, error) {
+		in := &backup.ListRestoreJobsInput{ByStatus: types.RestoreJobStatus(*status), ByCreatedAfter: after.t, ByCreatedBefore: before.t, MaxResults: pageSize()}
+		return listAll(ctx, backup.NewListRestoreJobsPaginator(s.client, in),
+			func(o *backup.ListRestoreJobsOutput) []types.RestoreJobsListMember { return o.RestoreJobs }, "list restore jobs")
+	}, []string{"JOB ID", "STATUS", "RECOVERY POINT", "CREATED RESOURCE", "CREATED", "DONE"}, func(j types.RestoreJobsListMember) []any {
+		return []any{j.RestoreJobId, j.Status, j.RecoveryPointArn, j.CreatedResourceArn, j.CreationDate, percentCell(percentOf(j.PercentDone, nil, nil))}
 	})
 }
 
 func restoreDescribe(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "restore describe", "JOB-ID")
-	pos, err := wantArgs(fs, args, 1, "one JOB-ID")
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	out, _, err := describeRestoreProgress(ctx, s, pos[0])
-	if err != nil {
-		return err
-	}
-	return s.emit(out, func(w io.Writer) error { return printRestoreJob(w, out) })
+	return restoreJobs.show(newClientCmd(ctx, "restore describe", "JOB-ID", "one JOB-ID"), args)
+}
+
+// restoreJobs are restore jobs for --wait and `restore describe`.
+var restoreJobs = jobKind[*backup.DescribeRestoreJobOutput]{
+	name: "restore job",
+	fetch: func(ctx context.Context, c *backup.Client, id string) (*backup.DescribeRestoreJobOutput, error) {
+		return c.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
+	},
+	progress: func(out *backup.DescribeRestoreJobOutput) jobProgress {
+		return jobProgress{
+			State:      string(out.Status),
+			Percent:    percentOf(out.PercentDone, nil, nil),
+			Done:       -1,
+			Total:      orMinus(out.BackupSizeInBytes),
+			ETAMinutes: orMinus(out.ExpectedCompletionTimeMinutes),
+			Message:    aws.ToString(out.StatusMessage),
+		}
+	},
+	print: printRestoreJob,
 }
 
 func printRestoreJob(w io.Writer, out *backup.DescribeRestoreJobOutput) error {
@@ -234,7 +171,7 @@ func printRestoreJob(w io.Writer, out *backup.DescribeRestoreJobOutput) error {
 		"Recovery point", out.RecoveryPointArn,
 		"Source resource", out.SourceResourceArn,
 		"Created resource", out.CreatedResourceArn,
-		"Percent done", out.PercentDone,
+		"Percent done", percentCell(percentOf(out.PercentDone, nil, nil)),
 		"Backup size", humanBytes(out.BackupSizeInBytes),
 		"Expected minutes", out.ExpectedCompletionTimeMinutes,
 		"Created", out.CreationDate,

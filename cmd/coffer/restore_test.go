@@ -37,14 +37,8 @@ func TestRestoreMetadata(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.flags.metadata()
-			if tc.wantErr {
-				if !errors.Is(err, errUsage) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			if !checkUsageErr(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got  %v\nwant %v", got, tc.want)
@@ -99,14 +93,8 @@ func TestBackupStartInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.flags.input()
-			if tc.wantErr {
-				if !errors.Is(err, errUsage) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			if !checkUsageErr(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got  %+v\nwant %+v", got, tc.want)

@@ -11,97 +11,51 @@ import (
 )
 
 func init() {
-	register(command{name: "vault", summary: "create, list, describe and delete backup vaults", run: runVault})
-}
-
-var vaultCommands = []subcommand{
-	{name: "create", args: "NAME [--tag KEY=VALUE]...", summary: "create a backup vault", run: vaultCreate},
-	{name: "list", summary: "list backup vaults", run: vaultList},
-	{name: "describe", args: "NAME", summary: "show a backup vault", run: vaultDescribe},
-	{name: "delete", args: "NAME", summary: "delete an empty backup vault", run: vaultDelete},
-}
-
-func runVault(ctx context.Context, args []string) error {
-	return runGroup(ctx, "vault", vaultCommands, args)
+	registerGroup("vault", "create, list, describe and delete backup vaults", []subcommand{
+		{name: "create", args: "NAME [--tag KEY=VALUE]...", summary: "create a backup vault", run: vaultCreate},
+		{name: "list", summary: "list backup vaults", run: vaultList},
+		{name: "describe", args: "NAME", summary: "show a backup vault", run: vaultDescribe},
+		{name: "delete", args: "NAME", summary: "delete an empty backup vault", run: vaultDelete},
+	})
 }
 
 func vaultCreate(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "vault create", "NAME [--tag KEY=VALUE]...")
+	c := newClientCmd(ctx, "vault create", "NAME [--tag KEY=VALUE]...", "one vault NAME")
 	tags := tagFlag{}
-	fs.Var(tags, "tag", "vault tag `KEY=VALUE` (repeatable)")
-	creatorID := fs.String("creator-request-id", "", "idempotency id for the creation")
-	pos, err := wantArgs(fs, args, 1, "one vault NAME")
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	in := &backup.CreateBackupVaultInput{BackupVaultName: aws.String(pos[0])}
-	if len(tags) > 0 {
-		in.BackupVaultTags = tags
-	}
-	if *creatorID != "" {
-		in.CreatorRequestId = creatorID
-	}
-	out, err := s.client.CreateBackupVault(ctx, in)
-	if err != nil {
-		return wrapAPI("create vault "+pos[0], err)
-	}
-	return s.emit(out, func(w io.Writer) error {
+	c.fs.Var(tags, "tag", "vault tag `KEY=VALUE` (repeatable)")
+	creatorID := c.fs.String("creator-request-id", "", "idempotency id for the creation")
+	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*backup.CreateBackupVaultOutput, error) {
+		in := &backup.CreateBackupVaultInput{BackupVaultName: aws.String(name)}
+		if len(tags) > 0 {
+			in.BackupVaultTags = tags
+		}
+		if *creatorID != "" {
+			in.CreatorRequestId = creatorID
+		}
+		out, err := s.client.CreateBackupVault(ctx, in)
+		return out, wrapAPI("create vault "+name, err)
+	}, func(w io.Writer, out *backup.CreateBackupVaultOutput, _ string) error {
 		fmt.Fprintf(w, "created vault %s\n", cell(out.BackupVaultName))
 		return fields(w, "ARN", out.BackupVaultArn, "Created", out.CreationDate)
 	})
 }
 
-// vaultListOutput is the JSON shape of `vault list`: all pages together.
-type vaultListOutput struct {
-	BackupVaultList []types.BackupVaultListMember
-}
-
 func vaultList(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "vault list", "")
-	if _, err := wantArgs(fs, args, 0, ""); err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	all := vaultListOutput{BackupVaultList: []types.BackupVaultListMember{}}
-	p := backup.NewListBackupVaultsPaginator(s.client, &backup.ListBackupVaultsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return wrapAPI("list vaults", err)
-		}
-		all.BackupVaultList = append(all.BackupVaultList, page.BackupVaultList...)
-	}
-	return s.emit(all, func(w io.Writer) error {
-		t := newTable(w, "NAME", "RECOVERY POINTS", "LOCKED", "CREATED", "ARN")
-		for _, v := range all.BackupVaultList {
-			t.row(v.BackupVaultName, v.NumberOfRecoveryPoints, v.Locked, v.CreationDate, v.BackupVaultArn)
-		}
-		return t.flush()
+	c := newClientCmd(ctx, "vault list", "", "")
+	return listAndShow(c, args, "BackupVaultList", func(ctx context.Context, s *session) ([]types.BackupVaultListMember, error) {
+		return listAll(ctx, backup.NewListBackupVaultsPaginator(s.client, &backup.ListBackupVaultsInput{MaxResults: pageSize()}),
+			func(o *backup.ListBackupVaultsOutput) []types.BackupVaultListMember { return o.BackupVaultList }, "list vaults")
+	}, []string{"NAME", "RECOVERY POINTS", "LOCKED", "CREATED", "ARN"}, func(v types.BackupVaultListMember) []any {
+		return []any{v.BackupVaultName, v.NumberOfRecoveryPoints, v.Locked, v.CreationDate, v.BackupVaultArn}
 	})
 }
 
 func vaultDescribe(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "vault describe", "NAME")
-	pos, err := wantArgs(fs, args, 1, "one vault NAME")
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := s.client.DescribeBackupVault(ctx, &backup.DescribeBackupVaultInput{BackupVaultName: aws.String(pos[0])})
-	if err != nil {
-		return wrapAPI("describe vault "+pos[0], err)
-	}
-	return s.emit(out, func(w io.Writer) error {
+	c := newClientCmd(ctx, "vault describe", "NAME", "one vault NAME")
+	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*backup.DescribeBackupVaultOutput, error) {
+		out, err := s.client.DescribeBackupVault(ctx, &backup.DescribeBackupVaultInput{BackupVaultName: aws.String(name)})
+		return out, wrapAPI("describe vault "+name, err)
+	}, func(w io.Writer, out *backup.DescribeBackupVaultOutput, _ string) error {
 		return fields(w,
 			"Name", out.BackupVaultName,
 			"ARN", out.BackupVaultArn,
@@ -119,21 +73,9 @@ func vaultDescribe(ctx context.Context, args []string) error {
 }
 
 func vaultDelete(ctx context.Context, args []string) error {
-	fs, g := newFlagSet(ctx, "vault delete", "NAME")
-	pos, err := wantArgs(fs, args, 1, "one vault NAME")
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := s.client.DeleteBackupVault(ctx, &backup.DeleteBackupVaultInput{BackupVaultName: aws.String(pos[0])})
-	if err != nil {
-		return wrapAPI("delete vault "+pos[0], err)
-	}
-	return s.emit(out, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "deleted vault %s\n", pos[0])
-		return err
-	})
+	c := newClientCmd(ctx, "vault delete", "NAME", "one vault NAME")
+	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*backup.DeleteBackupVaultOutput, error) {
+		out, err := s.client.DeleteBackupVault(ctx, &backup.DeleteBackupVaultInput{BackupVaultName: aws.String(name)})
+		return out, wrapAPI("delete vault "+name, err)
+	}, say[*backup.DeleteBackupVaultOutput]("deleted vault %s"))
 }

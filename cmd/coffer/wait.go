@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"golang.org/x/term"
 )
 
@@ -140,4 +141,80 @@ func progressLine(what string, p jobProgress, bar bool) string {
 		fmt.Fprintf(&b, " (%s)", p.Message)
 	}
 	return b.String()
+}
+
+// jobKind is what --wait and the describe subcommand need of a kind of
+// job.
+type jobKind[T any] struct {
+	name     string                                                   // "backup job"
+	fetch    func(context.Context, *backup.Client, string) (T, error) // describes the job with an ID
+	progress func(T) jobProgress                                      // the progress in fetch's answer
+	print    func(io.Writer, T) error                                 // prints fetch's answer for humans
+}
+
+// describe fetches the job id and its progress.
+func (k jobKind[T]) describe(ctx context.Context, s *session, id string) (T, jobProgress, error) {
+	out, err := k.fetch(ctx, s.client, id)
+	if err != nil {
+		return out, jobProgress{}, wrapAPI("describe "+k.name+" "+id, err)
+	}
+	return out, k.progress(out), nil
+}
+
+// wait waits for the job id, then prints its last state like the describe
+// subcommand does. The error is waitJob's.
+func (k jobKind[T]) wait(ctx context.Context, s *session, id string) error {
+	var (
+		last T
+		seen bool
+	)
+	_, err := waitJob(ctx, s.progressWriter(), k.name+" "+id, func(ctx context.Context) (jobProgress, error) {
+		out, p, err := k.describe(ctx, s, id)
+		if err == nil {
+			last, seen = out, true
+		}
+		return p, err
+	})
+	if seen {
+		if perr := s.emit(last, func(w io.Writer) error { return k.print(w, last) }); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return err
+}
+
+// progressWriter is where --wait draws progress: stdout, unless stdout
+// carries JSON.
+func (s *session) progressWriter() io.Writer {
+	if s.opts.JSON {
+		return s.errOut
+	}
+	return s.out
+}
+
+// show runs the describe subcommand of the kind of job.
+func (k jobKind[T]) show(c *clientCmd, args []string) error {
+	return callAndShow(c, args, func(ctx context.Context, s *session, id string) (T, error) {
+		out, _, err := k.describe(ctx, s, id)
+		return out, err
+	}, func(w io.Writer, out T, _ string) error { return k.print(w, out) })
+}
+
+// startJob runs the start subcommand of a kind of job: start returns the
+// answer to the start request (S) and the job ID. With *wait, it then
+// waits for the job like k.wait, else it prints the answer with human.
+func startJob[S, T any](c *clientCmd, args []string, k jobKind[T], wait *bool,
+	start func(context.Context, *session) (S, string, error), human func(io.Writer, S) error) error {
+	s, _, err := c.start(args)
+	if err != nil {
+		return err
+	}
+	out, id, err := start(c.ctx, s)
+	if err != nil {
+		return err
+	}
+	if *wait {
+		return k.wait(c.ctx, s, id)
+	}
+	return s.emit(out, func(w io.Writer) error { return human(w, out) })
 }

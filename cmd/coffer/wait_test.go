@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -54,5 +56,30 @@ func TestProgressLine(t *testing.T) {
 		if err := finalError("j", jobProgress{State: st, Message: "m"}); err == nil || !strings.Contains(err.Error(), st+": m") {
 			t.Errorf("%s: finalError = %v", st, err)
 		}
+	}
+}
+
+func TestWaitJobPrintsChanges(t *testing.T) {
+	old := pollInterval
+	pollInterval = time.Millisecond
+	defer func() { pollInterval = old }()
+	states := []jobProgress{
+		{State: "CREATED", Percent: -1, Done: -1, Total: -1},
+		{State: "RUNNING", Percent: 50, Done: 1024, Total: 2048},
+		{State: "RUNNING", Percent: 50, Done: 1024, Total: 2048},
+		{State: "FAILED", Percent: 50, Done: 1024, Total: 2048, Message: "boom"},
+	}
+	var b strings.Builder
+	polls := 0
+	last, err := waitJob(context.Background(), &b, "job x", func(context.Context) (jobProgress, error) {
+		polls++
+		return states[polls-1], nil
+	})
+	want := "job x: CREATED\njob x: RUNNING 50.0% 1.0 KiB/2.0 KiB\njob x: FAILED 50.0% 1.0 KiB/2.0 KiB (boom)\n"
+	if b.String() != want {
+		t.Errorf("progress:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if polls != len(states) || last.State != "FAILED" || err == nil || err.Error() != "job x ended FAILED: boom" {
+		t.Errorf("polls %d, last %+v, err %v", polls, last, err)
 	}
 }
