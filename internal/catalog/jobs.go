@@ -35,21 +35,24 @@ type BackupJob struct {
 	// PlanID, PlanVersion and RuleID name the plan rule that created the
 	// job; empty for on-demand jobs.
 	PlanID, PlanVersion, RuleID string
+	// CompleteBy ends the completion window (zero: none).
+	CompleteBy time.Time
 }
 
 const backupJobCols = `id, vault_name, vault_arn, resource_arn, resource_type, state, status_message, recovery_point_arn,
 	idempotency_token, iam_role_arn, backup_options, delete_after_days, recovery_point_tags, created_at, started_at,
-	completed_at, start_by, percent_done, bytes_transferred, backup_size, stats, plan_id, plan_version, rule_id`
+	completed_at, start_by, percent_done, bytes_transferred, backup_size, stats, plan_id, plan_version, rule_id, complete_by`
 
 func scanBackupJob(s rowScanner) (BackupJob, error) {
 	var j BackupJob
 	var opts, tags string
-	var created, started, completed, startBy int64
+	var created, started, completed, startBy, completeBy int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage, &j.RecoveryPointARN,
 		&j.IdempotencyToken, &j.IAMRoleARN, &opts, &j.DeleteAfterDays, &tags, &created, &started,
-		&completed, &startBy, &j.PercentDone, &j.BytesTransferred, &j.BackupSize, &j.Stats, &j.PlanID, &j.PlanVersion, &j.RuleID)
+		&completed, &startBy, &j.PercentDone, &j.BytesTransferred, &j.BackupSize, &j.Stats, &j.PlanID, &j.PlanVersion, &j.RuleID, &completeBy)
 	j.BackupOptions, j.RecoveryPointTags = fromJSONMap(opts), fromJSONMap(tags)
 	j.CreatedAt, j.StartedAt, j.CompletedAt, j.StartBy = fromNanos(created), fromNanos(started), fromNanos(completed), fromNanos(startBy)
+	j.CompleteBy = fromNanos(completeBy)
 	return j, err
 }
 
@@ -61,12 +64,12 @@ func (j BackupJob) values() []any {
 	return []any{j.ID, j.VaultName, j.VaultARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage, j.RecoveryPointARN,
 		j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.BackupOptions), j.DeleteAfterDays, mustJSON(j.RecoveryPointTags),
 		toNanos(j.CreatedAt), toNanos(j.StartedAt), toNanos(j.CompletedAt), toNanos(j.StartBy), j.PercentDone,
-		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID}
+		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID, toNanos(j.CompleteBy)}
 }
 
 // InsertBackupJob records a new job.
 func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob) error {
-	if _, err := c.db.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(24)+`)`, j.values()...); err != nil {
+	if _, err := c.db.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(25)+`)`, j.values()...); err != nil {
 		return fmt.Errorf("insert backup job %s: %w", j.ID, err)
 	}
 	return nil

@@ -89,6 +89,9 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 	if in.DeleteAfterDays < 0 {
 		return catalog.BackupJob{}, fmt.Errorf("%w: Lifecycle.DeleteAfterDays must be at least 1", ErrInvalidParameter)
 	}
+	if in.CompleteWindowMinutes < 0 || (in.CompleteWindowMinutes != 0 && in.CompleteWindowMinutes < 60) {
+		return catalog.BackupJob{}, fmt.Errorf("%w: CompleteWindowMinutes must be at least 60", ErrInvalidParameter)
+	}
 	if in.StartWindowMinutes != 0 && in.StartWindowMinutes < 60 {
 		return catalog.BackupJob{}, fmt.Errorf("%w: StartWindowMinutes must be at least 60", ErrInvalidParameter)
 	}
@@ -108,6 +111,10 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 		IAMRoleARN: in.IAMRoleARN, BackupOptions: in.BackupOptions, DeleteAfterDays: in.DeleteAfterDays,
 		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: windowStart.Add(time.Duration(window) * time.Minute),
 		PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID,
+	}
+	if in.CompleteWindowMinutes > 0 {
+		// AWS counts the completion window from the scheduled time.
+		job.CompleteBy = windowStart.Add(time.Duration(in.CompleteWindowMinutes) * time.Minute)
 	}
 	if err := s.db.InsertBackupJob(ctx, job); err != nil {
 		return catalog.BackupJob{}, err
@@ -161,7 +168,7 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 		if err := s.db.UpdateBackupJob(ctx, j); err != nil {
 			return err
 		}
-		cancel()
+		cancel(errStopped)
 		return nil
 	case j.State == StateCreated || j.State == StatePending:
 		// Not picked up yet: the runner sees ABORTED and skips it.
@@ -173,8 +180,14 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 }
 
 // launch runs fn for a job on a job slot in the background.
+// Why a running job's context was cancelled.
+var (
+	errStopped          = errors.New("stopped by StopBackupJob")
+	errCompletionWindow = errors.New("not completed within its completion window")
+)
+
 func (s *Service) launch(id string, fn func(ctx context.Context, id string)) {
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancelCause(s.ctx)
 	s.mu.Lock()
 	s.running[id] = cancel
 	s.mu.Unlock()
@@ -185,7 +198,7 @@ func (s *Service) launch(id string, fn func(ctx context.Context, id string)) {
 			s.mu.Lock()
 			delete(s.running, id)
 			s.mu.Unlock()
-			cancel()
+			cancel(nil)
 		}()
 		select {
 		case s.slots <- struct{}{}:
@@ -229,6 +242,9 @@ func (s *Service) runBackup(ctx context.Context, id string) {
 	}
 	res, err := s.executeBackup(ctx, &j)
 	switch {
+	case err != nil && errors.Is(context.Cause(ctx), errCompletionWindow):
+		s.finishBackup(bg, &j, StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
+			j.CompleteBy.Format(time.RFC3339)), nil)
 	case err != nil && ctx.Err() != nil && s.ctx.Err() == nil:
 		s.finishBackup(bg, &j, StateAborted, "stopped by StopBackupJob; no recovery point was created", nil)
 	case err != nil && s.ctx.Err() != nil:
@@ -359,4 +375,29 @@ func mustJSON(v any) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// EnforceCompletionWindows stops running backup jobs whose completion
+// window has ended (they end EXPIRED, with no recovery point). The janitor
+// calls it every tick; it uses the injectable clock.
+func (s *Service) EnforceCompletionWindows(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	jobs, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{StateRunning}}, catalog.Page{Max: 1000})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, j := range jobs {
+		if j.CompleteBy.IsZero() || now.Before(j.CompleteBy) {
+			continue
+		}
+		s.mu.Lock()
+		cancel, ok := s.running[j.ID]
+		s.mu.Unlock()
+		if ok {
+			cancel(errCompletionWindow)
+			n++
+		}
+	}
+	return n, nil
 }

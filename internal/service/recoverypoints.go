@@ -160,6 +160,9 @@ func (s *Service) janitor(every time.Duration) {
 			if _, err := s.RunSchedules(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Error("run schedules", "err", err)
 			}
+			if _, err := s.EnforceCompletionWindows(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.log.Error("enforce completion windows", "err", err)
+			}
 			if n, err := s.ExpireRecoveryPoints(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Error("expire recovery points", "err", err)
 			} else if n > 0 {

@@ -58,7 +58,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	vaults  map[string]*vaultHandle // by vault name
-	running map[string]context.CancelFunc
+	running map[string]context.CancelCauseFunc
 }
 
 // vaultHandle is an open vault and the lock that keeps maintenance away
@@ -105,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, db: db, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
-		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelFunc{},
+		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelCauseFunc{},
 		slots: make(chan struct{}, cfg.MaxConcurrentJobs),
 	}
 	for name, sc := range cfg.Sources {

@@ -1,0 +1,1 @@
+ALTER TABLE backup_jobs ADD COLUMN complete_by BIGINT NOT NULL DEFAULT 0;
