@@ -230,12 +230,19 @@ func (s *Service) runBackup(ctx context.Context, id string) {
 	if s.ctx.Err() != nil {
 		return // coffer is stopping: the job stays queued and runs after restart
 	}
-	now := s.clock.Now()
-	if !j.StartBy.IsZero() && now.After(j.StartBy) {
+	release, err := s.lockResource(ctx, &j)
+	switch {
+	case errors.Is(err, errStartWindow):
 		s.finishBackup(bg, &j, StateExpired, "the job did not start within its start window", nil)
 		return
+	case err != nil && s.ctx.Err() != nil:
+		return // stays queued; runs after restart
+	case err != nil:
+		s.finishBackup(bg, &j, StateAborted, "stopped by StopBackupJob before it started", nil)
+		return
 	}
-	j.State, j.StartedAt = StateRunning, now
+	defer release()
+	j.State, j.StartedAt, j.StatusMessage = StateRunning, s.clock.Now(), ""
 	if err := s.db.UpdateBackupJob(bg, j); err != nil {
 		s.log.Error("update job", "job", id, "err", err)
 		return
@@ -400,4 +407,39 @@ func (s *Service) EnforceCompletionWindows(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+var errStartWindow = errors.New("start window passed")
+
+// lockResource waits until no other backup of the job's resource runs in
+// this process, so a bucket is never backed up twice at once: a second
+// trigger waits (PENDING) and expires if its start window ends first.
+func (s *Service) lockResource(ctx context.Context, j *catalog.BackupJob) (release func(), err error) {
+	s.mu.Lock()
+	ch, ok := s.resources[j.ResourceARN]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		s.resources[j.ResourceARN] = ch
+	}
+	s.mu.Unlock()
+	marked := false
+	for {
+		if !j.StartBy.IsZero() && s.clock.Now().After(j.StartBy) {
+			return nil, errStartWindow
+		}
+		select {
+		case ch <- struct{}{}:
+			return func() { <-ch }, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if !marked {
+			marked = true
+			j.State, j.StatusMessage = StatePending, "waiting for another backup of this bucket to finish"
+			if err := s.db.UpdateBackupJob(context.WithoutCancel(ctx), *j); err != nil {
+				return nil, err
+			}
+		}
+	}
 }

@@ -59,6 +59,8 @@ type Service struct {
 	mu      sync.Mutex
 	vaults  map[string]*vaultHandle // by vault name
 	running map[string]context.CancelCauseFunc
+	// resources holds one token per bucket ARN being backed up.
+	resources map[string]chan struct{}
 }
 
 // vaultHandle is an open vault and the lock that keeps maintenance away
@@ -106,7 +108,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, db: db, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
 		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelCauseFunc{},
-		slots: make(chan struct{}, cfg.MaxConcurrentJobs),
+		resources: map[string]chan struct{}{},
+		slots:     make(chan struct{}, cfg.MaxConcurrentJobs),
 	}
 	for name, sc := range cfg.Sources {
 		c, err := s3source.New(sc)

@@ -76,3 +76,26 @@ func TestStartAndCompletionWindows(t *testing.T) {
 		t.Fatalf("a 10-minute completion window was accepted: %v", err)
 	}
 }
+
+func TestOneBackupPerBucketAtATime(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{Parallelism: 2, MaxJobs: 2})
+	mc := e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	want := coffertest.FillBucket(t, mc, bucket, "o/", 400, 2048)
+	createVault(t, e.Client, "one")
+	first := startBackup(t, e.Client, "one", bucket, 0)
+	second := startBackup(t, e.Client, "one", bucket, 0) // a free slot, but the bucket is busy
+	a := e.WaitBackup(t, aws.ToString(first.BackupJobId))
+	b := e.WaitBackup(t, aws.ToString(second.BackupJobId))
+	if a.State != types.BackupJobStateCompleted || b.State != types.BackupJobStateCompleted {
+		t.Fatalf("states %s, %s", a.State, b.State)
+	}
+	if aws.ToTime(b.InitiationDate).Before(aws.ToTime(a.CompletionDate)) {
+		t.Fatalf("second backup started at %s, before the first ended at %s", aws.ToTime(b.InitiationDate), aws.ToTime(a.CompletionDate))
+	}
+	// Run one after the other, the second is incremental on the first.
+	if aws.ToInt64(b.BytesTransferred) != 0 {
+		t.Fatalf("second backup transferred %d bytes; it should have reused the first", aws.ToInt64(b.BytesTransferred))
+	}
+	restoreAndCompare(t, e, aws.ToString(second.RecoveryPointArn), want)
+}
