@@ -236,6 +236,8 @@ type clientCmd struct {
 	g     *globalFlags
 	what  string       // the one positional argument ("one vault NAME"); "" when there is none
 	check func() error // run once the flags are parsed, before the session opens; may be nil
+	more  string       // when not "": further arguments (one or more) follow the positional one ("KEY=VALUE...")
+	pos   []string     // the positional arguments, once start has parsed them
 }
 
 // newClientCmd sets up `coffer NAME`. usage describes its arguments for
@@ -253,7 +255,15 @@ func (c *clientCmd) start(args []string) (*session, string, error) {
 	if c.what != "" {
 		n = 1
 	}
-	pos, err := wantArgs(c.fs, args, n, c.what)
+	var pos []string
+	var err error
+	if c.more == "" {
+		pos, err = wantArgs(c.fs, args, n, c.what)
+	} else if pos, err = parseArgs(c.fs, args); err == nil && len(pos) < 2 {
+		c.fs.Usage()
+		err = fmt.Errorf("%w: expected %s and %s", errUsage, c.what, c.more)
+	}
+	c.pos = pos
 	if err == nil && c.check != nil {
 		err = c.check()
 	}
