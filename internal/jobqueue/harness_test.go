@@ -1,0 +1,245 @@
+package jobqueue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite"
+)
+
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+func postgresURL() string {
+	if u := os.Getenv("COFFER_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return defaultPostgres
+}
+
+// openSQLiteDB opens path the way internal/catalog.OpenSQLite does.
+func openSQLiteDB(path string) (*sql.DB, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+var schemaSeq atomic.Int64
+
+// testDB is one database (a SQLite file, or a fresh PostgreSQL schema) that
+// a test opens Queues on, through a handle it can replace to simulate a
+// process restart.
+type testDB struct {
+	kind   string // "sqlite" or "postgres"
+	path   string // SQLite file
+	url    string // PostgreSQL
+	schema string // PostgreSQL
+	sqlite *sql.DB
+	pool   *pgxpool.Pool
+}
+
+// forEachDB runs fn on SQLite and on PostgreSQL, in parallel.
+func forEachDB(t *testing.T, fn func(t *testing.T, d *testDB)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newTestDB(t, kind))
+		})
+	}
+}
+
+func newTestDB(t *testing.T, kind string) *testDB {
+	t.Helper()
+	d := &testDB{kind: kind}
+	if kind == "sqlite" {
+		d.path = filepath.Join(t.TempDir(), "catalog.db")
+	} else {
+		d.url = postgresURL()
+		d.schema = fmt.Sprintf("jobqueue_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
+	}
+	d.connect(t)
+	if kind == "postgres" {
+		t.Cleanup(func() { dropSchema(t, d.url, d.schema) })
+	}
+	return d
+}
+
+func (d *testDB) connect(t *testing.T) {
+	t.Helper()
+	if d.kind == "sqlite" {
+		db, err := openSQLiteDB(d.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.sqlite = db
+		t.Cleanup(func() { _ = db.Close() })
+		return
+	}
+	d.pool = connectPostgres(t, d.url)
+}
+
+// restart closes the handle and opens a new one, as a restarted process
+// would. Queues on the old handle must be stopped first.
+func (d *testDB) restart(t *testing.T) {
+	t.Helper()
+	if d.sqlite != nil {
+		if err := d.sqlite.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	d.connect(t)
+}
+
+func connectPostgres(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, url)
+	if err == nil {
+		err = pool.Ping(ctx)
+	}
+	if err != nil {
+		t.Fatalf("PostgreSQL is not reachable at %s: %v\nStart it (trust auth, database test) with "+
+			"`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "+
+			"or point COFFER_TEST_POSTGRES at another server", url, err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func dropSchema(t *testing.T, url, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Logf("drop schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		t.Logf("drop schema %s: %v", schema, err)
+	}
+}
+
+// open opens a Queue on the current handle; it is stopped at cleanup.
+func (d *testDB) open(t *testing.T, cfg Config) *Queue {
+	t.Helper()
+	q, err := d.tryOpen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopQueue(t, q) })
+	return q
+}
+
+func (d *testDB) tryOpen(cfg Config) (*Queue, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	if d.kind == "sqlite" {
+		return OpenSQLite(ctx, d.sqlite, cfg)
+	}
+	cfg.Schema = d.schema
+	return OpenPostgres(ctx, d.pool, cfg)
+}
+
+func stopQueue(t *testing.T, q *Queue) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+func start(t *testing.T, q *Queue) {
+	t.Helper()
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func quietLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// recorder counts handler calls per job id.
+type recorder struct {
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func newRecorder() *recorder {
+	return &recorder{count: map[string]int{}}
+}
+
+// handlers returns handlers for every kind that record the call, then run fn
+// (nil: succeed).
+func (r *recorder) handlers(fn Handler) map[string]Handler {
+	h := func(ctx context.Context, jobID string) error {
+		r.mu.Lock()
+		r.count[jobID]++
+		r.mu.Unlock()
+		if fn == nil {
+			return nil
+		}
+		return fn(ctx, jobID)
+	}
+	return map[string]Handler{KindBackup: h, KindRestore: h}
+}
+
+func (r *recorder) n(jobID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count[jobID]
+}
+
+func (r *recorder) waitCall(t *testing.T, jobID string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for r.n(jobID) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("handler not called for %s", jobID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitState polls until the job reaches state and returns its Info.
+func waitState(t *testing.T, q *Queue, kind, jobID, state string) Info {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last Info
+	var err error
+	for time.Now().Before(deadline) {
+		last, err = q.Lookup(context.Background(), kind, jobID)
+		if err == nil && last.State == state {
+			return last
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("%s %s: want state %s, have %+v (err %v)", kind, jobID, state, last, err)
+	return last
+}

@@ -1,0 +1,274 @@
+package jobqueue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Job kinds coffer runs. Each carries only the coffer job id.
+const (
+	KindBackup  = "backup"
+	KindRestore = "restore"
+)
+
+// Kinds lists every job kind; a Queue needs a handler for each, since any
+// process sharing the database may fetch any job.
+var Kinds = []string{KindBackup, KindRestore}
+
+// Defaults applied by Open when a Config field is zero.
+const (
+	DefaultJobTimeout  = 7 * 24 * time.Hour // AWS Backup's default complete window
+	DefaultStopTimeout = time.Minute
+	rescueMargin       = time.Hour // River's own margin over JobTimeout
+)
+
+// Handler runs the coffer job jobID. Its ctx is cancelled when the job is
+// cancelled (IsCancelled then reports true), when JobTimeout passes, and when
+// Stop gives up waiting. A returned error fails the attempt: the job is
+// retried while attempts remain, else discarded.
+type Handler func(ctx context.Context, jobID string) error
+
+// Config configures a Queue. Only Handlers is required.
+type Config struct {
+	// Handlers maps each kind in Kinds to its handler.
+	Handlers map[string]Handler
+	// Workers is how many handlers run at once in this process (default 1).
+	Workers int
+	// Logger receives River's logs (default slog.Default()).
+	Logger *slog.Logger
+	// MaxAttempts is the default number of attempts of an enqueued job
+	// (default 1: coffer decides retries itself). See the MaxAttempts option.
+	MaxAttempts int
+	// RetryDelay gives the wait before attempt+1 after a failed attempt
+	// (default River's attempt^4 seconds with jitter).
+	RetryDelay func(attempt int) time.Duration
+	// JobTimeout cancels a handler's ctx after it ran this long (default
+	// DefaultJobTimeout). Negative means never, which also means River never
+	// rescues the job if its process dies (see doc.go).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter is how long a job may stay running before the
+	// leader's rescuer treats its process as dead: the job is retried if it
+	// has attempts left, else discarded. It must be at least JobTimeout
+	// (default JobTimeout + 1h; River's rescuer runs every 30 s).
+	RescueStuckJobsAfter time.Duration
+	// StopTimeout is how long Stop waits for running handlers before it
+	// cancels their ctx (default DefaultStopTimeout).
+	StopTimeout time.Duration
+	// Retention is how long finished River rows (completed, cancelled,
+	// discarded) are kept; a job id cannot be enqueued again while its row
+	// exists. Zero keeps River's defaults (24 h, 24 h, 7 days); negative
+	// keeps them forever.
+	Retention time.Duration
+	// Schema is the PostgreSQL schema of River's tables (created if
+	// missing); empty uses the search_path. Must be empty for SQLite.
+	Schema string
+}
+
+// Queue runs coffer jobs on River. Its methods are safe for concurrent use.
+type Queue struct {
+	client      riverClient
+	sqliteC     *river.Client[*sql.Tx] // nil on PostgreSQL
+	pgC         *river.Client[pgx.Tx]  // nil on SQLite
+	exec        riverdriver.Executor
+	schema      string
+	maxAttempts int
+}
+
+// riverClient is what Queue uses of river.Client, whatever its driver.
+type riverClient interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobCancel(ctx context.Context, jobID int64) (*rivertype.JobRow, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	ID() string
+}
+
+// OpenSQLite runs River's migrations on db and returns a stopped Queue. db
+// may be coffer's catalog handle (one connection is enough: see doc.go); it
+// must stay open until the Queue is stopped.
+func OpenSQLite(ctx context.Context, db *sql.DB, cfg Config) (*Queue, error) {
+	if cfg.Schema != "" {
+		return nil, errors.New("jobqueue: Schema is for PostgreSQL only")
+	}
+	driver := riversqlite.New(db)
+	if err := migrate(ctx, driver, cfg); err != nil {
+		return nil, err
+	}
+	rc, err := newClient(driver, cfg)
+	if err != nil {
+		return nil, err
+	}
+	q := newQueue(rc, driver.GetExecutor(), cfg)
+	q.sqliteC = rc
+	return q, nil
+}
+
+// OpenPostgres creates cfg.Schema if needed, runs River's migrations under
+// an advisory lock (several processes may open at once) and returns a
+// stopped Queue. The pool needs at least two connections (River holds one
+// for LISTEN); it must stay open until the Queue is stopped.
+func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Queue, error) {
+	driver := riverpgxv5.New(pool)
+	err := withAdvisoryLock(ctx, pool, "coffer/jobqueue/migrate/"+cfg.Schema, func() error {
+		if cfg.Schema != "" {
+			if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{cfg.Schema}.Sanitize()); err != nil {
+				return fmt.Errorf("jobqueue: create schema %q: %w", cfg.Schema, err)
+			}
+		}
+		return migrate(ctx, driver, cfg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rc, err := newClient(driver, cfg)
+	if err != nil {
+		return nil, err
+	}
+	q := newQueue(rc, driver.GetExecutor(), cfg)
+	q.pgC = rc
+	return q, nil
+}
+
+func newQueue(rc riverClient, exec riverdriver.Executor, cfg Config) *Queue {
+	return &Queue{client: rc, exec: exec, schema: cfg.Schema, maxAttempts: max(cfg.MaxAttempts, 1)}
+}
+
+func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key string, fn func() error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("jobqueue: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", key); err != nil {
+		return fmt.Errorf("jobqueue: lock %q: %w", key, err)
+	}
+	defer func() {
+		// A failed unlock (e.g. ctx cancelled) would leave the lock held by
+		// a pooled connection: drop the connection instead.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	return fn()
+}
+
+func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Config) error {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger(cfg), Schema: cfg.Schema})
+	if err != nil {
+		return fmt.Errorf("jobqueue: migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobqueue: migrate River tables: %w", err)
+	}
+	return nil
+}
+
+func logger(cfg Config) *slog.Logger {
+	if cfg.Logger != nil {
+		return cfg.Logger
+	}
+	return slog.Default()
+}
+
+func newClient[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*river.Client[TTx], error) {
+	workers, err := registerWorkers(cfg.Handlers)
+	if err != nil {
+		return nil, err
+	}
+	rcfg := &river.Config{
+		JobTimeout:           cfg.JobTimeout,
+		Logger:               logger(cfg),
+		MaxAttempts:          max(cfg.MaxAttempts, 1),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
+		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		Schema:               cfg.Schema,
+		SoftStopTimeout:      cfg.StopTimeout,
+		Workers:              workers,
+	}
+	if rcfg.JobTimeout == 0 {
+		rcfg.JobTimeout = DefaultJobTimeout
+	}
+	if rcfg.RescueStuckJobsAfter == 0 {
+		rcfg.RescueStuckJobsAfter = max(rcfg.JobTimeout, 0) + rescueMargin
+	}
+	if rcfg.SoftStopTimeout <= 0 {
+		rcfg.SoftStopTimeout = DefaultStopTimeout
+	}
+	if cfg.RetryDelay != nil {
+		rcfg.RetryPolicy = retryPolicy(cfg.RetryDelay)
+	}
+	if cfg.Retention != 0 {
+		r := max(cfg.Retention, -1)
+		rcfg.CompletedJobRetentionPeriod, rcfg.CancelledJobRetentionPeriod, rcfg.DiscardedJobRetentionPeriod = r, r, r
+	}
+	c, err := river.NewClient(driver, rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobqueue: new River client: %w", err)
+	}
+	return c, nil
+}
+
+// retryPolicy adapts Config.RetryDelay to River.
+type retryPolicy func(attempt int) time.Duration
+
+func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().UTC().Add(max(p(job.Attempt), 0))
+}
+
+// Start starts fetching and running jobs. Cancelling ctx stops the Queue
+// like Stop does.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobqueue: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for running handlers; after
+// Config.StopTimeout their ctx is cancelled, and Stop still waits for them
+// to return. If ctx ends first, Stop cancels the handlers at once and
+// returns ctx's error. A Queue never started stops at once.
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = q.client.StopAndCancel(cctx)
+	return fmt.Errorf("jobqueue: stop: %w", err)
+}
+
+// ClientID is this Queue's River client id (the attempted_by of its jobs and
+// the leader id while it leads).
+func (q *Queue) ClientID() string { return q.client.ID() }
+
+// IsLeader reports whether this Queue is River's elected leader for its
+// database (and schema). Only a started Queue takes part in the election;
+// leadership can move at any time, so act on the answer promptly and ask
+// again before each round of leader-only work.
+func (q *Queue) IsLeader(ctx context.Context) (bool, error) {
+	leader, err := q.exec.LeaderGetElectedLeader(ctx, &riverdriver.LeaderGetElectedLeaderParams{Schema: q.schema})
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("jobqueue: read leader: %w", err)
+	}
+	return leader.LeaderID == q.client.ID() && leader.ExpiresAt.After(time.Now()), nil
+}
