@@ -39,7 +39,7 @@ func (s *Service) taggable(ctx context.Context, arn string) error {
 func validateTags(tags map[string]string) error {
 	for k, v := range tags {
 		if k == "" || utf8.RuneCountInString(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return fmt.Errorf("%w: tag key %q must be 1 to 128 characters and must not start with aws:", ErrInvalidParameter, k)
+			return fmt.Errorf("%w: tag key %q must be 1 to 128 characters and must not start with \"aws:\"", ErrInvalidParameter, k)
 		}
 		if utf8.RuneCountInString(v) > 256 {
 			return fmt.Errorf("%w: tag %q: value longer than 256 characters", ErrInvalidParameter, k)
