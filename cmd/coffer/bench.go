@@ -26,8 +26,17 @@ func runBench(ctx context.Context, args []string) error {
 	endpoint := fs.String("s3-endpoint", "", "S3 endpoint to use instead of starting a MinIO (needs --s3-access-key/--s3-secret-key)")
 	access := fs.String("s3-access-key", "", "access key for --s3-endpoint")
 	secret := fs.String("s3-secret-key", "", "secret key for --s3-endpoint")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. localhost:6060) while the bench runs")
+	fs.StringVar(&cfg.HeapProfileDir, "heap-profile", "", "write each phase's heap profile at its peak into this directory (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		stop, err := bench.ServePprof(*pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	dir, err := os.MkdirTemp("", "coffer-bench-")
 	if err != nil {

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +31,11 @@ type Config struct {
 	Large       int             // number of large objects
 	LargeSize   int64           // bytes each
 	Parallelism int             // per job
+	// HeapProfileDir, if set, receives one Go heap profile per phase,
+	// <dir>/<n>-<phase>.heap.pprof, taken when the phase's heap in use
+	// peaked (rewritten each time it grows by a tenth), so that
+	// `go tool pprof` shows what held memory at the peak.
+	HeapProfileDir string
 }
 
 // Phase is one measured step.
@@ -81,7 +83,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 		return nil, err
 	}
 	var phases []Phase
-	full, err := measure("full backup", func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
+	full, err := cfg.measure(len(phases), "full backup", func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +95,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if err := fill(ctx, mc, bucket, changed, cfg.SmallSize, 0, 0, 1); err != nil {
 		return nil, err
 	}
-	incr, err := measure(fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
+	incr, err := cfg.measure(len(phases), fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
 	if err != nil {
 		return nil, err
 	}
 	phases = append(phases, incr)
-	rest, err := measure("full restore", func() (int64, int64, string, error) { return restorePhase(ctx, svc, bucket) })
+	rest, err := cfg.measure(len(phases), "full restore", func() (int64, int64, string, error) { return restorePhase(ctx, svc, bucket) })
 	if err != nil {
 		return nil, err
 	}
@@ -211,57 +213,6 @@ func restorePhase(ctx context.Context, svc *service.Service, bucket string) (int
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// measure runs fn and records its duration, peak RSS and peak Go heap.
-func measure(name string, fn func() (objects, bytes int64, status string, err error)) (Phase, error) {
-	runtime.GC()
-	resetPeakRSS()
-	stop := make(chan struct{})
-	var peakHeap atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if h := int64(ms.HeapInuse); h > peakHeap.Load() {
-				peakHeap.Store(h)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	start := time.Now()
-	objs, n, status, err := fn()
-	d := time.Since(start)
-	close(stop)
-	wg.Wait()
-	return Phase{Name: name, Duration: d, Objects: objs, Bytes: n, PeakRSS: peakRSS(), PeakHeap: peakHeap.Load(), StatusText: status}, err
-}
-
-// resetPeakRSS resets the kernel's high-water mark of this process (Linux).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS reads VmHWM from /proc/self/status; 0 where unavailable.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if f := strings.Fields(string(line)); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // Report prints phases as a table.
