@@ -39,6 +39,25 @@ type ObjectID string
 type Options struct {
 	// CacheDir holds the engine's local caches; default <dir>/cache.
 	CacheDir string
+	// CheckpointObjects and CheckpointBytes set how often a write session
+	// commits the contents it wrote (see Writer); 0 means 10,000 objects
+	// and 1 GiB. Tests lower them.
+	CheckpointObjects int64
+	CheckpointBytes   int64
+}
+
+// checkpointLimits returns the checkpoint thresholds with defaults applied.
+func (o Options) checkpointLimits() (objects, bytes int64) {
+	objects, bytes = o.CheckpointObjects, o.CheckpointBytes
+	if objects <= 0 {
+		objects = defaultCheckpointObjects
+	}
+
+	if bytes <= 0 {
+		bytes = defaultCheckpointBytes
+	}
+
+	return objects, bytes
 }
 
 // Layout of a vault directory and engine settings.
@@ -48,6 +67,15 @@ const (
 	cacheDirName   = "cache"        // default cache directory
 
 	// Cache sizes are kept small: a server may hold many vaults open.
+	//
+	// The content cache's size is also its hard limit. kopia's default
+	// only sweeps contents older than 10 minutes, so a restore kept every
+	// content it read in the cache (on disk, and an entry of ~150 bytes
+	// each in memory): 200,000 small objects meant 30 MiB of heap and
+	// 200 MB of cache files, and restores slowed down as the cache grew.
+	// The metadata cache keeps kopia's age rule: it holds whole metadata
+	// packs (up to 20 MiB), which a hard limit of 16 MiB would evict as
+	// soon as they are read.
 	contentCacheBytes  = 16 << 20
 	metadataCacheBytes = 16 << 20
 
@@ -58,6 +86,7 @@ const (
 // It is safe for concurrent use.
 type Vault struct {
 	dir  string
+	opts Options
 	rep  repo.DirectRepository
 	gate gate // excludes Maintain from writes (see Maintain)
 
@@ -196,7 +225,7 @@ func openDir(ctx context.Context, dir, secret string, opts Options) (*Vault, err
 		return nil, fmt.Errorf("unexpected repository type %T", r)
 	}
 
-	return &Vault{dir: dir, rep: dr}, nil
+	return &Vault{dir: dir, opts: opts, rep: dr}, nil
 }
 
 // newStorage builds the blob storage of the vault in dir. It is the only
@@ -229,9 +258,10 @@ func writeConfig(path string, ci blob.ConnectionInfo, cache string) error {
 	lc := repo.LocalConfig{
 		Storage: &ci,
 		Caching: &content.CachingOptions{
-			CacheDirectory:         cache,
-			ContentCacheSizeBytes:  contentCacheBytes,
-			MetadataCacheSizeBytes: metadataCacheBytes,
+			CacheDirectory:             cache,
+			ContentCacheSizeBytes:      contentCacheBytes,
+			ContentCacheSizeLimitBytes: contentCacheBytes,
+			MetadataCacheSizeBytes:     metadataCacheBytes,
 		},
 		ClientOptions: repo.ClientOptions{
 			Hostname:    clientName,
