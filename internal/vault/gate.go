@@ -40,33 +40,10 @@ func (g *gate) broadcast() {
 // acquireShared waits until Maintain does not run, then takes a shared
 // hold. The returned release function is idempotent.
 func (g *gate) acquireShared(ctx context.Context) (func(), error) {
-	for {
-		g.mu.Lock()
-		if !g.exclusive {
-			g.shared++
-			g.mu.Unlock()
-
-			var once sync.Once
-
-			return func() {
-				once.Do(func() {
-					g.mu.Lock()
-					g.shared--
-					g.broadcast()
-					g.mu.Unlock()
-				})
-			}, nil
-		}
-
-		ch := g.waitChan()
-		g.mu.Unlock()
-
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return g.acquire(ctx,
+		func() bool { return !g.exclusive },
+		func() { g.shared++ },
+		func() { g.shared-- })
 }
 
 // acquireExclusive waits for a moment when no shared holder exists and
@@ -74,10 +51,20 @@ func (g *gate) acquireShared(ctx context.Context) (func(), error) {
 // Maintain waits for a quiet moment (bounded by ctx) rather than stalling
 // listings and backups behind a long-running write session.
 func (g *gate) acquireExclusive(ctx context.Context) (func(), error) {
+	return g.acquire(ctx,
+		func() bool { return !g.exclusive && g.shared == 0 },
+		func() { g.exclusive = true },
+		func() { g.exclusive = false })
+}
+
+// acquire waits until free() holds, then applies take(); the returned
+// idempotent function applies give() and wakes the waiters. The three
+// functions run with g.mu held.
+func (g *gate) acquire(ctx context.Context, free func() bool, take, give func()) (func(), error) {
 	for {
 		g.mu.Lock()
-		if !g.exclusive && g.shared == 0 {
-			g.exclusive = true
+		if free() {
+			take()
 			g.mu.Unlock()
 
 			var once sync.Once
@@ -85,7 +72,7 @@ func (g *gate) acquireExclusive(ctx context.Context) (func(), error) {
 			return func() {
 				once.Do(func() {
 					g.mu.Lock()
-					g.exclusive = false
+					give()
 					g.broadcast()
 					g.mu.Unlock()
 				})
