@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -57,9 +57,7 @@ type Stats struct {
 }
 
 // Failure is one version left out of the recovery point.
-type Failure struct {
-	Key, VersionID, Reason string
-}
+type Failure = jobreport.Failure
 
 // Result is what a successful run produced. Failures holds at most the
 // first 1000; Note is a human remark for the job's status message.
@@ -98,36 +96,12 @@ type job struct {
 
 	aclUnsupported atomic.Bool // the endpoint said GetObjectAcl is not supported
 
-	mu       sync.Mutex
-	failures []Failure
-	notes    []string
-	noted    map[string]bool
+	log jobreport.Log // failures (the first maxFailures) and notes
 }
 
 func (j *job) fail(key, versionID string, err error) {
 	j.stats.objectsFailed.Add(1)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.failures) < maxFailures {
-		j.failures = append(j.failures, Failure{Key: key, VersionID: versionID, Reason: err.Error()})
-	}
-}
-
-func (j *job) note(s string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.notes = append(j.notes, s)
-}
-
-// noteOnce adds a remark unless one of the same kind was added.
-func (j *job) noteOnce(kind, s string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.noted[kind] {
-		return
-	}
-	j.noted[kind] = true
-	j.notes = append(j.notes, s)
+	j.log.Fail(key, versionID, err)
 }
 
 // Run backs up opts.Bucket from src into v and registers the recovery
@@ -152,14 +126,14 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("backup of bucket %q: open vault writer: %w", opts.Bucket, err)
 	}
-	j := &job{src: src, vw: vw, opts: opts, info: info, noted: map[string]bool{}}
+	j := &job{src: src, vw: vw, opts: opts, info: info, log: jobreport.Log{Max: maxFailures}}
 	switch info.Versioning {
 	case "":
-		j.note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")
+		j.log.Note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")
 	case "Suspended":
-		j.note("versioning is suspended on bucket " + opts.Bucket)
+		j.log.Note("versioning is suspended on bucket " + opts.Bucket)
 	}
-	stopProgress := startProgress(&j.stats, progress)
+	stopProgress := jobreport.StartProgress(j.stats.snapshot, progress)
 	res, err := j.run(ctx, v, created)
 	stopProgress()
 	if err != nil {
@@ -192,13 +166,11 @@ func (j *job) run(ctx context.Context, v *vault.Vault, created time.Time) (Resul
 	if err := j.vw.Commit(ctx); err != nil {
 		return Result{}, fmt.Errorf("commit vault: %w", err)
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	return Result{
 		Manifest: m,
 		Stats:    j.stats.snapshot(),
-		Failures: append([]Failure(nil), j.failures...),
-		Note:     strings.Join(j.notes, "; "),
+		Failures: j.log.Failures(),
+		Note:     strings.Join(j.log.Notes(), "; "),
 	}, nil
 }
 
@@ -220,10 +192,8 @@ func (j *job) manifest(out pipelineOutput, created time.Time) recpoint.Manifest 
 		return m
 	}
 	m.Status = recpoint.StatusPartial
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	keys := make([]string, 0, sampleSize)
-	for i, f := range j.failures {
+	for i, f := range j.log.Failures() {
 		if i == sampleSize {
 			break
 		}
@@ -237,32 +207,4 @@ func (j *job) manifest(out pipelineOutput, created time.Time) recpoint.Manifest 
 	m.StatusMessage = fmt.Sprintf("%d object versions could not be backed up: %s%s",
 		m.FailedCount, strings.Join(keys, ", "), more)
 	return m
-}
-
-// startProgress calls fn with the counters at most twice a second until the
-// returned stop function is called, which reports one final time.
-func startProgress(c *counters, fn func(Stats)) (stop func()) {
-	if fn == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				fn(c.snapshot())
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		fn(c.snapshot())
-	}
 }

@@ -2,11 +2,8 @@ package backup_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/backup"
 	bt "github.com/cofferbackup/coffer/internal/backup/backuptest"
@@ -27,34 +24,11 @@ var (
 // benchObjectSize bytes, filled once per test process.
 func smallObjects(b *testing.B) *testserver.Server {
 	srv := testserver.Shared(b, testserver.MinIO)
-	benchOnce.Do(func() { benchBucket = Fill(b, srv, benchObjects, benchObjectSize) })
+	benchOnce.Do(func() { benchBucket = bt.Fill(b, srv, benchObjects, benchObjectSize) })
 	if benchBucket == "" {
 		b.Fatal("bench bucket not filled")
 	}
 	return srv
-}
-
-// Fill creates a versioned bucket with n objects of size bytes.
-func Fill(tb testing.TB, srv *testserver.Server, n, size int) string {
-	mc := srv.Client(tb)
-	bucket := srv.NewBucket(tb, true)
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				put(tb, mc, bucket, fmt.Sprintf("dir%02d/obj-%05d", i%50, i), uint64(i), size, minio.PutObjectOptions{})
-			}
-		}()
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return bucket
 }
 
 func BenchmarkBackupSmallObjects(b *testing.B) {

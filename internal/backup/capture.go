@@ -8,14 +8,12 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/retry"
 	"github.com/cofferbackup/coffer/internal/s3source"
 )
 
-// maxAttempts is how often a version is tried before it counts as failed.
-const maxAttempts = 3
-
-// retryBase is the first backoff between attempts; it doubles each time.
-var retryBase = 250 * time.Millisecond
+// retries is how a version is read: three attempts, 250 ms then 500 ms apart.
+var retries = retry.Policy{Attempts: 3, Backoff: 250 * time.Millisecond}
 
 // fatalError marks an error that must fail the whole run (a vault error).
 type fatalError struct{ err error }
@@ -37,7 +35,7 @@ func (j *job) capture(ctx context.Context, it *item) error {
 	j.stats.objectsScanned.Add(1)
 	j.stats.bytesScanned.Add(v.Size)
 	var rec *recpoint.Record
-	err := j.retry(ctx, func() error {
+	err := retries.Do(ctx, func() error {
 		var err error
 		if it.prev != nil {
 			rec, err = j.reference(ctx, v, it.prev)
@@ -45,7 +43,7 @@ func (j *job) capture(ctx context.Context, it *item) error {
 			rec, err = j.fetch(ctx, v)
 		}
 		return err
-	})
+	}, transient)
 	if err == nil {
 		if it.prev != nil {
 			j.stats.objectsDeduplicated.Add(1)
@@ -68,31 +66,11 @@ func (j *job) capture(ctx context.Context, it *item) error {
 	return nil
 }
 
-// retry runs fn up to maxAttempts times with exponential backoff while its
-// error may be transient.
-func (j *job) retry(ctx context.Context, fn func() error) error {
-	delay := retryBase
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil || attempt == maxAttempts || !transient(ctx, err) {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
 // transient reports whether trying again could help.
-func transient(ctx context.Context, err error) bool {
+func transient(err error) bool {
 	var fe *fatalError
 	switch {
-	case ctx.Err() != nil, errors.As(err, &fe),
+	case errors.As(err, &fe),
 		errors.Is(err, s3source.ErrNotFound), errors.Is(err, s3source.ErrAccessDenied),
 		errors.Is(err, s3source.ErrNoSuchBucket), errors.Is(err, errSizeMismatch):
 		return false
@@ -204,7 +182,7 @@ func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) e
 				// versitygw's "null" version of a directory object, or a
 				// version deleted just now, do not fail the version.
 				rec.TagsState = recpoint.StateUnavailable
-				j.noteOnce("tags", fmt.Sprintf("tags of some versions could not be read, first %q: %v", rec.Key, err))
+				j.log.NoteOnce("tags", fmt.Sprintf("tags of some versions could not be read, first %q: %v", rec.Key, err))
 			case err != nil:
 				return fmt.Errorf("get tags: %w", err)
 			case len(tags) > 0:
@@ -241,7 +219,7 @@ func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
 	switch {
 	case errors.Is(err, s3source.ErrNotSupported):
 		if j.aclUnsupported.CompareAndSwap(false, true) {
-			j.note("the endpoint does not support object ACLs: ACLs were not backed up")
+			j.log.Note("the endpoint does not support object ACLs: ACLs were not backed up")
 		}
 	case err != nil:
 		// Some endpoints refuse ACLs of noncurrent versions (MinIO answers

@@ -35,25 +35,25 @@ type previous struct {
 // problem downgrades the run to a full backup (noted), never fails it.
 func (j *job) openPrevious(ctx context.Context, v *vault.Vault) *previous {
 	p := &previous{done: true, onErr: func(err error) {
-		j.note("incremental comparison stopped, remaining objects were read in full: " + err.Error())
+		j.log.Note("incremental comparison stopped, remaining objects were read in full: " + err.Error())
 	}}
 	m := j.opts.Previous
 	if m == nil || m.Records == "" {
 		return p
 	}
 	if m.Bucket != "" && m.Bucket != j.opts.Bucket {
-		j.note(fmt.Sprintf("previous recovery point %s is of bucket %q, not %q: full backup", m.ID, m.Bucket, j.opts.Bucket))
+		j.log.Note(fmt.Sprintf("previous recovery point %s is of bucket %q, not %q: full backup", m.ID, m.Bucket, j.opts.Bucket))
 		return p
 	}
 	rc, err := v.OpenObject(ctx, vault.ObjectID(m.Records))
 	if err != nil {
-		j.note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
+		j.log.Note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
 		return p
 	}
 	rd, err := recpoint.NewReader(rc)
 	if err != nil {
 		_ = rc.Close()
-		j.note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
+		j.log.Note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
 		return p
 	}
 	p.rc, p.rd, p.done = rc, rd, false

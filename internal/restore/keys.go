@@ -9,15 +9,14 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/retry"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
 )
 
-// maxAttempts is how often a version write is tried.
-const maxAttempts = 3
-
-// retryBase is the first backoff between attempts; it doubles each time.
-var retryBase = 250 * time.Millisecond
+// retries is how a version or delete marker is written: three attempts,
+// 250 ms then 500 ms apart.
+var retries = retry.Policy{Attempts: 3, Backoff: 250 * time.Millisecond}
 
 // selectVersions returns the entries of one key to write, oldest first:
 // the newest n of its history (all if n is 0), without the leading delete
@@ -62,9 +61,9 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 	for i := range sel {
 		rec := &sel[i]
 		if rec.DeleteMarker {
-			if err := j.retry(ctx, func() error {
+			if err := retries.Do(ctx, func() error {
 				return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
-			}); err != nil {
+			}, transient); err != nil {
 				return j.keyFailed(ctx, key, rec.VersionID, fmt.Errorf("write delete marker: %w", err))
 			}
 			j.stats.deleteMarkersRestored.Add(1)
@@ -99,7 +98,7 @@ func (j *job) keyFailed(ctx context.Context, key, versionID string, err error) e
 func (j *job) putVersion(ctx context.Context, rec *recpoint.Record) error {
 	withTags := rec.TagsState == recpoint.StateCaptured && len(rec.Tags) > 0
 	var versionID string
-	err := j.retry(ctx, func() error {
+	err := retries.Do(ctx, func() error {
 		body, err := j.openData(ctx, rec)
 		if err != nil {
 			return err
@@ -110,7 +109,7 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record) error {
 			return fmt.Errorf("write object: %w", err)
 		}
 		return nil
-	})
+	}, transient)
 	if err != nil {
 		return err
 	}
@@ -142,9 +141,9 @@ func (j *job) putACL(ctx context.Context, rec *recpoint.Record, versionID string
 	switch {
 	case errors.Is(err, s3source.ErrNotSupported):
 		j.aclUnsupported.Store(true)
-		j.noteOnce("acl", "the destination does not support object ACLs: ACLs were not restored")
+		j.log.NoteOnce("acl", "the destination does not support object ACLs: ACLs were not restored")
 	case err != nil:
-		j.noteOnce("acl-error", fmt.Sprintf("some ACLs could not be restored, first: %q: %v", rec.Key, err))
+		j.log.NoteOnce("acl-error", fmt.Sprintf("some ACLs could not be restored, first: %q: %v", rec.Key, err))
 	}
 }
 
@@ -154,30 +153,11 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// retry runs fn up to maxAttempts times with exponential backoff while its
-// error may be transient.
-func (j *job) retry(ctx context.Context, fn func() error) error {
-	delay := retryBase
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil || attempt == maxAttempts || !transient(ctx, err) {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
-func transient(ctx context.Context, err error) bool {
+// transient reports whether writing again could help.
+func transient(err error) bool {
 	var pe *permanentError
 	switch {
-	case ctx.Err() != nil, errors.As(err, &pe),
+	case errors.As(err, &pe),
 		errors.Is(err, s3source.ErrAccessDenied), errors.Is(err, s3source.ErrNoSuchBucket),
 		errors.Is(err, s3source.ErrInvalidConfig), errors.Is(err, s3source.ErrNotSupported),
 		errors.Is(err, s3source.ErrSizeMismatch):

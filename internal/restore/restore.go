@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -53,9 +53,7 @@ type Stats struct {
 }
 
 // Failure is one key (at one version) that could not be restored.
-type Failure struct {
-	Key, VersionID, Reason string
-}
+type Failure = jobreport.Failure
 
 // Result is what a run did. Skipped and Failures hold at most 1000 entries.
 type Result struct {
@@ -88,20 +86,14 @@ type job struct {
 
 	aclUnsupported atomic.Bool
 
-	mu       sync.Mutex
-	skipped  []string
-	failures []Failure
-	notes    []string
-	noted    map[string]bool
+	log     jobreport.Log // failures (the first maxListed) and notes
+	mu      sync.Mutex
+	skipped []string
 }
 
 func (j *job) fail(key, versionID string, err error) {
 	j.stats.objectsFailed.Add(1)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.failures) < maxListed {
-		j.failures = append(j.failures, Failure{Key: key, VersionID: versionID, Reason: err.Error()})
-	}
+	j.log.Fail(key, versionID, err)
 }
 
 func (j *job) skip(key string) {
@@ -111,17 +103,6 @@ func (j *job) skip(key string) {
 	if len(j.skipped) < maxListed {
 		j.skipped = append(j.skipped, key)
 	}
-}
-
-// noteOnce adds a remark to the result unless one of the same kind exists.
-func (j *job) noteOnce(kind, s string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.noted[kind] {
-		return
-	}
-	j.noted[kind] = true
-	j.notes = append(j.notes, s)
 }
 
 // Run restores the recovery point m from v into opts.DestBucket on dst.
@@ -145,7 +126,7 @@ func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.M
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
-	j := &job{dst: dst, v: v, opts: opts, noted: map[string]bool{}}
+	j := &job{dst: dst, v: v, opts: opts, log: jobreport.Log{Max: maxListed}}
 	if err := j.prepareDest(ctx); err != nil {
 		return Result{}, fmt.Errorf("restore: %w", err)
 	}
@@ -158,7 +139,7 @@ func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.M
 	if err != nil {
 		return Result{}, fmt.Errorf("restore: recovery point %q: %w", m.ID, err)
 	}
-	stop := startProgress(&j.stats, progress)
+	stop := jobreport.StartProgress(j.stats.snapshot, progress)
 	err = j.dispatch(ctx, rd, newMatcher(prefixes))
 	stop()
 	if ctx.Err() != nil {
@@ -171,17 +152,17 @@ func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.M
 }
 
 func (j *job) result() Result {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	notes := j.notes
+	notes := j.log.Notes()
 	if n := j.stats.objectsSkipped.Load(); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d keys already existed in %s and were skipped (overwrite not requested)",
 			n, j.opts.DestBucket))
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	return Result{
 		Stats:    j.stats.snapshot(),
 		Skipped:  append([]string(nil), j.skipped...),
-		Failures: append([]Failure(nil), j.failures...),
+		Failures: j.log.Failures(),
 		Note:     strings.Join(notes, "; "),
 	}
 }
@@ -206,7 +187,7 @@ func (j *job) prepareDest(ctx context.Context) error {
 		return fmt.Errorf("destination bucket %q at %s: %w", b, j.dst.Endpoint(), err)
 	}
 	if info.Versioning != "Enabled" && j.opts.VersionsUpTo != 1 {
-		j.noteOnce("versioning", fmt.Sprintf("destination bucket %s has no versioning: only the final state of each key is kept", b))
+		j.log.NoteOnce("versioning", fmt.Sprintf("destination bucket %s has no versioning: only the final state of each key is kept", b))
 	}
 	return nil
 }
@@ -267,32 +248,4 @@ func (j *job) dispatch(ctx context.Context, rd *recpoint.Reader, match *matcher)
 		return readErr
 	}
 	return context.Cause(ctx)
-}
-
-// startProgress calls fn with the counters at most twice a second until the
-// returned stop function is called, which reports one final time.
-func startProgress(c *counters, fn func(Stats)) (stop func()) {
-	if fn == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				fn(c.snapshot())
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		fn(c.snapshot())
-	}
 }

@@ -6,10 +6,15 @@
 package backuptest
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
+	"sync"
 	"testing"
+
+	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/testserver"
@@ -94,4 +99,35 @@ func Vault(t testing.TB) *vault.Vault {
 		}
 	})
 	return v
+}
+
+// Fill creates a versioned bucket on srv with n objects of size bytes,
+// "dirNN/obj-NNNNN" with the bytes of Bytes(i, size), written by 16
+// goroutines.
+func Fill(t testing.TB, srv *testserver.Server, n, size int) string {
+	t.Helper()
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range work {
+				key := fmt.Sprintf("dir%02d/obj-%05d", i%50, i)
+				if _, err := mc.PutObject(context.Background(), bucket, key, bytes.NewReader(Bytes(uint64(i), size)),
+					int64(size), minio.PutObjectOptions{}); err != nil {
+					t.Errorf("put %s/%s: %v", bucket, key, err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return bucket
 }
