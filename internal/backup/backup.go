@@ -44,6 +44,9 @@ type Options struct {
 	Previous *recpoint.Manifest
 	// Clock stamps the manifest; default the wall clock.
 	Clock clock.Clock
+
+	// window overrides the pipeline's window (tests only).
+	window int
 }
 
 // Stats are the job's counters. Scanned counts every listed version with
@@ -66,6 +69,8 @@ type Result struct {
 	Stats    Stats
 	Failures []Failure
 	Note     string
+
+	peak flowPeak // the pipeline's high-water marks (tests)
 }
 
 // counters is Stats updated concurrently.
@@ -93,6 +98,7 @@ type job struct {
 	info s3source.BucketInfo
 
 	stats counters
+	flow  flowMarks
 
 	aclUnsupported atomic.Bool // the endpoint said GetObjectAcl is not supported
 
@@ -171,6 +177,7 @@ func (j *job) run(ctx context.Context, v *vault.Vault, created time.Time) (Resul
 		Stats:    j.stats.snapshot(),
 		Failures: j.log.Failures(),
 		Note:     strings.Join(j.log.Notes(), "; "),
+		peak:     j.flow.peak(),
 	}, nil
 }
 

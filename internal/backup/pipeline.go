@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
@@ -29,8 +30,34 @@ type pipelineOutput struct {
 	totalBytes  int64
 }
 
-// windowPerWorker bounds the items in flight (listed but not yet emitted).
+// windowPerWorker bounds the items in flight (listed but not yet emitted):
+// with Parallelism workers, at most windowPerWorker*Parallelism items (and
+// their records) are held, however many objects the bucket has.
 const windowPerWorker = 4
+
+// flowMarks are the pipeline's high-water marks: items listed and not yet
+// emitted, and items captured out of order waiting in the emitter. Tests
+// check them against the window, the bound on the engine's memory.
+type flowMarks struct {
+	inFlight, maxInFlight, maxPending atomic.Int64
+}
+
+// flowPeak is a copy of the high-water marks.
+type flowPeak struct{ inFlight, pending int64 }
+
+func (f *flowMarks) peak() flowPeak {
+	return flowPeak{inFlight: f.maxInFlight.Load(), pending: f.maxPending.Load()}
+}
+
+// raise lifts mark to v if v is higher.
+func raise(mark *atomic.Int64, v int64) {
+	for {
+		old := mark.Load()
+		if v <= old || mark.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
 
 // pipeline lists, captures and emits every version of the bucket. It
 // returns the first fatal error (listing, vault, cancellation).
@@ -38,7 +65,11 @@ func (j *job) pipeline(ctx context.Context, prev *previous) (pipelineOutput, err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	window := make(chan struct{}, windowPerWorker*j.opts.Parallelism)
+	size := windowPerWorker * j.opts.Parallelism
+	if j.opts.window > 0 {
+		size = j.opts.window
+	}
+	window := make(chan struct{}, size)
 	work := make(chan *item, j.opts.Parallelism)
 	done := make(chan *item, j.opts.Parallelism)
 
@@ -87,6 +118,7 @@ func (j *job) list(ctx context.Context, prev *previous, window chan struct{}, wo
 		it.prev = prev.find(&it.v)
 		select {
 		case window <- struct{}{}:
+			raise(&j.flow.maxInFlight, j.flow.inFlight.Add(1))
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
@@ -152,6 +184,7 @@ func (j *job) emit(ctx context.Context, window <-chan struct{}, done <-chan *ite
 	var next int64
 	for it := range done {
 		pending[it.seq] = it
+		raise(&j.flow.maxPending, int64(len(pending)))
 		for {
 			it, ok := pending[next]
 			if !ok {
@@ -159,6 +192,7 @@ func (j *job) emit(ctx context.Context, window <-chan struct{}, done <-chan *ite
 			}
 			delete(pending, next)
 			next++
+			j.flow.inFlight.Add(-1) // before the slot is free: never above the window
 			<-window
 			if err := j.emitOne(w, it, &out); err != nil {
 				return fail(err)
