@@ -7,7 +7,8 @@
 //
 // Records are grouped by key while streaming (a key's records are adjacent)
 // and whole keys are handed to Options.Parallelism workers, so memory holds
-// only the keys in flight. Existing keys are never overwritten unless asked:
+// only the keys in flight, and of each only the versions it restores (the
+// newest N; all of them only when all are asked for). Existing keys are never overwritten unless asked:
 // they are skipped and reported. A failure of one key is recorded and the
 // job continues; problems with the destination itself fail the run.
 package restore

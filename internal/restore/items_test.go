@@ -1,6 +1,8 @@
 package restore
 
 import (
+	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -107,6 +109,64 @@ func TestSelectVersions(t *testing.T) {
 		}
 		if got.String() != c.want {
 			t.Errorf("selectVersions(%s, %d) = %q, want %q", c.hist, c.n, got.String(), c.want)
+		}
+	}
+}
+
+// TestGroupKeys: records are handed over a key at a time, newest first,
+// only for wanted keys and only the newest keep of each.
+func TestGroupKeys(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := recpoint.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []struct {
+		key      string
+		versions int
+	}{{"a", 3}, {"b", 4}, {"c", 5}, {"d", 1}} {
+		for v := range kv.versions {
+			if err := w.Write(&recpoint.Record{Key: kv.key, VersionID: fmt.Sprint(kv.versions - v)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	stream := buf.String()
+	groups := func(keep, stopAfter int) []string {
+		rd, err := recpoint.NewReader(strings.NewReader(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		err = groupKeys(rd, keep, func(k string) bool { return k != "b" }, func(recs []recpoint.Record) bool {
+			g := recs[0].Key + ":"
+			for _, r := range recs {
+				if r.Key != recs[0].Key {
+					t.Errorf("group of %q holds key %q", recs[0].Key, r.Key)
+				}
+				g += r.VersionID
+			}
+			got = append(got, g)
+			return len(got) != stopAfter
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		keep, stopAfter int
+		want            []string
+	}{
+		{0, 0, []string{"a:321", "c:54321", "d:1"}},
+		{2, 0, []string{"a:32", "c:54", "d:1"}},
+		{1, 2, []string{"a:3", "c:5"}},
+	} {
+		if got := groups(tc.keep, tc.stopAfter); !slices.Equal(got, tc.want) {
+			t.Errorf("keep %d, stop after %d: groups %q, want %q", tc.keep, tc.stopAfter, got, tc.want)
 		}
 	}
 }

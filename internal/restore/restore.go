@@ -200,52 +200,64 @@ func (j *job) dispatch(ctx context.Context, rd *recpoint.Reader, match *matcher)
 	keys := make(chan []recpoint.Record, j.opts.Parallelism)
 	var wg sync.WaitGroup
 	for range j.opts.Parallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for recs := range keys {
 				if err := j.restoreKey(ctx, recs); err != nil {
 					cancel(err)
 				}
 			}
-		}()
+		})
 	}
-	send := func(recs []recpoint.Record) bool {
-		if len(recs) == 0 || !match.match(recs[0].Key) {
-			return true
-		}
+	readErr := groupKeys(rd, j.opts.VersionsUpTo, match.match, func(recs []recpoint.Record) bool {
 		select {
 		case keys <- recs:
 			return true
 		case <-ctx.Done():
 			return false
 		}
-	}
-	var group []recpoint.Record
-	var readErr error
-	for {
-		var r recpoint.Record
-		err := rd.Next(&r)
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = fmt.Errorf("read record stream: %w", err)
-			} else {
-				send(group)
-			}
-			break
-		}
-		if len(group) > 0 && r.Key != group[0].Key {
-			if !send(group) {
-				break
-			}
-			group = nil
-		}
-		group = append(group, r)
-	}
+	})
 	close(keys)
 	wg.Wait()
 	if readErr != nil {
 		return readErr
 	}
 	return context.Cause(ctx)
+}
+
+// groupKeys reads a record stream and calls send with the records of each
+// key that match wants, newest first, until the stream ends or send
+// returns false. Of a key only the newest keep records are held (all if
+// keep is 0), and none of a key that is not wanted: older versions are
+// never restored, and a key with a long history would otherwise sit in
+// memory whole.
+func groupKeys(rd *recpoint.Reader, keep int, match func(key string) bool, send func([]recpoint.Record) bool) error {
+	var (
+		group   []recpoint.Record
+		key     string
+		wanted  bool
+		started bool
+	)
+	flush := func() bool {
+		return !wanted || len(group) == 0 || send(group)
+	}
+	for {
+		var r recpoint.Record
+		err := rd.Next(&r)
+		if errors.Is(err, io.EOF) {
+			flush()
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read record stream: %w", err)
+		}
+		if !started || r.Key != key {
+			if !flush() {
+				return nil
+			}
+			key, wanted, group, started = r.Key, match(r.Key), nil, true
+		}
+		if wanted && (keep == 0 || len(group) < keep) {
+			group = append(group, r)
+		}
+	}
 }
