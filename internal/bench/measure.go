@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -19,7 +20,10 @@ import (
 // measure runs fn as the n-th phase and records its duration, peak RSS and
 // peak Go heap (and its heap profile at the peak, see Config.HeapProfileDir).
 func (cfg Config) measure(n int, name string, fn func() (objects, bytes int64, status string, err error)) (Phase, error) {
-	runtime.GC()
+	// Return the memory earlier phases (and the fill, which allocates
+	// gigabytes in minio-go) freed to the OS first: the runtime keeps freed
+	// pages for a while, and the peak RSS of this phase would start at them.
+	debug.FreeOSMemory()
 	resetPeakRSS()
 	s := &heapSampler{}
 	if cfg.HeapProfileDir != "" {
