@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/bigobj"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/recpoint"
@@ -99,6 +100,7 @@ type job struct {
 
 	stats counters
 	flow  flowMarks
+	big   *bigobj.Limiter // large versions read at once
 
 	aclUnsupported atomic.Bool // the endpoint said GetObjectAcl is not supported
 
@@ -132,7 +134,8 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("backup of bucket %q: open vault writer: %w", opts.Bucket, err)
 	}
-	j := &job{src: src, vw: vw, opts: opts, info: info, log: jobreport.Log{Max: maxFailures}}
+	j := &job{src: src, vw: vw, opts: opts, info: info, big: bigobj.New(opts.Parallelism),
+		log: jobreport.Log{Max: maxFailures}}
 	switch info.Versioning {
 	case "":
 		j.log.Note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")

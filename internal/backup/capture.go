@@ -101,6 +101,11 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 
 // fetch reads a version not captured before and stores its bytes.
 func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record, error) {
+	release, err := j.big.Acquire(ctx, v.Size)
+	if err != nil {
+		return nil, fmt.Errorf("wait to read a large object: %w", err)
+	}
+	defer release()
 	body, meta, err := j.src.GetObject(ctx, j.opts.Bucket, v.Key, v.VersionID)
 	if err != nil {
 		return nil, fmt.Errorf("get object: %w", err)

@@ -99,6 +99,11 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record) error {
 	withTags := rec.TagsState == recpoint.StateCaptured && len(rec.Tags) > 0
 	var versionID string
 	err := retries.Do(ctx, func() error {
+		release, err := j.big.Acquire(ctx, rec.Size)
+		if err != nil {
+			return fmt.Errorf("wait to write a large object: %w", err)
+		}
+		defer release()
 		body, err := j.openData(ctx, rec)
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cofferbackup/coffer/internal/bigobj"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
@@ -83,6 +84,7 @@ type job struct {
 	v     *vault.Vault
 	opts  Options
 	stats counters
+	big   *bigobj.Limiter // large versions written at once
 
 	aclUnsupported atomic.Bool
 
@@ -126,7 +128,7 @@ func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.M
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
-	j := &job{dst: dst, v: v, opts: opts, log: jobreport.Log{Max: maxListed}}
+	j := &job{dst: dst, v: v, opts: opts, big: bigobj.New(opts.Parallelism), log: jobreport.Log{Max: maxListed}}
 	if err := j.prepareDest(ctx); err != nil {
 		return Result{}, fmt.Errorf("restore: %w", err)
 	}
