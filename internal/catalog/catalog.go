@@ -169,7 +169,8 @@ func (w *where) timeRange(col string, after, before time.Time) {
 		w.add(col+" > ?", after.UnixNano())
 	}
 	if !before.IsZero() {
-		w.add(col+" < ?", before.UnixNano())
+		// 0 means "not yet" (e.g. an unfinished job): never before anything.
+		w.add(col+" > 0 AND "+col+" < ?", before.UnixNano())
 	}
 }
 

@@ -67,7 +67,9 @@ func (s *Service) reconcileVault(ctx context.Context, v catalog.Vault) error {
 }
 
 func (s *Service) recoverJobs(ctx context.Context) error {
-	jobs, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: activeBackupStates}, catalog.Page{Max: 1000})
+	jobs, err := allPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
+		return s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: activeBackupStates}, p)
+	})
 	if err != nil {
 		return err
 	}
@@ -94,7 +96,9 @@ func (s *Service) recoverJobs(ctx context.Context) error {
 		}
 		s.log.Warn("interrupted backup job settled", "job", j.ID, "state", j.State)
 	}
-	restores, _, err := s.db.ListRestoreJobs(ctx, catalog.RestoreJobFilter{Statuses: []string{StatePending, StateRunning}}, catalog.Page{Max: 1000})
+	restores, err := allPages(func(p catalog.Page) ([]catalog.RestoreJob, string, error) {
+		return s.db.ListRestoreJobs(ctx, catalog.RestoreJobFilter{Statuses: []string{StatePending, StateRunning}}, p)
+	})
 	if err != nil {
 		return err
 	}
@@ -110,4 +114,21 @@ func (s *Service) recoverJobs(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// allPages collects every page of a listing (newest first, as listed).
+func allPages[T any](list func(catalog.Page) ([]T, string, error)) ([]T, error) {
+	var all []T
+	p := catalog.Page{Max: 1000}
+	for {
+		items, tok, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if tok == "" {
+			return all, nil
+		}
+		p.Token = tok
+	}
 }
