@@ -227,7 +227,7 @@ func (j *job) dispatch(ctx context.Context, rd *recpoint.Reader, match *matcher)
 }
 
 // groupKeys reads a record stream and calls send with the records of each
-// key that match wants, newest first, until the stream ends or send
+// key that match accepts, newest first, until the stream ends or send
 // returns false. Of a key only the newest keep records are held (all if
 // keep is 0), and none of a key that is not wanted: older versions are
 // never restored, and a key with a long history would otherwise sit in
