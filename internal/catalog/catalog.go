@@ -174,6 +174,14 @@ func (w *where) timeRange(col string, after, before time.Time) {
 	}
 }
 
+// and returns the conditions to append to a statement that has a WHERE.
+func (w *where) and() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " AND " + strings.Join(w.conds, " AND ")
+}
+
 func (w *where) sql() string {
 	if len(w.conds) == 0 {
 		return ""
@@ -244,3 +252,8 @@ func queryPage[T any](ctx context.Context, c *DB, what, query string, args []any
 	}
 	return out, tok, nil
 }
+
+// SQL returns the database handle, for the job queue, which keeps its
+// tables beside the catalog's and inserts jobs in the catalog's
+// transactions. It is the catalog's single connection: do not hold it.
+func (c *DB) SQL() *sql.DB { return c.db }

@@ -67,24 +67,89 @@ func (j BackupJob) values() []any {
 		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID, toNanos(j.CompleteBy)}
 }
 
-// InsertBackupJob records a new job.
-func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob) error {
-	if _, err := c.db.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(25)+`)`, j.values()...); err != nil {
+// InsertBackupJob records a new job, and runs then (if not nil) in the
+// same transaction: work queued there exists only if the job does.
+// ErrExists if the job's IdempotencyToken is taken.
+func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) error {
+	err := c.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(25)+`)`, j.values()...); err != nil {
+			return err
+		}
+		return then.run(tx)
+	})
+	if isUniqueViolation(err) {
+		return fmt.Errorf("backup job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	}
+	if err != nil {
 		return fmt.Errorf("insert backup job %s: %w", j.ID, err)
 	}
 	return nil
 }
 
-// UpdateBackupJob stores every mutable field of j.
+const backupJobSet = `UPDATE backup_jobs SET state = ?, status_message = ?, recovery_point_arn = ?,
+	started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ? WHERE id = ?`
+
+func (j BackupJob) mutable() []any {
+	return []any{j.State, j.StatusMessage, j.RecoveryPointARN, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.PercentDone,
+		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID}
+}
+
+// UpdateBackupJob stores every mutable field of j, whatever its stored
+// state. Jobs that others may change concurrently go through
+// TransitionBackupJob.
 func (c *DB) UpdateBackupJob(ctx context.Context, j BackupJob) error {
-	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET state = ?, status_message = ?, recovery_point_arn = ?,
-		started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ? WHERE id = ?`,
-		j.State, j.StatusMessage, j.RecoveryPointARN, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.PercentDone,
-		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID)
-	if err != nil {
+	if _, err := c.db.ExecContext(ctx, backupJobSet, j.mutable()...); err != nil {
 		return fmt.Errorf("update backup job %s: %w", j.ID, err)
 	}
 	return nil
+}
+
+// TransitionBackupJob stores every mutable field of j only if the stored
+// state is one of from, and reports whether it did: a state change can
+// never overwrite a concurrent one (StopBackupJob racing a job's end).
+func (c *DB) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	w := &where{}
+	w.in("state", from)
+	res, err := c.db.ExecContext(ctx, backupJobSet+w.and(), append(j.mutable(), w.args...)...)
+	if err != nil {
+		return false, fmt.Errorf("update backup job %s: %w", j.ID, err)
+	}
+	return affected(res)
+}
+
+// ClaimBackupJob is TransitionBackupJob that also requires that no other
+// job of the same resource is in one of the states busy: the check and the
+// change are one statement, so two jobs of a bucket never both pass.
+func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
+	w := &where{}
+	w.in("state", from)
+	other := &where{}
+	other.in("o.state", busy)
+	q := backupJobSet + w.and() + ` AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` + other.and() + `)`
+	args := append(append(j.mutable(), w.args...), j.ResourceARN, j.ID)
+	res, err := c.db.ExecContext(ctx, q, append(args, other.args...)...)
+	if err != nil {
+		return false, fmt.Errorf("claim backup job %s: %w", j.ID, err)
+	}
+	return affected(res)
+}
+
+func affected(res sql.Result) (bool, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("rows affected: %w", err)
+	}
+	return n > 0, nil
+}
+
+// TxFunc is work done inside the transaction of an insert.
+type TxFunc func(*sql.Tx) error
+
+func (f TxFunc) run(tx *sql.Tx) error {
+	if f == nil {
+		return nil
+	}
+	return f(tx)
 }
 
 // UpdateBackupJobProgress stores only the progress fields of j, so that a
@@ -170,28 +235,54 @@ func scanRestoreJob(s rowScanner) (RestoreJob, error) {
 	return j, err
 }
 
-// InsertRestoreJob records a new restore job.
-func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(19)+`)`,
-		j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
-		j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.Metadata), j.CreatedResourceARN, toNanos(j.RecoveryPointCreatedAt),
-		toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"))
+// InsertRestoreJob records a new restore job and runs then (if not nil)
+// in the same transaction. ErrExists if its IdempotencyToken is taken.
+func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) error {
+	err := c.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(19)+`)`,
+			j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
+			j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.Metadata), j.CreatedResourceARN, toNanos(j.RecoveryPointCreatedAt),
+			toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"))
+		if err != nil {
+			return err
+		}
+		return then.run(tx)
+	})
+	if isUniqueViolation(err) {
+		return fmt.Errorf("restore job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	}
 	if err != nil {
 		return fmt.Errorf("insert restore job %s: %w", j.ID, err)
 	}
 	return nil
 }
 
+const restoreJobSet = `UPDATE restore_jobs SET status = ?, status_message = ?, created_resource_arn = ?,
+	completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ? WHERE id = ?`
+
+func (j RestoreJob) mutable() []any {
+	return []any{j.Status, j.StatusMessage, j.CreatedResourceARN, toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
+		j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID}
+}
+
 // UpdateRestoreJob stores every mutable field of j.
 func (c *DB) UpdateRestoreJob(ctx context.Context, j RestoreJob) error {
-	_, err := c.db.ExecContext(ctx, `UPDATE restore_jobs SET status = ?, status_message = ?, created_resource_arn = ?,
-		completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ? WHERE id = ?`,
-		j.Status, j.StatusMessage, j.CreatedResourceARN, toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
-		j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID)
-	if err != nil {
+	if _, err := c.db.ExecContext(ctx, restoreJobSet, j.mutable()...); err != nil {
 		return fmt.Errorf("update restore job %s: %w", j.ID, err)
 	}
 	return nil
+}
+
+// TransitionRestoreJob stores every mutable field of j only if the stored
+// status is one of from, and reports whether it did.
+func (c *DB) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	w := &where{}
+	w.in("status", from)
+	res, err := c.db.ExecContext(ctx, restoreJobSet+w.and(), append(j.mutable(), w.args...)...)
+	if err != nil {
+		return false, fmt.Errorf("update restore job %s: %w", j.ID, err)
+	}
+	return affected(res)
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.
