@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -97,6 +98,11 @@ func registerWorkers(handlers map[string]Handler) (*river.Workers, error) {
 func IsCancelled(ctx context.Context) bool {
 	return errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely)
 }
+
+// Snooze returns the error a Handler returns to put its job back in the
+// queue, to run again after d without using an attempt (a resource that is
+// busy, a process that is stopping).
+func Snooze(d time.Duration) error { return river.JobSnooze(d) }
 
 // EnqueueOption adjusts one Enqueue.
 type EnqueueOption func(*river.InsertOpts)

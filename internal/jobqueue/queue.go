@@ -72,6 +72,10 @@ type Config struct {
 	// exists. Zero keeps River's defaults (24 h, 24 h, 7 days); negative
 	// keeps them forever.
 	Retention time.Duration
+	// PollInterval is how often a Queue looks for jobs that became
+	// available without a notification (snoozed or retried jobs, inserts
+	// by other processes on SQLite). Default River's 1 s.
+	PollInterval time.Duration
 	// Schema is the PostgreSQL schema of River's tables (created if
 	// missing); empty uses the search_path. Must be empty for SQLite.
 	Schema string
@@ -199,6 +203,10 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*river.Clie
 		Schema:               cfg.Schema,
 		SoftStopTimeout:      cfg.StopTimeout,
 		Workers:              workers,
+	}
+	if cfg.PollInterval > 0 {
+		rcfg.FetchPollInterval = cfg.PollInterval
+		rcfg.FetchCooldown = min(river.FetchCooldownDefault, cfg.PollInterval)
 	}
 	if rcfg.JobTimeout == 0 {
 		rcfg.JobTimeout = DefaultJobTimeout

@@ -290,3 +290,26 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSnooze: a snoozed job runs again later without using an attempt, so
+// a job with one attempt can wait for a busy resource any number of times.
+func TestSnooze(t *testing.T) {
+	forEachDB(t, func(t *testing.T, d *testDB) {
+		ctx := context.Background()
+		rec := newRecorder()
+		q := d.open(t, Config{PollInterval: 50 * time.Millisecond, Handlers: rec.handlers(func(_ context.Context, id string) error {
+			if rec.n(id) < 3 {
+				return Snooze(10 * time.Millisecond)
+			}
+			return nil
+		})})
+		if err := q.Enqueue(ctx, KindBackup, "busy"); err != nil {
+			t.Fatal(err)
+		}
+		start(t, q)
+		info := waitState(t, q, KindBackup, "busy", StateCompleted)
+		if rec.n("busy") != 3 || info.Attempt != 1 || info.MaxAttempts != 1 || len(info.Errors) != 0 {
+			t.Fatalf("after 2 snoozes: %d calls, %+v", rec.n("busy"), info)
+		}
+	})
+}
