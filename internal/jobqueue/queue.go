@@ -47,8 +47,10 @@ type Config struct {
 	Handlers map[string]Handler
 	// Workers is how many handlers run at once in this process (default 1).
 	Workers int
-	// Logger receives River's logs (default slog.Default()).
-	Logger *slog.Logger
+	// Logger receives River's logs (default slog.Default()) from LogLevel
+	// up (default Warn: River logs every start, stop and migration at Info).
+	Logger   *slog.Logger
+	LogLevel slog.Leveler
 	// MaxAttempts is the default number of attempts of an enqueued job
 	// (default 1: coffer decides retries itself). See the MaxAttempts option.
 	MaxAttempts int
@@ -183,10 +185,33 @@ func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg C
 }
 
 func logger(cfg Config) *slog.Logger {
-	if cfg.Logger != nil {
-		return cfg.Logger
+	l := cfg.Logger
+	if l == nil {
+		l = slog.Default()
 	}
-	return slog.Default()
+	var level slog.Leveler = slog.LevelWarn
+	if cfg.LogLevel != nil {
+		level = cfg.LogLevel
+	}
+	return slog.New(minLevel{Handler: l.Handler(), min: level})
+}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Leveler
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min.Level() && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
 func newClient[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*river.Client[TTx], error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backup"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 )
 
@@ -61,15 +62,8 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 		return catalog.BackupJob{}, fmt.Errorf("%w: ResourceArn is required", ErrMissingParameter)
 	}
 	if in.IdempotencyToken != "" {
-		prev, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{IdempotencyToken: in.IdempotencyToken}, catalog.Page{Max: 1})
-		if err != nil {
-			return catalog.BackupJob{}, err
-		}
-		if len(prev) > 0 {
-			if prev[0].ResourceARN != in.ResourceARN || prev[0].VaultName != in.VaultName {
-				return catalog.BackupJob{}, fmt.Errorf("%w: IdempotencyToken %q was already used for another request", ErrInvalidParameter, in.IdempotencyToken)
-			}
-			return prev[0], nil
+		if prev, err := s.backupJobByToken(ctx, in); !errors.Is(err, ErrNotFound) {
+			return prev, err
 		}
 	}
 	v, err := s.Vault(ctx, in.VaultName)
@@ -116,12 +110,31 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 		// AWS counts the completion window from the scheduled time.
 		job.CompleteBy = windowStart.Add(time.Duration(in.CompleteWindowMinutes) * time.Minute)
 	}
-	if err := s.db.InsertBackupJob(ctx, job); err != nil {
+	err = s.db.InsertBackupJob(ctx, job, s.enqueue(ctx, jobqueue.KindBackup, job.ID))
+	if errors.Is(err, catalog.ErrExists) {
+		return s.backupJobByToken(ctx, in) // a concurrent request with the same token won
+	}
+	if err != nil {
 		return catalog.BackupJob{}, err
 	}
 	s.log.Info("backup job created", "job", job.ID, "vault", v.Name, "resource", in.ResourceARN)
-	s.launch(job.ID, s.runBackup)
 	return job, nil
+}
+
+// backupJobByToken returns the job an earlier request with the same
+// IdempotencyToken created: ErrNotFound if none, ErrInvalidParameter if it
+// was for another resource or vault.
+func (s *Service) backupJobByToken(ctx context.Context, in StartBackupInput) (catalog.BackupJob, error) {
+	prev, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{IdempotencyToken: in.IdempotencyToken}, catalog.Page{Max: 1})
+	switch {
+	case err != nil:
+		return catalog.BackupJob{}, err
+	case len(prev) == 0:
+		return catalog.BackupJob{}, fmt.Errorf("backup job with token %q: %w", in.IdempotencyToken, ErrNotFound)
+	case prev[0].ResourceARN != in.ResourceARN || prev[0].VaultName != in.VaultName:
+		return catalog.BackupJob{}, fmt.Errorf("%w: IdempotencyToken %q was already used for another request", ErrInvalidParameter, in.IdempotencyToken)
+	}
+	return prev[0], nil
 }
 
 func validateBackupOptions(opts map[string]string) error {
@@ -152,119 +165,93 @@ func (s *Service) ListBackupJobs(ctx context.Context, f catalog.BackupJobFilter,
 	return wrapPage(s.db.ListBackupJobs(ctx, f, p))
 }
 
-// StopBackupJob aborts a job that has not finished. A running job is
-// cancelled; it registers no recovery point.
+// StopBackupJob aborts a job that has not finished. A queued job ends
+// ABORTED at once; a running one becomes ABORTING, is cancelled wherever it
+// runs, and ends ABORTED with no recovery point (or COMPLETED if its
+// recovery point was already committed).
 func (s *Service) StopBackupJob(ctx context.Context, id string) error {
-	j, err := s.BackupJob(ctx, id)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	cancel, running := s.running[id]
-	s.mu.Unlock()
-	switch {
-	case running:
-		j.State = StateAborting
-		if err := s.db.UpdateBackupJob(ctx, j); err != nil {
+	// Each step is a conditional transition; if the job moved on between
+	// the read and the write, read it again.
+	for range 5 {
+		j, err := s.BackupJob(ctx, id)
+		if err != nil {
 			return err
 		}
-		cancel(errStopped)
-		return nil
-	case j.State == StateCreated || j.State == StatePending:
-		// Not picked up yet: the runner sees ABORTED and skips it.
-		j.State, j.StatusMessage, j.CompletedAt = StateAborted, "stopped before it started", s.clock.Now()
-		return s.db.UpdateBackupJob(ctx, j)
-	default:
-		return fmt.Errorf("%w: backup job %s is %s and cannot be stopped", ErrInvalidRequest, id, j.State)
-	}
-}
-
-// launch runs fn for a job on a job slot in the background.
-// Why a running job's context was cancelled.
-var (
-	errStopped          = errors.New("stopped by StopBackupJob")
-	errCompletionWindow = errors.New("not completed within its completion window")
-)
-
-func (s *Service) launch(id string, fn func(ctx context.Context, id string)) {
-	ctx, cancel := context.WithCancelCause(s.ctx)
-	s.mu.Lock()
-	s.running[id] = cancel
-	s.mu.Unlock()
-	s.jobs.Add(1)
-	go func() {
-		defer s.jobs.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.running, id)
-			s.mu.Unlock()
-			cancel(nil)
-		}()
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			fn(ctx, id) // records the cancellation
-			return
+		switch j.State {
+		case StateCreated, StatePending:
+			if s.endQueuedBackup(ctx, j, StateAborted, "stopped by StopBackupJob before it started") {
+				s.cancelQueued(ctx, jobqueue.KindBackup, id)
+				return nil
+			}
+		case StateRunning:
+			j.State = StateAborting
+			ok, err := s.db.TransitionBackupJob(ctx, j, StateRunning)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if !s.cancelLocal(id, errStopped) {
+					s.cancelQueued(ctx, jobqueue.KindBackup, id)
+				}
+				return nil
+			}
+		case StateAborting:
+			return nil
+		default:
+			return fmt.Errorf("%w: backup job %s is %s and cannot be stopped", ErrInvalidRequest, id, j.State)
 		}
-		defer func() { <-s.slots }()
-		fn(ctx, id)
-	}()
+	}
+	return fmt.Errorf("%w: backup job %s kept changing state; try again", ErrInvalidRequest, id)
 }
 
-func (s *Service) runBackup(ctx context.Context, id string) {
-	// Job bookkeeping uses a context that outlives the job's own, so a
-	// cancelled job can still record how it ended.
+// runBackup runs a claimed (RUNNING) job and records how it ended. A job
+// interrupted because coffer is stopping goes back to the queue (the
+// returned snooze) and runs again from the start after the restart.
+func (s *Service) runBackup(ctx context.Context, j *catalog.BackupJob) error {
 	bg := context.WithoutCancel(ctx)
-	j, err := s.db.BackupJob(bg, id)
-	if err != nil {
-		s.log.Error("backup job vanished", "job", id, "err", err)
-		return
+	res, err := s.executeBackup(ctx, j)
+	cause := context.Cause(ctx)
+	if err != nil && errors.Is(cause, errShutdown) && s.requeueInterrupted(bg, *j) {
+		return jobqueue.Snooze(shutdownRetry)
 	}
-	if j.State == StateAborting {
-		s.finishBackup(bg, &j, StateAborted, "stopped by StopBackupJob before it started", nil)
-		return
-	}
-	if j.State != StateCreated && j.State != StatePending {
-		return
-	}
-	if s.ctx.Err() != nil {
-		return // coffer is stopping: the job stays queued and runs after restart
-	}
-	release, err := s.lockResource(ctx, &j)
 	switch {
-	case errors.Is(err, errStartWindow):
-		s.finishBackup(bg, &j, StateExpired, "the job did not start within its start window", nil)
-		return
-	case err != nil && s.ctx.Err() != nil:
-		return // stays queued; runs after restart
-	case err != nil:
-		s.finishBackup(bg, &j, StateAborted, "stopped by StopBackupJob before it started", nil)
-		return
-	}
-	defer release()
-	j.State, j.StartedAt, j.StatusMessage = StateRunning, s.clock.Now(), ""
-	if err := s.db.UpdateBackupJob(bg, j); err != nil {
-		s.log.Error("update job", "job", id, "err", err)
-		return
-	}
-	res, err := s.executeBackup(ctx, &j)
-	switch {
-	case err != nil && errors.Is(context.Cause(ctx), errCompletionWindow):
-		s.finishBackup(bg, &j, StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
-			j.CompleteBy.Format(time.RFC3339)), nil)
-	case err != nil && ctx.Err() != nil && s.ctx.Err() == nil:
-		s.finishBackup(bg, &j, StateAborted, "stopped by StopBackupJob; no recovery point was created", nil)
-	case err != nil && s.ctx.Err() != nil:
-		s.finishBackup(bg, &j, StateFailed, "coffer stopped while the job was running; no recovery point was created", nil)
-	case err != nil:
-		s.finishBackup(bg, &j, StateFailed, err.Error(), nil)
-	default:
+	case err == nil:
+		// Committed and registered: the job completed, even if a stop
+		// request arrived meanwhile.
 		state := StateCompleted
 		if res.Manifest.Status == recpoint.StatusPartial {
 			state = StatePartial
 		}
-		s.finishBackup(bg, &j, state, backupMessage(res), &res)
+		s.finishBackup(bg, j, state, backupMessage(res), &res)
+	case errors.Is(cause, errCompletionWindow):
+		s.finishBackup(bg, j, StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
+			j.CompleteBy.Format(time.RFC3339)), nil)
+	case errors.Is(cause, errStopped) || jobqueue.IsCancelled(ctx):
+		s.finishBackup(bg, j, StateAborted, "stopped by StopBackupJob; no recovery point was created", nil)
+	case errors.Is(cause, errShutdown):
+		s.finishBackup(bg, j, StateAborted, "stopped by StopBackupJob while coffer was stopping; no recovery point was created", nil)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		s.finishBackup(bg, j, StateFailed, "the job ran longer than coffer's job timeout; no recovery point was created", nil)
+	default:
+		s.finishBackup(bg, j, StateFailed, err.Error(), nil)
 	}
+	return nil
+}
+
+// requeueInterrupted puts a job that coffer's stop interrupted back to
+// CREATED, unless a stop request made it ABORTING meanwhile. Nothing of
+// the interrupted run remains: the vault aborted its write session.
+func (s *Service) requeueInterrupted(ctx context.Context, j catalog.BackupJob) bool {
+	j.State, j.StartedAt, j.PercentDone, j.BytesTransferred, j.BackupSize, j.Stats = StateCreated, time.Time{}, "0.0", 0, 0, "{}"
+	j.StatusMessage = "coffer stopped while the job was running; it runs again from the start when coffer is back"
+	ok, err := s.db.TransitionBackupJob(ctx, j, StateRunning)
+	if err != nil {
+		s.log.Error("requeue interrupted job", "job", j.ID, "err", err)
+	}
+	if ok {
+		s.log.Warn("backup job interrupted by shutdown; queued again", "job", j.ID)
+	}
+	return ok
 }
 
 func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (backup.Result, error) {
@@ -307,7 +294,7 @@ func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (back
 		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, err)
 	}
 	if err := s.registerRecoveryPoint(context.WithoutCancel(ctx), res.Manifest); err != nil {
-		return res, err
+		return res, fmt.Errorf("recovery point %s is in the vault but could not be recorded in the catalog (coffer records it at its next start): %w", j.RecoveryPointARN, err)
 	}
 	return res, nil
 }
@@ -345,8 +332,14 @@ func (s *Service) finishBackup(ctx context.Context, j *catalog.BackupJob, state,
 		j.BackupSize = res.Manifest.TotalBytes
 		j.Stats = mustJSON(res.Stats)
 	}
-	if err := s.db.UpdateBackupJob(ctx, *j); err != nil {
+	ok, err := s.db.TransitionBackupJob(ctx, *j, StateRunning, StateAborting)
+	if err != nil {
 		s.log.Error("record job end", "job", j.ID, "err", err)
+		return
+	}
+	if !ok {
+		s.log.Error("backup job ended but its state changed meanwhile", "job", j.ID, "state", state)
+		return
 	}
 	s.log.Info("backup job ended", "job", j.ID, "state", state, "message", msg)
 }
@@ -382,64 +375,4 @@ func mustJSON(v any) string {
 		return "{}"
 	}
 	return string(b)
-}
-
-// EnforceCompletionWindows stops running backup jobs whose completion
-// window has ended (they end EXPIRED, with no recovery point). The janitor
-// calls it every tick; it uses the injectable clock.
-func (s *Service) EnforceCompletionWindows(ctx context.Context) (int, error) {
-	now := s.clock.Now()
-	jobs, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{StateRunning}}, catalog.Page{Max: 1000})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, j := range jobs {
-		if j.CompleteBy.IsZero() || now.Before(j.CompleteBy) {
-			continue
-		}
-		s.mu.Lock()
-		cancel, ok := s.running[j.ID]
-		s.mu.Unlock()
-		if ok {
-			cancel(errCompletionWindow)
-			n++
-		}
-	}
-	return n, nil
-}
-
-var errStartWindow = errors.New("start window passed")
-
-// lockResource waits until no other backup of the job's resource runs in
-// this process, so a bucket is never backed up twice at once: a second
-// trigger waits (PENDING) and expires if its start window ends first.
-func (s *Service) lockResource(ctx context.Context, j *catalog.BackupJob) (release func(), err error) {
-	s.mu.Lock()
-	ch, ok := s.resources[j.ResourceARN]
-	if !ok {
-		ch = make(chan struct{}, 1)
-		s.resources[j.ResourceARN] = ch
-	}
-	s.mu.Unlock()
-	marked := false
-	for {
-		if !j.StartBy.IsZero() && s.clock.Now().After(j.StartBy) {
-			return nil, errStartWindow
-		}
-		select {
-		case ch <- struct{}{}:
-			return func() { <-ch }, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if !marked {
-			marked = true
-			j.State, j.StatusMessage = StatePending, "waiting for another backup of this bucket to finish"
-			if err := s.db.UpdateBackupJob(context.WithoutCancel(ctx), *j); err != nil {
-				return nil, err
-			}
-		}
-	}
 }

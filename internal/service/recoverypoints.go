@@ -87,33 +87,40 @@ func (s *Service) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPo
 }
 
 // ExpireRecoveryPoints deletes every recovery point whose retention ended
-// and reclaims space in the vaults concerned. It returns how many it deleted.
+// and starts reclaiming space in the vaults concerned (in the background:
+// maintenance waits for the vault's running jobs). One recovery point that
+// cannot be deleted does not keep the others: it is reported and retried at
+// the next call. It returns how many it deleted.
 func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) {
 	now := s.clock.Now()
 	touched := map[string]bool{}
+	failed := map[string]bool{}
+	var errs []error
 	n := 0
-	for {
+	for progress := true; progress; {
 		due, _, err := s.db.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{DueBefore: now}, catalog.Page{Max: 100})
 		if err != nil {
 			return n, err
 		}
-		if len(due) == 0 {
-			break
-		}
+		progress = false
 		for _, rp := range due {
+			if failed[rp.ARN] {
+				continue
+			}
 			if err := s.deleteRecoveryPoint(ctx, rp); err != nil {
-				return n, fmt.Errorf("expire %s: %w", rp.ARN, err)
+				failed[rp.ARN] = true
+				errs = append(errs, fmt.Errorf("expire %s: %w", rp.ARN, err))
+				continue
 			}
 			touched[rp.VaultName] = true
+			progress = true
 			n++
 		}
 	}
 	for name := range touched {
-		if _, err := s.MaintainVault(ctx, name); err != nil {
-			return n, err
-		}
+		s.maintainLater(name)
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // MaintainVault reclaims the space of deleted recovery points. It waits for
@@ -138,10 +145,25 @@ func (s *Service) MaintainVault(ctx context.Context, name string) (vault.Mainten
 	return st, nil
 }
 
+// maintainLater runs MaintainVault in the background, at most once at a
+// time per vault: a request while one runs is dropped, since that run (or
+// the next expiry) reclaims the space too.
 func (s *Service) maintainLater(name string) {
-	s.jobs.Add(1)
+	s.mu.Lock()
+	if s.maintaining[name] || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.maintaining[name] = true
+	s.bg.Add(1) // under mu: Close cancels s.ctx under mu before it waits
+	s.mu.Unlock()
 	go func() {
-		defer s.jobs.Done()
+		defer s.bg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.maintaining, name)
+			s.mu.Unlock()
+		}()
 		if _, err := s.MaintainVault(s.ctx, name); err != nil && s.ctx.Err() == nil {
 			s.log.Error("vault maintenance failed", "vault", name, "err", err)
 		}
@@ -149,7 +171,7 @@ func (s *Service) maintainLater(name string) {
 }
 
 func (s *Service) janitor(every time.Duration) {
-	defer s.jobs.Done()
+	defer s.bg.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -160,8 +182,8 @@ func (s *Service) janitor(every time.Duration) {
 			if _, err := s.RunSchedules(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Error("run schedules", "err", err)
 			}
-			if _, err := s.EnforceCompletionWindows(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Error("enforce completion windows", "err", err)
+			if _, err := s.EnforceWindows(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.log.Error("enforce job windows", "err", err)
 			}
 			if n, err := s.ExpireRecoveryPoints(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Error("expire recovery points", "err", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/s3source"
 )
@@ -39,12 +40,8 @@ func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (ca
 		return catalog.RestoreJob{}, fmt.Errorf("%w: RecoveryPointArn is required", ErrMissingParameter)
 	}
 	if in.IdempotencyToken != "" {
-		prev, _, err := s.db.ListRestoreJobs(ctx, catalog.RestoreJobFilter{IdempotencyToken: in.IdempotencyToken}, catalog.Page{Max: 1})
-		if err != nil {
-			return catalog.RestoreJob{}, err
-		}
-		if len(prev) > 0 {
-			return prev[0], nil
+		if prev, err := s.restoreJobByToken(ctx, in.IdempotencyToken); !errors.Is(err, ErrNotFound) {
+			return prev, err
 		}
 	}
 	if in.ResourceType != "" && in.ResourceType != "S3" {
@@ -75,12 +72,28 @@ func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (ca
 		IdempotencyToken: in.IdempotencyToken, IAMRoleARN: in.IAMRoleARN, Metadata: in.Metadata,
 		RecoveryPointCreatedAt: rp.CreatedAt, CreatedAt: s.clock.Now(), PercentDone: "0.0", BackupSize: rp.SizeBytes,
 	}
-	if err := s.db.InsertRestoreJob(ctx, job); err != nil {
+	err = s.db.InsertRestoreJob(ctx, job, s.enqueue(ctx, jobqueue.KindRestore, job.ID))
+	if errors.Is(err, catalog.ErrExists) {
+		return s.restoreJobByToken(ctx, in.IdempotencyToken) // a concurrent request with the same token won
+	}
+	if err != nil {
 		return catalog.RestoreJob{}, err
 	}
 	s.log.Info("restore job created", "job", job.ID, "rp", rp.ARN, "destination", opts.DestBucket)
-	s.launch(job.ID, s.runRestore)
 	return job, nil
+}
+
+// restoreJobByToken returns the job an earlier request with the same
+// IdempotencyToken created, or ErrNotFound.
+func (s *Service) restoreJobByToken(ctx context.Context, token string) (catalog.RestoreJob, error) {
+	prev, _, err := s.db.ListRestoreJobs(ctx, catalog.RestoreJobFilter{IdempotencyToken: token}, catalog.Page{Max: 1})
+	switch {
+	case err != nil:
+		return catalog.RestoreJob{}, err
+	case len(prev) == 0:
+		return catalog.RestoreJob{}, fmt.Errorf("restore job with token %q: %w", token, ErrNotFound)
+	}
+	return prev[0], nil
 }
 
 // parseRestoreMetadata turns StartRestoreJob metadata into engine options.
@@ -174,27 +187,19 @@ func (s *Service) ListRestoreJobs(ctx context.Context, f catalog.RestoreJobFilte
 	return wrapPage(s.db.ListRestoreJobs(ctx, f, p))
 }
 
-func (s *Service) runRestore(ctx context.Context, id string) {
+// runRestore runs a claimed (RUNNING) restore and records how it ended.
+func (s *Service) runRestore(ctx context.Context, j *catalog.RestoreJob) {
 	bg := context.WithoutCancel(ctx)
-	j, err := s.db.RestoreJob(bg, id)
-	if err != nil || j.Status != StatePending || s.ctx.Err() != nil {
-		return
-	}
-	j.Status = StateRunning
-	if err := s.db.UpdateRestoreJob(bg, j); err != nil {
-		s.log.Error("update restore job", "job", id, "err", err)
-		return
-	}
-	res, err := s.executeRestore(ctx, &j)
+	res, err := s.executeRestore(ctx, j)
 	switch {
-	case err != nil && s.ctx.Err() != nil:
-		s.finishRestore(bg, &j, StateFailed, "coffer stopped while the restore was running; objects restored so far remain", nil)
+	case err != nil && errors.Is(context.Cause(ctx), errShutdown):
+		s.finishRestore(bg, j, StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again", nil)
 	case err != nil:
-		s.finishRestore(bg, &j, StateFailed, err.Error(), nil)
+		s.finishRestore(bg, j, StateFailed, err.Error(), nil)
 	case res.Stats.ObjectsFailed > 0:
-		s.finishRestore(bg, &j, StateFailed, restoreMessage(res), &res)
+		s.finishRestore(bg, j, StateFailed, restoreMessage(res), &res)
 	default:
-		s.finishRestore(bg, &j, StateCompleted, restoreMessage(res), &res)
+		s.finishRestore(bg, j, StateCompleted, restoreMessage(res), &res)
 	}
 }
 
@@ -232,7 +237,7 @@ func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob) (re
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = percent(st.BytesRestored, j.BackupSize)
 		j.Stats = mustJSON(st)
-		if err := s.db.UpdateRestoreJob(context.Background(), *j); err != nil {
+		if _, err := s.db.TransitionRestoreJob(context.WithoutCancel(ctx), *j, StateRunning); err != nil {
 			s.log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
 	})
@@ -245,8 +250,9 @@ func (s *Service) finishRestore(ctx context.Context, j *catalog.RestoreJob, stat
 		j.BytesRestored = res.Stats.BytesRestored
 		j.Stats = mustJSON(res.Stats)
 	}
-	if err := s.db.UpdateRestoreJob(ctx, *j); err != nil {
-		s.log.Error("record restore end", "job", j.ID, "err", err)
+	if ok, err := s.db.TransitionRestoreJob(ctx, *j, StateRunning); err != nil || !ok {
+		s.log.Error("record restore end", "job", j.ID, "recorded", ok, "err", err)
+		return
 	}
 	s.log.Info("restore job ended", "job", j.ID, "status", status, "message", msg)
 }

@@ -24,28 +24,32 @@ const (
 // whose idempotency tokens are derived from the run), so calling it again,
 // or after a crash, neither repeats nor loses a run. Runs whose start
 // window has passed, and runs superseded by a newer due run of the same
-// rule, are recorded as MISSED without jobs. It returns the jobs started.
+// rule, are recorded as MISSED without jobs. A rule that fails (the
+// endpoint cannot list buckets, the catalog errs) does not keep the others
+// from running; its run is not recorded, so the next pass retries it. It
+// returns the jobs started and the rules' errors.
 func (s *Service) RunSchedules(ctx context.Context) (int, error) {
 	now := s.clock.Now()
 	res := newResolver(s)
 	started := 0
+	var errs []error
 	pg := catalog.Page{Max: 1000}
 	for {
 		plans, tok, err := s.ListPlans(ctx, false, pg)
 		if err != nil {
-			return started, err
+			return started, errors.Join(append(errs, err)...)
 		}
 		for _, p := range plans {
 			for i := range p.Doc.Rules {
 				n, err := s.runRule(ctx, p, &p.Doc.Rules[i], now, res)
 				started += n
 				if err != nil {
-					return started, fmt.Errorf("plan %s rule %s: %w", p.ID, p.Doc.Rules[i].RuleName, err)
+					errs = append(errs, fmt.Errorf("plan %s rule %s: %w", p.ID, p.Doc.Rules[i].RuleName, err))
 				}
 			}
 		}
 		if tok == "" {
-			return started, nil
+			return started, errors.Join(errs...)
 		}
 		pg.Token = tok
 	}
@@ -119,7 +123,13 @@ func (s *Service) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Ti
 		if r.Lifecycle != nil && r.Lifecycle.DeleteAfterDays != nil {
 			in.DeleteAfterDays = *r.Lifecycle.DeleteAfterDays
 		}
-		if _, err := s.StartBackupJob(ctx, in); err != nil {
+		_, err := s.StartBackupJob(ctx, in)
+		if isRequestError(err) {
+			// The rule cannot back this bucket up (its vault was deleted,
+			// say): record a FAILED job that says why, where operators look.
+			err = s.recordRefusedBackup(ctx, in, err)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("start backup of %s: %w", arn, err)
 		}
 	}
@@ -133,6 +143,32 @@ func (s *Service) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Ti
 	}
 	s.log.Info("scheduled backups started", "plan", p.ID, "rule", r.RuleName, "scheduled", at, "resources", len(arns))
 	return len(arns), nil
+}
+
+// isRequestError reports whether err is a refusal of the request itself,
+// which retrying does not change.
+func isRequestError(err error) bool {
+	for _, e := range []error{ErrNotFound, ErrInvalidParameter, ErrMissingParameter, ErrInvalidRequest, ErrInvalidState} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// recordRefusedBackup records a scheduled backup that could not start as a
+// FAILED job carrying the reason.
+func (s *Service) recordRefusedBackup(ctx context.Context, in StartBackupInput, reason error) error {
+	now := s.clock.Now()
+	j := catalog.BackupJob{ID: newID(), VaultName: in.VaultName, VaultARN: s.vaultARN(in.VaultName), ResourceARN: in.ResourceARN,
+		ResourceType: "S3", State: StateFailed, StatusMessage: "the scheduled backup could not start: " + reason.Error(),
+		IdempotencyToken: in.IdempotencyToken, BackupOptions: in.BackupOptions, RecoveryPointTags: in.RecoveryPointTags,
+		CreatedAt: now, CompletedAt: now, PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
+	if err := s.db.InsertBackupJob(ctx, j, nil); err != nil && !errors.Is(err, catalog.ErrExists) {
+		return err
+	}
+	s.log.Error("scheduled backup could not start", "plan", in.PlanID, "rule", in.RuleID, "resource", in.ResourceARN, "err", reason)
+	return nil
 }
 
 func (s *Service) recordRun(ctx context.Context, r catalog.PlanRun) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
 )
@@ -34,7 +35,8 @@ type Config struct {
 	Sources map[string]s3source.Config
 	Clock   clock.Clock
 	Logger  *slog.Logger
-	// MaxConcurrentJobs bounds jobs running at once (default 2).
+	// MaxConcurrentJobs bounds the jobs (backups and restores) this
+	// process runs at once: the job queue's workers (default 2).
 	MaxConcurrentJobs int
 	// Parallelism is the number of objects a job reads or writes at once (default 16).
 	Parallelism int
@@ -51,16 +53,19 @@ type Service struct {
 	log     *slog.Logger
 	sources map[string]*s3source.Client
 
+	queue   *jobqueue.Queue
+	dirLock *os.File // flock on the data directory, held while open
+
 	ctx    context.Context
 	cancel context.CancelFunc
-	jobs   sync.WaitGroup
-	slots  chan struct{}
+	bg     sync.WaitGroup // the janitor and background maintenance
 
-	mu      sync.Mutex
-	vaults  map[string]*vaultHandle // by vault name
+	mu     sync.Mutex
+	vaults map[string]*vaultHandle // by vault name
+	// running cancels the jobs this process runs, by job id.
 	running map[string]context.CancelCauseFunc
-	// resources holds one token per bucket ARN being backed up.
-	resources map[string]chan struct{}
+	// maintaining holds the vaults whose background maintenance runs.
+	maintaining map[string]bool
 }
 
 // vaultHandle is an open vault and the lock that keeps maintenance away
@@ -100,56 +105,93 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "vaults"), 0o700); err != nil {
 		return nil, fmt.Errorf("open service: create data dir: %w", err)
 	}
-	db, err := catalog.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "catalog.db"))
-	if err != nil {
-		return nil, fmt.Errorf("open service: %w", err)
-	}
 	s := &Service{
-		cfg: cfg, db: db, clock: cfg.Clock, log: cfg.Logger,
+		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
 		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelCauseFunc{},
-		resources: map[string]chan struct{}{},
-		slots:     make(chan struct{}, cfg.MaxConcurrentJobs),
-	}
-	for name, sc := range cfg.Sources {
-		c, err := s3source.New(sc)
-		if err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("open service: connection %q: %w", name, err)
-		}
-		s.sources[name] = c
+		maintaining: map[string]bool{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if err := s.recover(ctx); err != nil {
+	if err := s.open(ctx); err != nil {
 		s.cancel()
-		_ = db.Close()
-		return nil, fmt.Errorf("open service: recover: %w", err)
+		s.closeAll(ctx)
+		return nil, fmt.Errorf("open service: %w", err)
 	}
 	if cfg.JanitorInterval > 0 {
-		s.jobs.Add(1)
+		s.bg.Add(1)
 		go s.janitor(cfg.JanitorInterval)
 	}
 	return s, nil
 }
 
-// Close stops running jobs (they end FAILED and are not resumed) and closes
-// every vault and the catalog.
+// open takes the data directory, opens the catalog and the job queue,
+// recovers from the previous stop and starts running jobs.
+func (s *Service) open(ctx context.Context) error {
+	var err error
+	if s.dirLock, err = lockDir(s.cfg.DataDir); err != nil {
+		return err
+	}
+	for name, sc := range s.cfg.Sources {
+		c, err := s3source.New(sc)
+		if err != nil {
+			return fmt.Errorf("connection %q: %w", name, err)
+		}
+		s.sources[name] = c
+	}
+	if s.db, err = catalog.OpenSQLite(ctx, filepath.Join(s.cfg.DataDir, "catalog.db")); err != nil {
+		return err
+	}
+	if err := s.openQueue(ctx); err != nil {
+		return err
+	}
+	if err := s.recover(ctx); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close stops the janitor and running jobs (they end FAILED; queued jobs
+// stay queued and run after the next start) and closes every vault and the
+// catalog.
 func (s *Service) Close(ctx context.Context) error {
-	s.cancel()
-	s.jobs.Wait()
+	s.mu.Lock()
+	s.cancel() // cancels running jobs (see jobContext) and the janitor
+	s.mu.Unlock()
+	return errors.Join(s.closeAll(ctx)...)
+}
+
+func (s *Service) closeAll(ctx context.Context) []error {
+	var errs []error
+	if s.queue != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		if err := s.queue.Stop(stopCtx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
+	s.bg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
 	for name, h := range s.vaults {
 		if err := h.v.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close vault %q: %w", name, err))
 		}
 	}
 	s.vaults = map[string]*vaultHandle{}
-	if err := s.db.Close(); err != nil {
-		errs = append(errs, err)
+	if s.db != nil {
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return errors.Join(errs...)
+	if s.dirLock != nil {
+		if err := s.dirLock.Close(); err != nil { // releases the flock
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // Catalog exposes the catalog for read-only tools and tests.

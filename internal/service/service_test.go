@@ -145,7 +145,7 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 		ResourceType: "S3", State: "CREATED", RecoveryPointARN: "arn:aws:backup:us-east-1:000000000000:recovery-point:queued-1",
 		CreatedAt: now, StartBy: now.Add(time.Hour), PercentDone: "0.0"}
 	for _, j := range []catalog.BackupJob{crashed, queued} {
-		if err := db.InsertBackupJob(ctx, j); err != nil {
+		if err := db.InsertBackupJob(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

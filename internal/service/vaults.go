@@ -97,6 +97,9 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	if len(active) > 0 {
 		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", ErrInvalidRequest, name, active[0].ID)
 	}
+	if err := s.checkVaultUnused(ctx, v); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	h := s.vaults[name]
 	delete(s.vaults, name)
@@ -116,6 +119,36 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 		return fmt.Errorf("delete vault %q files: %w", name, err)
 	}
 	s.log.Info("vault deleted", "vault", name)
+	return nil
+}
+
+// checkVaultUnused refuses to delete a vault that a live plan targets (its
+// next run would fail) or whose files still hold recovery points the
+// catalog lost track of (the vault, not the catalog, is the truth).
+func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault) error {
+	plans, err := allPages(func(p catalog.Page) ([]Plan, string, error) { return s.ListPlans(ctx, false, p) })
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		for _, r := range p.Doc.Rules {
+			if r.TargetBackupVaultName == v.Name {
+				return fmt.Errorf("%w: backup vault %q is the target of rule %q of backup plan %s; change or delete the plan first",
+					ErrInvalidRequest, v.Name, r.RuleName, p.ID)
+			}
+		}
+	}
+	h, err := s.openVault(ctx, v)
+	if err != nil {
+		return err
+	}
+	rps, err := h.v.RecoveryPoints(ctx)
+	if err != nil {
+		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
+	}
+	if len(rps) > 0 {
+		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", ErrInvalidRequest, v.Name, len(rps))
+	}
 	return nil
 }
 

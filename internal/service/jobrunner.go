@@ -1,0 +1,239 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+)
+
+// Why a running job's context was cancelled.
+var (
+	errStopped          = errors.New("stopped by StopBackupJob")
+	errCompletionWindow = errors.New("not completed within its completion window")
+	errShutdown         = errors.New("coffer is stopping")
+)
+
+// How long a job waits before it looks again at what kept it from running.
+const (
+	busyRetry     = time.Second     // another backup of its bucket runs
+	shutdownRetry = 2 * time.Second // coffer is stopping: the job runs after restart
+	catalogRetry  = 5 * time.Second // the catalog could not be read
+)
+
+// openQueue opens River on the catalog's database. Workers bound the jobs
+// (backups and restores) this process runs at once.
+func (s *Service) openQueue(ctx context.Context) error {
+	q, err := jobqueue.OpenSQLite(ctx, s.db.SQL(), jobqueue.Config{
+		Handlers:     map[string]jobqueue.Handler{jobqueue.KindBackup: s.handleBackup, jobqueue.KindRestore: s.handleRestore},
+		Workers:      s.cfg.MaxConcurrentJobs,
+		Logger:       s.log.With("component", "jobqueue"),
+		MaxAttempts:  1, // an interrupted job fails with a message; recover() settles it
+		PollInterval: 200 * time.Millisecond,
+		StopTimeout:  10 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("open job queue: %w", err)
+	}
+	s.queue = q
+	return nil
+}
+
+// enqueue returns the TxFunc that queues job id of kind in the transaction
+// that records it.
+func (s *Service) enqueue(ctx context.Context, kind, id string) catalog.TxFunc {
+	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, kind, id) }
+}
+
+// jobContext derives the context a job runs in: cancelled by River
+// (StopBackupJob from any process), by coffer stopping, and by cancel
+// functions kept in s.running (StopBackupJob and completion windows in this
+// process). done must be called when the job ends.
+func (s *Service) jobContext(ctx context.Context, id string) (jctx context.Context, done func()) {
+	jctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.ctx, func() { cancel(errShutdown) })
+	s.mu.Lock()
+	s.running[id] = cancel
+	s.mu.Unlock()
+	return jctx, func() {
+		stop()
+		s.mu.Lock()
+		delete(s.running, id)
+		s.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// cancelLocal cancels job id if it runs in this process.
+func (s *Service) cancelLocal(id string, cause error) bool {
+	s.mu.Lock()
+	cancel, ok := s.running[id]
+	s.mu.Unlock()
+	if ok {
+		cancel(cause)
+	}
+	return ok
+}
+
+// cancelQueued tells River that job id must not run, or must stop.
+func (s *Service) cancelQueued(ctx context.Context, kind, id string) {
+	if err := s.queue.Cancel(ctx, kind, id); err != nil && !errors.Is(err, jobqueue.ErrNotFound) {
+		s.log.Warn("cancel queued job", "kind", kind, "job", id, "err", err)
+	}
+}
+
+// handleBackup is River's handler for backup jobs. It is idempotent: a job
+// no longer CREATED or PENDING (finished, stopped, expired, settled by
+// recovery) is left alone. It returns nil once the job's end is recorded,
+// and a snooze while the job must wait.
+func (s *Service) handleBackup(ctx context.Context, id string) error {
+	if s.ctx.Err() != nil {
+		return jobqueue.Snooze(shutdownRetry)
+	}
+	j, err := s.db.BackupJob(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		s.log.Error("queued backup job is not in the catalog", "job", id)
+		return nil
+	}
+	if err != nil {
+		s.log.Error("read backup job", "job", id, "err", err)
+		return jobqueue.Snooze(catalogRetry)
+	}
+	if j.State != StateCreated && j.State != StatePending {
+		return nil
+	}
+	jctx, done := s.jobContext(ctx, id)
+	defer done()
+	bg := context.WithoutCancel(ctx) // records the end of a cancelled job
+	if !j.StartBy.IsZero() && s.clock.Now().After(j.StartBy) {
+		s.endQueuedBackup(bg, j, StateExpired, "the job did not start within its start window")
+		return nil
+	}
+	claimed, err := s.claimBackup(bg, &j)
+	if err != nil {
+		s.log.Error("start backup job", "job", id, "err", err)
+		return jobqueue.Snooze(catalogRetry)
+	}
+	if !claimed {
+		return s.waitForResource(bg, j)
+	}
+	return s.runBackup(jctx, &j)
+}
+
+// claimBackup moves the job to RUNNING unless another backup of its bucket
+// is running (anywhere: the check is in the catalog).
+func (s *Service) claimBackup(ctx context.Context, j *catalog.BackupJob) (bool, error) {
+	run := *j
+	run.State, run.StartedAt, run.StatusMessage = StateRunning, s.clock.Now(), ""
+	ok, err := s.db.ClaimBackupJob(ctx, run, []string{StateCreated, StatePending}, []string{StateRunning, StateAborting})
+	if ok {
+		*j = run
+	}
+	return ok, err
+}
+
+// waitForResource handles a job that could not be claimed: it marks it
+// PENDING and snoozes it, unless its state changed meanwhile.
+func (s *Service) waitForResource(ctx context.Context, j catalog.BackupJob) error {
+	cur, err := s.db.BackupJob(ctx, j.ID)
+	if err != nil {
+		return jobqueue.Snooze(catalogRetry)
+	}
+	switch cur.State {
+	case StatePending:
+		return jobqueue.Snooze(busyRetry)
+	case StateCreated:
+		cur.State, cur.StatusMessage = StatePending, "waiting for another backup of this bucket to finish"
+		if _, err := s.db.TransitionBackupJob(ctx, cur, StateCreated); err != nil {
+			s.log.Warn("mark job pending", "job", j.ID, "err", err)
+		}
+		return jobqueue.Snooze(busyRetry)
+	}
+	return nil // stopped or expired meanwhile
+}
+
+// endQueuedBackup ends a job that never ran, unless its state changed.
+func (s *Service) endQueuedBackup(ctx context.Context, j catalog.BackupJob, state, msg string) bool {
+	j.State, j.StatusMessage, j.CompletedAt = state, msg, s.clock.Now()
+	ok, err := s.db.TransitionBackupJob(ctx, j, StateCreated, StatePending)
+	if err != nil {
+		s.log.Error("record job end", "job", j.ID, "err", err)
+	}
+	if ok {
+		s.log.Info("backup job ended", "job", j.ID, "state", state, "message", msg)
+	}
+	return ok
+}
+
+// handleRestore is River's handler for restore jobs; idempotent like
+// handleBackup.
+func (s *Service) handleRestore(ctx context.Context, id string) error {
+	if s.ctx.Err() != nil {
+		return jobqueue.Snooze(shutdownRetry)
+	}
+	j, err := s.db.RestoreJob(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		s.log.Error("queued restore job is not in the catalog", "job", id)
+		return nil
+	}
+	if err != nil {
+		s.log.Error("read restore job", "job", id, "err", err)
+		return jobqueue.Snooze(catalogRetry)
+	}
+	if j.Status != StatePending {
+		return nil
+	}
+	jctx, done := s.jobContext(ctx, id)
+	defer done()
+	j.Status = StateRunning
+	ok, err := s.db.TransitionRestoreJob(ctx, j, StatePending)
+	if err != nil {
+		s.log.Error("start restore job", "job", id, "err", err)
+		return jobqueue.Snooze(catalogRetry)
+	}
+	if ok {
+		s.runRestore(jctx, &j)
+	}
+	return nil
+}
+
+// EnforceWindows ends jobs whose windows have passed: running backups past
+// their completion window are stopped (they end EXPIRED, with no recovery
+// point), and queued ones past their start window end EXPIRED without
+// waiting for a worker. The janitor calls it every tick; it uses the
+// injectable clock. It returns how many jobs it stopped or expired.
+func (s *Service) EnforceWindows(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	n := 0
+	running, err := allPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
+		return s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{StateRunning}}, p)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range running {
+		if !j.CompleteBy.IsZero() && !now.Before(j.CompleteBy) && s.cancelLocal(j.ID, errCompletionWindow) {
+			n++
+		}
+	}
+	queued, err := allPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
+		return s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{StateCreated, StatePending}}, p)
+	})
+	if err != nil {
+		return n, err
+	}
+	for _, j := range queued {
+		if j.StartBy.IsZero() || !now.After(j.StartBy) {
+			continue
+		}
+		if s.endQueuedBackup(ctx, j, StateExpired, "the job did not start within its start window") {
+			s.cancelQueued(ctx, jobqueue.KindBackup, j.ID)
+			n++
+		}
+	}
+	return n, nil
+}
