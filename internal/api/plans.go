@@ -85,7 +85,7 @@ func (s *Server) getPlan(r *http.Request, _ []byte) (any, error) {
 		if err != nil || n < 0 || n > 10 {
 			return nil, badParam("MaxScheduledRunsPreview must be a number from 0 to 10, not %q", v)
 		}
-		runs, err := s.svc.NextRuns(p, n)
+		runs, err := s.svc.NextRuns(r.Context(), p, n)
 		if err != nil {
 			return nil, err
 		}

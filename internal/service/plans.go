@@ -135,6 +135,11 @@ func (s *Service) UpdatePlan(ctx context.Context, id string, doc plan.Document) 
 			doc.Rules[i].RuleId = strings.ToLower(newID())
 		}
 	}
+	// Runs that came due under the current version start now, before the
+	// new version replaces it (its schedule counts from its own creation).
+	if _, errs := s.runPlan(ctx, cur, s.clock.Now(), newResolver(s)); len(errs) > 0 {
+		s.log.Warn("due runs before a plan update", "plan", id, "err", errors.Join(errs...))
+	}
 	cp := cur.Plan
 	cp.Name, cp.VersionID, cp.CreatedAt, cp.Document = doc.BackupPlanName, newVersionID(), s.clock.Now(), mustJSON(doc)
 	if err := s.db.UpdatePlan(ctx, cp); err != nil {
@@ -199,14 +204,17 @@ func decodePlans(cps []catalog.Plan, tok string, err error) ([]Plan, string, err
 
 // NextRuns returns the plan's next n scheduled runs after now, all rules
 // merged in time order.
-func (s *Service) NextRuns(p Plan, n int) ([]ScheduledRun, error) {
+func (s *Service) NextRuns(ctx context.Context, p Plan, n int) ([]ScheduledRun, error) {
 	var runs []ScheduledRun
 	now := s.clock.Now()
 	for i := range p.Doc.Rules {
 		r := &p.Doc.Rules[i]
-		sch, err := r.Schedule(p.CreatedAt)
-		if err != nil || sch == nil {
-			continue // validated at write time; on-demand rules have no runs
+		sch, _, err := s.ruleSchedule(ctx, p, r)
+		if err != nil {
+			return nil, err
+		}
+		if sch == nil {
+			continue // on-demand rules have no runs
 		}
 		for _, t := range sch.NextN(now, n) {
 			runs = append(runs, ScheduledRun{Time: t, RuleID: r.RuleId})

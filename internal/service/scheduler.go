@@ -10,6 +10,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/plan"
+	"github.com/cofferbackup/coffer/internal/schedule"
 )
 
 // Plan run statuses recorded by the scheduler.
@@ -40,13 +41,9 @@ func (s *Service) RunSchedules(ctx context.Context) (int, error) {
 			return started, errors.Join(append(errs, err)...)
 		}
 		for _, p := range plans {
-			for i := range p.Doc.Rules {
-				n, err := s.runRule(ctx, p, &p.Doc.Rules[i], now, res)
-				started += n
-				if err != nil {
-					errs = append(errs, fmt.Errorf("plan %s rule %s: %w", p.ID, p.Doc.Rules[i].RuleName, err))
-				}
-			}
+			n, perrs := s.runPlan(ctx, p, now, res)
+			started += n
+			errs = append(errs, perrs...)
 		}
 		if tok == "" {
 			return started, errors.Join(errs...)
@@ -55,19 +52,45 @@ func (s *Service) RunSchedules(ctx context.Context) (int, error) {
 	}
 }
 
+// runPlan runs the due runs of each of the plan's rules.
+func (s *Service) runPlan(ctx context.Context, p Plan, now time.Time, res *resolver) (int, []error) {
+	started := 0
+	var errs []error
+	for i := range p.Doc.Rules {
+		n, err := s.runRule(ctx, p, &p.Doc.Rules[i], now, res)
+		started += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("plan %s rule %s: %w", p.ID, p.Doc.Rules[i].RuleName, err))
+		}
+	}
+	return started, errs
+}
+
+// ruleSchedule returns the rule's schedule and the time its due runs count
+// from: its last recorded run, or the plan version's creation if later (an
+// update does not bring back runs from before it). A rate() schedule is
+// anchored on the last run, so updating a plan does not shift it.
+func (s *Service) ruleSchedule(ctx context.Context, p Plan, r *plan.Rule) (*schedule.Schedule, time.Time, error) {
+	from, anchor := p.CreatedAt, p.CreatedAt
+	last, err := s.db.LastPlanRun(ctx, p.ID, r.RuleId)
+	switch {
+	case err == nil:
+		anchor = last.ScheduledAt
+		if last.ScheduledAt.After(from) {
+			from = last.ScheduledAt
+		}
+	case !errors.Is(err, catalog.ErrNotFound):
+		return nil, from, err
+	}
+	sched, err := r.Schedule(anchor)
+	return sched, from, err
+}
+
 // dueRuns lists the rule's scheduled times after its last recorded run (or
 // the plan version's creation) up to now.
 func (s *Service) dueRuns(ctx context.Context, p Plan, r *plan.Rule, now time.Time) ([]time.Time, error) {
-	sched, err := r.Schedule(p.CreatedAt)
+	sched, from, err := s.ruleSchedule(ctx, p, r)
 	if err != nil || sched == nil {
-		return nil, err
-	}
-	from := p.CreatedAt
-	last, err := s.db.LastPlanRun(ctx, p.ID, r.RuleId)
-	switch {
-	case err == nil && last.ScheduledAt.After(from):
-		from = last.ScheduledAt
-	case err != nil && !errors.Is(err, catalog.ErrNotFound):
 		return nil, err
 	}
 	var due []time.Time

@@ -122,3 +122,51 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 		t.Fatalf("recovery points left: %d (%v), want the 3 of the 29th", len(rps.RecoveryPoints), err)
 	}
 }
+
+// TestPlanUpdateKeepsDueRunAndRate: an update arriving after a run came due
+// but before the scheduler's tick starts that run under the old version,
+// and a rate() schedule stays anchored on its runs, not on the update.
+func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC))
+	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	bucket := e.S3.NewBucket(t, true)
+	coffertest.FillBucket(t, e.S3.Client(t), bucket, "u/", 2, 10)
+	createVault(t, e.Client, "sched")
+	doc := func(window int64) *types.BackupPlanInput {
+		return &types.BackupPlanInput{BackupPlanName: aws.String("rate"), Rules: []types.BackupRuleInput{{RuleName: aws.String("r"),
+			TargetBackupVaultName: aws.String("sched"), ScheduleExpression: aws.String("rate(2 hours)"), StartWindowMinutes: aws.Int64(window)}}}
+	}
+	p, err := e.Client.CreateBackupPlan(ctx, &backup.CreateBackupPlanInput{BackupPlan: doc(60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Client.CreateBackupSelection(ctx, &backup.CreateBackupSelectionInput{BackupPlanId: p.BackupPlanId,
+		BackupSelection: &types.BackupSelection{SelectionName: aws.String("b"), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"),
+			Resources: []string{"arn:aws:s3:::" + bucket}}}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(time.Date(2026, 5, 4, 11, 30, 30, 0, time.UTC))
+	if n, err := e.Service.RunSchedules(ctx); err != nil || n != 1 {
+		t.Fatalf("11:30 run: %d jobs (%v)", n, err)
+	}
+	jobsOfPlan(t, e, aws.ToString(p.BackupPlanId))
+	// 13:30 is due; the update comes before the scheduler's next tick.
+	clk.Set(time.Date(2026, 5, 4, 13, 30, 20, 0, time.UTC))
+	if _, err := e.Client.UpdateBackupPlan(ctx, &backup.UpdateBackupPlanInput{BackupPlanId: p.BackupPlanId, BackupPlan: doc(120)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Service.RunSchedules(ctx); err != nil || n != 0 {
+		t.Fatalf("after the update: %d more jobs (%v), want 0", n, err)
+	}
+	got := jobsOfPlan(t, e, aws.ToString(p.BackupPlanId))
+	if len(got["COMPLETED"]) != 2 {
+		t.Fatalf("jobs: %v, want the 11:30 and the 13:30 runs", got)
+	}
+	g, err := e.Client.GetBackupPlan(ctx, &backup.GetBackupPlanInput{BackupPlanId: p.BackupPlanId, MaxScheduledRunsPreview: 1})
+	if err != nil || len(g.ScheduledRunsPreview) != 1 {
+		t.Fatalf("preview: %+v (%v)", g.ScheduledRunsPreview, err)
+	}
+	if next := aws.ToTime(g.ScheduledRunsPreview[0].ExecutionTime); !next.Equal(time.Date(2026, 5, 4, 15, 30, 0, 0, time.UTC)) {
+		t.Fatalf("next run after the update: %s, want 15:30 (every 2 hours from the last run)", next)
+	}
+}
