@@ -54,7 +54,8 @@ func (s *Server) listRecoveryPoints(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := catalog.RecoveryPointFilter{VaultName: r.PathValue("name"), ResourceARN: q.Get("resourceArn"), ResourceType: q.Get("resourceType")}
+	f := catalog.RecoveryPointFilter{VaultName: r.PathValue("name"), ResourceARN: q.Get("resourceArn"), ResourceType: q.Get("resourceType"),
+		PlanID: q.Get("backupPlanId")}
 	if err := queryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore}); err != nil {
 		return nil, err
 	}

@@ -86,6 +86,7 @@ type RecoveryPointFilter struct {
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
 	DueBefore     time.Time // delete_at set and before this time
+	PlanID        string    // made by a job of this backup plan
 }
 
 // ListRecoveryPoints returns recovery points newest first.
@@ -95,6 +96,9 @@ func (c *DB) ListRecoveryPoints(ctx context.Context, f RecoveryPointFilter, p Pa
 	w.eq("resource_arn", f.ResourceARN)
 	w.eq("resource_type", f.ResourceType)
 	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	if f.PlanID != "" {
+		w.add("backup_job_id IN (SELECT id FROM backup_jobs WHERE plan_id = ?)", f.PlanID)
+	}
 	if !f.DueBefore.IsZero() {
 		w.add("delete_at > 0 AND delete_at <= ?", f.DueBefore.UnixNano())
 	}

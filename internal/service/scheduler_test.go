@@ -162,6 +162,13 @@ func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) {
 	if len(got["COMPLETED"]) != 2 {
 		t.Fatalf("jobs: %v, want the 11:30 and the 13:30 runs", got)
 	}
+	for planID, want := range map[string]int{aws.ToString(p.BackupPlanId): 2, "no-such-plan": 0} {
+		rps, err := e.Client.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{
+			BackupVaultName: aws.String("sched"), ByBackupPlanId: aws.String(planID)})
+		if err != nil || len(rps.RecoveryPoints) != want {
+			t.Fatalf("recovery points of plan %s: %d (%v), want %d", planID, len(rps.RecoveryPoints), err, want)
+		}
+	}
 	g, err := e.Client.GetBackupPlan(ctx, &backup.GetBackupPlanInput{BackupPlanId: p.BackupPlanId, MaxScheduledRunsPreview: 1})
 	if err != nil || len(g.ScheduledRunsPreview) != 1 {
 		t.Fatalf("preview: %+v (%v)", g.ScheduledRunsPreview, err)
