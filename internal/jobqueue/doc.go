@@ -14,6 +14,7 @@
 //	q, err := jobqueue.OpenSQLite(ctx, db, jobqueue.Config{Handlers: ..., Workers: maxJobs})
 //	q.Start(ctx)
 //	q.Enqueue(ctx, jobqueue.KindBackup, jobID)               // or EnqueueTx in the catalog's tx
+//	return jobqueue.Snooze(time.Second)                      // from a Handler: run again later, no attempt used
 //	q.Cancel(ctx, jobqueue.KindBackup, jobID)                // StopBackupJob
 //	q.Stop(ctx)                                              // shutdown
 //
