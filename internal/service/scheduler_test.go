@@ -89,9 +89,13 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 	clk.Set(time.Date(2026, 3, 28, 11, 0, 10, 0, time.UTC))
 	e.Restart(t)
 	run(2)
-	jobsOfPlan(t, e, planID) // let them finish: a restart fails running jobs
+	// Restart again at once, while the run's jobs are queued or running:
+	// they are neither lost nor run twice, and the run is not repeated.
 	e.Restart(t)
 	run(0)
+	if got := jobsOfPlan(t, e, planID); len(got["COMPLETED"]) != 4 {
+		t.Fatalf("after the 11:00 run and two restarts: %v", got)
+	}
 	// A bucket tagged later is picked up at the next run.
 	tagBucket(other, map[string]string{"backup": "hourly", "env": "prod"})
 	clk.Set(time.Date(2026, 3, 28, 12, 0, 5, 0, time.UTC))
@@ -108,6 +112,7 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 	// caught up one by one; the current one runs.
 	clk.Set(time.Date(2026, 3, 29, 10, 0, 40, 0, time.UTC))
 	run(3)
+	jobsOfPlan(t, e, planID) // before the clock jumps past their start window
 	// DeleteAfterDays 1: the 10:00 recovery points of the 28th expire.
 	n, err := e.Service.ExpireRecoveryPoints(ctx)
 	if err != nil || n != 2 {
