@@ -97,6 +97,7 @@ func TestStopBackupJob(t *testing.T) {
 	createVault(t, e.Client, "stop")
 	running := startBackup(t, e.Client, "stop", big, 0)
 	queued := startBackup(t, e.Client, "stop", small, 0) // waits: one job at a time
+	waitState(t, e, aws.ToString(running.BackupJobId), types.BackupJobStateRunning)
 	for _, id := range []string{aws.ToString(queued.BackupJobId), aws.ToString(running.BackupJobId)} {
 		if _, err := e.Client.StopBackupJob(ctx, &backup.StopBackupJobInput{BackupJobId: aws.String(id)}); err != nil {
 			t.Fatalf("StopBackupJob %s: %v", id, err)
