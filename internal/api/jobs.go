@@ -63,11 +63,19 @@ func (s *Server) toBackupJobJSON(j catalog.BackupJob) backupJobJSON {
 	if len(out.BackupOptions) == 0 {
 		out.BackupOptions = nil
 	}
-	if j.PlanID != "" {
-		out.CreatedBy = map[string]string{"BackupPlanId": j.PlanID, "BackupPlanVersion": j.PlanVersion, "BackupRuleId": j.RuleID,
-			"BackupPlanArn": strings.Replace(j.VaultARN, ":backup-vault:"+j.VaultName, ":backup-plan:"+j.PlanID, 1)}
-	}
+	out.CreatedBy = createdBy(j.VaultARN, j.VaultName, j.PlanID, j.PlanVersion, j.RuleID)
 	return out
+}
+
+// createdBy is the CreatedBy of a job or recovery point that a plan rule
+// made; nil for on-demand ones. The plan ARN shares the vault ARN's region
+// and account.
+func createdBy(vaultARN, vaultName, planID, version, ruleID string) map[string]string {
+	if planID == "" {
+		return nil
+	}
+	return map[string]string{"BackupPlanId": planID, "BackupPlanVersion": version, "BackupRuleId": ruleID,
+		"BackupPlanArn": strings.Replace(vaultARN, ":backup-vault:"+vaultName, ":backup-plan:"+planID, 1)}
 }
 
 func (s *Server) startBackupJob(r *http.Request, body []byte) (any, error) {

@@ -26,6 +26,7 @@ type recoveryPointJSON struct {
 	IsEncrypted         bool
 	StorageClass        string `json:",omitempty"`
 	VaultType           string
+	CreatedBy           map[string]string `json:",omitempty"`
 	// ObjectCount is coffer's extension: object versions held.
 	ObjectCount int64
 }
@@ -36,7 +37,7 @@ func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, 
 		ResourceName: strings.TrimPrefix(rp.ResourceARN, "arn:aws:s3:::"), ResourceType: rp.ResourceType,
 		Status: rp.Status, StatusMessage: rp.StatusMessage, CreationDate: ts(rp.CreatedAt), InitiationDate: ts(rp.CreatedAt),
 		CompletionDate: ts(rp.CompletedAt), BackupSizeInBytes: rp.SizeBytes, IsEncrypted: true, VaultType: "BACKUP_VAULT",
-		ObjectCount: rp.ObjectCount,
+		ObjectCount: rp.ObjectCount, CreatedBy: createdBy(vaultARN, rp.VaultName, rp.PlanID, rp.PlanVersion, rp.RuleID),
 	}
 	if describe {
 		out.StorageClass = "WARM"

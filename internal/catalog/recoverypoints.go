@@ -25,17 +25,28 @@ type RecoveryPoint struct {
 	SizeBytes       int64
 	ObjectCount     int64
 	Tags            map[string]string
+	// PlanID, PlanVersion and RuleID name the plan rule whose job made the
+	// recovery point (read from that job; empty for on-demand backups).
+	PlanID, PlanVersion, RuleID string
 }
 
 const rpCols = `arn, id, vault_name, resource_arn, resource_type, backup_job_id, status, status_message,
 	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags`
+
+// rpSelect is what queries of recovery points select: rpCols and the plan
+// rule of the job that made each one (backup_job_id names no column of
+// backup_jobs, so it refers to the recovery point).
+const rpSelect = rpCols + `,
+	COALESCE((SELECT plan_id FROM backup_jobs WHERE id = backup_job_id), ''),
+	COALESCE((SELECT plan_version FROM backup_jobs WHERE id = backup_job_id), ''),
+	COALESCE((SELECT rule_id FROM backup_jobs WHERE id = backup_job_id), '')`
 
 func scanRP(s rowScanner) (RecoveryPoint, error) {
 	var r RecoveryPoint
 	var created, completed, deleteAt int64
 	var tags string
 	err := s.Scan(&r.ARN, &r.ID, &r.VaultName, &r.ResourceARN, &r.ResourceType, &r.BackupJobID, &r.Status, &r.StatusMessage,
-		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags)
+		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags, &r.PlanID, &r.PlanVersion, &r.RuleID)
 	r.CreatedAt, r.CompletedAt, r.DeleteAt = fromNanos(created), fromNanos(completed), fromNanos(deleteAt)
 	r.Tags = fromJSONMap(tags)
 	return r, err
@@ -56,7 +67,7 @@ func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
 
 // RecoveryPoint returns one recovery point of a vault; ErrNotFound if absent.
 func (c *DB) RecoveryPoint(ctx context.Context, vault, arn string) (RecoveryPoint, error) {
-	r, err := scanRP(c.db.QueryRowContext(ctx, `SELECT `+rpCols+` FROM recovery_points WHERE vault_name = ? AND arn = ?`, vault, arn))
+	r, err := scanRP(c.db.QueryRowContext(ctx, `SELECT `+rpSelect+` FROM recovery_points WHERE vault_name = ? AND arn = ?`, vault, arn))
 	if errors.Is(err, sql.ErrNoRows) {
 		return RecoveryPoint{}, fmt.Errorf("recovery point %q in vault %q: %w", arn, vault, ErrNotFound)
 	}
@@ -68,7 +79,7 @@ func (c *DB) RecoveryPoint(ctx context.Context, vault, arn string) (RecoveryPoin
 
 // RecoveryPointByARN finds a recovery point in any vault.
 func (c *DB) RecoveryPointByARN(ctx context.Context, arn string) (RecoveryPoint, error) {
-	r, err := scanRP(c.db.QueryRowContext(ctx, `SELECT `+rpCols+` FROM recovery_points WHERE arn = ?`, arn))
+	r, err := scanRP(c.db.QueryRowContext(ctx, `SELECT `+rpSelect+` FROM recovery_points WHERE arn = ?`, arn))
 	if errors.Is(err, sql.ErrNoRows) {
 		return RecoveryPoint{}, fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
 	}
@@ -102,7 +113,7 @@ func (c *DB) ListRecoveryPoints(ctx context.Context, f RecoveryPointFilter, p Pa
 	if !f.DueBefore.IsZero() {
 		w.add("delete_at > 0 AND delete_at <= ?", f.DueBefore.UnixNano())
 	}
-	return queryPage(ctx, c, "recovery points", `SELECT `+rpCols+` FROM recovery_points`+w.sql()+` ORDER BY created_at DESC, arn`, w.args, p, scanRP)
+	return queryPage(ctx, c, "recovery points", `SELECT `+rpSelect+` FROM recovery_points`+w.sql()+` ORDER BY created_at DESC, arn`, w.args, p, scanRP)
 }
 
 // DeleteRecoveryPoint removes a recovery point's entry.

@@ -63,7 +63,7 @@ func (c *DB) Tags(ctx context.Context, arn string) (map[string]string, error) {
 // ProtectedResources lists every resource with a recovery point, by ARN,
 // each with its newest recovery point.
 func (c *DB) ProtectedResources(ctx context.Context, resourceARN string, p Page) ([]RecoveryPoint, string, error) {
-	q := `SELECT ` + rpCols + ` FROM recovery_points rp WHERE created_at = (SELECT MAX(created_at) FROM recovery_points r2 WHERE r2.resource_arn = rp.resource_arn)`
+	q := `SELECT ` + rpSelect + ` FROM recovery_points rp WHERE created_at = (SELECT MAX(created_at) FROM recovery_points r2 WHERE r2.resource_arn = rp.resource_arn)`
 	var args []any
 	if resourceARN != "" {
 		q += ` AND resource_arn = ?`

@@ -271,8 +271,11 @@ func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (back
 	if err != nil {
 		return backup.Result{}, err
 	}
-	h.lock.RLock()
-	defer h.lock.RUnlock()
+	release, err := h.use(v.Name, false)
+	if err != nil {
+		return backup.Result{}, err
+	}
+	defer release()
 	prev, err := s.previousRecoveryPoint(ctx, h, j)
 	if err != nil {
 		return backup.Result{}, err

@@ -134,8 +134,11 @@ func (s *Service) MaintainVault(ctx context.Context, name string) (vault.Mainten
 	if err != nil {
 		return vault.MaintenanceStats{}, err
 	}
-	h.lock.Lock()
-	defer h.lock.Unlock()
+	release, err := h.use(name, true)
+	if err != nil {
+		return vault.MaintenanceStats{}, err
+	}
+	defer release()
 	st, err := h.v.Maintain(ctx)
 	if err != nil {
 		return st, fmt.Errorf("maintain vault %q: %w", name, err)

@@ -226,8 +226,11 @@ func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob) (re
 	if err != nil {
 		return restore.Result{}, err
 	}
-	h.lock.RLock()
-	defer h.lock.RUnlock()
+	release, err := h.use(v.Name, false)
+	if err != nil {
+		return restore.Result{}, err
+	}
+	defer release()
 	m, err := h.v.RecoveryPoint(ctx, rp.ID)
 	if err != nil {
 		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)

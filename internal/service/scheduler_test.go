@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,12 @@ func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) {
 			BackupVaultName: aws.String("sched"), ByBackupPlanId: aws.String(planID)})
 		if err != nil || len(rps.RecoveryPoints) != want {
 			t.Fatalf("recovery points of plan %s: %d (%v), want %d", planID, len(rps.RecoveryPoints), err, want)
+		}
+		for _, rp := range rps.RecoveryPoints {
+			if c := rp.CreatedBy; c == nil || aws.ToString(c.BackupPlanId) != planID || aws.ToString(c.BackupRuleId) == "" ||
+				!strings.HasSuffix(aws.ToString(c.BackupPlanArn), ":backup-plan:"+planID) {
+				t.Fatalf("recovery point %s CreatedBy: %+v", aws.ToString(rp.RecoveryPointArn), c)
+			}
 		}
 	}
 	g, err := e.Client.GetBackupPlan(ctx, &backup.GetBackupPlanInput{BackupPlanId: p.BackupPlanId, MaxScheduledRunsPreview: 1})

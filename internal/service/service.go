@@ -73,6 +73,25 @@ type Service struct {
 type vaultHandle struct {
 	v    *vault.Vault
 	lock sync.RWMutex
+	// deleted is set, under lock held exclusively, when DeleteVault
+	// removed the vault: a job that waited for the lock then fails.
+	deleted bool
+}
+
+// use takes the handle's lock shared (exclusive if exclusive) for a job or
+// maintenance of vault name, unless the vault was deleted meanwhile. The
+// returned func releases it.
+func (h *vaultHandle) use(name string, exclusive bool) (release func(), err error) {
+	lock, unlock := h.lock.RLock, h.lock.RUnlock
+	if exclusive {
+		lock, unlock = h.lock.Lock, h.lock.Unlock
+	}
+	lock()
+	if h.deleted {
+		unlock()
+		return nil, fmt.Errorf("backup vault %q was deleted: %w", name, ErrNotFound)
+	}
+	return unlock, nil
 }
 
 // Open opens the catalog in cfg.DataDir, reconciles it with the vaults and

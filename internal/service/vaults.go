@@ -81,33 +81,43 @@ func (s *Service) ListVaults(ctx context.Context, p catalog.Page) ([]catalog.Vau
 	return wrapPage(s.db.ListVaults(ctx, p))
 }
 
-// DeleteVault deletes an empty vault and its files.
+// DeleteVault deletes an empty vault and its files. It refuses a vault
+// that holds recovery points, has active jobs or is a live plan's target.
+// The checks run again under the vault's exclusive lock, so a job that
+// starts meanwhile either makes the delete fail or fails itself ("vault was
+// deleted"); files are never removed under a running job.
 func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	v, err := s.Vault(ctx, name)
 	if err != nil {
 		return err
 	}
-	if v.RecoveryPoints > 0 {
-		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", ErrInvalidRequest, name, v.RecoveryPoints)
+	if err := s.checkVaultEmpty(ctx, v); err != nil {
+		return err // refuse at once, without waiting for the lock
 	}
-	active, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: name, States: activeBackupStates}, catalog.Page{Max: 1})
+	h, err := s.openVault(ctx, v)
 	if err != nil {
 		return err
 	}
-	if len(active) > 0 {
-		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", ErrInvalidRequest, name, active[0].ID)
-	}
-	if err := s.checkVaultUnused(ctx, v); err != nil {
+	release, err := h.use(name, true) // waits for maintenance and jobs that just started
+	if err != nil {
 		return err
 	}
+	defer release()
+	if v, err = s.Vault(ctx, name); err != nil {
+		return err
+	}
+	if err := s.checkVaultEmpty(ctx, v); err != nil {
+		return err
+	}
+	if err := s.checkVaultUnused(ctx, v, h); err != nil {
+		return err
+	}
+	h.deleted = true
 	s.mu.Lock()
-	h := s.vaults[name]
 	delete(s.vaults, name)
 	s.mu.Unlock()
-	if h != nil {
-		h.lock.Lock() // wait for any maintenance still running
-		_ = h.v.Close(ctx)
-		h.lock.Unlock()
+	if err := h.v.Close(ctx); err != nil {
+		s.log.Warn("close deleted vault", "vault", name, "err", err)
 	}
 	if err := s.db.DeleteVault(ctx, name); err != nil {
 		return err
@@ -122,10 +132,26 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	return nil
 }
 
+// checkVaultEmpty refuses a vault with catalogued recovery points or
+// active backup jobs.
+func (s *Service) checkVaultEmpty(ctx context.Context, v catalog.Vault) error {
+	if v.RecoveryPoints > 0 {
+		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", ErrInvalidRequest, v.Name, v.RecoveryPoints)
+	}
+	active, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: v.Name, States: activeBackupStates}, catalog.Page{Max: 1})
+	if err != nil {
+		return err
+	}
+	if len(active) > 0 {
+		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", ErrInvalidRequest, v.Name, active[0].ID)
+	}
+	return nil
+}
+
 // checkVaultUnused refuses to delete a vault that a live plan targets (its
 // next run would fail) or whose files still hold recovery points the
 // catalog lost track of (the vault, not the catalog, is the truth).
-func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault) error {
+func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault, h *vaultHandle) error {
 	plans, err := allPages(func(p catalog.Page) ([]Plan, string, error) { return s.ListPlans(ctx, false, p) })
 	if err != nil {
 		return err
@@ -137,10 +163,6 @@ func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault) error {
 					ErrInvalidRequest, v.Name, r.RuleName, p.ID)
 			}
 		}
-	}
-	h, err := s.openVault(ctx, v)
-	if err != nil {
-		return err
 	}
 	rps, err := h.v.RecoveryPoints(ctx)
 	if err != nil {
