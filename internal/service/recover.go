@@ -148,9 +148,9 @@ func (s *Service) recoverRestores(ctx context.Context) error {
 
 // requeue makes sure a queued job has a River job that will run it. A job
 // recorded before coffer used River, or whose River row was cleaned, is
-// enqueued; one whose River job already ended without running it (which a
-// handler never does) is failed with fail, so it does not stay queued
-// forever.
+// enqueued; one whose River job ended without running it (which a handler
+// never does) or is held by a dead process is failed with fail, so it does
+// not stay queued forever.
 func (s *Service) requeue(ctx context.Context, kind, id string, fail func(msg string) error) error {
 	info, err := s.queue.Lookup(ctx, kind, id)
 	switch {
@@ -163,6 +163,13 @@ func (s *Service) requeue(ctx context.Context, kind, id string, fail func(msg st
 	case jobqueue.StateCompleted, jobqueue.StateCancelled, jobqueue.StateDiscarded:
 		s.log.Error("queued job lost by the job queue; failing it", "kind", kind, "job", id, "queue_state", info.State)
 		return fail("the job queue lost this job before it ran (" + info.State + "); start it again")
+	case jobqueue.StateRunning:
+		// The previous process died while its handler was looking at the
+		// job (this process holds the data directory, so no other runs
+		// it). River keeps that row running until its rescuer, days
+		// later, and a job id is queued once: fail the job now.
+		s.log.Error("queued job was being picked up when coffer died; failing it", "kind", kind, "job", id)
+		return fail("coffer stopped while it was picking this job up; start it again")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,17 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A queued job whose River job a dead process was running (it died
+	// while its handler looked at the job): River would hold it for days.
+	picked := queued
+	picked.ID, picked.RecoveryPointARN = "PICKED-1", queued.RecoveryPointARN+"-picked"
+	if err := db.InsertBackupJob(ctx, picked, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at)
+			VALUES (json('{"job_id":"PICKED-1"}'), 'backup', 1, 'running', 1, CURRENT_TIMESTAMP)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// The catalog lost the completed recovery point (crash between the
 	// vault's commit and the catalog write): the vault still has it.
 	if err := db.DeleteRecoveryPoint(ctx, aws.ToString(done.RecoveryPointArn)); err != nil {
@@ -158,6 +170,9 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 	e.Restart(t)
 	if j := e.WaitBackup(t, "CRASHED-1"); j.State != types.BackupJobStateFailed || !strings.Contains(aws.ToString(j.StatusMessage), "coffer stopped") {
 		t.Fatalf("crashed job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
+	}
+	if j := e.WaitBackup(t, "PICKED-1"); j.State != types.BackupJobStateFailed || !strings.Contains(aws.ToString(j.StatusMessage), "picking this job up") {
+		t.Fatalf("job held by a dead process after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
 	}
 	if j := e.WaitBackup(t, "QUEUED-1"); j.State != types.BackupJobStateCompleted {
 		t.Fatalf("queued job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
