@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/cofferbackup/coffer/internal/clock"
 )
 
 //go:embed migrations/*.sql
@@ -28,7 +30,19 @@ var (
 
 // DB is the catalog database.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	clock clock.Clock // times of job events; nil means the wall clock
+}
+
+// SetClock sets the clock that dates job events (default: the wall clock).
+// Call it before the DB is shared.
+func (c *DB) SetClock(clk clock.Clock) { c.clock = clk }
+
+func (c *DB) now() time.Time {
+	if c.clock == nil {
+		return clock.Real{}.Now()
+	}
+	return c.clock.Now()
 }
 
 // OpenSQLite opens (creating if needed) the SQLite catalog at path and

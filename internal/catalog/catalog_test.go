@@ -114,19 +114,20 @@ func TestBackupJobsFilterAndUpdate(t *testing.T) {
 	states := []string{"COMPLETED", "FAILED", "RUNNING", "COMPLETED"}
 	for i, st := range states {
 		j := BackupJob{ID: fmt.Sprintf("J%d", i), VaultName: "v", VaultARN: "arn:v", ResourceARN: "arn:aws:s3:::b",
-			ResourceType: "S3", State: st, CreatedAt: base.Add(time.Duration(i) * time.Minute), PercentDone: "0.0",
+			ResourceType: "S3", State: "CREATED", CreatedAt: base.Add(time.Duration(i) * time.Minute), PercentDone: "0.0",
 			IdempotencyToken: fmt.Sprintf("tok%d", i), BackupOptions: map[string]string{"BackupACLs": "disabled"}}
 		if err := db.InsertBackupJob(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
+		moveBackupJob(t, db, j, "RUNNING", st)
 	}
 	j, err := db.BackupJob(ctx, "J2")
 	if err != nil || j.BackupOptions["BackupACLs"] != "disabled" {
 		t.Fatalf("read: %+v %v", j, err)
 	}
 	j.State, j.CompletedAt, j.BytesTransferred = "COMPLETED", base.Add(time.Hour), 42
-	if err := db.UpdateBackupJob(ctx, j); err != nil {
-		t.Fatal(err)
+	if ok, err := db.TransitionBackupJob(ctx, j, "RUNNING"); err != nil || !ok {
+		t.Fatalf("RUNNING -> COMPLETED: %v %v", ok, err)
 	}
 	j.PercentDone, j.State = "50.0", "RUNNING" // progress updates leave the state alone
 	if err := db.UpdateBackupJobProgress(ctx, j); err != nil {
@@ -228,4 +229,25 @@ func transition(t *testing.T, db *DB, j BackupJob, from ...string) bool {
 		t.Fatal(err)
 	}
 	return ok
+}
+
+// moveBackupJob moves j through states, each a transition from the one
+// before (the first from j's stored state); equal neighbours are skipped.
+func moveBackupJob(t *testing.T, db *DB, j BackupJob, states ...string) {
+	t.Helper()
+	cur, err := db.BackupJob(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		if st == cur.State {
+			continue
+		}
+		next := cur
+		next.State = st
+		if ok, err := db.TransitionBackupJob(ctx, next, cur.State); err != nil || !ok {
+			t.Fatalf("job %s %s -> %s: %v %v", j.ID, cur.State, st, ok, err)
+		}
+		cur = next
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // BackupJob is one backup job.
@@ -75,6 +77,9 @@ func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(25)+`)`, j.values()...); err != nil {
 			return err
 		}
+		if err := c.insertEvent(ctx, tx, vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
+			return err
+		}
 		return then.run(tx)
 	})
 	if isUniqueViolation(err) {
@@ -94,44 +99,31 @@ func (j BackupJob) mutable() []any {
 		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID}
 }
 
-// UpdateBackupJob stores every mutable field of j, whatever its stored
-// state. Jobs that others may change concurrently go through
-// TransitionBackupJob.
-func (c *DB) UpdateBackupJob(ctx context.Context, j BackupJob) error {
-	if _, err := c.db.ExecContext(ctx, backupJobSet, j.mutable()...); err != nil {
-		return fmt.Errorf("update backup job %s: %w", j.ID, err)
-	}
-	return nil
-}
-
 // TransitionBackupJob stores every mutable field of j only if the stored
 // state is one of from, and reports whether it did: a state change can
 // never overwrite a concurrent one (StopBackupJob racing a job's end).
 func (c *DB) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
-	w := &where{}
-	w.in("state", from)
-	res, err := c.db.ExecContext(ctx, backupJobSet+w.and(), append(j.mutable(), w.args...)...)
-	if err != nil {
-		return false, fmt.Errorf("update backup job %s: %w", j.ID, err)
-	}
-	return affected(res)
+	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, backupJobSet+` AND state = ?`, append(j.mutable(), cur)...)
+		})
 }
 
 // ClaimBackupJob is TransitionBackupJob that also requires that no other
 // job of the same resource is in one of the states busy: the check and the
 // change are one statement, so two jobs of a bucket never both pass.
 func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
-	w := &where{}
-	w.in("state", from)
 	other := &where{}
 	other.in("o.state", busy)
-	q := backupJobSet + w.and() + ` AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` + other.and() + `)`
-	args := append(append(j.mutable(), w.args...), j.ResourceARN, j.ID)
-	res, err := c.db.ExecContext(ctx, q, append(args, other.args...)...)
+	q := backupJobSet + ` AND state = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` + other.and() + `)`
+	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, q, append(append(j.mutable(), cur, j.ResourceARN, j.ID), other.args...)...)
+		})
 	if err != nil {
 		return false, fmt.Errorf("claim backup job %s: %w", j.ID, err)
 	}
-	return affected(res)
+	return ok, nil
 }
 
 func affected(res sql.Result) (bool, error) {
@@ -246,6 +238,9 @@ func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) er
 		if err != nil {
 			return err
 		}
+		if err := c.insertEvent(ctx, tx, vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
+			return err
+		}
 		return then.run(tx)
 	})
 	if isUniqueViolation(err) {
@@ -265,24 +260,13 @@ func (j RestoreJob) mutable() []any {
 		j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID}
 }
 
-// UpdateRestoreJob stores every mutable field of j.
-func (c *DB) UpdateRestoreJob(ctx context.Context, j RestoreJob) error {
-	if _, err := c.db.ExecContext(ctx, restoreJobSet, j.mutable()...); err != nil {
-		return fmt.Errorf("update restore job %s: %w", j.ID, err)
-	}
-	return nil
-}
-
 // TransitionRestoreJob stores every mutable field of j only if the stored
 // status is one of from, and reports whether it did.
 func (c *DB) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
-	w := &where{}
-	w.in("status", from)
-	res, err := c.db.ExecContext(ctx, restoreJobSet+w.and(), append(j.mutable(), w.args...)...)
-	if err != nil {
-		return false, fmt.Errorf("update restore job %s: %w", j.ID, err)
-	}
-	return affected(res)
+	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, restoreJobSet+` AND status = ?`, append(j.mutable(), cur)...)
+		})
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.

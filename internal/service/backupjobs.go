@@ -12,19 +12,20 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// Backup job states, as AWS Backup names them.
+// Job states (vocab owns them and their transition table).
 const (
-	StateCreated   = "CREATED"
-	StatePending   = "PENDING"
-	StateRunning   = "RUNNING"
-	StateAborting  = "ABORTING"
-	StateAborted   = "ABORTED"
-	StateCompleted = "COMPLETED"
-	StateFailed    = "FAILED"
-	StateExpired   = "EXPIRED"
-	StatePartial   = "PARTIAL"
+	StateCreated   = string(vocab.StateCreated)
+	StatePending   = string(vocab.StatePending)
+	StateRunning   = string(vocab.StateRunning)
+	StateAborting  = string(vocab.StateAborting)
+	StateAborted   = string(vocab.StateAborted)
+	StateCompleted = string(vocab.StateCompleted)
+	StateFailed    = string(vocab.StateFailed)
+	StateExpired   = string(vocab.StateExpired)
+	StatePartial   = string(vocab.StatePartial)
 )
 
 var activeBackupStates = []string{StateCreated, StatePending, StateRunning, StateAborting}

@@ -1,13 +1,14 @@
 package service
 
-import "errors"
+import "github.com/cofferbackup/coffer/internal/vocab"
 
-// Sentinel errors: the API layer maps each to an AWS error code.
+// Sentinel errors, from the vocabulary every layer shares: the API layer
+// maps each to an AWS error code.
 var (
-	ErrNotFound         = errors.New("not found")              // ResourceNotFoundException
-	ErrAlreadyExists    = errors.New("already exists")         // AlreadyExistsException
-	ErrInvalidParameter = errors.New("invalid parameter")      // InvalidParameterValueException
-	ErrMissingParameter = errors.New("missing parameter")      // MissingParameterValueException
-	ErrInvalidRequest   = errors.New("invalid request")        // InvalidRequestException
-	ErrInvalidState     = errors.New("invalid resource state") // InvalidResourceStateException
+	ErrNotFound         = vocab.ErrNotFound         // ResourceNotFoundException
+	ErrAlreadyExists    = vocab.ErrAlreadyExists    // AlreadyExistsException
+	ErrInvalidParameter = vocab.ErrInvalidParameter // InvalidParameterValueException
+	ErrMissingParameter = vocab.ErrMissingParameter // MissingParameterValueException
+	ErrInvalidRequest   = vocab.ErrInvalidRequest   // InvalidRequestException
+	ErrInvalidState     = vocab.ErrInvalidState     // InvalidResourceStateException
 )

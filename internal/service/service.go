@@ -160,6 +160,7 @@ func (s *Service) open(ctx context.Context) error {
 	if s.db, err = catalog.OpenSQLite(ctx, filepath.Join(s.cfg.DataDir, "catalog.db")); err != nil {
 		return err
 	}
+	s.db.SetClock(s.clock)
 	if err := s.openQueue(ctx); err != nil {
 		return err
 	}

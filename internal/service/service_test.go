@@ -142,7 +142,7 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 	now := time.Now()
 	// A job that was running when the process died, and one still queued.
 	crashed := catalog.BackupJob{ID: "CRASHED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
-		ResourceType: "S3", State: "RUNNING", RecoveryPointARN: v.ARN + "-never", CreatedAt: now, StartedAt: now, PercentDone: "40.0"}
+		ResourceType: "S3", State: "CREATED", RecoveryPointARN: v.ARN + "-never", CreatedAt: now, StartedAt: now, PercentDone: "40.0"}
 	queued := catalog.BackupJob{ID: "QUEUED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
 		ResourceType: "S3", State: "CREATED", RecoveryPointARN: "arn:aws:backup:us-east-1:000000000000:recovery-point:queued-1",
 		CreatedAt: now, StartBy: now.Add(time.Hour), PercentDone: "0.0"}
@@ -150,6 +150,10 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 		if err := db.InsertBackupJob(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+	crashed.State = "RUNNING" // claimed; no River job runs it in this process
+	if ok, err := db.TransitionBackupJob(ctx, crashed, "CREATED"); err != nil || !ok {
+		t.Fatalf("mark CRASHED-1 running: %v %v", ok, err)
 	}
 	// A queued job whose River job a dead process was running (it died
 	// while its handler looked at the job): River would hold it for days.

@@ -1,0 +1,6 @@
+// Package vocab holds the words every layer of coffer shares and no layer
+// owns: job kinds and states with the one table of the transitions each
+// kind allows, recovery-point states, the sentinel errors that the API maps
+// to AWS error codes, and the shapes of ARNs and ids. It imports nothing of
+// coffer, so every package may import it.
+package vocab
