@@ -45,7 +45,7 @@ func crashChild(kind, target, schema string) error {
 		fmt.Printf("running %s\n", jobID)
 		select {} // until killed
 	}
-	cfg := Config{Workers: len(crashJobs), Handlers: map[string]Handler{KindBackup: block, KindRestore: block}, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	cfg := Config{Workers: len(crashJobs), Kinds: testKinds(block), Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	var q *Queue
 	if kind == "sqlite" {
 		db, err := openSQLiteDB(target)
@@ -66,7 +66,7 @@ func crashChild(kind, target, schema string) error {
 		}
 	}
 	for id, attempts := range crashJobs {
-		if err := q.Enqueue(ctx, KindBackup, id, MaxAttempts(attempts)); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, id), MaxAttempts(attempts)); err != nil {
 			return err
 		}
 	}
@@ -132,7 +132,7 @@ func TestCrashRescue(t *testing.T) {
 		killedAt := time.Now()
 		rec := newRecorder()
 		q := d.open(t, Config{
-			Handlers:             rec.handlers(nil),
+			Kinds:             rec.handlers(nil),
 			JobTimeout:           300 * time.Millisecond,
 			RescueStuckJobsAfter: time.Second,
 			RetryDelay:           func(int) time.Duration { return 0 },

@@ -197,7 +197,7 @@ func newRecorder() *recorder {
 
 // handlers returns handlers for every kind that record the call, then run fn
 // (nil: succeed).
-func (r *recorder) handlers(fn Handler) map[string]Handler {
+func (r *recorder) handlers(fn Handler) *Kinds {
 	h := func(ctx context.Context, jobID string) error {
 		r.mu.Lock()
 		r.count[jobID]++
@@ -207,7 +207,7 @@ func (r *recorder) handlers(fn Handler) map[string]Handler {
 		}
 		return fn(ctx, jobID)
 	}
-	return map[string]Handler{KindBackup: h, KindRestore: h}
+	return testKinds(h)
 }
 
 func (r *recorder) n(jobID string) int {
@@ -242,4 +242,47 @@ func waitState(t *testing.T, q *Queue, kind, jobID, state string) Info {
 	}
 	t.Fatalf("%s %s: want state %s, have %+v (err %v)", kind, jobID, state, last, err)
 	return last
+}
+
+// The tests' job kinds: coffer's own kinds live in their packages.
+const (
+	KindBackup  = "backup"
+	KindRestore = "restore"
+)
+
+// Handler is what the tests run for a job.
+type Handler func(ctx context.Context, jobID string) error
+
+type backupArgs struct {
+	JobID string `json:"job_id"`
+	Run   int    `json:"run,omitempty"`
+}
+
+func (backupArgs) Kind() string          { return KindBackup }
+func (a backupArgs) CofferJobID() string { return a.JobID }
+
+type restoreArgs struct {
+	JobID string `json:"job_id"`
+}
+
+func (restoreArgs) Kind() string          { return KindRestore }
+func (a restoreArgs) CofferJobID() string { return a.JobID }
+
+func argsOf(kind, id string) Args {
+	if kind == KindRestore {
+		return restoreArgs{JobID: id}
+	}
+	return backupArgs{JobID: id}
+}
+
+// testKinds registers both test kinds, each run by h.
+func testKinds(h Handler) *Kinds {
+	k := NewKinds()
+	if err := Register(k, func(ctx context.Context, a backupArgs) error { return h(ctx, a.JobID) }); err != nil {
+		panic(err)
+	}
+	if err := Register(k, func(ctx context.Context, a restoreArgs) error { return h(ctx, a.JobID) }); err != nil {
+		panic(err)
+	}
+	return k
 }

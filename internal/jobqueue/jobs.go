@@ -29,68 +29,76 @@ const (
 	StateScheduled = string(rivertype.JobStateScheduled)
 )
 
-// backupArgs and restoreArgs are the River job args: just the coffer job id.
-type backupArgs struct {
-	JobID string `json:"job_id"`
-}
-
-func (backupArgs) Kind() string    { return KindBackup }
-func (a backupArgs) jobID() string { return a.JobID }
-
-type restoreArgs struct {
-	JobID string `json:"job_id"`
-}
-
-func (restoreArgs) Kind() string    { return KindRestore }
-func (a restoreArgs) jobID() string { return a.JobID }
-
-type args interface {
+// Args are the River job args of one coffer job kind. Each kind's package
+// defines its own type (River's typed args: the type names the kind) and
+// registers its worker with Register; this package knows no kind. The
+// JSON encoding must carry the coffer job id as "job_id" (Cancel and
+// Lookup find jobs by it); any other field (a run number, say) makes a
+// new River job of the same coffer job when it differs.
+type Args interface {
 	river.JobArgs
-	jobID() string
+	CofferJobID() string
 }
 
-func newArgs(kind, jobID string) (river.JobArgs, error) {
-	if jobID == "" {
-		return nil, errors.New("jobqueue: empty job id")
-	}
-	switch kind {
-	case KindBackup:
-		return backupArgs{JobID: jobID}, nil
-	case KindRestore:
-		return restoreArgs{JobID: jobID}, nil
-	}
-	return nil, fmt.Errorf("jobqueue: unknown job kind %q", kind)
+// Kinds collects the job kinds a Queue runs. Every process sharing a
+// database must register the same kinds: any of them may fetch any job.
+type Kinds struct {
+	adders []func(*river.Workers) error // each adds one kind's worker
+	names  map[string]bool
 }
 
-// worker runs a Handler for one kind.
-type worker[T args] struct {
+// NewKinds returns an empty set of kinds.
+func NewKinds() *Kinds { return &Kinds{names: map[string]bool{}} }
+
+// Register adds the kind of T, run by work. work's ctx is cancelled when
+// the job is cancelled (IsCancelled then reports true), when JobTimeout
+// passes, and when Stop gives up waiting. A returned error fails the
+// attempt: the job is retried while attempts remain, else discarded.
+func Register[T Args](k *Kinds, work func(ctx context.Context, args T) error) error {
+	var zero T
+	if k.names[zero.Kind()] || zero.Kind() == periodicKind {
+		return fmt.Errorf("jobqueue: kind %q registered twice", zero.Kind())
+	}
+	k.names[zero.Kind()] = true
+	k.adders = append(k.adders, func(w *river.Workers) error {
+		return river.AddWorkerSafely(w, &worker[T]{work: work})
+	})
+	return nil
+}
+
+// workers builds River's worker set of the kinds.
+func (k *Kinds) workers() (*river.Workers, error) {
+	w := river.NewWorkers()
+	for _, add := range k.adders {
+		if err := add(w); err != nil {
+			return nil, fmt.Errorf("jobqueue: register worker: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// worker runs one kind's work function.
+type worker[T Args] struct {
 	river.WorkerDefaults[T]
-	handle Handler
+	work func(context.Context, T) error
 }
 
 func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
-	return w.handle(ctx, job.Args.jobID())
+	return w.work(ctx, job.Args)
 }
 
-func registerWorkers(handlers map[string]Handler) (*river.Workers, error) {
-	for kind := range handlers {
-		if _, err := newArgs(kind, "x"); err != nil {
-			return nil, err
-		}
+func (q *Queue) checkArgs(a Args) error {
+	if a.CofferJobID() == "" {
+		return errors.New("jobqueue: empty job id")
 	}
-	for _, kind := range Kinds {
-		if handlers[kind] == nil {
-			return nil, fmt.Errorf("jobqueue: no handler for kind %q", kind)
-		}
+	return q.checkKind(a.Kind())
+}
+
+func (q *Queue) checkKind(kind string) error {
+	if !q.kinds[kind] && kind != periodicKind {
+		return fmt.Errorf("jobqueue: unknown job kind %q", kind)
 	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker[backupArgs]{handle: handlers[KindBackup]}); err != nil {
-		return nil, fmt.Errorf("jobqueue: register %s: %w", KindBackup, err)
-	}
-	if err := river.AddWorkerSafely(workers, &worker[restoreArgs]{handle: handlers[KindRestore]}); err != nil {
-		return nil, fmt.Errorf("jobqueue: register %s: %w", KindRestore, err)
-	}
-	return workers, nil
+	return nil
 }
 
 // IsCancelled reports whether a handler's ctx was cancelled by Cancel (as
@@ -131,45 +139,42 @@ func (q *Queue) insertOpts(opts []EnqueueOption) *river.InsertOpts {
 // Enqueue queues the coffer job jobID of kind. It is idempotent per (kind,
 // jobID): while River keeps a row for it (see Config.Retention), another
 // Enqueue does nothing, whatever that row's state.
-func (q *Queue) Enqueue(ctx context.Context, kind, jobID string, opts ...EnqueueOption) error {
-	a, err := newArgs(kind, jobID)
-	if err != nil {
+func (q *Queue) Enqueue(ctx context.Context, a Args, opts ...EnqueueOption) error {
+	if err := q.checkArgs(a); err != nil {
 		return err
 	}
 	if _, err := q.client.Insert(ctx, a, q.insertOpts(opts)); err != nil {
-		return fmt.Errorf("jobqueue: enqueue %s %s: %w", kind, jobID, err)
+		return fmt.Errorf("jobqueue: enqueue %s %s: %w", a.Kind(), a.CofferJobID(), err)
 	}
 	return nil
 }
 
 // EnqueueTx is Enqueue inside the caller's SQLite transaction: the job
 // exists, and runs, only if tx commits. SQLite Queues only.
-func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, kind, jobID string, opts ...EnqueueOption) error {
+func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, a Args, opts ...EnqueueOption) error {
 	if q.sqliteC == nil {
 		return errors.New("jobqueue: EnqueueTx needs a SQLite Queue (use EnqueuePgxTx)")
 	}
-	a, err := newArgs(kind, jobID)
-	if err != nil {
+	if err := q.checkArgs(a); err != nil {
 		return err
 	}
 	if _, err := q.sqliteC.InsertTx(ctx, tx, a, q.insertOpts(opts)); err != nil {
-		return fmt.Errorf("jobqueue: enqueue %s %s in transaction: %w", kind, jobID, err)
+		return fmt.Errorf("jobqueue: enqueue %s %s in transaction: %w", a.Kind(), a.CofferJobID(), err)
 	}
 	return nil
 }
 
 // EnqueuePgxTx is Enqueue inside the caller's PostgreSQL transaction.
 // PostgreSQL Queues only.
-func (q *Queue) EnqueuePgxTx(ctx context.Context, tx pgx.Tx, kind, jobID string, opts ...EnqueueOption) error {
+func (q *Queue) EnqueuePgxTx(ctx context.Context, tx pgx.Tx, a Args, opts ...EnqueueOption) error {
 	if q.pgC == nil {
 		return errors.New("jobqueue: EnqueuePgxTx needs a PostgreSQL Queue (use EnqueueTx)")
 	}
-	a, err := newArgs(kind, jobID)
-	if err != nil {
+	if err := q.checkArgs(a); err != nil {
 		return err
 	}
 	if _, err := q.pgC.InsertTx(ctx, tx, a, q.insertOpts(opts)); err != nil {
-		return fmt.Errorf("jobqueue: enqueue %s %s in transaction: %w", kind, jobID, err)
+		return fmt.Errorf("jobqueue: enqueue %s %s in transaction: %w", a.Kind(), a.CofferJobID(), err)
 	}
 	return nil
 }
@@ -177,7 +182,7 @@ func (q *Queue) EnqueuePgxTx(ctx context.Context, tx pgx.Tx, kind, jobID string,
 // find returns the River rows of (kind, jobID): at most one while unique
 // insertion holds.
 func (q *Queue) find(ctx context.Context, kind, jobID string) ([]*rivertype.JobRow, error) {
-	if _, err := newArgs(kind, jobID); err != nil {
+	if err := q.checkKind(kind); err != nil {
 		return nil, err
 	}
 	// `args ->> 'job_id'` reads a JSON field on both PostgreSQL (jsonb) and

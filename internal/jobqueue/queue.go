@@ -18,16 +18,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// Job kinds coffer runs. Each carries only the coffer job id.
-const (
-	KindBackup  = "backup"
-	KindRestore = "restore"
-)
-
-// Kinds lists every job kind; a Queue needs a handler for each, since any
-// process sharing the database may fetch any job.
-var Kinds = []string{KindBackup, KindRestore}
-
 // Defaults applied by Open when a Config field is zero.
 const (
 	DefaultJobTimeout  = 7 * 24 * time.Hour // AWS Backup's default complete window
@@ -35,16 +25,15 @@ const (
 	rescueMargin       = time.Hour // River's own margin over JobTimeout
 )
 
-// Handler runs the coffer job jobID. Its ctx is cancelled when the job is
-// cancelled (IsCancelled then reports true), when JobTimeout passes, and when
-// Stop gives up waiting. A returned error fails the attempt: the job is
-// retried while attempts remain, else discarded.
-type Handler func(ctx context.Context, jobID string) error
-
-// Config configures a Queue. Only Handlers is required.
+// Config configures a Queue. Only Kinds is required.
 type Config struct {
-	// Handlers maps each kind in Kinds to its handler.
-	Handlers map[string]Handler
+	// Kinds are the job kinds this Queue runs (see Register).
+	Kinds *Kinds
+	// Periodic is work that River's elected leader enqueues every
+	// interval; any process's control workers may run it, one run of each
+	// at a time, apart from the job workers so a busy process still runs
+	// it (see Periodic).
+	Periodic []Periodic
 	// Workers is how many handlers run at once in this process (default 1).
 	Workers int
 	// Logger receives River's logs (default slog.Default()) from LogLevel
@@ -85,6 +74,7 @@ type Config struct {
 
 // Queue runs coffer jobs on River. Its methods are safe for concurrent use.
 type Queue struct {
+	kinds       map[string]bool
 	client      riverClient
 	sqliteC     *river.Client[*sql.Tx] // nil on PostgreSQL
 	pgC         *river.Client[pgx.Tx]  // nil on SQLite
@@ -151,7 +141,7 @@ func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Queue, 
 }
 
 func newQueue(rc riverClient, exec riverdriver.Executor, cfg Config) *Queue {
-	return &Queue{client: rc, exec: exec, schema: cfg.Schema, maxAttempts: max(cfg.MaxAttempts, 1)}
+	return &Queue{kinds: cfg.Kinds.names, client: rc, exec: exec, schema: cfg.Schema, maxAttempts: max(cfg.MaxAttempts, 1)}
 }
 
 func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key string, fn func() error) error {
@@ -215,15 +205,26 @@ func (h minLevel) WithGroup(name string) slog.Handler {
 }
 
 func newClient[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*river.Client[TTx], error) {
-	workers, err := registerWorkers(cfg.Handlers)
+	if cfg.Kinds == nil || len(cfg.Kinds.names) == 0 {
+		return nil, errors.New("jobqueue: Config.Kinds registers no job kind")
+	}
+	workers, err := cfg.Kinds.workers()
+	if err != nil {
+		return nil, err
+	}
+	periodic, err := registerPeriodic(workers, cfg.Periodic)
 	if err != nil {
 		return nil, err
 	}
 	rcfg := &river.Config{
-		JobTimeout:           cfg.JobTimeout,
-		Logger:               logger(cfg),
-		MaxAttempts:          max(cfg.MaxAttempts, 1),
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
+		JobTimeout:   cfg.JobTimeout,
+		Logger:       logger(cfg),
+		MaxAttempts:  max(cfg.MaxAttempts, 1),
+		PeriodicJobs: periodic,
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)},
+			controlQueue:       {MaxWorkers: max(len(cfg.Periodic), 1)},
+		},
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
 		Schema:               cfg.Schema,
 		SoftStopTimeout:      cfg.StopTimeout,

@@ -12,21 +12,21 @@ func TestEnqueueRunsOnce(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *testDB) {
 		ctx := context.Background()
 		rec := newRecorder()
-		q := d.open(t, Config{Handlers: rec.handlers(nil), Workers: 2})
+		q := d.open(t, Config{Kinds: rec.handlers(nil), Workers: 2})
 		for range 2 {
-			if err := q.Enqueue(ctx, KindBackup, "job-1"); err != nil {
+			if err := q.Enqueue(ctx, argsOf(KindBackup, "job-1")); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// Same id, other kind: another job.
-		if err := q.Enqueue(ctx, KindRestore, "job-1"); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindRestore, "job-1")); err != nil {
 			t.Fatal(err)
 		}
 		start(t, q)
 		waitState(t, q, KindBackup, "job-1", StateCompleted)
 		waitState(t, q, KindRestore, "job-1", StateCompleted)
 		// Enqueued again after it ran (a crash before coffer recorded it).
-		if err := q.Enqueue(ctx, KindBackup, "job-1"); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "job-1")); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -37,8 +37,11 @@ func TestEnqueueRunsOnce(t *testing.T) {
 		if info.Attempt != 1 || info.MaxAttempts != 1 {
 			t.Fatalf("info %+v: want attempt 1 of 1", info)
 		}
-		if err := q.Enqueue(ctx, "vacuum", "x"); err == nil {
+		if err := q.Enqueue(ctx, vacuumArgs{JobID: "x"}); err == nil {
 			t.Fatal("unknown kind accepted")
+		}
+		if err := q.Enqueue(ctx, backupArgs{}); err == nil {
+			t.Fatal("empty job id accepted")
 		}
 		if _, err := q.Lookup(ctx, KindBackup, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("lookup of unknown job: %v", err)
@@ -53,7 +56,7 @@ func TestEnqueueTx(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *testDB) {
 		ctx := context.Background()
 		rec := newRecorder()
-		q := d.open(t, Config{Handlers: rec.handlers(nil)})
+		q := d.open(t, Config{Kinds: rec.handlers(nil)})
 		start(t, q)
 		for _, commit := range []bool{false, true} {
 			id := map[bool]string{false: "rolled-back", true: "committed"}[commit]
@@ -62,10 +65,10 @@ func TestEnqueueTx(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := q.EnqueueTx(ctx, tx, KindBackup, id); err != nil {
+				if err := q.EnqueueTx(ctx, tx, argsOf(KindBackup, id)); err != nil {
 					t.Fatal(err)
 				}
-				if err := q.EnqueuePgxTx(ctx, nil, KindBackup, id); err == nil {
+				if err := q.EnqueuePgxTx(ctx, nil, argsOf(KindBackup, id)); err == nil {
 					t.Fatal("EnqueuePgxTx accepted on SQLite")
 				}
 				finishTx(t, commit, tx.Commit, tx.Rollback)
@@ -74,7 +77,7 @@ func TestEnqueueTx(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := q.EnqueuePgxTx(ctx, tx, KindBackup, id); err != nil {
+				if err := q.EnqueuePgxTx(ctx, tx, argsOf(KindBackup, id)); err != nil {
 					t.Fatal(err)
 				}
 				finishTx(t, commit, func() error { return tx.Commit(ctx) }, func() error { return tx.Rollback(ctx) })
@@ -105,13 +108,13 @@ func TestDurableAcrossRestart(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *testDB) {
 		ctx := context.Background()
 		rec := newRecorder()
-		q1 := d.open(t, Config{Handlers: rec.handlers(nil)})
-		if err := q1.Enqueue(ctx, KindRestore, "restore-7"); err != nil {
+		q1 := d.open(t, Config{Kinds: rec.handlers(nil)})
+		if err := q1.Enqueue(ctx, argsOf(KindRestore, "restore-7")); err != nil {
 			t.Fatal(err)
 		}
 		stopQueue(t, q1)
 		d.restart(t)
-		q2 := d.open(t, Config{Handlers: rec.handlers(nil)})
+		q2 := d.open(t, Config{Kinds: rec.handlers(nil)})
 		if info := waitState(t, q2, KindRestore, "restore-7", StateAvailable); info.Attempt != 0 {
 			t.Fatalf("ran before start: %+v", info)
 		}
@@ -129,22 +132,22 @@ func TestCancel(t *testing.T) {
 		ctx := context.Background()
 		rec := newRecorder()
 		cancelled := make(chan bool, 1)
-		q := d.open(t, Config{Handlers: rec.handlers(func(ctx context.Context, _ string) error {
+		q := d.open(t, Config{Kinds: rec.handlers(func(ctx context.Context, _ string) error {
 			<-ctx.Done()
 			cancelled <- IsCancelled(ctx)
 			return ctx.Err()
 		}), RetryDelay: func(int) time.Duration { return 0 }})
-		if err := q.Enqueue(ctx, KindBackup, "queued"); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "queued")); err != nil {
 			t.Fatal(err)
 		}
 		if err := q.Cancel(ctx, KindBackup, "queued"); err != nil {
 			t.Fatal(err)
 		}
 		waitState(t, q, KindBackup, "queued", StateCancelled)
-		if err := q.Enqueue(ctx, KindBackup, "queued"); err != nil { // no new job
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "queued")); err != nil { // no new job
 			t.Fatal(err)
 		}
-		if err := q.Enqueue(ctx, KindBackup, "running", MaxAttempts(3)); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "running"), MaxAttempts(3)); err != nil {
 			t.Fatal(err)
 		}
 		start(t, q)
@@ -181,15 +184,15 @@ func TestRetries(t *testing.T) {
 		ctx := context.Background()
 		rec := newRecorder()
 		q := d.open(t, Config{
-			Handlers: rec.handlers(func(context.Context, string) error {
+			Kinds: rec.handlers(func(context.Context, string) error {
 				return errors.New("bucket unreachable")
 			}),
 			RetryDelay: func(attempt int) time.Duration { return time.Duration(attempt) * 10 * time.Millisecond },
 		})
-		if err := q.Enqueue(ctx, KindBackup, "once"); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "once")); err != nil {
 			t.Fatal(err)
 		}
-		if err := q.Enqueue(ctx, KindBackup, "thrice", MaxAttempts(3)); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "thrice"), MaxAttempts(3)); err != nil {
 			t.Fatal(err)
 		}
 		start(t, q)
@@ -214,7 +217,7 @@ func TestStopWaitsThenCancels(t *testing.T) {
 		ctx := context.Background()
 		rec := newRecorder()
 		release := make(chan struct{})
-		q := d.open(t, Config{Workers: 2, StopTimeout: time.Second, Handlers: rec.handlers(func(ctx context.Context, id string) error {
+		q := d.open(t, Config{Workers: 2, StopTimeout: time.Second, Kinds: rec.handlers(func(ctx context.Context, id string) error {
 			if id == "quick" {
 				<-release
 				return nil
@@ -223,7 +226,7 @@ func TestStopWaitsThenCancels(t *testing.T) {
 			return ctx.Err()
 		})})
 		for _, id := range []string{"quick", "slow"} {
-			if err := q.Enqueue(ctx, KindBackup, id); err != nil {
+			if err := q.Enqueue(ctx, argsOf(KindBackup, id)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -248,8 +251,8 @@ func TestLeader(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *testDB) {
 		ctx := context.Background()
 		rec := newRecorder()
-		a := d.open(t, Config{Handlers: rec.handlers(nil)})
-		b := d.open(t, Config{Handlers: rec.handlers(nil)})
+		a := d.open(t, Config{Kinds: rec.handlers(nil)})
+		b := d.open(t, Config{Kinds: rec.handlers(nil)})
 		if lead, err := a.IsLeader(ctx); err != nil || lead {
 			t.Fatalf("stopped queue leads: %v %v", lead, err)
 		}
@@ -276,14 +279,21 @@ func TestLeader(t *testing.T) {
 	})
 }
 
+func noop(context.Context) error { return nil }
+
 func TestConfigErrors(t *testing.T) {
+	if err := Register(newRecorder().handlers(nil), func(context.Context, backupArgs) error { return nil }); err == nil {
+		t.Error("a kind registered twice was accepted")
+	}
 	d := newTestDB(t, "sqlite")
 	ok := newRecorder().handlers(nil)
 	for name, cfg := range map[string]Config{
-		"missing handler":  {Handlers: map[string]Handler{KindBackup: ok[KindBackup]}},
-		"unknown kind":     {Handlers: map[string]Handler{KindBackup: ok[KindBackup], KindRestore: ok[KindRestore], "x": ok[KindBackup]}},
-		"schema":           {Handlers: ok, Schema: "s"},
-		"rescue < timeout": {Handlers: ok, JobTimeout: time.Hour, RescueStuckJobsAfter: time.Minute},
+		"no kinds":         {},
+		"empty kinds":      {Kinds: NewKinds()},
+		"bad periodic":     {Kinds: ok, Periodic: []Periodic{{Name: "p"}}},
+		"periodic twice":   {Kinds: ok, Periodic: []Periodic{{Name: "p", Every: time.Second, Run: noop}, {Name: "p", Every: time.Second, Run: noop}}},
+		"schema":           {Kinds: ok, Schema: "s"},
+		"rescue < timeout": {Kinds: ok, JobTimeout: time.Hour, RescueStuckJobsAfter: time.Minute},
 	} {
 		if _, err := d.tryOpen(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -297,13 +307,13 @@ func TestSnooze(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *testDB) {
 		ctx := context.Background()
 		rec := newRecorder()
-		q := d.open(t, Config{PollInterval: 50 * time.Millisecond, Handlers: rec.handlers(func(_ context.Context, id string) error {
+		q := d.open(t, Config{PollInterval: 50 * time.Millisecond, Kinds: rec.handlers(func(_ context.Context, id string) error {
 			if rec.n(id) < 3 {
 				return Snooze(10 * time.Millisecond)
 			}
 			return nil
 		})})
-		if err := q.Enqueue(ctx, KindBackup, "busy"); err != nil {
+		if err := q.Enqueue(ctx, argsOf(KindBackup, "busy")); err != nil {
 			t.Fatal(err)
 		}
 		start(t, q)
@@ -313,3 +323,11 @@ func TestSnooze(t *testing.T) {
 		}
 	})
 }
+
+// vacuumArgs is a kind no test Queue registers.
+type vacuumArgs struct {
+	JobID string `json:"job_id"`
+}
+
+func (vacuumArgs) Kind() string          { return "vacuum" }
+func (a vacuumArgs) CofferJobID() string { return a.JobID }

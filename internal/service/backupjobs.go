@@ -111,7 +111,7 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 		// AWS counts the completion window from the scheduled time.
 		job.CompleteBy = windowStart.Add(time.Duration(in.CompleteWindowMinutes) * time.Minute)
 	}
-	err = s.db.InsertBackupJob(ctx, job, s.enqueue(ctx, jobqueue.KindBackup, job.ID))
+	err = s.db.InsertBackupJob(ctx, job, s.enqueue(ctx, kindBackup, job.ID))
 	if errors.Is(err, catalog.ErrExists) {
 		return s.backupJobByToken(ctx, in) // a concurrent request with the same token won
 	}
@@ -181,7 +181,7 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 		switch j.State {
 		case StateCreated, StatePending:
 			if s.endQueuedBackup(ctx, j, StateAborted, "stopped by StopBackupJob before it started") {
-				s.cancelQueued(ctx, jobqueue.KindBackup, id)
+				s.cancelQueued(ctx, kindBackup, id)
 				return nil
 			}
 		case StateRunning:
@@ -192,7 +192,7 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 			}
 			if ok {
 				if !s.cancelLocal(id, errStopped) {
-					s.cancelQueued(ctx, jobqueue.KindBackup, id)
+					s.cancelQueued(ctx, kindBackup, id)
 				}
 				return nil
 			}

@@ -28,8 +28,12 @@ const (
 // openQueue opens River on the catalog's database. Workers bound the jobs
 // (backups and restores) this process runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
+	kinds, err := s.jobKinds()
+	if err != nil {
+		return fmt.Errorf("open job queue: %w", err)
+	}
 	q, err := jobqueue.OpenSQLite(ctx, s.db.SQL(), jobqueue.Config{
-		Handlers:     map[string]jobqueue.Handler{jobqueue.KindBackup: s.handleBackup, jobqueue.KindRestore: s.handleRestore},
+		Kinds:        kinds,
 		Workers:      s.cfg.MaxConcurrentJobs,
 		Logger:       s.log.With("component", "jobqueue"),
 		MaxAttempts:  1, // an interrupted job fails with a message; recover() settles it
@@ -46,7 +50,7 @@ func (s *Service) openQueue(ctx context.Context) error {
 // enqueue returns the TxFunc that queues job id of kind in the transaction
 // that records it.
 func (s *Service) enqueue(ctx context.Context, kind, id string) catalog.TxFunc {
-	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, kind, id) }
+	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, argsFor(kind, id, 0)) }
 }
 
 // jobContext derives the context a job runs in: cancelled by River
@@ -231,7 +235,7 @@ func (s *Service) EnforceWindows(ctx context.Context) (int, error) {
 			continue
 		}
 		if s.endQueuedBackup(ctx, j, StateExpired, "the job did not start within its start window") {
-			s.cancelQueued(ctx, jobqueue.KindBackup, j.ID)
+			s.cancelQueued(ctx, kindBackup, j.ID)
 			n++
 		}
 	}

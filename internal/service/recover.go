@@ -85,7 +85,7 @@ func (s *Service) recoverJobs(ctx context.Context) error {
 	for i := len(jobs) - 1; i >= 0; i-- { // oldest first
 		j := jobs[i]
 		if j.State == StateCreated || j.State == StatePending {
-			if err := s.requeue(ctx, jobqueue.KindBackup, j.ID, func(msg string) error {
+			if err := s.requeue(ctx, kindBackup, j.ID, func(msg string) error {
 				_, err := s.db.TransitionBackupJob(ctx, failed(j, msg, s.clock.Now()), StateCreated, StatePending)
 				return err
 			}); err != nil {
@@ -134,7 +134,7 @@ func (s *Service) recoverRestores(ctx context.Context) error {
 			return err
 		}
 		if j.Status == StatePending {
-			if err := s.requeue(ctx, jobqueue.KindRestore, j.ID, fail); err != nil {
+			if err := s.requeue(ctx, kindRestore, j.ID, fail); err != nil {
 				return err
 			}
 			continue
@@ -155,7 +155,7 @@ func (s *Service) requeue(ctx context.Context, kind, id string, fail func(msg st
 	info, err := s.queue.Lookup(ctx, kind, id)
 	switch {
 	case errors.Is(err, jobqueue.ErrNotFound):
-		return s.queue.Enqueue(ctx, kind, id)
+		return s.queue.Enqueue(ctx, argsFor(kind, id, 0))
 	case err != nil:
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/s3source"
 )
@@ -72,7 +71,7 @@ func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (ca
 		IdempotencyToken: in.IdempotencyToken, IAMRoleARN: in.IAMRoleARN, Metadata: in.Metadata,
 		RecoveryPointCreatedAt: rp.CreatedAt, CreatedAt: s.clock.Now(), PercentDone: "0.0", BackupSize: rp.SizeBytes,
 	}
-	err = s.db.InsertRestoreJob(ctx, job, s.enqueue(ctx, jobqueue.KindRestore, job.ID))
+	err = s.db.InsertRestoreJob(ctx, job, s.enqueue(ctx, kindRestore, job.ID))
 	if errors.Is(err, catalog.ErrExists) {
 		return s.restoreJobByToken(ctx, in.IdempotencyToken) // a concurrent request with the same token won
 	}
