@@ -132,7 +132,7 @@ func TestCrashRescue(t *testing.T) {
 		killedAt := time.Now()
 		rec := newRecorder()
 		q := d.open(t, Config{
-			Kinds:             rec.handlers(nil),
+			Kinds:                rec.handlers(nil),
 			JobTimeout:           300 * time.Millisecond,
 			RescueStuckJobsAfter: time.Second,
 			RetryDelay:           func(int) time.Duration { return 0 },
