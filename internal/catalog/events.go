@@ -42,9 +42,10 @@ var errChanged = errors.New("job state changed concurrently")
 // runs update (which must change the row only if its state is still cur,
 // and may add conditions of its own) and appends the event. If update
 // changed nothing while the state is still cur, its own condition failed
-// (false); if the state moved meanwhile, the read is repeated.
+// (false); if the state moved meanwhile, the read is repeated. then (if
+// not nil) runs last in the same transaction.
 func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, id string, to vocab.JobState, msg string,
-	from []string, update func(tx *sql.Tx, cur string) (sql.Result, error)) (bool, error) {
+	from []string, update func(tx *sql.Tx, cur string) (sql.Result, error), then TxFunc) (bool, error) {
 	for {
 		done := false
 		err := c.inTx(ctx, func(tx *sql.Tx) error {
@@ -77,10 +78,12 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 				return errChanged
 			}
 			done = true
-			if vocab.JobState(cur) == to {
-				return nil // a message or progress update: no state change to log
+			if vocab.JobState(cur) != to { // else a message or progress update: no state change to log
+				if err := c.appendEvent(ctx, tx, kind, id, vocab.JobState(cur), to, msg); err != nil {
+					return err
+				}
 			}
-			return c.appendEvent(ctx, tx, kind, id, vocab.JobState(cur), to, msg)
+			return then.run(tx)
 		})
 		if errors.Is(err, errChanged) && ctx.Err() == nil {
 			continue

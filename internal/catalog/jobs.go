@@ -39,11 +39,15 @@ type BackupJob struct {
 	PlanID, PlanVersion, RuleID string
 	// CompleteBy ends the completion window (zero: none).
 	CompleteBy time.Time
+	// Owner is the process that claimed the job; Run counts the times a
+	// live process took it over after its owner died.
+	Owner string
+	Run   int
 }
 
 const backupJobCols = `id, vault_name, vault_arn, resource_arn, resource_type, state, status_message, recovery_point_arn,
 	idempotency_token, iam_role_arn, backup_options, delete_after_days, recovery_point_tags, created_at, started_at,
-	completed_at, start_by, percent_done, bytes_transferred, backup_size, stats, plan_id, plan_version, rule_id, complete_by`
+	completed_at, start_by, percent_done, bytes_transferred, backup_size, stats, plan_id, plan_version, rule_id, complete_by, owner, run`
 
 func scanBackupJob(s rowScanner) (BackupJob, error) {
 	var j BackupJob
@@ -51,7 +55,7 @@ func scanBackupJob(s rowScanner) (BackupJob, error) {
 	var created, started, completed, startBy, completeBy int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage, &j.RecoveryPointARN,
 		&j.IdempotencyToken, &j.IAMRoleARN, &opts, &j.DeleteAfterDays, &tags, &created, &started,
-		&completed, &startBy, &j.PercentDone, &j.BytesTransferred, &j.BackupSize, &j.Stats, &j.PlanID, &j.PlanVersion, &j.RuleID, &completeBy)
+		&completed, &startBy, &j.PercentDone, &j.BytesTransferred, &j.BackupSize, &j.Stats, &j.PlanID, &j.PlanVersion, &j.RuleID, &completeBy, &j.Owner, &j.Run)
 	j.BackupOptions, j.RecoveryPointTags = fromJSONMap(opts), fromJSONMap(tags)
 	j.CreatedAt, j.StartedAt, j.CompletedAt, j.StartBy = fromNanos(created), fromNanos(started), fromNanos(completed), fromNanos(startBy)
 	j.CompleteBy = fromNanos(completeBy)
@@ -66,7 +70,7 @@ func (j BackupJob) values() []any {
 	return []any{j.ID, j.VaultName, j.VaultARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage, j.RecoveryPointARN,
 		j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.BackupOptions), j.DeleteAfterDays, mustJSON(j.RecoveryPointTags),
 		toNanos(j.CreatedAt), toNanos(j.StartedAt), toNanos(j.CompletedAt), toNanos(j.StartBy), j.PercentDone,
-		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID, toNanos(j.CompleteBy)}
+		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID, toNanos(j.CompleteBy), j.Owner, j.Run}
 }
 
 // InsertBackupJob records a new job, and runs then (if not nil) in the
@@ -74,7 +78,7 @@ func (j BackupJob) values() []any {
 // ErrExists if the job's IdempotencyToken is taken.
 func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) error {
 	err := c.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(25)+`)`, j.values()...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(27)+`)`, j.values()...); err != nil {
 			return err
 		}
 		if err := c.insertEvent(ctx, tx, vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
@@ -92,21 +96,28 @@ func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) erro
 }
 
 const backupJobSet = `UPDATE backup_jobs SET state = ?, status_message = ?, recovery_point_arn = ?,
-	started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ? WHERE id = ?`
+	started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
 func (j BackupJob) mutable() []any {
 	return []any{j.State, j.StatusMessage, j.RecoveryPointARN, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.PercentDone,
-		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID}
+		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
 }
 
 // TransitionBackupJob stores every mutable field of j only if the stored
 // state is one of from, and reports whether it did: a state change can
 // never overwrite a concurrent one (StopBackupJob racing a job's end).
 func (c *DB) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	return c.TransitionBackupJobTx(ctx, j, nil, from...)
+}
+
+// TransitionBackupJobTx is TransitionBackupJob that also runs then in the
+// transaction of the change (work queued there exists only if the change
+// does).
+func (c *DB) TransitionBackupJobTx(ctx context.Context, j BackupJob, then TxFunc, from ...string) (bool, error) {
 	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, backupJobSet+` AND state = ?`, append(j.mutable(), cur)...)
-		})
+		}, then)
 }
 
 // ClaimBackupJob is TransitionBackupJob that also requires that no other
@@ -119,7 +130,7 @@ func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []strin
 	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, q, append(append(j.mutable(), cur, j.ResourceARN, j.ID), other.args...)...)
-		})
+		}, nil)
 	if err != nil {
 		return false, fmt.Errorf("claim backup job %s: %w", j.ID, err)
 	}
@@ -209,11 +220,13 @@ type RestoreJob struct {
 	BytesRestored          int64
 	BackupSize             int64
 	Stats                  string
+	Owner                  string // the process that claimed the job
+	Run                    int    // times a live process took it over
 }
 
 const restoreJobCols = `id, recovery_point_arn, vault_name, vault_arn, source_resource_arn, resource_type, status, status_message,
 	idempotency_token, iam_role_arn, metadata, created_resource_arn, recovery_point_created_at, created_at, completed_at,
-	percent_done, bytes_restored, backup_size, stats`
+	percent_done, bytes_restored, backup_size, stats, owner, run`
 
 func scanRestoreJob(s rowScanner) (RestoreJob, error) {
 	var j RestoreJob
@@ -221,7 +234,7 @@ func scanRestoreJob(s rowScanner) (RestoreJob, error) {
 	var rpCreated, created, completed int64
 	err := s.Scan(&j.ID, &j.RecoveryPointARN, &j.VaultName, &j.VaultARN, &j.SourceResourceARN, &j.ResourceType, &j.Status, &j.StatusMessage,
 		&j.IdempotencyToken, &j.IAMRoleARN, &meta, &j.CreatedResourceARN, &rpCreated, &created, &completed,
-		&j.PercentDone, &j.BytesRestored, &j.BackupSize, &j.Stats)
+		&j.PercentDone, &j.BytesRestored, &j.BackupSize, &j.Stats, &j.Owner, &j.Run)
 	j.Metadata = fromJSONMap(meta)
 	j.RecoveryPointCreatedAt, j.CreatedAt, j.CompletedAt = fromNanos(rpCreated), fromNanos(created), fromNanos(completed)
 	return j, err
@@ -231,10 +244,10 @@ func scanRestoreJob(s rowScanner) (RestoreJob, error) {
 // in the same transaction. ErrExists if its IdempotencyToken is taken.
 func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) error {
 	err := c.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(19)+`)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(21)+`)`,
 			j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
 			j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.Metadata), j.CreatedResourceARN, toNanos(j.RecoveryPointCreatedAt),
-			toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"))
+			toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run)
 		if err != nil {
 			return err
 		}
@@ -253,20 +266,26 @@ func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) er
 }
 
 const restoreJobSet = `UPDATE restore_jobs SET status = ?, status_message = ?, created_resource_arn = ?,
-	completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ? WHERE id = ?`
+	completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
 func (j RestoreJob) mutable() []any {
 	return []any{j.Status, j.StatusMessage, j.CreatedResourceARN, toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
-		j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID}
+		j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
 }
 
 // TransitionRestoreJob stores every mutable field of j only if the stored
 // status is one of from, and reports whether it did.
 func (c *DB) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	return c.TransitionRestoreJobTx(ctx, j, nil, from...)
+}
+
+// TransitionRestoreJobTx is TransitionRestoreJob that also runs then in
+// the transaction of the change.
+func (c *DB) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then TxFunc, from ...string) (bool, error) {
 	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ?`, append(j.mutable(), cur)...)
-		})
+		}, then)
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.
