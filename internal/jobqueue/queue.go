@@ -67,6 +67,9 @@ type Config struct {
 	// available without a notification (snoozed or retried jobs, inserts
 	// by other processes on SQLite). Default River's 1 s.
 	PollInterval time.Duration
+	// ClientID names this Queue's River client (its attempted_by on the
+	// jobs it runs); default a random id from River. Unique per process.
+	ClientID string
 	// Schema is the PostgreSQL schema of River's tables (created if
 	// missing); empty uses the search_path. Must be empty for SQLite.
 	Schema string
@@ -217,6 +220,7 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*river.Clie
 		return nil, err
 	}
 	rcfg := &river.Config{
+		ID:           cfg.ClientID,
 		JobTimeout:   cfg.JobTimeout,
 		Logger:       logger(cfg),
 		MaxAttempts:  max(cfg.MaxAttempts, 1),

@@ -48,6 +48,10 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 		if err != nil {
 			return j.keyFailed(ctx, key, "", fmt.Errorf("check destination: %w", err))
 		}
+		if exists && j.opts.Resume && j.opts.NewBucket {
+			j.stats.objectsResumed.Add(1)
+			return nil
+		}
 		if exists {
 			j.skip(key)
 			return nil

@@ -43,6 +43,14 @@ type Options struct {
 	RestoreACLs bool
 	// Parallelism is the number of keys restored concurrently; default 8.
 	Parallelism int
+	// Resume continues a run of the same job that a dead process left
+	// unfinished: with NewBucket, a destination that exists is the one the
+	// earlier run created, and an existing key there was written by it (a
+	// PUT is atomic), so it is counted as restored before rather than
+	// skipped. A multi-version key the earlier run had begun keeps the
+	// versions it wrote, so it may lack the later ones: restore such keys
+	// again with Overwrite if that matters.
+	Resume bool
 }
 
 // Stats are the job's counters. ObjectsRestored counts keys written,
@@ -51,6 +59,8 @@ type Options struct {
 type Stats struct {
 	ObjectsRestored, BytesRestored, VersionsRestored, DeleteMarkersRestored int64
 	ObjectsSkipped, ObjectsFailed, TotalBytes                               int64
+	// ObjectsResumed counts keys an earlier run of a resumed job wrote.
+	ObjectsResumed int64
 }
 
 // Failure is one key (at one version) that could not be restored.
@@ -67,6 +77,7 @@ type Result struct {
 type counters struct {
 	objectsRestored, bytesRestored, versionsRestored, deleteMarkersRestored atomic.Int64
 	objectsSkipped, objectsFailed, totalBytes                               atomic.Int64
+	objectsResumed                                                          atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -74,7 +85,7 @@ func (c *counters) snapshot() Stats {
 		ObjectsRestored: c.objectsRestored.Load(), BytesRestored: c.bytesRestored.Load(),
 		VersionsRestored: c.versionsRestored.Load(), DeleteMarkersRestored: c.deleteMarkersRestored.Load(),
 		ObjectsSkipped: c.objectsSkipped.Load(), ObjectsFailed: c.objectsFailed.Load(),
-		TotalBytes: c.totalBytes.Load(),
+		TotalBytes: c.totalBytes.Load(), ObjectsResumed: c.objectsResumed.Load(),
 	}
 }
 
@@ -174,6 +185,9 @@ func (j *job) prepareDest(ctx context.Context) error {
 	b := j.opts.DestBucket
 	if j.opts.NewBucket {
 		err := j.dst.CreateBucket(ctx, b, true)
+		if errors.Is(err, s3source.ErrBucketExists) && j.opts.Resume {
+			err = nil // created by the earlier run of this job
+		}
 		if errors.Is(err, s3source.ErrBucketExists) {
 			return fmt.Errorf("destination bucket %q already exists; a restore to a new bucket needs an unused name: %w", b, err)
 		}

@@ -224,7 +224,7 @@ func (s *Service) runBackup(ctx context.Context, j *catalog.BackupJob) error {
 			state = StatePartial
 		}
 		s.finishBackup(bg, j, state, backupMessage(res), &res)
-	case errors.Is(cause, errCompletionWindow):
+	case errors.Is(cause, errCompletionWindow) || jobqueue.IsCancelled(ctx) && windowPassed(j.CompleteBy, s.clock.Now()):
 		s.finishBackup(bg, j, StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
 			j.CompleteBy.Format(time.RFC3339)), nil)
 	case errors.Is(cause, errStopped) || jobqueue.IsCancelled(ctx):
@@ -329,7 +329,7 @@ func (s *Service) backupProgress(j *catalog.BackupJob, st backup.Stats, estimate
 }
 
 func (s *Service) finishBackup(ctx context.Context, j *catalog.BackupJob, state, msg string, res *backup.Result) {
-	j.State, j.StatusMessage, j.CompletedAt = state, msg, s.clock.Now()
+	j.State, j.StatusMessage, j.CompletedAt = state, runNote(j.Run)+msg, s.clock.Now()
 	if res != nil {
 		j.PercentDone = "100.0"
 		j.BytesTransferred = res.Stats.BytesTransferred
@@ -379,4 +379,17 @@ func mustJSON(v any) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// windowPassed reports whether a completion window ending at end (zero:
+// none) has passed at now.
+func windowPassed(end, now time.Time) bool { return !end.IsZero() && !now.Before(end) }
+
+// runNote starts the final message of a job that a live process took over
+// after the process running it died.
+func runNote(run int) string {
+	if run == 0 {
+		return ""
+	}
+	return fmt.Sprintf("run %d, taken over after the process running the job stopped: ", run+1)
 }

@@ -34,6 +34,8 @@ func (s *Service) openQueue(ctx context.Context) error {
 	}
 	q, err := jobqueue.OpenSQLite(ctx, s.db.SQL(), jobqueue.Config{
 		Kinds:        kinds,
+		Periodic:     s.periodic(),
+		ClientID:     s.procID,
 		Workers:      s.cfg.MaxConcurrentJobs,
 		Logger:       s.log.With("component", "jobqueue"),
 		MaxAttempts:  1, // an interrupted job fails with a message; recover() settles it
@@ -50,7 +52,13 @@ func (s *Service) openQueue(ctx context.Context) error {
 // enqueue returns the TxFunc that queues job id of kind in the transaction
 // that records it.
 func (s *Service) enqueue(ctx context.Context, kind, id string) catalog.TxFunc {
-	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, argsFor(kind, id, 0)) }
+	return s.enqueueArgs(ctx, argsFor(kind, id, 0))
+}
+
+// enqueueArgs returns the TxFunc that queues River args a in the
+// transaction of a job's change.
+func (s *Service) enqueueArgs(ctx context.Context, a jobqueue.Args) catalog.TxFunc {
+	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, a) }
 }
 
 // jobContext derives the context a job runs in: cancelled by River
@@ -94,7 +102,7 @@ func (s *Service) cancelQueued(ctx context.Context, kind, id string) {
 // no longer CREATED or PENDING (finished, stopped, expired, settled by
 // recovery) is left alone. It returns nil once the job's end is recorded,
 // and a snooze while the job must wait.
-func (s *Service) handleBackup(ctx context.Context, id string) error {
+func (s *Service) handleBackup(ctx context.Context, id string, run int) error {
 	if s.ctx.Err() != nil {
 		return jobqueue.Snooze(shutdownRetry)
 	}
@@ -107,8 +115,8 @@ func (s *Service) handleBackup(ctx context.Context, id string) error {
 		s.log.Error("read backup job", "job", id, "err", err)
 		return jobqueue.Snooze(catalogRetry)
 	}
-	if j.State != StateCreated && j.State != StatePending {
-		return nil
+	if j.State != StateCreated && j.State != StatePending || j.Run != run {
+		return nil // settled, or taken over: a newer River job runs it
 	}
 	jctx, done := s.jobContext(ctx, id)
 	defer done()
@@ -132,7 +140,7 @@ func (s *Service) handleBackup(ctx context.Context, id string) error {
 // is running (anywhere: the check is in the catalog).
 func (s *Service) claimBackup(ctx context.Context, j *catalog.BackupJob) (bool, error) {
 	run := *j
-	run.State, run.StartedAt, run.StatusMessage = StateRunning, s.clock.Now(), ""
+	run.State, run.StartedAt, run.StatusMessage, run.Owner = StateRunning, s.clock.Now(), "", s.procID
 	ok, err := s.db.ClaimBackupJob(ctx, run, []string{StateCreated, StatePending}, []string{StateRunning, StateAborting})
 	if ok {
 		*j = run
@@ -175,7 +183,7 @@ func (s *Service) endQueuedBackup(ctx context.Context, j catalog.BackupJob, stat
 
 // handleRestore is River's handler for restore jobs; idempotent like
 // handleBackup.
-func (s *Service) handleRestore(ctx context.Context, id string) error {
+func (s *Service) handleRestore(ctx context.Context, id string, run int) error {
 	if s.ctx.Err() != nil {
 		return jobqueue.Snooze(shutdownRetry)
 	}
@@ -188,12 +196,12 @@ func (s *Service) handleRestore(ctx context.Context, id string) error {
 		s.log.Error("read restore job", "job", id, "err", err)
 		return jobqueue.Snooze(catalogRetry)
 	}
-	if j.Status != StatePending {
+	if j.Status != StatePending || j.Run != run {
 		return nil
 	}
 	jctx, done := s.jobContext(ctx, id)
 	defer done()
-	j.Status = StateRunning
+	j.Status, j.Owner = StateRunning, s.procID
 	ok, err := s.db.TransitionRestoreJob(ctx, j, StatePending)
 	if err != nil {
 		s.log.Error("start restore job", "job", id, "err", err)
@@ -220,9 +228,15 @@ func (s *Service) EnforceWindows(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, j := range running {
-		if !j.CompleteBy.IsZero() && !now.Before(j.CompleteBy) && s.cancelLocal(j.ID, errCompletionWindow) {
-			n++
+		if j.CompleteBy.IsZero() || now.Before(j.CompleteBy) {
+			continue
 		}
+		// The job may run in another process: River's cancel reaches it,
+		// and its handler sees the window passed (runBackup).
+		if !s.cancelLocal(j.ID, errCompletionWindow) {
+			s.cancelQueued(ctx, kindBackup, j.ID)
+		}
+		n++
 	}
 	queued, err := allPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
 		return s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{StateCreated, StatePending}}, p)

@@ -44,10 +44,10 @@ func argsFor(kind, id string, run int) jobqueue.Args {
 // jobKinds registers the handlers of coffer's job kinds.
 func (s *Service) jobKinds() (*jobqueue.Kinds, error) {
 	k := jobqueue.NewKinds()
-	if err := jobqueue.Register(k, func(ctx context.Context, a backupArgs) error { return s.handleBackup(ctx, a.JobID) }); err != nil {
+	if err := jobqueue.Register(k, func(ctx context.Context, a backupArgs) error { return s.handleBackup(ctx, a.JobID, a.Run) }); err != nil {
 		return nil, err
 	}
-	if err := jobqueue.Register(k, func(ctx context.Context, a restoreArgs) error { return s.handleRestore(ctx, a.JobID) }); err != nil {
+	if err := jobqueue.Register(k, func(ctx context.Context, a restoreArgs) error { return s.handleRestore(ctx, a.JobID, a.Run) }); err != nil {
 		return nil, err
 	}
 	return k, nil

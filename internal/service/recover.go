@@ -2,12 +2,9 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/jobqueue"
 )
 
 // recover brings the catalog in line with the vaults after a start: the
@@ -69,109 +66,16 @@ func (s *Service) reconcileVault(ctx context.Context, v catalog.Vault) error {
 	}
 }
 
-// recoverJobs settles the jobs a previous process left unfinished: queued
-// ones stay queued (re-queued if their River job is missing), running ones
-// end FAILED, or COMPLETED if their recovery point reached the vault.
-// Only one process uses a data directory (lockDir), so nothing else runs
-// them. River's own row of a settled running job is discarded later by its
-// rescuer, and its handler would leave the finished job alone.
+// recoverJobs settles the jobs a previous process left unfinished: the
+// data-directory lock proves that no other process runs (SQLite), so
+// every job owned by another process is taken over at once (see
+// takeOver).
 func (s *Service) recoverJobs(ctx context.Context) error {
-	jobs, err := allPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
-		return s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: activeBackupStates}, p)
-	})
-	if err != nil {
-		return err
+	n, err := s.takeOver(ctx, s.othersDead)
+	if n > 0 {
+		s.log.Warn("jobs of a previous process taken over", "count", n)
 	}
-	for i := len(jobs) - 1; i >= 0; i-- { // oldest first
-		j := jobs[i]
-		if j.State == StateCreated || j.State == StatePending {
-			if err := s.requeue(ctx, kindBackup, j.ID, func(msg string) error {
-				_, err := s.db.TransitionBackupJob(ctx, failed(j, msg, s.clock.Now()), StateCreated, StatePending)
-				return err
-			}); err != nil {
-				return err
-			}
-			continue
-		}
-		rp, err := s.db.RecoveryPointByARN(ctx, j.RecoveryPointARN)
-		switch {
-		case err == nil:
-			// The vault committed the recovery point before the stop.
-			j.State, j.StatusMessage = rp.Status, "completed; coffer restarted before the job was recorded as done"
-		case !errors.Is(err, catalog.ErrNotFound):
-			return err
-		case j.State == StateAborting:
-			j.State, j.StatusMessage = StateAborted, "stopped by StopBackupJob; coffer restarted before the job ended; no recovery point was created"
-		default:
-			j.State, j.StatusMessage = StateFailed, "coffer stopped while the job was running; no recovery point was created; start the backup again"
-		}
-		j.CompletedAt = s.clock.Now()
-		if _, err := s.db.TransitionBackupJob(ctx, j, StateRunning, StateAborting); err != nil {
-			return err
-		}
-		s.log.Warn("interrupted backup job settled", "job", j.ID, "state", j.State)
-	}
-	return s.recoverRestores(ctx)
-}
-
-func failed(j catalog.BackupJob, msg string, now time.Time) catalog.BackupJob {
-	j.State, j.StatusMessage, j.CompletedAt = StateFailed, msg, now
-	return j
-}
-
-func (s *Service) recoverRestores(ctx context.Context) error {
-	restores, err := allPages(func(p catalog.Page) ([]catalog.RestoreJob, string, error) {
-		return s.db.ListRestoreJobs(ctx, catalog.RestoreJobFilter{Statuses: []string{StatePending, StateRunning}}, p)
-	})
-	if err != nil {
-		return err
-	}
-	for i := len(restores) - 1; i >= 0; i-- {
-		j := restores[i]
-		fail := func(msg string) error {
-			j.Status, j.StatusMessage, j.CompletedAt = StateFailed, msg, s.clock.Now()
-			_, err := s.db.TransitionRestoreJob(ctx, j, StatePending, StateRunning)
-			return err
-		}
-		if j.Status == StatePending {
-			if err := s.requeue(ctx, kindRestore, j.ID, fail); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := fail("coffer stopped while the restore was running; objects restored so far remain; start the restore again"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// requeue makes sure a queued job has a River job that will run it. A job
-// recorded before coffer used River, or whose River row was cleaned, is
-// enqueued; one whose River job ended without running it (which a handler
-// never does) or is held by a dead process is failed with fail, so it does
-// not stay queued forever.
-func (s *Service) requeue(ctx context.Context, kind, id string, fail func(msg string) error) error {
-	info, err := s.queue.Lookup(ctx, kind, id)
-	switch {
-	case errors.Is(err, jobqueue.ErrNotFound):
-		return s.queue.Enqueue(ctx, argsFor(kind, id, 0))
-	case err != nil:
-		return err
-	}
-	switch info.State {
-	case jobqueue.StateCompleted, jobqueue.StateCancelled, jobqueue.StateDiscarded:
-		s.log.Error("queued job lost by the job queue; failing it", "kind", kind, "job", id, "queue_state", info.State)
-		return fail("the job queue lost this job before it ran (" + info.State + "); start it again")
-	case jobqueue.StateRunning:
-		// The previous process died while its handler was looking at the
-		// job (this process holds the data directory, so no other runs
-		// it). River keeps that row running until its rescuer, days
-		// later, and a job id is queued once: fail the job now.
-		s.log.Error("queued job was being picked up when coffer died; failing it", "kind", kind, "job", id)
-		return fail("coffer stopped while it was picking this job up; start it again")
-	}
-	return nil
+	return err
 }
 
 // allPages collects every page of a listing (newest first, as listed).

@@ -172,27 +172,3 @@ func (s *Service) maintainLater(name string) {
 		}
 	}()
 }
-
-func (s *Service) janitor(every time.Duration) {
-	defer s.bg.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.RunSchedules(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Error("run schedules", "err", err)
-			}
-			if _, err := s.EnforceWindows(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Error("enforce job windows", "err", err)
-			}
-			if n, err := s.ExpireRecoveryPoints(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Error("expire recovery points", "err", err)
-			} else if n > 0 {
-				s.log.Info("expired recovery points", "count", n)
-			}
-		}
-	}
-}

@@ -213,6 +213,7 @@ func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob) (re
 		return restore.Result{}, err
 	}
 	opts.Parallelism = s.cfg.Parallelism
+	opts.Resume = j.Run > 0 // an earlier run died: continue what it wrote
 	v, err := s.db.Vault(ctx, rp.VaultName)
 	if err != nil {
 		return restore.Result{}, err
@@ -246,7 +247,7 @@ func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob) (re
 }
 
 func (s *Service) finishRestore(ctx context.Context, j *catalog.RestoreJob, status, msg string, res *restore.Result) {
-	j.Status, j.StatusMessage, j.CompletedAt = status, msg, s.clock.Now()
+	j.Status, j.StatusMessage, j.CompletedAt = status, runNote(j.Run)+msg, s.clock.Now()
 	if res != nil {
 		j.PercentDone = "100.0"
 		j.BytesRestored = res.Stats.BytesRestored
@@ -263,6 +264,9 @@ func restoreMessage(res restore.Result) string {
 	st := res.Stats
 	msg := fmt.Sprintf("restored %d objects (%d versions, %d delete markers, %d bytes)",
 		st.ObjectsRestored, st.VersionsRestored, st.DeleteMarkersRestored, st.BytesRestored)
+	if st.ObjectsResumed > 0 {
+		msg += fmt.Sprintf("; %d objects were restored by the earlier run", st.ObjectsResumed)
+	}
 	if st.ObjectsSkipped > 0 {
 		msg += fmt.Sprintf("; skipped %d keys that already exist at the destination (Overwrite is false): %s",
 			st.ObjectsSkipped, sample(res.Skipped, 10))

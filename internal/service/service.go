@@ -40,9 +40,15 @@ type Config struct {
 	MaxConcurrentJobs int
 	// Parallelism is the number of objects a job reads or writes at once (default 16).
 	Parallelism int
-	// JanitorInterval is how often expired recovery points are looked for
-	// (default 1 minute); negative disables the background janitor.
+	// JanitorInterval is how often the elected leader runs the schedules,
+	// enforces job windows and expires recovery points (default 1 minute);
+	// negative disables that periodic work.
 	JanitorInterval time.Duration
+	// HeartbeatInterval, DeadAfter and TakeoverInterval time the liveness
+	// of processes (defaults DefaultHeartbeatInterval, DefaultDeadAfter,
+	// DefaultTakeoverInterval); a negative TakeoverInterval disables the
+	// leader's periodic takeover of dead processes' jobs.
+	HeartbeatInterval, DeadAfter, TakeoverInterval time.Duration
 }
 
 // Service is the control plane. Safe for concurrent use.
@@ -55,6 +61,7 @@ type Service struct {
 
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
+	procID  string   // this process's liveness row and River client id
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -118,6 +125,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.JanitorInterval == 0 {
 		cfg.JanitorInterval = time.Minute
 	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if cfg.DeadAfter <= 0 {
+		cfg.DeadAfter = DefaultDeadAfter
+	}
+	if cfg.TakeoverInterval == 0 {
+		cfg.TakeoverInterval = DefaultTakeoverInterval
+	}
 	if len(cfg.MasterKey) < 32 {
 		return nil, errors.New("open service: master key must be at least 32 bytes")
 	}
@@ -128,17 +144,13 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
 		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelCauseFunc{},
-		maintaining: map[string]bool{},
+		maintaining: map[string]bool{}, procID: "coffer-" + strings.ToLower(newID()),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.open(ctx); err != nil {
 		s.cancel()
 		s.closeAll(ctx)
 		return nil, fmt.Errorf("open service: %w", err)
-	}
-	if cfg.JanitorInterval > 0 {
-		s.bg.Add(1)
-		go s.janitor(cfg.JanitorInterval)
 	}
 	return s, nil
 }
@@ -161,6 +173,9 @@ func (s *Service) open(ctx context.Context) error {
 		return err
 	}
 	s.db.SetClock(s.clock)
+	if err := s.registerProcess(ctx); err != nil {
+		return err
+	}
 	if err := s.openQueue(ctx); err != nil {
 		return err
 	}
@@ -193,6 +208,13 @@ func (s *Service) closeAll(ctx context.Context) []error {
 		cancel()
 	}
 	s.bg.Wait()
+	if s.db != nil && s.procID != "" {
+		// Our jobs are settled or queued again: nobody needs to wait for
+		// our silence to take them over.
+		if err := s.db.StopProcess(context.WithoutCancel(ctx), s.procID); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, h := range s.vaults {

@@ -172,17 +172,18 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Restart(t)
-	if j := e.WaitBackup(t, "CRASHED-1"); j.State != types.BackupJobStateFailed || !strings.Contains(aws.ToString(j.StatusMessage), "coffer stopped") {
+	// Both run again, in this process, from the start.
+	if j := e.WaitBackup(t, "CRASHED-1"); j.State != types.BackupJobStateCompleted || !strings.Contains(aws.ToString(j.StatusMessage), "taken over") {
 		t.Fatalf("crashed job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
 	}
-	if j := e.WaitBackup(t, "PICKED-1"); j.State != types.BackupJobStateFailed || !strings.Contains(aws.ToString(j.StatusMessage), "picking this job up") {
+	if j := e.WaitBackup(t, "PICKED-1"); j.State != types.BackupJobStateCompleted || !strings.Contains(aws.ToString(j.StatusMessage), "taken over") {
 		t.Fatalf("job held by a dead process after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
 	}
 	if j := e.WaitBackup(t, "QUEUED-1"); j.State != types.BackupJobStateCompleted {
 		t.Fatalf("queued job after restart: %s %q", j.State, aws.ToString(j.StatusMessage))
 	}
 	rps, err := e.Client.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String("restart")})
-	if err != nil || len(rps.RecoveryPoints) != 2 {
+	if err != nil || len(rps.RecoveryPoints) != 4 { // done, QUEUED-1 and the two re-run jobs
 		t.Fatalf("recovery points after restart: %d %v", len(rps.RecoveryPoints), err)
 	}
 	restoreAndCompare(t, e, aws.ToString(done.RecoveryPointArn), want)

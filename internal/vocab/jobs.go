@@ -68,7 +68,8 @@ var transitions = map[Kind]map[JobState][]JobState{
 	KindRestore: {
 		StateNone:    {StatePending},
 		StatePending: {StateRunning, StateFailed, StateAborted},
-		StateRunning: {StateCompleted, StateFailed, StateAborted},
+		// Taken over after its process died: queued again to resume.
+		StateRunning: {StateCompleted, StateFailed, StateAborted, StatePending},
 	},
 }
 

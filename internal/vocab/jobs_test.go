@@ -28,6 +28,7 @@ func TestCanTransition(t *testing.T) {
 		{KindRestore, StatePending, StateCompleted, false},
 		{KindRestore, StateRunning, StateCompleted, true},
 		{KindRestore, StateFailed, StateRunning, false},
+		{KindRestore, StateRunning, StatePending, true}, // taken over
 		{Kind("unknown"), StateNone, StateCreated, false},
 	}
 	for _, tt := range tests {

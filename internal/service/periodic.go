@@ -1,0 +1,39 @@
+package service
+
+import (
+	"context"
+
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+)
+
+// periodic is the control plane's periodic work, run once per interval
+// cluster-wide by River's elected leader (see jobqueue.Periodic).
+func (s *Service) periodic() []jobqueue.Periodic {
+	var ps []jobqueue.Periodic
+	if every := s.cfg.JanitorInterval; every > 0 {
+		ps = append(ps,
+			jobqueue.Periodic{Name: "schedules", Every: every, Run: s.logged("run schedules", s.RunSchedules)},
+			jobqueue.Periodic{Name: "windows", Every: every, Run: s.logged("enforce job windows", s.EnforceWindows)},
+			jobqueue.Periodic{Name: "expiry", Every: every, Run: s.logged("expire recovery points", s.ExpireRecoveryPoints)},
+		)
+	}
+	if every := s.cfg.TakeoverInterval; every > 0 {
+		ps = append(ps, jobqueue.Periodic{Name: "takeover", Every: every, Run: s.logged("take over jobs of dead processes", s.TakeOver)})
+	}
+	return ps
+}
+
+// logged adapts one pass of periodic work: a pass that did something is
+// logged, and a failing pass is logged and retried at the next interval.
+func (s *Service) logged(what string, pass func(context.Context) (int, error)) func(context.Context) error {
+	return func(ctx context.Context) error {
+		n, err := pass(ctx)
+		if n > 0 {
+			s.log.Info(what, "count", n)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.Error(what, "err", err)
+		}
+		return nil
+	}
+}

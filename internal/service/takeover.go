@@ -1,0 +1,262 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+)
+
+// Liveness defaults: a process beats every HeartbeatInterval; one silent
+// for DeadAfter is dead, and the leader's takeover pass (every
+// TakeoverInterval) gives its jobs to live processes. Together well under
+// the two minutes a killed process's jobs may wait.
+const (
+	DefaultHeartbeatInterval = 5 * time.Second
+	DefaultDeadAfter         = 30 * time.Second
+	DefaultTakeoverInterval  = 10 * time.Second
+	// maxRuns bounds the takeovers of one job: a job that kills every
+	// process that runs it must not go round for ever.
+	maxRuns = 3
+)
+
+// registerProcess records this process's liveness row and starts its
+// heartbeat. Its id is also its River client id, so River's attempted_by
+// names coffer processes.
+func (s *Service) registerProcess(ctx context.Context) error {
+	host, _ := os.Hostname()
+	p := catalog.Process{ID: s.procID, Host: host, PID: int64(os.Getpid()), StartedAt: s.clock.Now()}
+	if err := s.db.RegisterProcess(ctx, p); err != nil {
+		return err
+	}
+	s.bg.Add(1)
+	go s.heartbeat()
+	return nil
+}
+
+func (s *Service) heartbeat() {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			if err := s.db.Heartbeat(s.ctx, s.procID); err != nil && s.ctx.Err() == nil {
+				// Keep beating: a database that comes back finds us alive
+				// before our silence reaches DeadAfter, or our jobs are
+				// taken over and ours end as no-ops (their run moved on).
+				s.log.Error("heartbeat", "err", err)
+			}
+		}
+	}
+}
+
+// deadFunc reports whether the process that owns a job is dead.
+type deadFunc func(ctx context.Context, owner string) (bool, error)
+
+// othersDead is the start-up view on SQLite: the data-directory lock
+// proves that no other process runs.
+func (s *Service) othersDead(_ context.Context, owner string) (bool, error) {
+	return owner != s.procID, nil
+}
+
+// silentDead is the view of several processes: a process is dead once it
+// has stopped or been silent for DeadAfter on the database's clock.
+func (s *Service) silentDead(ctx context.Context, owner string) (bool, error) {
+	if owner == s.procID {
+		return false, nil
+	}
+	alive, err := s.db.ProcessAlive(ctx, owner, s.cfg.DeadAfter)
+	return !alive, err
+}
+
+// TakeOver gives the jobs of dead processes to live ones: a running job
+// is queued again with its run number raised (it runs from the start; a
+// restore resumes), unless its recovery point made it into the vault
+// (then it completed) or it was being stopped (then it is aborted); a
+// queued job whose River job a dead process had picked up gets a new
+// River job. It returns how many jobs it moved.
+func (s *Service) TakeOver(ctx context.Context) (int, error) {
+	return s.takeOver(ctx, s.silentDead)
+}
+
+func (s *Service) takeOver(ctx context.Context, dead deadFunc) (int, error) {
+	b, err := s.takeOverBackups(ctx, dead)
+	if err != nil {
+		return b, err
+	}
+	r, err := s.takeOverRestores(ctx, dead)
+	return b + r, err
+}
+
+func (s *Service) takeOverBackups(ctx context.Context, dead deadFunc) (int, error) {
+	jobs, err := allPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
+		return s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{States: activeBackupStates}, p)
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := len(jobs) - 1; i >= 0; i-- { // oldest first
+		moved, err := s.takeOverBackup(ctx, jobs[i], dead)
+		if err != nil {
+			return n, fmt.Errorf("take over backup job %s: %w", jobs[i].ID, err)
+		}
+		if moved {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Service) takeOverBackup(ctx context.Context, j catalog.BackupJob, dead deadFunc) (bool, error) {
+	if j.State == StateCreated || j.State == StatePending {
+		return s.rescueQueued(ctx, kindBackup, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
+			next := j
+			next.Run++
+			if then == nil {
+				next.State, next.CompletedAt = StateFailed, s.clock.Now()
+			}
+			next.StatusMessage = msg
+			return s.db.TransitionBackupJobTx(ctx, next, then, j.State)
+		})
+	}
+	gone, err := dead(ctx, j.Owner)
+	if err != nil || !gone {
+		return false, err
+	}
+	from := j.State
+	note := fmt.Sprintf("process %s that ran it stopped", orUnknown(j.Owner))
+	rp, err := s.db.RecoveryPointByARN(ctx, j.RecoveryPointARN)
+	var then catalog.TxFunc
+	switch {
+	case err == nil:
+		j.State, j.StatusMessage, j.CompletedAt = rp.Status, "completed; "+note+" before the job was recorded as done", s.clock.Now()
+	case !errors.Is(err, catalog.ErrNotFound):
+		return false, err
+	case j.State == StateAborting:
+		j.State, j.StatusMessage, j.CompletedAt = StateAborted, "stopped by StopBackupJob; "+note+" before the job ended; no recovery point was created", s.clock.Now()
+	case j.Run+1 >= maxRuns:
+		j.State, j.StatusMessage, j.CompletedAt = StateFailed, fmt.Sprintf("%s; the job was taken over %d times and is given up; start the backup again", note, j.Run), s.clock.Now()
+	default:
+		j.Run++
+		j.State, j.Owner, j.StartedAt, j.PercentDone, j.BytesTransferred, j.BackupSize, j.Stats = StateCreated, "", time.Time{}, "0.0", 0, 0, "{}"
+		j.StatusMessage = fmt.Sprintf("taken over: %s; running again from the start (run %d)", note, j.Run+1)
+		then = s.enqueueRun(ctx, kindBackup, j.ID, j.Run)
+	}
+	ok, err := s.db.TransitionBackupJobTx(ctx, j, then, from)
+	if ok {
+		s.log.Warn("backup job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", j.State)
+	}
+	return ok, err
+}
+
+func (s *Service) takeOverRestores(ctx context.Context, dead deadFunc) (int, error) {
+	jobs, err := allPages(func(p catalog.Page) ([]catalog.RestoreJob, string, error) {
+		return s.db.ListRestoreJobs(ctx, catalog.RestoreJobFilter{Statuses: []string{StatePending, StateRunning}}, p)
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := len(jobs) - 1; i >= 0; i-- {
+		moved, err := s.takeOverRestore(ctx, jobs[i], dead)
+		if err != nil {
+			return n, fmt.Errorf("take over restore job %s: %w", jobs[i].ID, err)
+		}
+		if moved {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Service) takeOverRestore(ctx context.Context, j catalog.RestoreJob, dead deadFunc) (bool, error) {
+	if j.Status == StatePending {
+		return s.rescueQueued(ctx, kindRestore, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
+			next := j
+			next.Run++
+			if then == nil {
+				next.Status, next.CompletedAt = StateFailed, s.clock.Now()
+			}
+			next.StatusMessage = msg
+			return s.db.TransitionRestoreJobTx(ctx, next, then, StatePending)
+		})
+	}
+	gone, err := dead(ctx, j.Owner)
+	if err != nil || !gone {
+		return false, err
+	}
+	note := fmt.Sprintf("process %s that ran it stopped", orUnknown(j.Owner))
+	var then catalog.TxFunc
+	if j.Run+1 >= maxRuns {
+		j.Status, j.CompletedAt = StateFailed, s.clock.Now()
+		j.StatusMessage = fmt.Sprintf("%s; the restore was taken over %d times and is given up; objects restored so far remain", note, j.Run)
+	} else {
+		j.Run++
+		j.Status, j.Owner = StatePending, ""
+		j.StatusMessage = fmt.Sprintf("taken over: %s; resuming (run %d)", note, j.Run+1)
+		then = s.enqueueRun(ctx, kindRestore, j.ID, j.Run)
+	}
+	ok, err := s.db.TransitionRestoreJobTx(ctx, j, then, StateRunning)
+	if ok {
+		s.log.Warn("restore job of a dead process taken over", "job", j.ID, "status", j.Status)
+	}
+	return ok, err
+}
+
+// rescueQueued makes sure a queued job has a River job that will run it.
+// A job without one (older catalogs, a cleaned row) is enqueued; one whose
+// River job a dead process had picked up, or that River ended without
+// running it, gets a new River job (its run raised through requeue, with
+// a TxFunc that enqueues); requeue with a nil TxFunc fails the job.
+func (s *Service) rescueQueued(ctx context.Context, kind, id string, run int, dead deadFunc,
+	requeue func(msg string, then catalog.TxFunc) (bool, error)) (bool, error) {
+	info, err := s.queue.Lookup(ctx, kind, id)
+	if errors.Is(err, jobqueue.ErrNotFound) {
+		return false, s.queue.Enqueue(ctx, argsFor(kind, id, run))
+	}
+	if err != nil {
+		return false, err
+	}
+	switch info.State {
+	case jobqueue.StateCompleted, jobqueue.StateCancelled, jobqueue.StateDiscarded:
+		s.log.Error("queued job lost by the job queue; queuing it again", "kind", kind, "job", id, "queue_state", info.State)
+	case jobqueue.StateRunning:
+		holder := ""
+		if len(info.AttemptedBy) > 0 {
+			holder = info.AttemptedBy[len(info.AttemptedBy)-1]
+		}
+		if gone, err := dead(ctx, holder); err != nil || !gone {
+			return false, err
+		}
+		// River keeps that row running until its rescuer, days later.
+		s.log.Warn("queued job was being picked up by a process that died; queuing it again", "kind", kind, "job", id, "process", holder)
+	default:
+		return false, nil
+	}
+	if run+1 >= maxRuns {
+		return requeue("the job queue lost this job several times before it ran; start it again", nil)
+	}
+	return requeue("queued again: the job queue lost it before it ran", s.enqueueRun(ctx, kind, id, run+1))
+}
+
+// enqueueRun returns the TxFunc that queues run of job id of kind in the
+// transaction of the job's change.
+func (s *Service) enqueueRun(ctx context.Context, kind, id string, run int) catalog.TxFunc {
+	return s.enqueueArgs(ctx, argsFor(kind, id, run))
+}
+
+func orUnknown(owner string) string {
+	if owner == "" {
+		return "(unknown)"
+	}
+	return owner
+}
+
