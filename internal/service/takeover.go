@@ -259,4 +259,3 @@ func orUnknown(owner string) string {
 	}
 	return owner
 }
-
