@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -16,10 +17,14 @@ import (
 // PostgresOptions tunes OpenPostgres.
 type PostgresOptions struct {
 	// Schema holds the catalog's tables (created if missing); the job
-	// queue should use it too (see DB.Schema). Empty: the connection's
-	// search_path, normally public.
+	// queue should use it too (see DB.Schema). Empty: the URL's
+	// search_path option when it names one schema (?search_path=coffer),
+	// created if missing too; else the server's search_path, normally public.
 	Schema string
 }
+
+// schemaName is a search_path that names one plain schema.
+var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // defaultMaxConns is the pool size unless the URL sets pool_max_conns:
 // River's listener holds one connection, its producer and each running job
@@ -37,6 +42,9 @@ func OpenPostgres(ctx context.Context, url string, opts PostgresOptions) (*DB, e
 	if err != nil {
 		// pgx's message may quote the URL with its password: leave it out.
 		return nil, errors.New("open catalog: cannot parse the PostgreSQL URL (want postgres://user:password@host:port/database?options)")
+	}
+	if opts.Schema == "" && schemaName.MatchString(cfg.ConnConfig.RuntimeParams["search_path"]) {
+		opts.Schema = cfg.ConnConfig.RuntimeParams["search_path"]
 	}
 	if opts.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema

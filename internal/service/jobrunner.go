@@ -2,10 +2,11 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -25,17 +26,26 @@ const (
 	catalogRetry  = 5 * time.Second // the catalog could not be read
 )
 
-// openQueue opens River on the catalog's database. Workers bound the jobs
-// (backups and restores) this process runs at once.
+// openQueue opens River on the catalog's database (on PostgreSQL its pool
+// and schema). Workers bound the jobs (backups and restores) this process
+// runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
-	q, err := jobqueue.OpenSQLite(ctx, s.db.SQL(), jobqueue.Config{
+	cfg := jobqueue.Config{
 		Handlers:     map[string]jobqueue.Handler{jobqueue.KindBackup: s.handleBackup, jobqueue.KindRestore: s.handleRestore},
 		Workers:      s.cfg.MaxConcurrentJobs,
 		Logger:       s.log.With("component", "jobqueue"),
 		MaxAttempts:  1, // an interrupted job fails with a message; recover() settles it
 		PollInterval: 200 * time.Millisecond,
 		StopTimeout:  10 * time.Second,
-	})
+	}
+	var q *jobqueue.Queue
+	var err error
+	if pool := s.db.Pool(); pool != nil {
+		cfg.Schema = s.db.Schema()
+		q, err = jobqueue.OpenPostgres(ctx, pool, cfg)
+	} else {
+		q, err = jobqueue.OpenSQLite(ctx, s.db.SQL(), cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("open job queue: %w", err)
 	}
@@ -44,9 +54,15 @@ func (s *Service) openQueue(ctx context.Context) error {
 }
 
 // enqueue returns the TxFunc that queues job id of kind in the transaction
-// that records it.
+// that records it: River's driver for the engine gets the same transaction
+// (see catalog.Tx).
 func (s *Service) enqueue(ctx context.Context, kind, id string) catalog.TxFunc {
-	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, kind, id) }
+	return func(tx *catalog.Tx) error {
+		if s.db.Engine() == catalog.Postgres {
+			return tx.Pgx(func(ptx pgx.Tx) error { return s.queue.EnqueuePgxTx(ctx, ptx, kind, id) })
+		}
+		return s.queue.EnqueueTx(ctx, tx.SQL(), kind, id)
+	}
 }
 
 // jobContext derives the context a job runs in: cancelled by River

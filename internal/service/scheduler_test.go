@@ -36,9 +36,11 @@ func jobsOfPlan(t *testing.T, e *coffertest.Env, planID string) map[string][]str
 	return byState
 }
 
-func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
+func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) { forEachEngine(t, testScheduledPlanBacksUpTaggedBuckets) }
+
+func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 3, 28, 9, 59, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk})
 	mc := e.S3.Client(t)
 	tagBucket := func(b string, kv map[string]string) {
 		tg, _ := tags.NewTags(kv, false)
@@ -132,9 +134,11 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 // TestPlanUpdateKeepsDueRunAndRate: an update arriving after a run came due
 // but before the scheduler's tick starts that run under the old version,
 // and a rate() schedule stays anchored on its runs, not on the update.
-func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) {
+func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) { forEachEngine(t, testPlanUpdateKeepsDueRunAndRate) }
+
+func testPlanUpdateKeepsDueRunAndRate(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk})
 	bucket := e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, e.S3.Client(t), bucket, "u/", 2, 10)
 	createVault(t, e.Client, "sched")
