@@ -91,6 +91,26 @@ func TestServerConfig(t *testing.T) {
 		{name: "public insecure", args: []string{"--listen", "0.0.0.0:8080", "--insecure"}},
 		{name: "public tls", args: []string{"--listen", "0.0.0.0:8443", "--tls-cert", "c", "--tls-key", "k"}},
 		{name: "half tls", args: []string{"--tls-cert", "c"}, wantErr: "both --tls-cert and --tls-key"},
+		{name: "database from env", env: map[string]string{"COFFER_DATABASE_URL": "postgres://db/coffer"}, check: func(c serverConfig) error {
+			if c.Database != "postgres://db/coffer" {
+				return errors.New("COFFER_DATABASE_URL ignored")
+			}
+			return nil
+		}},
+		{name: "database flag beats env", args: []string{"--database", "postgresql://flag/x"},
+			env: map[string]string{"COFFER_DATABASE_URL": "postgres://env/x"}, check: func(c serverConfig) error {
+				if c.Database != "postgresql://flag/x" {
+					return errors.New("--database ignored")
+				}
+				return nil
+			}},
+		{name: "database default sqlite", check: func(c serverConfig) error {
+			if c.Database != "" {
+				return errors.New("database set by default")
+			}
+			return nil
+		}},
+		{name: "database not postgres", args: []string{"--database", "mysql://db/x"}, wantErr: "--database must be a postgres:// URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,7 +36,9 @@ func jobsOfPlan(t *testing.T, e *coffertest.Env, planID string) map[string][]str
 	return byState
 }
 
-func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) { forEachEngine(t, testScheduledPlanBacksUpTaggedBuckets) }
+func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
+	forEachEngine(t, testScheduledPlanBacksUpTaggedBuckets)
+}
 
 func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 3, 28, 9, 59, 0, 0, time.UTC))
@@ -134,7 +136,9 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 // TestPlanUpdateKeepsDueRunAndRate: an update arriving after a run came due
 // but before the scheduler's tick starts that run under the old version,
 // and a rate() schedule stays anchored on its runs, not on the update.
-func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) { forEachEngine(t, testPlanUpdateKeepsDueRunAndRate) }
+func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) {
+	forEachEngine(t, testPlanUpdateKeepsDueRunAndRate)
+}
 
 func testPlanUpdateKeepsDueRunAndRate(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC))

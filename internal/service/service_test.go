@@ -48,7 +48,9 @@ func restoreAndCompare(t *testing.T, e *coffertest.Env, rpARN string, want map[s
 	coffertest.CheckBucket(t, e.S3.Client(t), coffertest.RestoreToNewBucket(t, e.Client, rpARN), want)
 }
 
-func TestRetentionExpiresAndKeepsSharedData(t *testing.T) { forEachEngine(t, testRetentionExpiresAndKeepsSharedData) }
+func TestRetentionExpiresAndKeepsSharedData(t *testing.T) {
+	forEachEngine(t, testRetentionExpiresAndKeepsSharedData)
+}
 
 func testRetentionExpiresAndKeepsSharedData(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
@@ -127,7 +129,9 @@ func testStopBackupJob(t *testing.T, db string) {
 	}
 }
 
-func TestRestartSettlesInterruptedJobs(t *testing.T) { forEachEngine(t, testRestartSettlesInterruptedJobs) }
+func TestRestartSettlesInterruptedJobs(t *testing.T) {
+	forEachEngine(t, testRestartSettlesInterruptedJobs)
+}
 
 func testRestartSettlesInterruptedJobs(t *testing.T, db string) {
 	e := coffertest.Start(t, coffertest.Options{Database: db})
