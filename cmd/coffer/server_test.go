@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -19,12 +25,19 @@ func TestMain(m *testing.M) { testserver.Main(m) }
 // shared MinIO as its default S3 connection, until the test ends.
 func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
 	t.Helper()
+	return startServerEnv(t, nil)
+}
+
+// startServerEnv is startServer with more environment (COFFER_DATABASE_URL).
+func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
+	t.Helper()
 	s3 = testserver.Shared(t, testserver.MinIO)
 	dataDir := t.TempDir()
 	env := map[string]string{
 		"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0",
 		"COFFER_S3_ENDPOINT": s3.Endpoint, "COFFER_S3_ACCESS_KEY": s3.AccessKey, "COFFER_S3_SECRET_KEY": s3.SecretKey,
 	}
+	maps.Copy(env, extra)
 	cfg, err := parseServerConfig(nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +69,26 @@ func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *tes
 		t.Fatalf("server.json holds %q (%v), want %q", ep, err, endpoint)
 	}
 	return endpoint, creds, s3
+}
+
+// TestServerOnPostgres: `coffer server` with COFFER_DATABASE_URL keeps its
+// catalog in PostgreSQL, not in the data directory.
+func TestServerOnPostgres(t *testing.T) {
+	database := coffertest.Database(t, "postgres")
+	endpoint, creds, _ := startServerEnv(t, map[string]string{"COFFER_DATABASE_URL": database})
+	c := coffertest.NewClient(endpoint, creds)
+	if _, err := c.CreateBackupVault(context.Background(), &backup.CreateBackupVaultInput{BackupVaultName: aws.String("pg")}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(context.Background(), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM vaults WHERE name = 'pg'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("vault rows in PostgreSQL: %d (%v)", n, err)
+	}
 }
 
 func TestServerConfig(t *testing.T) {

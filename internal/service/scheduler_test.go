@@ -54,8 +54,11 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 	for _, b := range []string{prodA, prodB, other} {
 		coffertest.FillBucket(t, mc, b, "s/", 3, 500)
 	}
-	tagBucket(prodA, map[string]string{"backup": "hourly", "env": "prod"})
-	tagBucket(prodB, map[string]string{"backup": "hourly", "env": "prod"})
+	// The MinIO is shared by every test (and engine): a tag value of this
+	// run's own keeps other runs' buckets out of the selection.
+	prod := "prod-" + prodA
+	tagBucket(prodA, map[string]string{"backup": "hourly", "env": prod})
+	tagBucket(prodB, map[string]string{"backup": "hourly", "env": prod})
 	tagBucket(other, map[string]string{"backup": "hourly", "env": "dev"})
 	createVault(t, e.Client, "sched")
 	p, err := e.Client.CreateBackupPlan(ctx, &backup.CreateBackupPlanInput{BackupPlan: &types.BackupPlanInput{
@@ -71,7 +74,7 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 		SelectionName: aws.String("prod"), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"), Resources: []string{"*"},
 		Conditions: &types.Conditions{StringEquals: []types.ConditionParameter{
 			{ConditionKey: aws.String("aws:ResourceTag/backup"), ConditionValue: aws.String("hourly")},
-			{ConditionKey: aws.String("aws:ResourceTag/env"), ConditionValue: aws.String("prod")}}},
+			{ConditionKey: aws.String("aws:ResourceTag/env"), ConditionValue: aws.String(prod)}}},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +105,7 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 		t.Fatalf("after the 11:00 run and two restarts: %v", got)
 	}
 	// A bucket tagged later is picked up at the next run.
-	tagBucket(other, map[string]string{"backup": "hourly", "env": "prod"})
+	tagBucket(other, map[string]string{"backup": "hourly", "env": prod})
 	clk.Set(time.Date(2026, 3, 28, 12, 0, 5, 0, time.UTC))
 	run(3)
 	got = jobsOfPlan(t, e, planID)
