@@ -89,6 +89,13 @@ func TestServerOnPostgres(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM vaults WHERE name = 'pg'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("vault rows in PostgreSQL: %d (%v)", n, err)
 	}
+	// The URL's search_path put coffer's and River's tables in the test's schema.
+	var schema string
+	err = conn.QueryRow(context.Background(), `SELECT current_schema(), (SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name IN ('vaults', 'river_job', 'catalog_meta'))`).Scan(&schema, &n)
+	if err != nil || n != 3 || !strings.HasPrefix(schema, "coffer_test_") {
+		t.Fatalf("tables in schema %q: %d of 3 (%v)", schema, n, err)
+	}
 }
 
 func TestServerConfig(t *testing.T) {
