@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ func init() {
 // the environment.
 type serverConfig struct {
 	DataDir, Listen, TLSCert, TLSKey, MasterKeyFile string
+	Database                                        string // service.Config.Database
 	Insecure                                        bool
 	Root                                            auth.Credentials
 	Source                                          *s3source.Config
@@ -39,6 +41,8 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
 	var c serverConfig
 	fs.StringVar(&c.DataDir, "data-dir", first(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&c.Database, "database", getenv(envDatabaseURL),
+		"catalog database: empty for SQLite in the data directory, or a postgres:// URL (env "+envDatabaseURL+")")
 	fs.StringVar(&c.Listen, "listen", first(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
 	fs.StringVar(&c.TLSCert, "tls-cert", getenv("COFFER_TLS_CERT"), "TLS certificate file (env COFFER_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", getenv("COFFER_TLS_KEY"), "TLS key file (env COFFER_TLS_KEY)")
@@ -54,6 +58,9 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	}
 	c.MasterKeyFile = getenv("COFFER_MASTER_KEY_FILE")
 	c.Root = auth.Credentials{AccessKeyID: getenv("COFFER_ROOT_ACCESS_KEY_ID"), SecretAccessKey: getenv("COFFER_ROOT_SECRET_ACCESS_KEY")}
+	if c.Database != "" && !service.IsPostgresURL(c.Database) {
+		return c, errors.New("server: --database must be a postgres:// URL (or empty for SQLite in the data directory)")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, errors.New("server: give both --tls-cert and --tls-key, or neither")
 	}
@@ -65,6 +72,19 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 			SecretKey: getenv("COFFER_S3_SECRET_KEY"), Region: first(getenv("COFFER_S3_REGION"), "us-east-1")}
 	}
 	return c, nil
+}
+
+// databaseName describes the catalog database for the log, without a
+// password.
+func databaseName(database string) string {
+	if database == "" {
+		return "sqlite (catalog.db in the data directory)"
+	}
+	u, err := url.Parse(database)
+	if err != nil {
+		return "postgres"
+	}
+	return u.Redacted()
 }
 
 func isLoopback(addr string) bool {
@@ -114,7 +134,7 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 	} else {
 		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
 	}
-	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Sources: sources, Clock: c.Clock,
+	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
 		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism})
 	if err != nil {
 		return err
@@ -155,7 +175,7 @@ func listenAndServe(ctx context.Context, c serverConfig, h http.Handler, log *sl
 			errc <- srv.Serve(ln)
 		}
 	}()
-	log.Info("coffer is serving", "endpoint", endpoint, "data_dir", c.DataDir)
+	log.Info("coffer is serving", "endpoint", endpoint, "data_dir", c.DataDir, "database", databaseName(c.Database))
 	if ready != nil {
 		ready(endpoint)
 	}

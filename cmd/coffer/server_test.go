@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -19,12 +25,19 @@ func TestMain(m *testing.M) { testserver.Main(m) }
 // shared MinIO as its default S3 connection, until the test ends.
 func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
 	t.Helper()
+	return startServerEnv(t, nil)
+}
+
+// startServerEnv is startServer with more environment (COFFER_DATABASE_URL).
+func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
+	t.Helper()
 	s3 = testserver.Shared(t, testserver.MinIO)
 	dataDir := t.TempDir()
 	env := map[string]string{
 		"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0",
 		"COFFER_S3_ENDPOINT": s3.Endpoint, "COFFER_S3_ACCESS_KEY": s3.AccessKey, "COFFER_S3_SECRET_KEY": s3.SecretKey,
 	}
+	maps.Copy(env, extra)
 	cfg, err := parseServerConfig(nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +69,33 @@ func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *tes
 		t.Fatalf("server.json holds %q (%v), want %q", ep, err, endpoint)
 	}
 	return endpoint, creds, s3
+}
+
+// TestServerOnPostgres: `coffer server` with COFFER_DATABASE_URL keeps its
+// catalog in PostgreSQL, not in the data directory.
+func TestServerOnPostgres(t *testing.T) {
+	database := coffertest.Database(t, "postgres")
+	endpoint, creds, _ := startServerEnv(t, map[string]string{"COFFER_DATABASE_URL": database})
+	c := coffertest.NewClient(endpoint, creds)
+	if _, err := c.CreateBackupVault(context.Background(), &backup.CreateBackupVaultInput{BackupVaultName: aws.String("pg")}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(context.Background(), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM vaults WHERE name = 'pg'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("vault rows in PostgreSQL: %d (%v)", n, err)
+	}
+	// The URL's search_path put coffer's and River's tables in the test's schema.
+	var schema string
+	err = conn.QueryRow(context.Background(), `SELECT current_schema(), (SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name IN ('vaults', 'river_job', 'catalog_meta'))`).Scan(&schema, &n)
+	if err != nil || n != 3 || !strings.HasPrefix(schema, "coffer_test_") {
+		t.Fatalf("tables in schema %q: %d of 3 (%v)", schema, n, err)
+	}
 }
 
 func TestServerConfig(t *testing.T) {
@@ -91,6 +131,26 @@ func TestServerConfig(t *testing.T) {
 		{name: "public insecure", args: []string{"--listen", "0.0.0.0:8080", "--insecure"}},
 		{name: "public tls", args: []string{"--listen", "0.0.0.0:8443", "--tls-cert", "c", "--tls-key", "k"}},
 		{name: "half tls", args: []string{"--tls-cert", "c"}, wantErr: "both --tls-cert and --tls-key"},
+		{name: "database from env", env: map[string]string{"COFFER_DATABASE_URL": "postgres://db/coffer"}, check: func(c serverConfig) error {
+			if c.Database != "postgres://db/coffer" {
+				return errors.New("COFFER_DATABASE_URL ignored")
+			}
+			return nil
+		}},
+		{name: "database flag beats env", args: []string{"--database", "postgresql://flag/x"},
+			env: map[string]string{"COFFER_DATABASE_URL": "postgres://env/x"}, check: func(c serverConfig) error {
+				if c.Database != "postgresql://flag/x" {
+					return errors.New("--database ignored")
+				}
+				return nil
+			}},
+		{name: "database default sqlite", check: func(c serverConfig) error {
+			if c.Database != "" {
+				return errors.New("database set by default")
+			}
+			return nil
+		}},
+		{name: "database not postgres", args: []string{"--database", "mysql://db/x"}, wantErr: "--database must be a postgres:// URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

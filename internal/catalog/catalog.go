@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/cofferbackup/coffer/internal/clock"
@@ -28,10 +30,22 @@ var (
 	ErrBadToken = errors.New("invalid pagination token")
 )
 
+// Engine names the database a catalog runs on.
+type Engine string
+
+// The engines the catalog runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
 // DB is the catalog database.
 type DB struct {
-	db    *sql.DB
-	clock clock.Clock // times of job events; nil means the wall clock
+	db     *sql.DB
+	engine Engine
+	pool   *pgxpool.Pool // PostgreSQL only: the pool under db, shared with River
+	schema string        // PostgreSQL only: the tables' schema ("" = search_path)
+	clock  clock.Clock   // times of job events; nil means the wall clock
 }
 
 // SetClock sets the clock that dates job events (default: the wall clock).
@@ -56,7 +70,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// One connection: SQLite serialises writers anyway, and this rules out
 	// SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
-	c := &DB{db: db}
+	c := &DB{db: db, engine: SQLite}
 	if err := c.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("migrate catalog %q: %w", path, err)
@@ -64,10 +78,35 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	return c, nil
 }
 
-// Close closes the database.
-func (c *DB) Close() error { return c.db.Close() }
+// Close closes the database (and on PostgreSQL its pool: stop the job
+// queue first).
+func (c *DB) Close() error {
+	err := c.db.Close()
+	if c.pool != nil {
+		c.pool.Close()
+	}
+	return err
+}
+
+// Engine reports which database the catalog runs on.
+func (c *DB) Engine() Engine { return c.engine }
 
 func (c *DB) migrate(ctx context.Context) error {
+	if c.engine == Postgres {
+		// Processes starting together must not apply a migration twice.
+		return withAdvisoryLock(ctx, c.pool, "coffer/catalog/migrate/"+c.schema, func() error {
+			if c.schema != "" {
+				if _, err := c.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{c.schema}.Sanitize()); err != nil {
+					return fmt.Errorf("create schema %q: %w", c.schema, err)
+				}
+			}
+			return c.applyMigrations(ctx)
+		})
+	}
+	return c.applyMigrations(ctx)
+}
+
+func (c *DB) applyMigrations(ctx context.Context) error {
 	if _, err := c.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return err
 	}
@@ -114,16 +153,9 @@ func (c *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// inTx runs fn in a transaction, committed if fn returns nil.
 func (c *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return c.inTxFull(ctx, func(tx *Tx) error { return fn(tx.tx) })
 }
 
 // Page asks for one page of a listing.
@@ -231,10 +263,6 @@ func fromJSONMap(s string) map[string]string {
 	return m
 }
 
-func isUniqueViolation(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint") || strings.Contains(err.Error(), "duplicate key"))
-}
-
 type rowScanner interface{ Scan(...any) error }
 
 // queryPage runs query (which must end before ORDER BY's LIMIT/OFFSET) for
@@ -267,7 +295,9 @@ func queryPage[T any](ctx context.Context, c *DB, what, query string, args []any
 	return out, tok, nil
 }
 
-// SQL returns the database handle, for the job queue, which keeps its
-// tables beside the catalog's and inserts jobs in the catalog's
-// transactions. It is the catalog's single connection: do not hold it.
+// SQL returns the database handle, for the job queue on SQLite, which keeps
+// its tables beside the catalog's and inserts jobs in the catalog's
+// transactions. On SQLite it is the catalog's single connection: do not
+// hold it. On PostgreSQL it is database/sql over Pool, with `?`
+// placeholders rebound (see rebind).
 func (c *DB) SQL() *sql.DB { return c.db }

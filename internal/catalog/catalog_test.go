@@ -2,37 +2,31 @@ package catalog
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
 var ctx = context.Background()
 
+//lint:ignore U1000 kept for catalog tests other branches add with it
+// openTest opens a fresh SQLite catalog, for tests not (yet) run on
+// every engine; prefer forEachEngine.
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return newOpener(t, SQLite)(t)
 }
 
-func TestMigrationsAreIdempotent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "catalog.db")
+func TestMigrationsAreIdempotent(t *testing.T) { forEachEngine(t, testMigrationsAreIdempotent) }
+
+func testMigrationsAreIdempotent(t *testing.T, open opener) {
 	files, err := migrations.ReadDir("migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		db, err := OpenSQLite(ctx, path)
-		if err != nil {
-			t.Fatalf("open %d: %v", i, err)
-		}
+		db := open(t)
 		var n int
 		if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) {
 			t.Fatalf("open %d: %d migrations recorded (%v)", i, n, err)
@@ -41,8 +35,10 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	}
 }
 
-func TestVaultsAndRecoveryPoints(t *testing.T) {
-	db := openTest(t)
+func TestVaultsAndRecoveryPoints(t *testing.T) { forEachEngine(t, testVaultsAndRecoveryPoints) }
+
+func testVaultsAndRecoveryPoints(t *testing.T, open opener) {
+	db := open(t)
 	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	for i, name := range []string{"c", "a", "b"} {
 		if err := db.CreateVault(ctx, Vault{Name: name, ID: "id-" + name, ARN: "arn:" + name, Tags: map[string]string{"i": fmt.Sprint(i)}, CreatedAt: base}); err != nil {
@@ -108,8 +104,10 @@ func TestVaultsAndRecoveryPoints(t *testing.T) {
 	}
 }
 
-func TestBackupJobsFilterAndUpdate(t *testing.T) {
-	db := openTest(t)
+func TestBackupJobsFilterAndUpdate(t *testing.T) { forEachEngine(t, testBackupJobsFilterAndUpdate) }
+
+func testBackupJobsFilterAndUpdate(t *testing.T, open opener) {
+	db := open(t)
 	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	states := []string{"COMPLETED", "FAILED", "RUNNING", "COMPLETED"}
 	for i, st := range states {
@@ -160,8 +158,10 @@ func TestBackupJobsFilterAndUpdate(t *testing.T) {
 	}
 }
 
-func TestBackupJobTransitions(t *testing.T) {
-	db := openTest(t)
+func TestBackupJobTransitions(t *testing.T) { forEachEngine(t, testBackupJobTransitions) }
+
+func testBackupJobTransitions(t *testing.T, open opener) {
+	db := open(t)
 	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	job := func(id, resource, state, token string) BackupJob {
 		return BackupJob{ID: id, VaultName: "v", VaultARN: "arn:v", ResourceARN: resource, ResourceType: "S3",
@@ -177,7 +177,7 @@ func TestBackupJobTransitions(t *testing.T) {
 		t.Fatalf("second job with token t1: %v", err)
 	}
 	boom := errors.New("boom")
-	if err := db.InsertBackupJob(ctx, job("E", "arn:aws:s3:::e", "CREATED", ""), func(*sql.Tx) error { return boom }); !errors.Is(err, boom) {
+	if err := db.InsertBackupJob(ctx, job("E", "arn:aws:s3:::e", "CREATED", ""), func(*Tx) error { return boom }); !errors.Is(err, boom) {
 		t.Fatalf("insert with failing TxFunc: %v", err)
 	}
 	if _, err := db.BackupJob(ctx, "E"); !errors.Is(err, ErrNotFound) {

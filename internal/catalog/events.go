@@ -48,7 +48,8 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 	from []string, update func(tx *sql.Tx, cur string) (sql.Result, error), then TxFunc) (bool, error) {
 	for {
 		done := false
-		err := c.inTx(ctx, func(tx *sql.Tx) error {
+		err := c.inTxFull(ctx, func(ftx *Tx) error {
+			tx := ftx.SQL()
 			readState := func() (string, error) {
 				var cur string
 				err := tx.QueryRowContext(ctx, `SELECT `+stateCol+` FROM `+table+` WHERE id = ?`, id).Scan(&cur)
@@ -83,7 +84,7 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 					return err
 				}
 			}
-			return then.run(tx)
+			return then.run(ftx)
 		})
 		if errors.Is(err, errChanged) && ctx.Err() == nil {
 			continue

@@ -11,8 +11,10 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-func TestJobEventsRecordEveryStateChange(t *testing.T) {
-	db := openTest(t)
+func TestJobEventsRecordEveryStateChange(t *testing.T) { forEachEngine(t, testJobEventsRecordEveryStateChange) }
+
+func testJobEventsRecordEveryStateChange(t *testing.T, open opener) {
+	db := open(t)
 	clk := clock.NewFake(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	db.SetClock(clk)
 	j := BackupJob{ID: "J", VaultName: "v", VaultARN: "arn:v", ResourceARN: "arn:aws:s3:::b", ResourceType: "S3",
@@ -56,8 +58,10 @@ func TestJobEventsRecordEveryStateChange(t *testing.T) {
 	}
 }
 
-func TestTransitionTableIsEnforced(t *testing.T) {
-	db := openTest(t)
+func TestTransitionTableIsEnforced(t *testing.T) { forEachEngine(t, testTransitionTableIsEnforced) }
+
+func testTransitionTableIsEnforced(t *testing.T, open opener) {
+	db := open(t)
 	j := BackupJob{ID: "J", VaultName: "v", VaultARN: "arn:v", ResourceARN: "arn:aws:s3:::b", ResourceType: "S3",
 		State: "CREATED", PercentDone: "0.0"}
 	if err := db.InsertBackupJob(ctx, j, nil); err != nil {
@@ -95,8 +99,10 @@ func TestTransitionTableIsEnforced(t *testing.T) {
 
 // A stop and a job's end racing: exactly one wins, and the log holds
 // exactly the changes that happened.
-func TestConcurrentTransitionsLogOnceEach(t *testing.T) {
-	db := openTest(t)
+func TestConcurrentTransitionsLogOnceEach(t *testing.T) { forEachEngine(t, testConcurrentTransitionsLogOnceEach) }
+
+func testConcurrentTransitionsLogOnceEach(t *testing.T, open opener) {
+	db := open(t)
 	const n = 20
 	for i := range n {
 		j := BackupJob{ID: fmt.Sprintf("J%02d", i), VaultName: "v", VaultARN: "arn:v", ResourceARN: fmt.Sprintf("arn:aws:s3:::b%02d", i),

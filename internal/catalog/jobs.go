@@ -77,11 +77,11 @@ func (j BackupJob) values() []any {
 // same transaction: work queued there exists only if the job does.
 // ErrExists if the job's IdempotencyToken is taken.
 func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) error {
-	err := c.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(27)+`)`, j.values()...); err != nil {
+	err := c.inTxFull(ctx, func(tx *Tx) error {
+		if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(27)+`)`, j.values()...); err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx, vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
 		return then.run(tx)
@@ -143,16 +143,6 @@ func affected(res sql.Result) (bool, error) {
 		return false, fmt.Errorf("rows affected: %w", err)
 	}
 	return n > 0, nil
-}
-
-// TxFunc is work done inside the transaction of an insert.
-type TxFunc func(*sql.Tx) error
-
-func (f TxFunc) run(tx *sql.Tx) error {
-	if f == nil {
-		return nil
-	}
-	return f(tx)
 }
 
 // UpdateBackupJobProgress stores only the progress fields of j, so that a
@@ -243,15 +233,15 @@ func scanRestoreJob(s rowScanner) (RestoreJob, error) {
 // InsertRestoreJob records a new restore job and runs then (if not nil)
 // in the same transaction. ErrExists if its IdempotencyToken is taken.
 func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) error {
-	err := c.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(21)+`)`,
+	err := c.inTxFull(ctx, func(tx *Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(21)+`)`,
 			j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
 			j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.Metadata), j.CreatedResourceARN, toNanos(j.RecoveryPointCreatedAt),
 			toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run)
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx, vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
+		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
 			return err
 		}
 		return then.run(tx)

@@ -22,9 +22,17 @@ type Process struct {
 // dbNowMillis is the database's own clock in milliseconds since the
 // epoch: heartbeats and their age are both read off it, so processes
 // whose clocks differ still agree on who is alive.
-const dbNowMillisSQLite = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`
+const (
+	dbNowMillisSQLite   = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`
+	dbNowMillisPostgres = `CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`
+)
 
-func (c *DB) dbNowMillis() string { return dbNowMillisSQLite }
+func (c *DB) dbNowMillis() string {
+	if c.engine == Postgres {
+		return dbNowMillisPostgres
+	}
+	return dbNowMillisSQLite
+}
 
 // RegisterProcess records a starting process, beating now.
 func (c *DB) RegisterProcess(ctx context.Context, p Process) error {

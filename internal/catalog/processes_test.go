@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-func TestProcessLiveness(t *testing.T) {
-	db := openTest(t)
+func TestProcessLiveness(t *testing.T) { forEachEngine(t, testProcessLiveness) }
+
+func testProcessLiveness(t *testing.T, open opener) {
+	db := open(t)
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, id := range []string{"alive", "silent", "stopped"} {
 		if err := db.RegisterProcess(ctx, Process{ID: id, Host: "h", PID: 1, StartedAt: now}); err != nil {

@@ -29,6 +29,9 @@ type Options struct {
 	Clock   clock.Clock        // default the wall clock
 	// Parallelism per job (default 8) and jobs at once (default 2).
 	Parallelism, MaxJobs int
+	// Database is service.Config.Database: "" for SQLite in DataDir, or a
+	// PostgreSQL URL (see Database).
+	Database string
 }
 
 // Env is a running coffer.
@@ -80,7 +83,7 @@ func Start(t testing.TB, opts Options) *Env {
 func (e *Env) open(t testing.TB) {
 	t.Helper()
 	svc, err := service.Open(context.Background(), service.Config{
-		DataDir: e.DataDir, MasterKey: e.key, Clock: e.opts.Clock,
+		DataDir: e.DataDir, MasterKey: e.key, Clock: e.opts.Clock, Database: e.opts.Database,
 		Sources: map[string]s3source.Config{service.DefaultConnection: {
 			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
 		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -37,8 +38,10 @@ func waitState(t *testing.T, e *coffertest.Env, id string, state types.BackupJob
 // TestShutdownLosesNoJob: coffer stops while one backup runs and two wait
 // for the only worker. After the restart all three complete, each once:
 // the interrupted one from the start, the queued ones from River's queue.
-func TestShutdownLosesNoJob(t *testing.T) {
-	e := coffertest.Start(t, coffertest.Options{Parallelism: 1, MaxJobs: 1})
+func TestShutdownLosesNoJob(t *testing.T) { forEachEngine(t, testShutdownLosesNoJob) }
+
+func testShutdownLosesNoJob(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big, a, b := e.S3.NewBucket(t, true), e.S3.NewBucket(t, true), e.S3.NewBucket(t, true)
 	wantBig := coffertest.FillBucket(t, mc, big, "big/", 600, 1024)
@@ -71,13 +74,15 @@ func TestShutdownLosesNoJob(t *testing.T) {
 	restoreAndCompare(t, e, aws.ToString(d.RecoveryPointArn), wantBig)
 }
 
-func TestDataDirInUse(t *testing.T) {
-	e := coffertest.Start(t, coffertest.Options{})
+func TestDataDirInUse(t *testing.T) { forEachEngine(t, testDataDirInUse) }
+
+func testDataDirInUse(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db})
 	key, _, _, err := service.LoadOrCreateMasterKey(e.DataDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := service.Open(ctx, service.Config{DataDir: e.DataDir, MasterKey: key, JanitorInterval: -1})
+	s, err := service.Open(ctx, service.Config{DataDir: e.DataDir, MasterKey: key, Database: db, JanitorInterval: -1})
 	if !errors.Is(err, service.ErrDataDirInUse) {
 		if s != nil {
 			_ = s.Close(ctx)
@@ -90,9 +95,11 @@ func TestDataDirInUse(t *testing.T) {
 // TestVaultOfALivePlan: a vault a plan targets cannot be deleted; if its
 // catalog entry disappears anyway, the scheduled run records a FAILED job
 // saying why, and the plan's other rules still run.
-func TestVaultOfALivePlan(t *testing.T) {
+func TestVaultOfALivePlan(t *testing.T) { forEachEngine(t, testVaultOfALivePlan) }
+
+func testVaultOfALivePlan(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 4, 1, 9, 59, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk})
 	bucket := e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, e.S3.Client(t), bucket, "p/", 2, 10)
 	createVault(t, e.Client, "kept")
@@ -143,5 +150,33 @@ func TestVaultOfALivePlan(t *testing.T) {
 	}
 	if n, err := e.Service.RunSchedules(ctx); err != nil || n != 0 {
 		t.Fatalf("second pass: %d (%v), want nothing new", n, err)
+	}
+}
+
+// TestOtherMasterKeyRefused: a server whose master key differs from the one
+// the catalog was created under refuses to start (on PostgreSQL while the
+// first server runs, from another data directory); the right key still
+// starts.
+func TestOtherMasterKeyRefused(t *testing.T) { forEachEngine(t, testOtherMasterKeyRefused) }
+
+func testOtherMasterKeyRefused(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db})
+	createVault(t, e.Client, "mine")
+	dataDir := t.TempDir()
+	if db == "" {
+		e.Stop(t) // one SQLite catalog, one data directory
+		dataDir = e.DataDir
+	}
+	other := bytes.Repeat([]byte{7}, 32)
+	s, err := service.Open(ctx, service.Config{DataDir: dataDir, MasterKey: other, Database: db, JanitorInterval: -1})
+	if !errors.Is(err, service.ErrMasterKeyMismatch) || !strings.Contains(err.Error(), "another master key") {
+		if s != nil {
+			_ = s.Close(ctx)
+		}
+		t.Fatalf("Open with another master key: %v, want ErrMasterKeyMismatch", err)
+	}
+	e.Restart(t)
+	if _, err := e.Client.DescribeBackupVault(ctx, &backup.DescribeBackupVaultInput{BackupVaultName: aws.String("mine")}); err != nil {
+		t.Fatalf("vault after the refused start: %v", err)
 	}
 }

@@ -2,10 +2,11 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -25,14 +26,15 @@ const (
 	catalogRetry  = 5 * time.Second // the catalog could not be read
 )
 
-// openQueue opens River on the catalog's database. Workers bound the jobs
-// (backups and restores) this process runs at once.
+// openQueue opens River on the catalog's database (on PostgreSQL its pool
+// and schema). Workers bound the jobs (backups and restores) this process
+// runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
 	kinds, err := s.jobKinds()
 	if err != nil {
 		return fmt.Errorf("open job queue: %w", err)
 	}
-	q, err := jobqueue.OpenSQLite(ctx, s.db.SQL(), jobqueue.Config{
+	cfg := jobqueue.Config{
 		Kinds:        kinds,
 		Periodic:     s.periodic(),
 		ClientID:     s.procID,
@@ -41,7 +43,14 @@ func (s *Service) openQueue(ctx context.Context) error {
 		MaxAttempts:  1, // an interrupted job fails with a message; recover() settles it
 		PollInterval: 200 * time.Millisecond,
 		StopTimeout:  10 * time.Second,
-	})
+	}
+	var q *jobqueue.Queue
+	if pool := s.db.Pool(); pool != nil {
+		cfg.Schema = s.db.Schema()
+		q, err = jobqueue.OpenPostgres(ctx, pool, cfg)
+	} else {
+		q, err = jobqueue.OpenSQLite(ctx, s.db.SQL(), cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("open job queue: %w", err)
 	}
@@ -50,15 +59,22 @@ func (s *Service) openQueue(ctx context.Context) error {
 }
 
 // enqueue returns the TxFunc that queues job id of kind in the transaction
-// that records it.
+// that records it: River's driver for the engine gets the same transaction
+// (see catalog.Tx).
 func (s *Service) enqueue(ctx context.Context, kind, id string) catalog.TxFunc {
 	return s.enqueueArgs(ctx, argsFor(kind, id, 0))
 }
 
 // enqueueArgs returns the TxFunc that queues River args a in the
-// transaction of a job's change.
+// transaction of a job's change: River's driver for the engine gets the
+// same transaction (see catalog.Tx).
 func (s *Service) enqueueArgs(ctx context.Context, a jobqueue.Args) catalog.TxFunc {
-	return func(tx *sql.Tx) error { return s.queue.EnqueueTx(ctx, tx, a) }
+	return func(tx *catalog.Tx) error {
+		if s.db.Engine() == catalog.Postgres {
+			return tx.Pgx(func(ptx pgx.Tx) error { return s.queue.EnqueuePgxTx(ctx, ptx, a) })
+		}
+		return s.queue.EnqueueTx(ctx, tx.SQL(), a)
+	}
 }
 
 // jobContext derives the context a job runs in: cancelled by River

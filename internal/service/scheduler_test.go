@@ -37,8 +37,12 @@ func jobsOfPlan(t *testing.T, e *coffertest.Env, planID string) map[string][]str
 }
 
 func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
+	forEachEngine(t, testScheduledPlanBacksUpTaggedBuckets)
+}
+
+func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 3, 28, 9, 59, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk})
 	mc := e.S3.Client(t)
 	tagBucket := func(b string, kv map[string]string) {
 		tg, _ := tags.NewTags(kv, false)
@@ -50,8 +54,11 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 	for _, b := range []string{prodA, prodB, other} {
 		coffertest.FillBucket(t, mc, b, "s/", 3, 500)
 	}
-	tagBucket(prodA, map[string]string{"backup": "hourly", "env": "prod"})
-	tagBucket(prodB, map[string]string{"backup": "hourly", "env": "prod"})
+	// The MinIO is shared by every test (and engine): a tag value of this
+	// run's own keeps other runs' buckets out of the selection.
+	prod := "prod-" + prodA
+	tagBucket(prodA, map[string]string{"backup": "hourly", "env": prod})
+	tagBucket(prodB, map[string]string{"backup": "hourly", "env": prod})
 	tagBucket(other, map[string]string{"backup": "hourly", "env": "dev"})
 	createVault(t, e.Client, "sched")
 	p, err := e.Client.CreateBackupPlan(ctx, &backup.CreateBackupPlanInput{BackupPlan: &types.BackupPlanInput{
@@ -67,7 +74,7 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 		SelectionName: aws.String("prod"), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"), Resources: []string{"*"},
 		Conditions: &types.Conditions{StringEquals: []types.ConditionParameter{
 			{ConditionKey: aws.String("aws:ResourceTag/backup"), ConditionValue: aws.String("hourly")},
-			{ConditionKey: aws.String("aws:ResourceTag/env"), ConditionValue: aws.String("prod")}}},
+			{ConditionKey: aws.String("aws:ResourceTag/env"), ConditionValue: aws.String(prod)}}},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +105,7 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 		t.Fatalf("after the 11:00 run and two restarts: %v", got)
 	}
 	// A bucket tagged later is picked up at the next run.
-	tagBucket(other, map[string]string{"backup": "hourly", "env": "prod"})
+	tagBucket(other, map[string]string{"backup": "hourly", "env": prod})
 	clk.Set(time.Date(2026, 3, 28, 12, 0, 5, 0, time.UTC))
 	run(3)
 	got = jobsOfPlan(t, e, planID)
@@ -133,8 +140,12 @@ func TestScheduledPlanBacksUpTaggedBuckets(t *testing.T) {
 // but before the scheduler's tick starts that run under the old version,
 // and a rate() schedule stays anchored on its runs, not on the update.
 func TestPlanUpdateKeepsDueRunAndRate(t *testing.T) {
+	forEachEngine(t, testPlanUpdateKeepsDueRunAndRate)
+}
+
+func testPlanUpdateKeepsDueRunAndRate(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk})
 	bucket := e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, e.S3.Client(t), bucket, "u/", 2, 10)
 	createVault(t, e.Client, "sched")

@@ -28,6 +28,11 @@ const DefaultConnection = "default"
 type Config struct {
 	DataDir   string
 	MasterKey []byte
+	// Database holds the catalog and the job queue: empty for SQLite
+	// (catalog.db in DataDir), or a postgres:// URL (?search_path=NAME
+	// puts coffer's and River's tables in schema NAME). The catalog
+	// remembers the master key's fingerprint: another key is refused.
+	Database  string
 	Region    string // default us-east-1
 	AccountID string // default 000000000000
 	// Sources maps connection names to endpoints; DefaultConnection serves
@@ -101,7 +106,7 @@ func (h *vaultHandle) use(name string, exclusive bool) (release func(), err erro
 	return unlock, nil
 }
 
-// Open opens the catalog in cfg.DataDir, reconciles it with the vaults and
+// Open opens the catalog (cfg.Database), reconciles it with the vaults and
 // resumes or fails jobs interrupted by a previous stop.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Region == "" {
@@ -169,7 +174,7 @@ func (s *Service) open(ctx context.Context) error {
 		}
 		s.sources[name] = c
 	}
-	if s.db, err = catalog.OpenSQLite(ctx, filepath.Join(s.cfg.DataDir, "catalog.db")); err != nil {
+	if err := s.openCatalog(ctx); err != nil {
 		return err
 	}
 	s.db.SetClock(s.clock)

@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -50,8 +49,12 @@ func restoreAndCompare(t *testing.T, e *coffertest.Env, rpARN string, want map[s
 }
 
 func TestRetentionExpiresAndKeepsSharedData(t *testing.T) {
+	forEachEngine(t, testRetentionExpiresAndKeepsSharedData)
+}
+
+func testRetentionExpiresAndKeepsSharedData(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk})
 	mc := e.S3.Client(t)
 	bucket := e.S3.NewBucket(t, true)
 	want := coffertest.FillBucket(t, mc, bucket, "shared/", 20, 200<<10)
@@ -88,8 +91,10 @@ func TestRetentionExpiresAndKeepsSharedData(t *testing.T) {
 	restoreAndCompare(t, e, aws.ToString(long.RecoveryPointArn), want)
 }
 
-func TestStopBackupJob(t *testing.T) {
-	e := coffertest.Start(t, coffertest.Options{Parallelism: 1, MaxJobs: 1})
+func TestStopBackupJob(t *testing.T) { forEachEngine(t, testStopBackupJob) }
+
+func testStopBackupJob(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big := e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, mc, big, "o/", 1500, 1024)
@@ -125,7 +130,11 @@ func TestStopBackupJob(t *testing.T) {
 }
 
 func TestRestartSettlesInterruptedJobs(t *testing.T) {
-	e := coffertest.Start(t, coffertest.Options{})
+	forEachEngine(t, testRestartSettlesInterruptedJobs)
+}
+
+func testRestartSettlesInterruptedJobs(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db})
 	mc := e.S3.Client(t)
 	bucket := e.S3.NewBucket(t, true)
 	want := coffertest.FillBucket(t, mc, bucket, "r/", 10, 5000)
@@ -134,8 +143,8 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 	if j := e.WaitBackup(t, aws.ToString(done.BackupJobId)); j.State != types.BackupJobStateCompleted {
 		t.Fatalf("backup: %s", j.State)
 	}
-	db := e.Service.Catalog()
-	v, err := db.Vault(ctx, "restart")
+	cat := e.Service.Catalog()
+	v, err := cat.Vault(ctx, "restart")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,28 +156,33 @@ func TestRestartSettlesInterruptedJobs(t *testing.T) {
 		ResourceType: "S3", State: "CREATED", RecoveryPointARN: "arn:aws:backup:us-east-1:000000000000:recovery-point:queued-1",
 		CreatedAt: now, StartBy: now.Add(time.Hour), PercentDone: "0.0"}
 	for _, j := range []catalog.BackupJob{crashed, queued} {
-		if err := db.InsertBackupJob(ctx, j, nil); err != nil {
+		if err := cat.InsertBackupJob(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	crashed.State = "RUNNING" // claimed; no River job runs it in this process
-	if ok, err := db.TransitionBackupJob(ctx, crashed, "CREATED"); err != nil || !ok {
+	if ok, err := cat.TransitionBackupJob(ctx, crashed, "CREATED"); err != nil || !ok {
 		t.Fatalf("mark CRASHED-1 running: %v %v", ok, err)
 	}
 	// A queued job whose River job a dead process was running (it died
 	// while its handler looked at the job): River would hold it for days.
 	picked := queued
 	picked.ID, picked.RecoveryPointARN = "PICKED-1", queued.RecoveryPointARN+"-picked"
-	if err := db.InsertBackupJob(ctx, picked, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at)
-			VALUES (json('{"job_id":"PICKED-1"}'), 'backup', 1, 'running', 1, CURRENT_TIMESTAMP)`)
+	riverJob := `INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at)
+		VALUES (json('{"job_id":"PICKED-1"}'), 'backup', 1, 'running', 1, CURRENT_TIMESTAMP)`
+	if cat.Engine() == catalog.Postgres {
+		riverJob = `INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at)
+			VALUES ('{"job_id":"PICKED-1"}'::jsonb, 'backup', 1, 'running', 1, now())`
+	}
+	if err := cat.InsertBackupJob(ctx, picked, func(tx *catalog.Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, riverJob)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// The catalog lost the completed recovery point (crash between the
 	// vault's commit and the catalog write): the vault still has it.
-	if err := db.DeleteRecoveryPoint(ctx, aws.ToString(done.RecoveryPointArn)); err != nil {
+	if err := cat.DeleteRecoveryPoint(ctx, aws.ToString(done.RecoveryPointArn)); err != nil {
 		t.Fatal(err)
 	}
 	e.Restart(t)

@@ -13,9 +13,11 @@ import (
 	"github.com/cofferbackup/coffer/internal/coffertest"
 )
 
-func TestStartAndCompletionWindows(t *testing.T) {
+func TestStartAndCompletionWindows(t *testing.T) { forEachEngine(t, testStartAndCompletionWindows) }
+
+func testStartAndCompletionWindows(t *testing.T, db string) {
 	clk := clock.NewFake(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC))
-	e := coffertest.Start(t, coffertest.Options{Clock: clk, Parallelism: 1, MaxJobs: 1})
+	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk, Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big, small := e.S3.NewBucket(t, true), e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, mc, big, "b/", 1500, 1024)
@@ -79,8 +81,10 @@ func TestStartAndCompletionWindows(t *testing.T) {
 	}
 }
 
-func TestOneBackupPerBucketAtATime(t *testing.T) {
-	e := coffertest.Start(t, coffertest.Options{Parallelism: 2, MaxJobs: 2})
+func TestOneBackupPerBucketAtATime(t *testing.T) { forEachEngine(t, testOneBackupPerBucketAtATime) }
+
+func testOneBackupPerBucketAtATime(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 2, MaxJobs: 2})
 	mc := e.S3.Client(t)
 	bucket := e.S3.NewBucket(t, true)
 	want := coffertest.FillBucket(t, mc, bucket, "o/", 400, 2048)
