@@ -10,9 +10,10 @@ import (
 
 var ctx = context.Background()
 
-//lint:ignore U1000 kept for catalog tests other branches add with it
 // openTest opens a fresh SQLite catalog, for tests not (yet) run on
 // every engine; prefer forEachEngine.
+//
+//lint:ignore U1000 kept for catalog tests other branches add with it
 func openTest(t *testing.T) *DB {
 	t.Helper()
 	return newOpener(t, SQLite)(t)

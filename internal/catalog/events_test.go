@@ -11,7 +11,9 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-func TestJobEventsRecordEveryStateChange(t *testing.T) { forEachEngine(t, testJobEventsRecordEveryStateChange) }
+func TestJobEventsRecordEveryStateChange(t *testing.T) {
+	forEachEngine(t, testJobEventsRecordEveryStateChange)
+}
 
 func testJobEventsRecordEveryStateChange(t *testing.T, open opener) {
 	db := open(t)
@@ -99,7 +101,9 @@ func testTransitionTableIsEnforced(t *testing.T, open opener) {
 
 // A stop and a job's end racing: exactly one wins, and the log holds
 // exactly the changes that happened.
-func TestConcurrentTransitionsLogOnceEach(t *testing.T) { forEachEngine(t, testConcurrentTransitionsLogOnceEach) }
+func TestConcurrentTransitionsLogOnceEach(t *testing.T) {
+	forEachEngine(t, testConcurrentTransitionsLogOnceEach)
+}
 
 func testConcurrentTransitionsLogOnceEach(t *testing.T, open opener) {
 	db := open(t)
