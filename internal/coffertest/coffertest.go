@@ -29,6 +29,8 @@ type Options struct {
 	Clock   clock.Clock        // default the wall clock
 	// Parallelism per job (default 8) and jobs at once (default 2).
 	Parallelism, MaxJobs int
+	// TestHooks is passed to the service (service.Config.TestHooks).
+	TestHooks *service.TestHooks
 }
 
 // Env is a running coffer.
@@ -84,6 +86,7 @@ func (e *Env) open(t testing.TB) {
 		Sources: map[string]s3source.Config{service.DefaultConnection: {
 			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
 		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,
+		TestHooks: e.opts.TestHooks,
 	})
 	if err != nil {
 		t.Fatalf("open service: %v", err)
