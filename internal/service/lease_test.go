@@ -228,3 +228,31 @@ func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestShutdownLeavesVaultWaitersQueued: a backup waiting for its vault's
+// maintenance is still queued after coffer stops, and runs after the
+// restart.
+func TestShutdownLeavesVaultWaitersQueued(t *testing.T) {
+	maint := newHold()
+	e := coffertest.Start(t, coffertest.Options{MaxJobs: 1, TestHooks: &service.TestHooks{MaintenanceHeld: maint.wait}})
+	t.Cleanup(maint.open)
+	mc := e.S3.Client(t)
+	a := e.S3.NewBucket(t, true)
+	want := coffertest.FillBucket(t, mc, a, "a/", 10, 3000)
+	createVault(t, e.Client, "shut")
+	svc := e.Service
+	maintained := make(chan error, 1)
+	go func() {
+		_, err := svc.MaintainVault(ctx, "shut")
+		maintained <- err
+	}()
+	maint.waitEntered(t, "maintenance")
+	queued := startBackup(t, e.Client, "shut", a, 0)
+	waitState(t, e, aws.ToString(queued.BackupJobId), types.BackupJobStatePending)
+
+	e.Restart(t) // the held maintenance belongs to the stopped service
+	maint.open()
+	<-maintained // its vault was closed under it: an error is fine
+	completed(t, e, "the waiting backup after the restart", queued)
+	restoreAndCompare(t, e, aws.ToString(queued.RecoveryPointArn), want)
+}

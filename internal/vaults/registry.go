@@ -232,7 +232,9 @@ func (r *Registry) ensureOpen(ctx context.Context, e *entry) (*vault.Vault, erro
 	if v := r.opened(e); v != nil {
 		return v, nil // opened while this one waited
 	}
-	v, err := r.open(ctx, e.id)
+	// The vault outlives the request that opens it: it serves every later
+	// lease, so its engine must not inherit this request's cancellation.
+	v, err := r.open(context.WithoutCancel(ctx), e.id)
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", e.id, err)
 	}
