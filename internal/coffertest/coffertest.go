@@ -32,6 +32,8 @@ type Options struct {
 	// Database is service.Config.Database: "" for SQLite in DataDir, or a
 	// PostgreSQL URL (see Database).
 	Database string
+	// TestHooks is passed to the service (service.Config.TestHooks).
+	TestHooks *service.TestHooks
 }
 
 // Env is a running coffer.
@@ -87,6 +89,7 @@ func (e *Env) open(t testing.TB) {
 		Sources: map[string]s3source.Config{service.DefaultConnection: {
 			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
 		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,
+		TestHooks: e.opts.TestHooks,
 	})
 	if err != nil {
 		t.Fatalf("open service: %v", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/vocab"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // Job states (vocab owns them and their transition table).
@@ -205,12 +206,13 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 	return fmt.Errorf("%w: backup job %s kept changing state; try again", ErrInvalidRequest, id)
 }
 
-// runBackup runs a claimed (RUNNING) job and records how it ended. A job
-// interrupted because coffer is stopping goes back to the queue (the
-// returned snooze) and runs again from the start after the restart.
-func (s *Service) runBackup(ctx context.Context, j *catalog.BackupJob) error {
+// runBackup runs a claimed (RUNNING) job into vv, whose lease the caller
+// holds, and records how it ended. A job interrupted because coffer is
+// stopping goes back to the queue (the returned snooze) and runs again
+// from the start after the restart.
+func (s *Service) runBackup(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
-	res, err := s.executeBackup(ctx, j)
+	res, err := s.executeBackup(ctx, j, vv)
 	cause := context.Cause(ctx)
 	if err != nil && errors.Is(cause, errShutdown) && s.requeueInterrupted(bg, *j) {
 		return jobqueue.Snooze(shutdownRetry)
@@ -255,15 +257,7 @@ func (s *Service) requeueInterrupted(ctx context.Context, j catalog.BackupJob) b
 	return ok
 }
 
-func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (backup.Result, error) {
-	v, err := s.db.Vault(ctx, j.VaultName)
-	if err != nil {
-		return backup.Result{}, err
-	}
-	h, err := s.openVault(ctx, v)
-	if err != nil {
-		return backup.Result{}, err
-	}
+func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) (backup.Result, error) {
 	src, err := s.source(DefaultConnection)
 	if err != nil {
 		return backup.Result{}, err
@@ -272,12 +266,7 @@ func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (back
 	if err != nil {
 		return backup.Result{}, err
 	}
-	release, err := h.use(v.Name, false)
-	if err != nil {
-		return backup.Result{}, err
-	}
-	defer release()
-	prev, err := s.previousRecoveryPoint(ctx, h, j)
+	prev, err := s.previousRecoveryPoint(ctx, vv, j)
 	if err != nil {
 		return backup.Result{}, err
 	}
@@ -293,7 +282,7 @@ func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (back
 	if prev != nil {
 		estimate = prev.TotalBytes
 	}
-	res, err := backup.Run(ctx, src, h.v, opts, func(st backup.Stats) { s.backupProgress(j, st, estimate) })
+	res, err := backup.Run(ctx, src, vv, opts, func(st backup.Stats) { s.backupProgress(j, st, estimate) })
 	if err != nil {
 		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, err)
 	}
@@ -305,12 +294,12 @@ func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob) (back
 
 // previousRecoveryPoint finds the newest recovery point of the same resource
 // in the vault, the base of an incremental backup.
-func (s *Service) previousRecoveryPoint(ctx context.Context, h *vaultHandle, j *catalog.BackupJob) (*recpoint.Manifest, error) {
+func (s *Service) previousRecoveryPoint(ctx context.Context, vv *vault.Vault, j *catalog.BackupJob) (*recpoint.Manifest, error) {
 	rps, _, err := s.db.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: j.VaultName, ResourceARN: j.ResourceARN}, catalog.Page{Max: 1})
 	if err != nil || len(rps) == 0 {
 		return nil, err
 	}
-	m, err := h.v.RecoveryPoint(ctx, rps[0].ID)
+	m, err := vv.RecoveryPoint(ctx, rps[0].ID)
 	if err != nil {
 		s.log.Warn("previous recovery point unreadable; taking a full backup", "rp", rps[0].ARN, "err", err)
 		return nil, nil

@@ -21,7 +21,7 @@ var (
 
 // How long a job waits before it looks again at what kept it from running.
 const (
-	busyRetry     = time.Second     // another backup of its bucket runs
+	busyRetry     = time.Second     // another backup of its bucket runs, or its vault is held
 	shutdownRetry = 2 * time.Second // coffer is stopping: the job runs after restart
 	catalogRetry  = 5 * time.Second // the catalog could not be read
 )
@@ -117,7 +117,9 @@ func (s *Service) cancelQueued(ctx context.Context, kind, id string) {
 // handleBackup is River's handler for backup jobs. It is idempotent: a job
 // no longer CREATED or PENDING (finished, stopped, expired, settled by
 // recovery) is left alone. It returns nil once the job's end is recorded,
-// and a snooze while the job must wait.
+// and a snooze while the job must wait: for its bucket (another backup of
+// it runs) or its vault (maintenance or deletion holds it). A waiting job
+// holds no worker, so a stop, its start window or a shutdown reaches it.
 func (s *Service) handleBackup(ctx context.Context, id string, run int) error {
 	if s.ctx.Err() != nil {
 		return jobqueue.Snooze(shutdownRetry)
@@ -141,15 +143,38 @@ func (s *Service) handleBackup(ctx context.Context, id string, run int) error {
 		s.endQueuedBackup(bg, j, StateExpired, "the job did not start within its start window")
 		return nil
 	}
+	// The vault's lease first: a job can go back to PENDING until it is
+	// claimed, not after.
+	lease, waitFor, err := s.jobLease(jctx, j.VaultName)
+	switch {
+	case waitFor != "":
+		return s.waitForResource(bg, j, waitFor)
+	case err != nil && jctx.Err() != nil:
+		return s.queuedInterrupted(jctx)
+	case err != nil:
+		s.endQueuedBackup(bg, j, StateFailed, err.Error())
+		return nil
+	}
+	defer lease.Release()
 	claimed, err := s.claimBackup(bg, &j)
 	if err != nil {
 		s.log.Error("start backup job", "job", id, "err", err)
 		return jobqueue.Snooze(catalogRetry)
 	}
 	if !claimed {
-		return s.waitForResource(bg, j)
+		return s.waitForResource(bg, j, "waiting for another backup of this bucket to finish")
 	}
-	return s.runBackup(jctx, &j)
+	return s.runBackup(jctx, &j, lease.Vault())
+}
+
+// queuedInterrupted is the handler's answer when the context of a job that
+// has not started ended: coffer is stopping (the job stays queued), or a
+// stop request ended it (already recorded).
+func (s *Service) queuedInterrupted(jctx context.Context) error {
+	if errors.Is(context.Cause(jctx), errShutdown) {
+		return jobqueue.Snooze(shutdownRetry)
+	}
+	return nil
 }
 
 // claimBackup moves the job to RUNNING unless another backup of its bucket
@@ -164,24 +189,25 @@ func (s *Service) claimBackup(ctx context.Context, j *catalog.BackupJob) (bool, 
 	return ok, err
 }
 
-// waitForResource handles a job that could not be claimed: it marks it
-// PENDING and snoozes it, unless its state changed meanwhile.
-func (s *Service) waitForResource(ctx context.Context, j catalog.BackupJob) error {
+// waitForResource handles a job that could not start: it marks it PENDING
+// with waitFor as its message and snoozes it, unless its state changed
+// meanwhile.
+func (s *Service) waitForResource(ctx context.Context, j catalog.BackupJob, waitFor string) error {
 	cur, err := s.db.BackupJob(ctx, j.ID)
 	if err != nil {
 		return jobqueue.Snooze(catalogRetry)
 	}
-	switch cur.State {
-	case StatePending:
-		return jobqueue.Snooze(busyRetry)
-	case StateCreated:
-		cur.State, cur.StatusMessage = StatePending, "waiting for another backup of this bucket to finish"
-		if _, err := s.db.TransitionBackupJob(ctx, cur, StateCreated); err != nil {
+	if cur.State != StateCreated && cur.State != StatePending {
+		return nil // stopped or expired meanwhile
+	}
+	if cur.State != StatePending || cur.StatusMessage != waitFor {
+		from := cur.State
+		cur.State, cur.StatusMessage = StatePending, waitFor
+		if _, err := s.db.TransitionBackupJob(ctx, cur, from); err != nil {
 			s.log.Warn("mark job pending", "job", j.ID, "err", err)
 		}
-		return jobqueue.Snooze(busyRetry)
 	}
-	return nil // stopped or expired meanwhile
+	return jobqueue.Snooze(busyRetry)
 }
 
 // endQueuedBackup ends a job that never ran, unless its state changed.
@@ -198,7 +224,8 @@ func (s *Service) endQueuedBackup(ctx context.Context, j catalog.BackupJob, stat
 }
 
 // handleRestore is River's handler for restore jobs; idempotent like
-// handleBackup.
+// handleBackup. A restore whose vault maintenance or deletion holds stays
+// PENDING, saying so, and is snoozed.
 func (s *Service) handleRestore(ctx context.Context, id string, run int) error {
 	if s.ctx.Err() != nil {
 		return jobqueue.Snooze(shutdownRetry)
@@ -217,14 +244,35 @@ func (s *Service) handleRestore(ctx context.Context, id string, run int) error {
 	}
 	jctx, done := s.jobContext(ctx, id)
 	defer done()
-	j.Status, j.Owner = StateRunning, s.procID
-	ok, err := s.db.TransitionRestoreJob(ctx, j, StatePending)
+	bg := context.WithoutCancel(ctx)
+	lease, waitFor, err := s.jobLease(jctx, j.VaultName)
+	switch {
+	case waitFor != "":
+		if j.StatusMessage != waitFor {
+			j.StatusMessage = waitFor
+			if _, err := s.db.TransitionRestoreJob(bg, j, StatePending); err != nil {
+				s.log.Warn("record restore waiting", "job", id, "err", err)
+			}
+		}
+		return jobqueue.Snooze(busyRetry)
+	case err != nil && jctx.Err() != nil:
+		return s.queuedInterrupted(jctx)
+	case err != nil:
+		j.Status, j.StatusMessage, j.CompletedAt = StateFailed, err.Error(), s.clock.Now()
+		if _, err := s.db.TransitionRestoreJob(bg, j, StatePending); err != nil {
+			s.log.Error("record restore end", "job", id, "err", err)
+		}
+		return nil
+	}
+	defer lease.Release()
+	j.Status, j.StatusMessage, j.Owner = StateRunning, "", s.procID
+	ok, err := s.db.TransitionRestoreJob(bg, j, StatePending)
 	if err != nil {
 		s.log.Error("start restore job", "job", id, "err", err)
 		return jobqueue.Snooze(catalogRetry)
 	}
 	if ok {
-		s.runRestore(jctx, &j)
+		s.runRestore(jctx, &j, lease.Vault())
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
 // recover brings the catalog in line with the vaults after a start: the
@@ -25,11 +26,12 @@ func (s *Service) recover(ctx context.Context) error {
 }
 
 func (s *Service) reconcileVault(ctx context.Context, v catalog.Vault) error {
-	h, err := s.openVault(ctx, v)
+	l, err := s.leaseVault(ctx, v, vaults.Shared, "", true)
 	if err != nil {
 		return err
 	}
-	manifests, err := h.v.RecoveryPoints(ctx)
+	defer l.Release()
+	manifests, err := l.Vault().RecoveryPoints(ctx)
 	if err != nil {
 		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
 // registerRecoveryPoint indexes a recovery point the vault already holds.
@@ -67,13 +68,16 @@ func (s *Service) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPo
 	if err != nil {
 		return err
 	}
-	h, err := s.openVault(ctx, v)
+	// Shared: a deletion runs beside jobs; it waits only while
+	// maintenance (or the vault's deletion) holds the vault.
+	l, err := s.leaseVault(ctx, v, vaults.Shared, "", true)
 	if err != nil {
 		return err
 	}
+	defer l.Release()
 	// Vault first: if the catalog delete then fails, the next start's
 	// reconciliation drops the stale entry; the reverse would resurrect it.
-	if err := h.v.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+	if err := l.Vault().DeleteRecoveryPoint(ctx, rp.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return fmt.Errorf("delete recovery point %q: %w", rp.ARN, err)
 	}
 	if err := s.db.DeleteRecoveryPoint(ctx, rp.ARN); err != nil {
@@ -88,7 +92,7 @@ func (s *Service) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPo
 
 // ExpireRecoveryPoints deletes every recovery point whose retention ended
 // and starts reclaiming space in the vaults concerned (in the background:
-// maintenance waits for the vault's running jobs). One recovery point that
+// maintenance waits for a moment when no job uses the vault). One recovery point that
 // cannot be deleted does not keep the others: it is reported and retried at
 // the next call. It returns how many it deleted.
 func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) {
@@ -123,23 +127,24 @@ func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// MaintainVault reclaims the space of deleted recovery points. It waits for
-// running jobs of the vault to finish and blocks new ones meanwhile.
+// MaintainVault reclaims the space of deleted recovery points. It takes
+// the vault's lease exclusively: it waits (bounded by ctx) for a moment
+// when no job uses the vault, without holding off jobs that start
+// meanwhile; while it runs, jobs of the vault wait in the queue (PENDING).
 func (s *Service) MaintainVault(ctx context.Context, name string) (vault.MaintenanceStats, error) {
 	v, err := s.Vault(ctx, name)
 	if err != nil {
 		return vault.MaintenanceStats{}, err
 	}
-	h, err := s.openVault(ctx, v)
+	l, err := s.leaseVault(ctx, v, vaults.Exclusive, purposeMaintenance, true)
 	if err != nil {
 		return vault.MaintenanceStats{}, err
 	}
-	release, err := h.use(name, true)
-	if err != nil {
-		return vault.MaintenanceStats{}, err
+	defer l.Release()
+	if h := s.cfg.TestHooks; h != nil && h.MaintenanceHeld != nil {
+		h.MaintenanceHeld(ctx, name)
 	}
-	defer release()
-	st, err := h.v.Maintain(ctx)
+	st, err := l.Vault().Maintain(ctx)
 	if err != nil {
 		return st, fmt.Errorf("maintain vault %q: %w", name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // Restore metadata keys (StartRestoreJob Metadata). Overwrite is coffer's own.
@@ -186,10 +187,11 @@ func (s *Service) ListRestoreJobs(ctx context.Context, f catalog.RestoreJobFilte
 	return wrapPage(s.db.ListRestoreJobs(ctx, f, p))
 }
 
-// runRestore runs a claimed (RUNNING) restore and records how it ended.
-func (s *Service) runRestore(ctx context.Context, j *catalog.RestoreJob) {
+// runRestore runs a claimed (RUNNING) restore from vv, whose lease the
+// caller holds, and records how it ended.
+func (s *Service) runRestore(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) {
 	bg := context.WithoutCancel(ctx)
-	res, err := s.executeRestore(ctx, j)
+	res, err := s.executeRestore(ctx, j, vv)
 	switch {
 	case err != nil && errors.Is(context.Cause(ctx), errShutdown):
 		s.finishRestore(bg, j, StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again", nil)
@@ -202,7 +204,10 @@ func (s *Service) runRestore(ctx context.Context, j *catalog.RestoreJob) {
 	}
 }
 
-func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob) (restore.Result, error) {
+func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) (restore.Result, error) {
+	if h := s.cfg.TestHooks; h != nil && h.RestoreRunning != nil {
+		h.RestoreRunning(ctx, j.ID)
+	}
 	rp, err := s.db.RecoveryPointByARN(ctx, j.RecoveryPointARN)
 	if err != nil {
 		return restore.Result{}, err
@@ -214,29 +219,16 @@ func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob) (re
 	}
 	opts.Parallelism = s.cfg.Parallelism
 	opts.Resume = j.Run > 0 // an earlier run died: continue what it wrote
-	v, err := s.db.Vault(ctx, rp.VaultName)
-	if err != nil {
-		return restore.Result{}, err
-	}
-	h, err := s.openVault(ctx, v)
-	if err != nil {
-		return restore.Result{}, err
-	}
 	dst, err := s.source(DefaultConnection)
 	if err != nil {
 		return restore.Result{}, err
 	}
-	release, err := h.use(v.Name, false)
-	if err != nil {
-		return restore.Result{}, err
-	}
-	defer release()
-	m, err := h.v.RecoveryPoint(ctx, rp.ID)
+	m, err := vv.RecoveryPoint(ctx, rp.ID)
 	if err != nil {
 		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
 	}
 	j.CreatedResourceARN = "arn:aws:s3:::" + opts.DestBucket
-	return restore.Run(ctx, dst, h.v, m, opts, func(st restore.Stats) {
+	return restore.Run(ctx, dst, vv, m, opts, func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = percent(st.BytesRestored, j.BackupSize)
 		j.Stats = mustJSON(st)

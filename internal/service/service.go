@@ -17,7 +17,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/s3source"
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
 // DefaultConnection names the source connection configured from the
@@ -54,6 +54,8 @@ type Config struct {
 	// DefaultTakeoverInterval); a negative TakeoverInterval disables the
 	// leader's periodic takeover of dead processes' jobs.
 	HeartbeatInterval, DeadAfter, TakeoverInterval time.Duration
+	// TestHooks are for tests only (see TestHooks); nil in production.
+	TestHooks *TestHooks
 }
 
 // Service is the control plane. Safe for concurrent use.
@@ -72,38 +74,15 @@ type Service struct {
 	cancel context.CancelFunc
 	bg     sync.WaitGroup // the janitor and background maintenance
 
-	mu     sync.Mutex
-	vaults map[string]*vaultHandle // by vault name
+	// registry holds the open vaults and their leases (jobs shared,
+	// maintenance and deletion exclusive).
+	registry *vaults.Registry
+
+	mu sync.Mutex
 	// running cancels the jobs this process runs, by job id.
 	running map[string]context.CancelCauseFunc
 	// maintaining holds the vaults whose background maintenance runs.
 	maintaining map[string]bool
-}
-
-// vaultHandle is an open vault and the lock that keeps maintenance away
-// from writers: jobs hold it shared, Maintain holds it exclusively.
-type vaultHandle struct {
-	v    *vault.Vault
-	lock sync.RWMutex
-	// deleted is set, under lock held exclusively, when DeleteVault
-	// removed the vault: a job that waited for the lock then fails.
-	deleted bool
-}
-
-// use takes the handle's lock shared (exclusive if exclusive) for a job or
-// maintenance of vault name, unless the vault was deleted meanwhile. The
-// returned func releases it.
-func (h *vaultHandle) use(name string, exclusive bool) (release func(), err error) {
-	lock, unlock := h.lock.RLock, h.lock.RUnlock
-	if exclusive {
-		lock, unlock = h.lock.Lock, h.lock.Unlock
-	}
-	lock()
-	if h.deleted {
-		unlock()
-		return nil, fmt.Errorf("backup vault %q was deleted: %w", name, ErrNotFound)
-	}
-	return unlock, nil
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and
@@ -148,9 +127,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
-		vaults:  map[string]*vaultHandle{}, running: map[string]context.CancelCauseFunc{},
-		maintaining: map[string]bool{}, procID: "coffer-" + strings.ToLower(newID()),
+		running: map[string]context.CancelCauseFunc{}, maintaining: map[string]bool{},
+		procID: "coffer-" + strings.ToLower(newID()),
 	}
+	s.registry = vaults.New(s.openVaultFiles)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.open(ctx); err != nil {
 		s.cancel()
@@ -220,14 +200,9 @@ func (s *Service) closeAll(ctx context.Context) []error {
 			errs = append(errs, err)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for name, h := range s.vaults {
-		if err := h.v.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("close vault %q: %w", name, err))
-		}
+	if err := s.registry.Close(ctx); err != nil {
+		errs = append(errs, err)
 	}
-	s.vaults = map[string]*vaultHandle{}
 	if s.db != nil {
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, err)
@@ -253,22 +228,6 @@ func (s *Service) recoveryPointARN(id string) string {
 }
 
 func (s *Service) vaultDir(id string) string { return filepath.Join(s.cfg.DataDir, "vaults", id) }
-
-// openVault returns the open handle of a catalogued vault.
-func (s *Service) openVault(ctx context.Context, v catalog.Vault) (*vaultHandle, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if h, ok := s.vaults[v.Name]; ok {
-		return h, nil
-	}
-	vv, err := vault.Open(ctx, s.vaultDir(v.ID), vaultSecret(s.cfg.MasterKey, v.ID), vault.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("open vault %q: %w", v.Name, err)
-	}
-	h := &vaultHandle{v: vv}
-	s.vaults[v.Name] = h
-	return h, nil
-}
 
 // source returns the client for a resource's connection.
 func (s *Service) source(conn string) (*s3source.Client, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
 var vaultNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_]{2,50}$`)
@@ -60,9 +61,9 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (catalog
 	if err := s.db.SetTags(ctx, v.ARN, in.Tags); err != nil {
 		return catalog.Vault{}, err
 	}
-	s.mu.Lock()
-	s.vaults[v.Name] = &vaultHandle{v: vv}
-	s.mu.Unlock()
+	if err := s.registry.Add(ctx, v.ID, vv); err != nil {
+		s.log.Warn("register new vault", "vault", v.Name, "err", err)
+	}
 	s.log.Info("vault created", "vault", v.Name, "dir", dir)
 	return v, nil
 }
@@ -83,7 +84,7 @@ func (s *Service) ListVaults(ctx context.Context, p catalog.Page) ([]catalog.Vau
 
 // DeleteVault deletes an empty vault and its files. It refuses a vault
 // that holds recovery points, has active jobs or is a live plan's target.
-// The checks run again under the vault's exclusive lock, so a job that
+// The checks run again under the vault's exclusive lease, so a job that
 // starts meanwhile either makes the delete fail or fails itself ("vault was
 // deleted"); files are never removed under a running job.
 func (s *Service) DeleteVault(ctx context.Context, name string) error {
@@ -94,33 +95,27 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	if err := s.checkVaultEmpty(ctx, v); err != nil {
 		return err // refuse at once, without waiting for the lock
 	}
-	h, err := s.openVault(ctx, v)
+	// Waits for maintenance and for jobs that just started to leave.
+	l, err := s.leaseVault(ctx, v, vaults.Exclusive, purposeDeletion, true)
 	if err != nil {
 		return err
 	}
-	release, err := h.use(name, true) // waits for maintenance and jobs that just started
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer l.Release()
 	if v, err = s.Vault(ctx, name); err != nil {
 		return err
 	}
 	if err := s.checkVaultEmpty(ctx, v); err != nil {
 		return err
 	}
-	if err := s.checkVaultUnused(ctx, v, h); err != nil {
+	if err := s.checkVaultUnused(ctx, v, l.Vault()); err != nil {
 		return err
-	}
-	h.deleted = true
-	s.mu.Lock()
-	delete(s.vaults, name)
-	s.mu.Unlock()
-	if err := h.v.Close(ctx); err != nil {
-		s.log.Warn("close deleted vault", "vault", name, "err", err)
 	}
 	if err := s.db.DeleteVault(ctx, name); err != nil {
 		return err
+	}
+	// From here on, a job that waited for the vault fails cleanly.
+	if err := l.Delete(ctx); err != nil {
+		s.log.Warn("close deleted vault", "vault", name, "err", err)
 	}
 	if err := s.db.DeleteAllTags(ctx, v.ARN); err != nil {
 		return err
@@ -151,7 +146,7 @@ func (s *Service) checkVaultEmpty(ctx context.Context, v catalog.Vault) error {
 // checkVaultUnused refuses to delete a vault that a live plan targets (its
 // next run would fail) or whose files still hold recovery points the
 // catalog lost track of (the vault, not the catalog, is the truth).
-func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault, h *vaultHandle) error {
+func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault, vv *vault.Vault) error {
 	plans, err := allPages(func(p catalog.Page) ([]Plan, string, error) { return s.ListPlans(ctx, false, p) })
 	if err != nil {
 		return err
@@ -164,7 +159,7 @@ func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault, h *vaul
 			}
 		}
 	}
-	rps, err := h.v.RecoveryPoints(ctx)
+	rps, err := vv.RecoveryPoints(ctx)
 	if err != nil {
 		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
 	}
