@@ -12,8 +12,8 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/recpoint"
-	"github.com/cofferbackup/coffer/internal/vocab"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // Job states (vocab owns them and their transition table).
