@@ -8,11 +8,14 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // recover brings the catalog in line with the vaults after a start: the
-// vaults are the source of truth for recovery points, and jobs that a
-// previous process left unfinished are resumed, completed or failed.
+// vaults are the source of truth for vaults and recovery points (the
+// catalog's vaults are reconciled with their files, then the vaults the
+// catalog lacks are registered from theirs), and jobs that a previous
+// process left unfinished are resumed, completed or failed.
 func (s *Service) recover(ctx context.Context) error {
 	vaults, err := s.db.AllVaults(ctx)
 	if err != nil {
@@ -24,6 +27,9 @@ func (s *Service) recover(ctx context.Context) error {
 			s.log.Error("reconcile vault", "vault", v.Name, "err", err)
 		}
 	}
+	if err := s.rebuildFromStore(ctx); err != nil {
+		return fmt.Errorf("rebuild catalog from the vault store: %w", err)
+	}
 	return s.recoverJobs(ctx)
 }
 
@@ -32,17 +38,33 @@ func (s *Service) reconcileVault(ctx context.Context, v catalog.Vault) error {
 	if err != nil {
 		return err
 	}
+	// A vault made before vaults described themselves gets its descriptor
+	// now, so that it can be rebuilt from its files too.
+	if _, err := h.v.Descriptor(ctx); errors.Is(err, vault.ErrNotFound) {
+		if err := h.v.PutDescriptor(ctx, descriptorOf(v)); err != nil {
+			return err
+		}
+		s.log.Info("vault descriptor written", "vault", v.Name)
+	} else if err != nil {
+		return err
+	}
 	manifests, err := h.v.RecoveryPoints(ctx)
 	if err != nil {
 		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
 	}
+	var tags map[string]vault.RecoveryPointTags
 	inVault := map[string]bool{}
 	for _, m := range manifests {
 		inVault[m.ARN] = true
 		if _, err := s.db.RecoveryPoint(ctx, v.Name, m.ARN); err == nil {
 			continue
 		}
-		if err := s.registerRecoveryPoint(ctx, m); err != nil {
+		if tags == nil {
+			if tags, err = h.v.AllRecoveryPointTags(ctx); err != nil {
+				return err
+			}
+		}
+		if err := s.registerFromVault(ctx, v.Name, m, tags); err != nil {
 			return err
 		}
 		s.log.Warn("recovery point found in vault but not in catalog; registered", "vault", v.Name, "rp", m.ARN)

@@ -18,6 +18,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultstore"
 )
 
 // DefaultConnection names the source connection configured from the
@@ -43,6 +44,9 @@ type Config struct {
 	// JanitorInterval is how often expired recovery points are looked for
 	// (default 1 minute); negative disables the background janitor.
 	JanitorInterval time.Duration
+	// Vaults is where the vaults live; default a vaultstore.FS over
+	// DataDir/vaults.
+	Vaults vaultstore.Store
 }
 
 // Service is the control plane. Safe for concurrent use.
@@ -52,6 +56,7 @@ type Service struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	sources map[string]*s3source.Client
+	store   vaultstore.Store
 
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
@@ -66,6 +71,9 @@ type Service struct {
 	running map[string]context.CancelCauseFunc
 	// maintaining holds the vaults whose background maintenance runs.
 	maintaining map[string]bool
+
+	tagMu    sync.Mutex // one recovery-point tag change at a time (tags.go)
+	attachMu sync.Mutex // one AttachVault at a time
 }
 
 // vaultHandle is an open vault and the lock that keeps maintenance away
@@ -121,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if len(cfg.MasterKey) < 32 {
 		return nil, errors.New("open service: master key must be at least 32 bytes")
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "vaults"), 0o700); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open service: create data dir: %w", err)
 	}
 	s := &Service{
@@ -149,6 +157,11 @@ func (s *Service) open(ctx context.Context) error {
 	var err error
 	if s.dirLock, err = lockDir(s.cfg.DataDir); err != nil {
 		return err
+	}
+	if s.store = s.cfg.Vaults; s.store == nil {
+		if s.store, err = vaultstore.NewFS(filepath.Join(s.cfg.DataDir, "vaults"), vault.Options{}); err != nil {
+			return err
+		}
 	}
 	for name, sc := range s.cfg.Sources {
 		c, err := s3source.New(sc)
@@ -224,8 +237,6 @@ func (s *Service) recoveryPointARN(id string) string {
 	return fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:%s", s.cfg.Region, s.cfg.AccountID, id)
 }
 
-func (s *Service) vaultDir(id string) string { return filepath.Join(s.cfg.DataDir, "vaults", id) }
-
 // openVault returns the open handle of a catalogued vault.
 func (s *Service) openVault(ctx context.Context, v catalog.Vault) (*vaultHandle, error) {
 	s.mu.Lock()
@@ -233,7 +244,7 @@ func (s *Service) openVault(ctx context.Context, v catalog.Vault) (*vaultHandle,
 	if h, ok := s.vaults[v.Name]; ok {
 		return h, nil
 	}
-	vv, err := vault.Open(ctx, s.vaultDir(v.ID), vaultSecret(s.cfg.MasterKey, v.ID), vault.Options{})
+	vv, err := s.store.Open(ctx, v.ID, vaultSecret(s.cfg.MasterKey, v.ID))
 	if err != nil {
 		return nil, fmt.Errorf("open vault %q: %w", v.Name, err)
 	}
