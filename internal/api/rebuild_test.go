@@ -130,7 +130,7 @@ func testCatalogRebuilt(t *testing.T, eng catalogEngine) {
 // snapshot is everything the API says about vaults and recovery points.
 type snapshot struct {
 	Vaults         []types.BackupVaultListMember
-	Listings       map[string][]types.RecoveryPointByBackupVault // by vault name
+	Listings       map[string][]types.RecoveryPointByBackupVault  // by vault name
 	RecoveryPoints map[string]*backup.DescribeRecoveryPointOutput // by ARN
 	Tags           map[string]map[string]string                   // by recovery point ARN
 }
