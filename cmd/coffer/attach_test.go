@@ -126,3 +126,56 @@ func checkAttached(t *testing.T, e *coffertest.Env, before *backup.DescribeBacku
 	}
 	coffertest.CheckBucket(t, e.S3.Client(t), coffertest.RestoreToNewBucket(t, e.Client, rpARN), want)
 }
+
+// TestVaultNameTakenAtStart puts a vault whose name the catalog already
+// gives to another vault into the data directory: the start skips it and
+// serves the rest, and attach --name registers it where it is.
+func TestVaultNameTakenAtStart(t *testing.T) {
+	ctx := context.Background()
+	a := coffertest.Start(t, coffertest.Options{})
+	for _, name := range []string{"same", "other"} {
+		if _, err := a.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(a.DataDir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "master.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := coffertest.Start(t, coffertest.Options{S3: a.S3, DataDir: dir})
+	if _, err := b.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("same")}); err != nil {
+		t.Fatal(err)
+	}
+	b.Stop(t)
+	moved, _ := filepath.Glob(filepath.Join(dir, "vaults", "v-*"))
+	if len(moved) != 1 {
+		t.Fatalf("vault directories of the second server: %v", moved)
+	}
+	a.Stop(t)
+	inA := filepath.Join(a.DataDir, "vaults", filepath.Base(moved[0]))
+	if err := os.Rename(moved[0], inA); err != nil {
+		t.Fatal(err)
+	}
+	a.Restart(t)
+	vs, err := a.Client.ListBackupVaults(ctx, &backup.ListBackupVaultsInput{})
+	if err != nil || len(vs.BackupVaultList) != 2 {
+		t.Fatalf("vaults after a start with a taken name: %+v, %v", vs, err)
+	}
+	cli := newCLIEnvFor(t, a)
+	var out attachOutput
+	cli.runJSON(&out, "vault", "attach", inA, "--name", "same-2")
+	if out.BackupVaultName != "same-2" || out.Moved {
+		t.Fatalf("attach in place: %+v", out)
+	}
+	if _, err := os.Stat(filepath.Join(inA, "repo")); err != nil {
+		t.Fatalf("vault attached in place is gone: %v", err)
+	}
+	a.Restart(t)
+	if vs, err = a.Client.ListBackupVaults(ctx, &backup.ListBackupVaultsInput{}); err != nil || len(vs.BackupVaultList) != 3 {
+		t.Fatalf("vaults after attach in place and a restart: %+v, %v", vs, err)
+	}
+}
