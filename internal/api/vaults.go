@@ -76,6 +76,27 @@ func (s *Server) deleteVault(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteVault(r.Context(), r.PathValue("name"))
 }
 
+// attachVault is coffer's extension AttachBackupVault: PUT
+// /backup-vault-attachments with {"Path", "BackupVaultName"} (docs/api.md).
+func (s *Server) attachVault(r *http.Request, body []byte) (any, error) {
+	var in struct {
+		Path            string
+		BackupVaultName string
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	a, err := s.svc.AttachVault(r.Context(), service.AttachVaultInput{Path: in.Path, Name: in.BackupVaultName})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		vaultJSON
+		RecoveryPointsAttached int
+		Moved                  bool
+	}{toVaultJSON(a.Vault), a.RecoveryPoints, a.Moved}, nil
+}
+
 func (s *Server) supportedResourceTypes(*http.Request, []byte) (any, error) {
 	return map[string]any{"ResourceTypes": []string{"S3"}}, nil
 }

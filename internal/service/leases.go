@@ -31,7 +31,7 @@ type TestHooks struct {
 // openVaultFiles opens vault id from the data directory; the registry
 // calls it on the vault's first lease.
 func (s *Service) openVaultFiles(ctx context.Context, id string) (*vault.Vault, error) {
-	return vault.Open(ctx, s.vaultDir(id), vaultSecret(s.cfg.MasterKey, id), vault.Options{})
+	return s.store.Open(ctx, id, vaultSecret(s.cfg.MasterKey, id))
 }
 
 // leaseVault takes catalogued vault v's lease in mode, waiting (bounded by

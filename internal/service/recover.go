@@ -2,15 +2,19 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
 // recover brings the catalog in line with the vaults after a start: the
-// vaults are the source of truth for recovery points, and jobs that a
-// previous process left unfinished are resumed, completed or failed.
+// vaults are the source of truth for vaults and recovery points (the
+// catalog's vaults are reconciled with their files, then the vaults the
+// catalog lacks are registered from theirs), and jobs that a previous
+// process left unfinished are resumed, completed or failed.
 func (s *Service) recover(ctx context.Context) error {
 	vaults, err := s.db.AllVaults(ctx)
 	if err != nil {
@@ -22,6 +26,9 @@ func (s *Service) recover(ctx context.Context) error {
 			s.log.Error("reconcile vault", "vault", v.Name, "err", err)
 		}
 	}
+	if err := s.rebuildFromStore(ctx); err != nil {
+		return fmt.Errorf("rebuild catalog from the vault store: %w", err)
+	}
 	return s.recoverJobs(ctx)
 }
 
@@ -31,17 +38,33 @@ func (s *Service) reconcileVault(ctx context.Context, v catalog.Vault) error {
 		return err
 	}
 	defer l.Release()
+	// A vault made before vaults described themselves gets its descriptor
+	// now, so that it can be rebuilt from its files too.
+	if _, err := l.Vault().Descriptor(ctx); errors.Is(err, vault.ErrNotFound) {
+		if err := l.Vault().PutDescriptor(ctx, descriptorOf(v)); err != nil {
+			return err
+		}
+		s.log.Info("vault descriptor written", "vault", v.Name)
+	} else if err != nil {
+		return err
+	}
 	manifests, err := l.Vault().RecoveryPoints(ctx)
 	if err != nil {
 		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
 	}
+	var tags map[string]vault.RecoveryPointTags
 	inVault := map[string]bool{}
 	for _, m := range manifests {
 		inVault[m.ARN] = true
 		if _, err := s.db.RecoveryPoint(ctx, v.Name, m.ARN); err == nil {
 			continue
 		}
-		if err := s.registerRecoveryPoint(ctx, m); err != nil {
+		if tags == nil {
+			if tags, err = l.Vault().AllRecoveryPointTags(ctx); err != nil {
+				return err
+			}
+		}
+		if err := s.registerFromVault(ctx, v.Name, m, tags); err != nil {
 			return err
 		}
 		s.log.Warn("recovery point found in vault but not in catalog; registered", "vault", v.Name, "rp", m.ARN)

@@ -17,7 +17,9 @@ import (
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vaultstore"
 )
 
 // DefaultConnection names the source connection configured from the
@@ -56,6 +58,9 @@ type Config struct {
 	HeartbeatInterval, DeadAfter, TakeoverInterval time.Duration
 	// TestHooks are for tests only (see TestHooks); nil in production.
 	TestHooks *TestHooks
+	// Vaults is where the vaults live; default a vaultstore.FS over
+	// DataDir/vaults.
+	Vaults vaultstore.Store
 }
 
 // Service is the control plane. Safe for concurrent use.
@@ -65,6 +70,7 @@ type Service struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	sources map[string]*s3source.Client
+	store   vaultstore.Store
 
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
@@ -83,6 +89,9 @@ type Service struct {
 	running map[string]context.CancelCauseFunc
 	// maintaining holds the vaults whose background maintenance runs.
 	maintaining map[string]bool
+
+	tagMu    sync.Mutex // one recovery-point tag change at a time (tags.go)
+	attachMu sync.Mutex // one AttachVault at a time
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and
@@ -121,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if len(cfg.MasterKey) < 32 {
 		return nil, errors.New("open service: master key must be at least 32 bytes")
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "vaults"), 0o700); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open service: create data dir: %w", err)
 	}
 	s := &Service{
@@ -146,6 +155,11 @@ func (s *Service) open(ctx context.Context) error {
 	var err error
 	if s.dirLock, err = lockDir(s.cfg.DataDir); err != nil {
 		return err
+	}
+	if s.store = s.cfg.Vaults; s.store == nil {
+		if s.store, err = vaultstore.NewFS(filepath.Join(s.cfg.DataDir, "vaults"), vault.Options{}); err != nil {
+			return err
+		}
 	}
 	for name, sc := range s.cfg.Sources {
 		c, err := s3source.New(sc)
@@ -227,7 +241,6 @@ func (s *Service) recoveryPointARN(id string) string {
 	return fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:%s", s.cfg.Region, s.cfg.AccountID, id)
 }
 
-func (s *Service) vaultDir(id string) string { return filepath.Join(s.cfg.DataDir, "vaults", id) }
 
 // source returns the client for a resource's connection.
 func (s *Service) source(conn string) (*s3source.Client, error) {

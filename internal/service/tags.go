@@ -9,31 +9,41 @@ import (
 	"unicode/utf8"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
-// taggable checks that arn names an existing vault, plan or recovery point.
-func (s *Service) taggable(ctx context.Context, arn string) error {
+// Resource types of taggable ARNs.
+const (
+	resVault         = "backup-vault"
+	resPlan          = "backup-plan"
+	resRecoveryPoint = "recovery-point"
+)
+
+// taggable checks that arn names an existing vault, plan or recovery point
+// and returns its resource type.
+func (s *Service) taggable(ctx context.Context, arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 7)
 	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "backup" {
-		return fmt.Errorf("%w: %q is not a coffer backup vault, plan or recovery point ARN", ErrInvalidParameter, arn)
+		return "", fmt.Errorf("%w: %q is not a coffer backup vault, plan or recovery point ARN", ErrInvalidParameter, arn)
 	}
 	var err error
 	switch parts[5] {
-	case "backup-vault":
+	case resVault:
 		_, err = s.Vault(ctx, parts[6])
-	case "backup-plan":
+	case resPlan:
 		var p Plan
 		if p, err = s.Plan(ctx, parts[6], ""); err == nil && !p.DeletedAt.IsZero() {
 			err = fmt.Errorf("backup plan %q: %w", parts[6], ErrNotFound)
 		}
-	case "recovery-point":
+	case resRecoveryPoint:
 		if _, err = s.db.RecoveryPointByARN(ctx, arn); errors.Is(err, catalog.ErrNotFound) {
 			err = fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
 		}
 	default:
-		return fmt.Errorf("%w: resources of type %q cannot be tagged", ErrInvalidParameter, parts[5])
+		return "", fmt.Errorf("%w: resources of type %q cannot be tagged", ErrInvalidParameter, parts[5])
 	}
-	return err
+	return parts[5], err
 }
 
 func validateTags(tags map[string]string) error {
@@ -50,26 +60,78 @@ func validateTags(tags map[string]string) error {
 
 // TagResource adds or replaces tags of a vault, plan or recovery point.
 func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
-	if err := s.taggable(ctx, arn); err != nil {
+	kind, err := s.taggable(ctx, arn)
+	if err != nil {
 		return err
 	}
 	if err := validateTags(tags); err != nil {
 		return err
 	}
-	return s.db.SetTags(ctx, arn, tags)
+	if kind != resRecoveryPoint {
+		return s.db.SetTags(ctx, arn, tags)
+	}
+	return s.changeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
+		for k, v := range tags {
+			cur[k] = v
+		}
+	}, func() error { return s.db.SetTags(ctx, arn, tags) })
 }
 
 // UntagResource removes tag keys of a vault, plan or recovery point.
 func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
-	if err := s.taggable(ctx, arn); err != nil {
+	kind, err := s.taggable(ctx, arn)
+	if err != nil {
 		return err
 	}
-	return s.db.RemoveTags(ctx, arn, keys)
+	if kind != resRecoveryPoint {
+		return s.db.RemoveTags(ctx, arn, keys)
+	}
+	return s.changeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
+		for _, k := range keys {
+			delete(cur, k)
+		}
+	}, func() error { return s.db.RemoveTags(ctx, arn, keys) })
+}
+
+// changeRecoveryPointTags records in the vault of recovery point arn its
+// tags as edit leaves them, then runs the catalog update. The vault goes
+// first: it is what a rebuilt catalog reads, so it must not lag behind
+// the catalog (a failed catalog update is repaired by the caller's
+// retry). One change at a time, so that two concurrent ones cannot leave
+// vault and catalog with different sets.
+func (s *Service) changeRecoveryPointTags(ctx context.Context, arn string, edit func(map[string]string), catalogUpdate func() error) error {
+	s.tagMu.Lock()
+	defer s.tagMu.Unlock()
+	rp, err := s.db.RecoveryPointByARN(ctx, arn)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	v, err := s.Vault(ctx, rp.VaultName)
+	if err != nil {
+		return err
+	}
+	l, err := s.leaseVault(ctx, v, vaults.Shared, "", true)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	tags, err := s.db.Tags(ctx, arn)
+	if err != nil {
+		return err
+	}
+	edit(tags)
+	if err := l.Vault().PutRecoveryPointTags(ctx, vault.RecoveryPointTags{ID: rp.ID, Tags: tags, UpdatedAt: s.clock.Now()}); err != nil {
+		return fmt.Errorf("record tags of recovery point %q in its vault: %w", arn, err)
+	}
+	return catalogUpdate()
 }
 
 // ListTags returns the tags of a vault, plan or recovery point.
 func (s *Service) ListTags(ctx context.Context, arn string) (map[string]string, error) {
-	if err := s.taggable(ctx, arn); err != nil {
+	if _, err := s.taggable(ctx, arn); err != nil {
 		return nil, err
 	}
 	return s.db.Tags(ctx, arn)

@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 )
+
+// descriptorOf is what vault v records about itself.
+func descriptorOf(v catalog.Vault) vault.Descriptor {
+	return vault.Descriptor{ID: v.ID, Name: v.Name, ARN: v.ARN, CreatedAt: v.CreatedAt,
+		CreatorRequestID: v.CreatorRequestID, EncryptionKeyARN: v.EncryptionKeyARN}
+}
 
 var vaultNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_]{2,50}$`)
 
@@ -34,25 +39,33 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (catalog
 		}
 		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
 	}
+	if err := validateTags(in.Tags); err != nil {
+		return catalog.Vault{}, err
+	}
 	id := "v-" + newID()
-	dir := s.vaultDir(id)
-	vv, err := vault.Create(ctx, dir, vaultSecret(s.cfg.MasterKey, id), vault.Options{})
+	vv, err := s.store.Create(ctx, id, vaultSecret(s.cfg.MasterKey, id))
 	if err != nil {
-		_ = os.RemoveAll(dir)
 		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
 	}
 	v := catalog.Vault{
 		Name: in.Name, ID: id, ARN: s.vaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
 		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: s.clock.Now(),
 	}
-	if err := validateTags(in.Tags); err != nil {
+	discard := func() {
+		ctx := context.WithoutCancel(ctx)
 		_ = vv.Close(ctx)
-		_ = os.RemoveAll(dir)
-		return catalog.Vault{}, err
+		if err := s.store.Delete(ctx, id); err != nil {
+			s.log.Error("remove vault of a failed CreateBackupVault", "vault", in.Name, "id", id, "err", err)
+		}
+	}
+	// The descriptor goes first: a crash before the catalog row leaves a
+	// vault that the next start registers from it (docs/format.md).
+	if err := vv.PutDescriptor(ctx, descriptorOf(v)); err != nil {
+		discard()
+		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
 	}
 	if err := s.db.CreateVault(ctx, v); err != nil {
-		_ = vv.Close(ctx)
-		_ = os.RemoveAll(dir)
+		discard()
 		if errors.Is(err, catalog.ErrExists) {
 			return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
 		}
@@ -64,7 +77,7 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (catalog
 	if err := s.registry.Add(ctx, v.ID, vv); err != nil {
 		s.log.Warn("register new vault", "vault", v.Name, "err", err)
 	}
-	s.log.Info("vault created", "vault", v.Name, "dir", dir)
+	s.log.Info("vault created", "vault", v.Name, "location", s.store.Location(id))
 	return v, nil
 }
 
@@ -120,7 +133,9 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	if err := s.db.DeleteAllTags(ctx, v.ARN); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(s.vaultDir(v.ID)); err != nil {
+	// After the catalog row: a crash in between leaves an empty vault
+	// that the next start registers again, never a row without a vault.
+	if err := s.store.Delete(ctx, v.ID); err != nil {
 		return fmt.Errorf("delete vault %q files: %w", name, err)
 	}
 	s.log.Info("vault deleted", "vault", name)

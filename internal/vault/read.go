@@ -203,7 +203,13 @@ func (v *Vault) deleteRecoveryPoint(ctx context.Context, id string) error {
 		return ErrNotFound
 	}
 
-	if err := deleteManifests(ctx, w, mds); err != nil {
+	// The recovery point's later tags go with it (same session).
+	tags, err := w.FindManifests(ctx, rpTagLabels(id))
+	if err != nil {
+		return fmt.Errorf("find manifests: %w", err)
+	}
+
+	if err := deleteManifests(ctx, w, append(mds, tags...)); err != nil {
 		return err
 	}
 

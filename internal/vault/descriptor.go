@@ -1,0 +1,202 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/manifest"
+)
+
+// Manifest types that make a vault self-describing beside its recovery
+// points (docs/format.md, "Vault descriptor"). Maintenance never deletes
+// manifests and marks only recovery-point manifests, so these are safe
+// from it.
+const (
+	manifestTypeDescriptor = "coffer-vault"
+	manifestTypeRPTags     = "coffer-recovery-point-tags"
+)
+
+// DescriptorVersion is the format version of a Descriptor this code writes.
+const DescriptorVersion = 1
+
+// Descriptor is what a vault says about itself, so that a catalog can be
+// rebuilt from the vault alone: everything DescribeBackupVault shows
+// except what is derived (the recovery-point count) or constant.
+type Descriptor struct {
+	Version          int       `json:"version"`
+	ID               string    `json:"id"` // vault id; its secret derives from it
+	Name             string    `json:"name"`
+	ARN              string    `json:"arn"`
+	CreatedAt        time.Time `json:"created_at"`
+	CreatorRequestID string    `json:"creator_request_id,omitempty"`
+	EncryptionKeyARN string    `json:"encryption_key_arn,omitempty"`
+}
+
+// RecoveryPointTags is the current tag set of a recovery point, written
+// whenever its tags change after the backup (the manifest keeps the tags
+// given at backup time).
+type RecoveryPointTags struct {
+	ID        string            `json:"id"` // recovery point id
+	Tags      map[string]string `json:"tags"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// PutDescriptor writes d, replacing any earlier descriptor, and commits.
+func (v *Vault) PutDescriptor(ctx context.Context, d Descriptor) error {
+	if d.Version == 0 {
+		d.Version = DescriptorVersion
+	}
+
+	err := v.replaceManifest(ctx, map[string]string{labelType: manifestTypeDescriptor}, d)
+	if err != nil {
+		return fmt.Errorf("vault %q: put descriptor: %w", v.dir, err)
+	}
+
+	return nil
+}
+
+// Descriptor returns the vault's descriptor; ErrNotFound for a vault
+// made before descriptors existed.
+func (v *Vault) Descriptor(ctx context.Context) (Descriptor, error) {
+	var d Descriptor
+
+	found, err := v.newestManifest(ctx, map[string]string{labelType: manifestTypeDescriptor}, &d)
+	if err == nil && !found {
+		err = ErrNotFound
+	}
+
+	if err != nil {
+		return Descriptor{}, fmt.Errorf("vault %q: descriptor: %w", v.dir, err)
+	}
+
+	return d, nil
+}
+
+// PutRecoveryPointTags records the current tags of recovery point t.ID,
+// replacing the earlier record, and commits. An empty tag set is recorded
+// too: it says that every tag was removed.
+func (v *Vault) PutRecoveryPointTags(ctx context.Context, t RecoveryPointTags) error {
+	if t.ID == "" {
+		return fmt.Errorf("vault %q: put recovery point tags: %w", v.dir, ErrNotFound)
+	}
+
+	if err := v.replaceManifest(ctx, rpTagLabels(t.ID), t); err != nil {
+		return fmt.Errorf("vault %q: put tags of recovery point %q: %w", v.dir, t.ID, err)
+	}
+
+	return nil
+}
+
+// AllRecoveryPointTags returns the recorded tag sets by recovery point id
+// (only recovery points whose tags changed after the backup have one).
+func (v *Vault) AllRecoveryPointTags(ctx context.Context) (map[string]RecoveryPointTags, error) {
+	out := map[string]RecoveryPointTags{}
+
+	err := v.withRepo(ctx, func(r repo.Repository) error {
+		mds, err := r.FindManifests(ctx, rpTagLabels(""))
+		if err != nil {
+			return fmt.Errorf("find manifests: %w", err)
+		}
+
+		for _, md := range mds { // oldest first: the newest wins
+			var t RecoveryPointTags
+			if _, err := r.GetManifest(ctx, md.ID, &t); err != nil {
+				return fmt.Errorf("read manifest %v: %w", md.ID, err)
+			}
+
+			out[t.ID] = t
+		}
+
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault %q: recovery point tags: %w", v.dir, err)
+	}
+
+	return out, nil
+}
+
+func rpTagLabels(id string) map[string]string {
+	l := map[string]string{labelType: manifestTypeRPTags}
+	if id != "" {
+		l[labelID] = id
+	}
+
+	return l
+}
+
+// withRepo runs f on the open repository, outside Maintain (kopia may
+// compact manifest contents while loading them).
+func (v *Vault) withRepo(ctx context.Context, f func(repo.Repository) error) error {
+	release, err := v.gate.acquireShared(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	done, err := v.use()
+	if err != nil {
+		return err
+	}
+	defer done()
+
+	return f(v.rep)
+}
+
+// newestManifest loads the newest manifest with labels into payload and
+// reports whether there was one.
+func (v *Vault) newestManifest(ctx context.Context, labels map[string]string, payload any) (bool, error) {
+	found := false
+
+	err := v.withRepo(ctx, func(r repo.Repository) error {
+		mds, err := r.FindManifests(ctx, labels)
+		if err != nil || len(mds) == 0 {
+			return err
+		}
+
+		found = true
+		md := manifest.PickLatestID(mds)
+
+		if _, err := r.GetManifest(ctx, md, payload); err != nil {
+			return fmt.Errorf("read manifest %v: %w", md, err)
+		}
+
+		return nil
+	})
+
+	return found, err
+}
+
+// replaceManifest writes payload under labels and deletes the manifests
+// that had them, in one write session: a crash leaves the old one or the
+// new one, never neither.
+func (v *Vault) replaceManifest(ctx context.Context, labels map[string]string, payload any) error {
+	return v.withRepo(ctx, func(r repo.Repository) error {
+		_, w, err := r.NewWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-describe"})
+		if err != nil {
+			return err
+		}
+		defer w.Close(ctx) //nolint:errcheck // nothing left to release on error
+
+		old, err := w.FindManifests(ctx, labels)
+		if err != nil {
+			return fmt.Errorf("find manifests: %w", err)
+		}
+
+		if _, err := w.PutManifest(ctx, labels, payload); err != nil {
+			return fmt.Errorf("put manifest: %w", err)
+		}
+
+		if err := deleteManifests(ctx, w, old); err != nil {
+			return err
+		}
+
+		if err := w.Flush(ctx); err != nil {
+			return fmt.Errorf("flush: %w", err)
+		}
+
+		return nil
+	})
+}

@@ -1,0 +1,151 @@
+package vaultstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// Names in the root that are not vaults start with a dot: vaults being
+// deleted (renamed first, so a crash never leaves half a vault listed)
+// and copies being imported.
+const (
+	deletingPrefix  = ".deleting-"
+	importingPrefix = ".importing-"
+)
+
+// FS keeps each vault in a directory <root>/<vault id> (a kopia
+// repository, package vault).
+type FS struct {
+	root string
+	opts vault.Options
+}
+
+var _ interface {
+	Store
+	Importer
+} = (*FS)(nil)
+
+// NewFS returns the store in root, creating root, and removes what an
+// interrupted delete or import left behind.
+func NewFS(root string, opts vault.Options) (*FS, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("vault store %q: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("vault store %q: %w", root, err)
+	}
+	f := &FS{root: abs, opts: opts}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, fmt.Errorf("vault store %q: %w", root, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), deletingPrefix) || strings.HasPrefix(e.Name(), importingPrefix) {
+			if err := os.RemoveAll(filepath.Join(abs, e.Name())); err != nil {
+				return nil, fmt.Errorf("vault store %q: remove leftover %s: %w", root, e.Name(), err)
+			}
+		}
+	}
+	return f, nil
+}
+
+// Root is the directory holding the vaults.
+func (f *FS) Root() string { return f.root }
+
+// Location is the directory of vault id.
+func (f *FS) Location(id string) string { return filepath.Join(f.root, id) }
+
+// ValidID checks that id can name a vault: not empty, no path separator,
+// not starting with a dot (those names are the store's own).
+func ValidID(id string) error {
+	if id == "" || strings.HasPrefix(id, ".") || strings.ContainsAny(id, `/\`) || id != filepath.Base(id) {
+		return fmt.Errorf("%w: %q", ErrInvalidID, id)
+	}
+	return nil
+}
+
+// Create makes vault id.
+func (f *FS) Create(ctx context.Context, id, secret string) (*vault.Vault, error) {
+	if err := ValidID(id); err != nil {
+		return nil, err
+	}
+	dir := f.Location(id)
+	if _, err := os.Lstat(dir); err == nil {
+		return nil, fmt.Errorf("create vault %s: %w", id, ErrExists)
+	}
+	v, err := vault.Create(ctx, dir, secret, f.opts)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("create vault %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// Open opens vault id.
+func (f *FS) Open(ctx context.Context, id, secret string) (*vault.Vault, error) {
+	if err := ValidID(id); err != nil {
+		return nil, err
+	}
+	dir := f.Location(id)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open vault %s: %w", id, ErrNotFound)
+	}
+	v, err := vault.Open(ctx, dir, secret, f.opts)
+	if err != nil {
+		return nil, fmt.Errorf("open vault %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// Delete renames the vault's directory out of the listing, then removes it.
+func (f *FS) Delete(_ context.Context, id string) error {
+	if err := ValidID(id); err != nil {
+		return err
+	}
+	tomb := filepath.Join(f.root, deletingPrefix+id+"-"+randomSuffix())
+	err := os.Rename(f.Location(id), tomb)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete vault %s: %w", id, err)
+	}
+	if err := os.RemoveAll(tomb); err != nil {
+		return fmt.Errorf("delete vault %s: %w", id, err) // NewFS retries at the next start
+	}
+	return nil
+}
+
+// List returns the vault ids: the directories of the root whose names
+// are not the store's own.
+func (f *FS) List(context.Context) ([]string, error) {
+	entries, err := os.ReadDir(f.root)
+	if err != nil {
+		return nil, fmt.Errorf("list vaults in %s: %w", f.root, err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && ValidID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
