@@ -1,17 +1,23 @@
 package api_test
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+	"github.com/kopia/kopia/repo"
 
 	"github.com/cofferbackup/coffer/internal/coffertest"
 )
@@ -185,5 +191,109 @@ func compareJSON(t *testing.T, what string, want, got any) {
 	}
 	if string(w) != string(g) {
 		t.Errorf("%s differ after the rebuild:\nbefore %s\nafter  %s", what, w, g)
+	}
+}
+
+// TestRebuildVaultWithoutDescriptor covers vaults written before vaults
+// had descriptors: a catalogued one gets its descriptor at start (from its
+// catalog row), and an uncatalogued one is described from its recovery
+// points.
+func TestRebuildVaultWithoutDescriptor(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	c, mc := e.Client, e.S3.Client(t)
+	if _, err := c.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("legacy")}); err != nil {
+		t.Fatal(err)
+	}
+	bucket := e.S3.NewBucket(t, true)
+	want := coffertest.FillBucket(t, mc, bucket, "l/", 3, 1000)
+	job, err := c.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String("legacy"),
+		ResourceArn: aws.String("arn:aws:s3:::" + bucket), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WaitBackup(t, aws.ToString(job.BackupJobId))
+	describe := func() (*backup.DescribeBackupVaultOutput, *backup.DescribeRecoveryPointOutput) {
+		t.Helper()
+		v, err := c.DescribeBackupVault(ctx, &backup.DescribeBackupVaultInput{BackupVaultName: aws.String("legacy")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := c.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("legacy"), RecoveryPointArn: job.RecoveryPointArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, rp
+	}
+	v0, rp0 := describe()
+	if aws.ToTime(v0.CreationDate).Equal(aws.ToTime(rp0.CreationDate)) {
+		t.Fatal("vault and recovery point created in the same millisecond: the test cannot tell them apart")
+	}
+
+	// Catalogued: the start writes the descriptor from the catalog.
+	e.Stop(t)
+	stripDescriptor(t, e.DataDir)
+	e.Restart(t)
+	e.Stop(t)
+	loseSQLiteCatalog(t, e)
+	e.Restart(t)
+	if v, _ := describe(); !aws.ToTime(v.CreationDate).Equal(aws.ToTime(v0.CreationDate)) {
+		t.Fatalf("vault created %v after the rebuild, want %v", v.CreationDate, v0.CreationDate)
+	}
+
+	// Not catalogued: named after its recovery points, created when the oldest was.
+	e.Stop(t)
+	stripDescriptor(t, e.DataDir)
+	loseSQLiteCatalog(t, e)
+	e.Restart(t)
+	v, rp := describe()
+	if !aws.ToTime(v.CreationDate).Equal(aws.ToTime(rp0.CreationDate)) || v.NumberOfRecoveryPoints != 1 {
+		t.Fatalf("vault described from its recovery points: %+v, want created %v", v, rp0.CreationDate)
+	}
+	compareJSON(t, "recovery point", rp0, rp)
+	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, aws.ToString(job.RecoveryPointArn)), want)
+}
+
+// stripDescriptor deletes the descriptor of the one vault in dataDir with
+// kopia's own API, as a vault written before descriptors existed would be.
+// (Only this test reaches under package vault: nothing in coffer deletes
+// a descriptor.)
+func stripDescriptor(t *testing.T, dataDir string) {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(dataDir, "vaults", "v-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("vault directories: %v", dirs)
+	}
+	keyHex, err := os.ReadFile(filepath.Join(dataDir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(keyHex)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, key) // the documented vault secret (docs/format.md)
+	m.Write([]byte("coffer vault secret v1\x00" + filepath.Base(dirs[0])))
+	r, err := repo.Open(ctx, filepath.Join(dirs[0], "kopia.config"), hex.EncodeToString(m.Sum(nil)), &repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	err = repo.WriteSession(ctx, r, repo.WriteSessionOptions{Purpose: "test"}, func(ctx context.Context, w repo.RepositoryWriter) error {
+		mds, err := w.FindManifests(ctx, map[string]string{"type": "coffer-vault"})
+		if err != nil {
+			return err
+		}
+		if len(mds) == 0 {
+			return errors.New("the vault has no descriptor to strip")
+		}
+		for _, md := range mds {
+			if err := w.DeleteManifest(ctx, md.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
