@@ -35,10 +35,13 @@ func buildCoffer(t *testing.T) string {
 	return bin
 }
 
-func startProc(t *testing.T, bin, dataDir, listen string, s3 *testserver.Server) *serverProc {
+// startProc starts `coffer server` on dataDir and listen, with env added
+// to its environment and args to its flags, and waits until it answers.
+func startProc(t *testing.T, bin, dataDir, listen string, s3 *testserver.Server, env []string, args ...string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(bin, "server", "--data-dir", dataDir, "--listen", listen, "--parallelism", "2")
+	cmd := exec.Command(bin, append([]string{"server", "--data-dir", dataDir, "--listen", listen, "--parallelism", "2"}, args...)...)
 	cmd.Env = append(os.Environ(), "COFFER_S3_ENDPOINT="+s3.Endpoint, "COFFER_S3_ACCESS_KEY="+s3.AccessKey, "COFFER_S3_SECRET_KEY="+s3.SecretKey)
+	cmd.Env = append(cmd.Env, env...)
 	logf, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +80,7 @@ func freeAddr(t *testing.T) string {
 func waitBackupJob(t *testing.T, c *backup.Client, id string, until func(*backup.DescribeBackupJobOutput) bool) *backup.DescribeBackupJobOutput {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
+	var last *backup.DescribeBackupJobOutput
 	for time.Now().Before(deadline) {
 		out, err := c.DescribeBackupJob(context.Background(), &backup.DescribeBackupJobInput{BackupJobId: aws.String(id)})
 		if err != nil {
@@ -85,9 +89,10 @@ func waitBackupJob(t *testing.T, c *backup.Client, id string, until func(*backup
 		if until(out) {
 			return out
 		}
+		last = out
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("job %s: condition not reached", id)
+	t.Fatalf("job %s: condition not reached in 3 minutes; last %s %q", id, last.State, aws.ToString(last.StatusMessage))
 	return nil
 }
 
@@ -113,7 +118,7 @@ func TestKillMidBackup(t *testing.T) {
 	bigWant := coffertest.FillBucket(t, mc, big, "k/", 1500, 8<<10)
 	dataDir, listen := t.TempDir(), freeAddr(t)
 
-	p := startProc(t, bin, dataDir, listen, s3)
+	p := startProc(t, bin, dataDir, listen, s3, nil)
 	if _, err := p.client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("kv")}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +146,7 @@ func TestKillMidBackup(t *testing.T) {
 	}
 	_ = p.cmd.Wait()
 
-	p = startProc(t, bin, dataDir, listen, s3)
+	p = startProc(t, bin, dataDir, listen, s3, nil)
 	// The restarted process takes the killed job over and runs it again
 	// from the start: it completes, and says what happened.
 	j := waitBackupJob(t, p.client, aws.ToString(victim.BackupJobId), finished)

@@ -33,8 +33,11 @@ type serverConfig struct {
 	Root                                            auth.Credentials
 	Source                                          *s3source.Config
 	Parallelism, MaxJobs                            int
-	LogLevel                                        string
-	Clock                                           clock.Clock // nil: wall clock
+	// Periodic is how often the leader runs schedules, job windows and
+	// expiry (service.Config.JanitorInterval).
+	Periodic time.Duration
+	LogLevel string
+	Clock    clock.Clock // nil: wall clock
 }
 
 func parseServerConfig(args []string, getenv func(string) string) (serverConfig, error) {
@@ -49,6 +52,7 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
 	fs.IntVar(&c.Parallelism, "parallelism", 16, "objects read or written at once per job")
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
+	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
 	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -135,7 +139,7 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
-		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism})
+		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic})
 	if err != nil {
 		return err
 	}

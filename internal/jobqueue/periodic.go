@@ -13,9 +13,12 @@ import (
 // Periodic is work run every Every, cluster-wide once: River's elected
 // leader enqueues it (so a single process or many, it runs once per
 // interval), on the control queue, whose workers are apart from the job
-// workers. A run still queued or running when the next is due absorbs it.
-// Run's error is logged by River and the next interval tries again; Run
-// must be idempotent (a dead leader's run may be repeated by the next).
+// workers. Runs are unique per interval, not while one runs: a run held by
+// a process that died stays "running" in River for days, and must not
+// stop the next interval's run. So a run slower than the interval may
+// overlap the next one: Run must be idempotent and safe to run twice at
+// once (coffer's are: every change they make is a conditional
+// transition). Run's error is logged and the next interval tries again.
 type Periodic struct {
 	Name  string // unique among the Queue's periodic work
 	Every time.Duration
@@ -61,8 +64,9 @@ func (w *periodicWorker) Timeout(job *river.Job[periodicArgs]) time.Duration {
 	return time.Minute
 }
 
-// notFinished is the unique-state set of periodic runs: a run waiting or
-// running absorbs the next one; a finished one does not.
+// notFinished is the unique-state set of periodic runs within their
+// interval: a second insert in the same interval is absorbed while the
+// first waits or runs.
 var notFinished = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
 	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
@@ -81,11 +85,11 @@ func registerPeriodic(workers *river.Workers, ps []Periodic) ([]*river.PeriodicJ
 		if p.Timeout <= 0 {
 			w.timeouts[p.Name] = max(p.Every, time.Minute)
 		}
-		args := periodicArgs{Name: p.Name}
+		args, period := periodicArgs{Name: p.Name}, max(p.Every, time.Second)
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
 			func() (river.JobArgs, *river.InsertOpts) {
 				return args, &river.InsertOpts{Queue: controlQueue, MaxAttempts: 1,
-					UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: notFinished}}
+					UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: period, ByState: notFinished}}
 			},
 			&river.PeriodicJobOpts{ID: p.Name, RunOnStart: true}))
 	}

@@ -91,12 +91,19 @@ func (s *Service) reconcileVault(ctx context.Context, v catalog.Vault) error {
 	}
 }
 
-// recoverJobs settles the jobs a previous process left unfinished: the
-// data-directory lock proves that no other process runs (SQLite), so
-// every job owned by another process is taken over at once (see
-// takeOver).
+// recoverJobs settles the jobs a previous process left unfinished (see
+// takeOver): on SQLite the data-directory lock proves that no other
+// process runs, so every job owned by another process is taken over at
+// once.
 func (s *Service) recoverJobs(ctx context.Context) error {
-	n, err := s.takeOver(ctx, s.othersDead)
+	dead := s.othersDead
+	if s.shared() {
+		// Other live processes share the catalog: only the jobs of dead
+		// ones are taken over (the rest by the leader's periodic pass once
+		// their owners fall silent).
+		dead = s.silentDead
+	}
+	n, err := s.takeOver(ctx, dead)
 	if n > 0 {
 		s.log.Warn("jobs of a previous process taken over", "count", n)
 	}

@@ -153,13 +153,22 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 // recovers from the previous stop and starts running jobs.
 func (s *Service) open(ctx context.Context) error {
 	var err error
-	if s.dirLock, err = lockDir(s.cfg.DataDir); err != nil {
-		return err
-	}
-	if s.store = s.cfg.Vaults; s.store == nil {
-		if s.store, err = vaultstore.NewFS(filepath.Join(s.cfg.DataDir, "vaults"), vault.Options{}); err != nil {
+	if !s.shared() {
+		// SQLite: one process per data directory; the lock proves it, so
+		// start-up takes every other process's jobs over at once.
+		if s.dirLock, err = lockDir(s.cfg.DataDir); err != nil {
 			return err
 		}
+	}
+	if s.store = s.cfg.Vaults; s.store == nil {
+		fs, err := vaultstore.NewFS(filepath.Join(s.cfg.DataDir, "vaults"), vault.Options{})
+		if err != nil {
+			return err
+		}
+		if s.shared() {
+			fs.WithCacheRoot(s.cacheRoot())
+		}
+		s.store = fs
 	}
 	for name, sc := range s.cfg.Sources {
 		c, err := s3source.New(sc)
@@ -175,6 +184,7 @@ func (s *Service) open(ctx context.Context) error {
 	if err := s.registerProcess(ctx); err != nil {
 		return err
 	}
+	s.pruneCaches(ctx)
 	if err := s.openQueue(ctx); err != nil {
 		return err
 	}
@@ -216,6 +226,11 @@ func (s *Service) closeAll(ctx context.Context) []error {
 	}
 	if err := s.registry.Close(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if s.shared() && s.cfg.Vaults == nil {
+		if err := os.RemoveAll(s.cacheRoot()); err != nil {
+			errs = append(errs, fmt.Errorf("remove this process's vault caches: %w", err))
+		}
 	}
 	if s.db != nil {
 		if err := s.db.Close(); err != nil {

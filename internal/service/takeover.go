@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
@@ -258,4 +259,35 @@ func orUnknown(owner string) string {
 		return "(unknown)"
 	}
 	return owner
+}
+
+// shared reports whether several processes may share this catalog and
+// data directory (PostgreSQL); on SQLite one process owns both.
+func (s *Service) shared() bool { return IsPostgresURL(s.cfg.Database) }
+
+// cacheRoot holds each process's own vault caches when processes share
+// the data directory: DataDir/cache/<process id>/<vault id>.
+func (s *Service) cacheRoot() string {
+	return filepath.Join(s.cfg.DataDir, "cache", s.procID)
+}
+
+// pruneCaches removes the vault caches of processes that are dead (a
+// killed process cannot remove its own).
+func (s *Service) pruneCaches(ctx context.Context) {
+	if !s.shared() || s.cfg.Vaults != nil {
+		return
+	}
+	root := filepath.Dir(s.cacheRoot())
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return // none yet
+	}
+	for _, e := range entries {
+		if dead, err := s.silentDead(ctx, e.Name()); err != nil || !dead {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+			s.log.Warn("remove the vault caches of a dead process", "process", e.Name(), "err", err)
+		}
+	}
 }

@@ -136,6 +136,15 @@ func (v *Vault) findRecoveryPoints(ctx context.Context, id string) (map[string]r
 	}
 	defer done()
 
+	ms, err := loadRecoveryPoints(ctx, v.rep, id)
+	if _, ok := ms[id]; err != nil || id == "" || ok {
+		return ms, err
+	}
+	// Another process (or server) sharing the vault may have written it
+	// since this handle last read the index: look again.
+	if err := v.rep.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("refresh index: %w", err)
+	}
 	return loadRecoveryPoints(ctx, v.rep, id)
 }
 

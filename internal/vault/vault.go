@@ -199,7 +199,16 @@ func openDir(ctx context.Context, dir, secret string, opts Options) (*Vault, err
 		return nil, fmt.Errorf("read repository format: %w", err)
 	}
 
+	// The connection config names the cache, so it lives beside its cache:
+	// processes that share a vault directory with caches of their own
+	// must not read each other's config.
 	cfg := filepath.Join(dir, configFileName)
+	if opts.CacheDir != "" {
+		cfg = filepath.Join(cacheDir(dir, opts), configFileName)
+		if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
+			return nil, fmt.Errorf("create cache directory: %w", err)
+		}
+	}
 	if err := writeConfig(cfg, ci, cacheDir(dir, opts)); err != nil {
 		return nil, err
 	}

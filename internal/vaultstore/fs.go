@@ -26,8 +26,26 @@ const (
 // FS keeps each vault in a directory <root>/<vault id> (a kopia
 // repository, package vault).
 type FS struct {
-	root string
-	opts vault.Options
+	root      string
+	opts      vault.Options
+	cacheRoot string // "": each vault's cache inside its directory
+}
+
+// WithCacheRoot keeps each vault's local cache (and its connection config)
+// in cacheRoot/<vault id> instead of inside the vault's directory: for
+// processes that share the vault directories, each with a cache of its own.
+func (f *FS) WithCacheRoot(cacheRoot string) *FS {
+	f.cacheRoot = cacheRoot
+	return f
+}
+
+// vaultOpts are the options vault id opens with.
+func (f *FS) vaultOpts(id string) vault.Options {
+	o := f.opts
+	if f.cacheRoot != "" {
+		o.CacheDir = filepath.Join(f.cacheRoot, id)
+	}
+	return o
 }
 
 var _ interface {
@@ -84,7 +102,7 @@ func (f *FS) Create(ctx context.Context, id, secret string) (*vault.Vault, error
 	if _, err := os.Lstat(dir); err == nil {
 		return nil, fmt.Errorf("create vault %s: %w", id, ErrExists)
 	}
-	v, err := vault.Create(ctx, dir, secret, f.opts)
+	v, err := vault.Create(ctx, dir, secret, f.vaultOpts(id))
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("create vault %s: %w", id, err)
@@ -101,7 +119,7 @@ func (f *FS) Open(ctx context.Context, id, secret string) (*vault.Vault, error) 
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open vault %s: %w", id, ErrNotFound)
 	}
-	v, err := vault.Open(ctx, dir, secret, f.opts)
+	v, err := vault.Open(ctx, dir, secret, f.vaultOpts(id))
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", id, err)
 	}
