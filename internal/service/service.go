@@ -256,7 +256,6 @@ func (s *Service) recoveryPointARN(id string) string {
 	return fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:%s", s.cfg.Region, s.cfg.AccountID, id)
 }
 
-
 // source returns the client for a resource's connection.
 func (s *Service) source(conn string) (*s3source.Client, error) {
 	c, ok := s.sources[conn]
