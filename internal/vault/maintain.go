@@ -188,6 +188,12 @@ func (v *Vault) maintain(ctx context.Context) (MaintenanceStats, error) {
 }
 
 func (r *maintenanceRun) run(ctx context.Context) error {
+	// See what other handles and processes committed (the owner record
+	// among it).
+	if err := r.w.Refresh(ctx); err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+
 	if err := r.claimOwnership(ctx); err != nil {
 		return err
 	}

@@ -298,7 +298,11 @@ func openRepository(ctx context.Context, dir, secret string, ci blob.ConnectionI
 		DoNotWaitForUpgrade:  true,
 		TimeNowFunc:          opts.now(),
 		OnFatalError: func(err error) {
-			slog.Error("vault: fatal repository error", "dir", dir, "err", err)
+			// kopia also calls this when a cancelled operation could not
+			// re-read the format blob; that is no news.
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				slog.Error("vault: fatal repository error", "dir", dir, "err", err)
+			}
 		},
 	})
 }
