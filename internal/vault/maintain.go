@@ -144,6 +144,7 @@ func (v *Vault) Maintain(ctx context.Context) (MaintenanceStats, error) {
 
 // maintenanceRun is the state of one Maintain call.
 type maintenanceRun struct {
+	dir    string
 	w      repo.DirectRepositoryWriter
 	opts   Options
 	safety maintenance.SafetyParameters
@@ -172,7 +173,7 @@ func (v *Vault) maintain(ctx context.Context) (MaintenanceStats, error) {
 	}
 	defer w.Close(ctx) //nolint:errcheck // nothing left to release on error
 
-	run := &maintenanceRun{w: w, opts: v.opts, safety: v.opts.Safety.params()}
+	run := &maintenanceRun{dir: v.dir, w: w, opts: v.opts, safety: v.opts.Safety.params()}
 	run.st.Safety = v.opts.Safety
 	run.st.Owner = w.ClientOptions().UsernameAtHost()
 
@@ -245,7 +246,7 @@ func (r *maintenanceRun) claimOwnership(ctx context.Context) error {
 	}
 
 	if p.Owner != "" {
-		slog.Info("vault: taking over maintenance", "from", p.Owner, "to", r.st.Owner)
+		slog.Info("vault: taking over maintenance", "dir", r.dir, "from", p.Owner, "to", r.st.Owner)
 	}
 
 	p.Owner = r.st.Owner
