@@ -70,9 +70,8 @@ type MaintenanceStats struct {
 	DeletedBlobs       int64 // pack and stale session blobs removed from storage
 	FreedBytes         int64 // net decrease of stored bytes (before - after)
 
-	// RewrittenContents/RewrittenBytes: contents kopia copied out of short
-	// packs (packs emptied by dropped contents among them) so that those
-	// packs could go.
+	// RewrittenContents/RewrittenBytes: live contents copied out of packs
+	// that were short or 10% or more deleted, so that those packs can go.
 	RewrittenContents int64
 	RewrittenBytes    int64
 	// UndeletedContents: contents a live recovery point needs that were
@@ -97,8 +96,8 @@ type MaintenanceStats struct {
 	Duration                time.Duration
 }
 
-// maxSettle bounds the wait for the wall clock to pass deletion timestamps
-// (SafetySoleWriter only).
+// maxSettle bounds the waits for the wall clock to pass deletion
+// timestamps (SafetySoleWriter only; see settle).
 const maxSettle = 5 * time.Second
 
 // Maintain reclaims space. It never runs kopia's snapshot GC, which knows
@@ -115,9 +114,12 @@ const maxSettle = 5 * time.Second
 //     reachable ones found deleted are undeleted; recorded in kopia's
 //     maintenance schedule as its snapshot-GC task, so that kopia's
 //     two-cycle rule for dropping deleted contents applies;
-//  3. kopia's maintenance.Run (full): rewrite contents of short packs,
-//     drop deleted contents from the index, delete unreferenced packs,
-//     epoch index compaction and cleanup.
+//  3. compaction, kopia's content rewrite task run by coffer (kopia's task
+//     name, rule and margins): the live contents of short packs and of
+//     packs 10% or more deleted move to new packs;
+//  4. kopia's maintenance.Run (full): drop deleted contents from the
+//     index, delete unreferenced packs, epoch index compaction and
+//     cleanup (its own rewrite is skipped once step 3 ran).
 //
 // Any error while marking stops the run before anything is deleted; a
 // later error or a cancellation leaves the vault consistent, with some
@@ -261,13 +263,9 @@ func (r *maintenanceRun) claimOwnership(ctx context.Context) error {
 	return nil
 }
 
-// exclusive runs under RunExclusive: coffer's mark and sweep, then kopia's
-// maintenance. kopia rewrites short packs before it drops deleted
-// contents, so packs that the drop leaves short are rewritten by the next
-// pass: with SafetySoleWriter that pass follows at once, so that one
-// Maintain reclaims everything; with SafetyFull it is the next Maintain
-// (kopia also waits an hour between a rewrite and deleting what it
-// orphaned).
+// exclusive runs under RunExclusive: coffer's mark and sweep, the
+// rewrite of short and mostly dead packs (see compact), then kopia's
+// maintenance.
 func (r *maintenanceRun) exclusive(ctx context.Context, rp maintenance.RunParameters) error {
 	err := maintenance.ReportRun(ctx, r.w, maintenance.TaskSnapshotGarbageCollection, nil,
 		func() (maintenancestats.Kind, error) { return r.markAndSweep(ctx, rp.MaintenanceStartTime) })
@@ -275,42 +273,63 @@ func (r *maintenanceRun) exclusive(ctx context.Context, rp maintenance.RunParame
 		return fmt.Errorf("mark and sweep: %w", err)
 	}
 
-	r.settle()
-
-	passes := 1
-	if r.opts.Safety == SafetySoleWriter {
-		passes = 2
+	if err := r.compact(ctx); err != nil {
+		return fmt.Errorf("compact packs: %w", err)
 	}
 
-	for range passes {
-		prev, err := maintenance.GetSchedule(ctx, r.w)
-		if err != nil {
-			return fmt.Errorf("maintenance schedule: %w", err)
-		}
+	if r.maxDeleted > 0 {
+		r.settle(r.maxDeleted + 1)
+	}
 
-		if err := maintenance.Run(ctx, rp, r.safety); err != nil {
-			return fmt.Errorf("kopia maintenance: %w", err)
-		}
+	prev, err := maintenance.GetSchedule(ctx, r.w)
+	if err != nil {
+		return fmt.Errorf("maintenance schedule: %w", err)
+	}
 
-		if err := r.collectStats(ctx, prev); err != nil {
-			return err
-		}
+	if err := maintenance.Run(ctx, rp, r.runSafety()); err != nil {
+		return fmt.Errorf("kopia maintenance: %w", err)
+	}
+
+	if err := r.collectStats(ctx, prev); err != nil {
+		return err
+	}
+
+	if wm := r.st.DroppedDeletedBefore; !wm.IsZero() {
+		r.settle(wm.Unix() + 1)
 	}
 
 	return nil
 }
 
+// runSafety returns the margins for kopia's maintenance.Run. With
+// SafetySoleWriter kopia would rewrite short packs in every run (it has no
+// delay to wait), after compact and before the drop, copying the contents
+// just deleted and so giving them a timestamp the drop does not reach; a
+// minimum rewrite age keeps it off them.
+func (r *maintenanceRun) runSafety() maintenance.SafetyParameters {
+	s := r.safety
+	if r.opts.Safety == SafetySoleWriter {
+		s.RewriteMinAge = time.Hour
+	}
+
+	return s
+}
+
 // settle waits (SafetySoleWriter, wall clock only) until the clock has
-// passed the deletion timestamps the sweep set, so that kopia drops those
-// contents in this run: it drops what was deleted strictly before now, and
-// kopia stamps a deletion up to a second ahead of the clock. An injected
-// clock is the test's to advance.
-func (r *maintenanceRun) settle() {
-	if r.opts.Safety != SafetySoleWriter || r.opts.Clock != nil || r.maxDeleted == 0 {
+// reached the unix second t. Before kopia's drop, t follows the newest
+// deletion timestamp the sweep set: kopia drops what was deleted strictly
+// before now and stamps a deletion up to a second ahead of the clock, so
+// this makes one run reclaim everything. After the drop, t follows the
+// drop time: a content deleted later in the same second would get a
+// timestamp at or before it and vanish from the index at once, its bytes
+// then counted neither live nor deleted, so never compacted out of their
+// pack. An injected clock is the test's to advance.
+func (r *maintenanceRun) settle(t int64) {
+	if r.opts.Safety != SafetySoleWriter || r.opts.Clock != nil || t == 0 {
 		return
 	}
 
-	d := time.Unix(r.maxDeleted+1, 0).Sub(r.w.Time())
+	d := time.Unix(t, 0).Sub(r.w.Time())
 	if d > 0 && d <= maxSettle {
 		time.Sleep(d)
 	}

@@ -173,7 +173,9 @@ func (r *maintenanceRun) markAndSweep(ctx context.Context, start time.Time) (*ma
 				undelete = append(undelete, ci.ContentID)
 			}
 		case ci.Deleted:
-		case start.Sub(ci.Timestamp()) < r.safety.MinContentAgeSubjectToGC:
+		case r.safety.MinContentAgeSubjectToGC > 0 && start.Sub(ci.Timestamp()) < r.safety.MinContentAgeSubjectToGC:
+			// Without a margin, a content stamped a second ahead of the
+			// start (kopia does so) is not young.
 			gs.UnreferencedRecentContentCount++
 			gs.UnreferencedRecentContentSize += size
 		default:
