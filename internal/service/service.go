@@ -17,7 +17,6 @@ import (
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/s3source"
-	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
 )
@@ -161,7 +160,7 @@ func (s *Service) open(ctx context.Context) error {
 		}
 	}
 	if s.store = s.cfg.Vaults; s.store == nil {
-		fs, err := vaultstore.NewFS(filepath.Join(s.cfg.DataDir, "vaults"), vault.Options{})
+		fs, err := vaultstore.NewFS(filepath.Join(s.cfg.DataDir, "vaults"), s.vaultOptions())
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // Liveness defaults: a process beats every HeartbeatInterval; one silent
@@ -290,4 +291,21 @@ func (s *Service) pruneCaches(ctx context.Context) {
 			s.log.Warn("remove the vault caches of a dead process", "process", e.Name(), "err", err)
 		}
 	}
+}
+
+// vaultOptions are the options every vault opens with. On SQLite this
+// process is each vault's only writer (the data-directory lock refuses a
+// second one, and the registry opens one handle per vault), so maintenance
+// may reclaim space at once; where processes share the vaults, kopia's
+// full safety margins protect what another process's session has just
+// written, and each process maintains under its own owner name.
+func (s *Service) vaultOptions() vault.Options {
+	if !s.shared() {
+		return vault.Options{Safety: vault.SafetySoleWriter}
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return vault.Options{Safety: vault.SafetyFull, Owner: s.procID + "@" + host}
 }

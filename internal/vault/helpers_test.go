@@ -30,7 +30,13 @@ func testCtx(t testing.TB) context.Context {
 func createVault(t testing.TB, dir string) *Vault {
 	t.Helper()
 
-	v, err := Create(testCtx(t), dir, testSecret, Options{})
+	return createVaultOpts(t, dir, Options{})
+}
+
+func createVaultOpts(t testing.TB, dir string, opts Options) *Vault {
+	t.Helper()
+
+	v, err := Create(testCtx(t), dir, testSecret, opts)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -41,12 +47,33 @@ func createVault(t testing.TB, dir string) *Vault {
 func openVault(t testing.TB, dir string) *Vault {
 	t.Helper()
 
-	v, err := Open(testCtx(t), dir, testSecret, Options{})
+	return openVaultOpts(t, dir, Options{})
+}
+
+func openVaultOpts(t testing.TB, dir string, opts Options) *Vault {
+	t.Helper()
+
+	v, err := Open(testCtx(t), dir, testSecret, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 
 	return v
+}
+
+// soleWriter are the options of a vault whose test is its only writer.
+var soleWriter = Options{Safety: SafetySoleWriter} //nolint:gochecknoglobals // test constant
+
+// maintain runs Maintain and fails the test on error.
+func maintain(t testing.TB, v *Vault) MaintenanceStats {
+	t.Helper()
+
+	st, err := v.Maintain(testCtx(t))
+	if err != nil {
+		t.Fatalf("Maintain: %v", err)
+	}
+
+	return st
 }
 
 func closeVault(t testing.TB, v *Vault) {

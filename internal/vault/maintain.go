@@ -2,80 +2,139 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/kopia/kopia/repo"
 	"github.com/kopia/kopia/repo/blob"
 	"github.com/kopia/kopia/repo/content"
-	"github.com/kopia/kopia/repo/content/index"
-	"github.com/kopia/kopia/repo/content/indexblob"
 	"github.com/kopia/kopia/repo/maintenance"
+	"github.com/kopia/kopia/repo/maintenancestats"
 )
+
+// ErrMaintenanceRunning is returned by Maintain when another handle in
+// this process, or another process on this machine, holds kopia's local
+// maintenance lock of the vault.
+var ErrMaintenanceRunning = errors.New("maintenance already running")
+
+// Safety selects the safety margins of Maintain.
+type Safety int
+
+const (
+	// SafetyFull is kopia's maintenance.SafetyFull: an unreferenced
+	// content is marked deleted only once it is 24 h old, a deleted
+	// content is dropped from the index only after two mark-and-sweep runs
+	// at least 4 h apart (plus 1 h), an unreferenced pack is removed only
+	// once 24 h old (96 h for packs of a session still active), and packs
+	// emptied by a rewrite wait 1 h. A backup in another process or on
+	// another server therefore never loses what it has just written,
+	// although its recovery point is not committed yet. Space is reclaimed
+	// over several runs (see docs/format.md).
+	SafetyFull Safety = iota
+
+	// SafetySoleWriter is kopia's maintenance.SafetyNone: everything
+	// unreferenced goes in one run. It is correct only when nothing but
+	// this Vault handle can write to the vault while Maintain runs, that is
+	// all of: the vault is on a local filesystem (strongly consistent); one
+	// coffer process uses the data directory (SQLite mode, where the
+	// data-directory lock refuses a second process) and it opens one Vault
+	// handle per vault (its write sessions are then held off by the
+	// handle's gate); no other tool opens the repository.
+	SafetySoleWriter
+)
+
+// params returns kopia's safety parameters for s.
+func (s Safety) params() maintenance.SafetyParameters {
+	if s == SafetySoleWriter {
+		return maintenance.SafetyNone
+	}
+
+	return maintenance.SafetyFull
+}
+
+func (s Safety) String() string {
+	if s == SafetySoleWriter {
+		return "sole-writer"
+	}
+
+	return "full"
+}
 
 // MaintenanceStats reports what Maintain did.
 type MaintenanceStats struct {
 	LiveRecoveryPoints int   // distinct recovery point ids found
 	LiveContents       int64 // contents reachable from live recovery points
-	DeletedContents    int64 // unreachable contents deleted by this run
+	DeletedContents    int64 // unreachable contents marked deleted by this run
 	DeletedBlobs       int64 // pack and stale session blobs removed from storage
 	FreedBytes         int64 // net decrease of stored bytes (before - after)
 
 	// RewrittenContents/RewrittenBytes: live contents copied out of packs
-	// that were mostly garbage or short, so that those packs could go.
+	// that were short or 10% or more deleted, so that those packs can go.
 	RewrittenContents int64
 	RewrittenBytes    int64
 	// UndeletedContents: contents a live recovery point needs that were
-	// found marked deleted and were restored (should always be 0).
+	// found marked deleted and were restored (a sweep raced with a write
+	// session that reused them).
 	UndeletedContents int64
+
+	// RecentContents: unreachable contents kept because they are younger
+	// than the safety margin (a write session may still reference them).
+	RecentContents int64
+	// RetainedBlobs: unreferenced packs kept because they are younger than
+	// the safety margin or belong to an active session.
+	RetainedBlobs int64
+	// DroppedDeletedBefore: contents deleted before this time were dropped
+	// from the index by this run (zero: none dropped yet, the margin has
+	// not passed).
+	DroppedDeletedBefore time.Time
+	// BytesBefore/BytesAfter: stored bytes before and after the run.
+	BytesBefore, BytesAfter int64
+	Safety                  Safety
+	Owner                   string // maintenance owner recorded in the vault
+	Duration                time.Duration
 }
 
-// Pack compaction policy.
-const (
-	// A pack whose deleted share reaches this percentage of its bytes has
-	// its live contents rewritten so that the pack can be removed.
-	compactDeadPercent = 10
-	// Packs with less live data than this percentage of the maximum pack
-	// size are short; two or more short packs of a kind are consolidated.
-	shortPackPercent = 60
+// maxSettle bounds the waits for the wall clock to pass deletion
+// timestamps (SafetySoleWriter only; see settle).
+const maxSettle = 5 * time.Second
 
-	// indirectPrefix is the content prefix kopia's object writer gives the
-	// index (seek table) contents of multi-chunk objects. Together with
-	// unprefixed data contents these are the only contents our object
-	// writers produce; kopia's own metadata ('m' manifests, ...) uses
-	// other prefixes and is never swept.
-	indirectPrefix content.IDPrefix = "x"
-
-	// maxSettle bounds the wait for the clock to pass deletion timestamps.
-	maxSettle = 5 * time.Second
-)
-
-// Maintain reclaims space: it marks every content reachable from a live
-// recovery point and sweeps the rest. It never runs kopia's snapshot GC.
+// Maintain reclaims space. It never runs kopia's snapshot GC, which knows
+// nothing of recovery points; coffer's mark and sweep takes its place
+// inside kopia's own maintenance.
 //
-// Contract: callers must not run a Writer concurrently with Maintain on the
-// same vault. Maintain uses kopia's maintenance functions with zero safety
-// margins (deleted contents are forgotten and unreferenced packs removed at
-// once), which is only correct while nothing else writes to the
-// repository. Within one Vault handle this is enforced: Maintain waits
+// Under kopia's maintenance.RunExclusive (which records this handle's
+// Owner as the vault's maintenance owner first), with the safety margins
+// of Options.Safety:
+//
+//  1. mark: every content reachable from a live recovery point (its
+//     record stream object and the data object of each record);
+//  2. sweep: unreachable data contents old enough are marked deleted,
+//     reachable ones found deleted are undeleted; recorded in kopia's
+//     maintenance schedule as its snapshot-GC task, so that kopia's
+//     two-cycle rule for dropping deleted contents applies;
+//  3. compaction, kopia's content rewrite task run by coffer (kopia's task
+//     name, rule and margins): the live contents of short packs and of
+//     packs 10% or more deleted move to new packs;
+//  4. kopia's maintenance.Run (full): drop deleted contents from the
+//     index, delete unreferenced packs, epoch index compaction and
+//     cleanup (its own rewrite is skipped once step 3 ran).
+//
+// Any error while marking stops the run before anything is deleted; a
+// later error or a cancellation leaves the vault consistent, with some
+// space not yet reclaimed.
+//
+// Only one process may run Maintain on a vault at a time: in a deployment
+// of several processes, the elected leader. RunExclusive's lock is a flock
+// on a file next to the vault's kopia config: it keeps two handles of one
+// process and processes of one machine apart, not processes on other
+// machines (a shared filesystem may not honour it, an S3 vault has no such
+// file); there the election must. Within this handle, Maintain waits
 // (bounded by ctx) for a moment when no write session, recovery-point
-// deletion or listing is in progress, and holds new ones off while it runs
-// (a Writer that is never finished keeps Maintain waiting until ctx ends).
-// Across handles or processes sharing a vault (e.g. on S3) the caller must
-// guarantee it: open one Vault per directory per process, and run Maintain
-// only where no other process writes to the vault. Readers returned by
-// OpenObject are not held off; a read racing with the removal of a
-// compacted pack may fail and can be retried.
-//
-// Steps: mark the record stream object of each live recovery point and the
-// data object of each of its records (kopia's object verification lists
-// all backing contents, indirect objects included); sweep (delete unmarked
-// unprefixed and 'x' contents); rewrite live contents out of mostly-dead
-// and short packs; advance the index deletion watermark so that deleted
-// contents are dropped from the index; delete unreferenced pack blobs; run
-// kopia's epoch index housekeeping. An error before the sweep leaves the
-// vault unchanged; an error later leaves it consistent, with some space not
-// yet reclaimed.
+// deletion or listing is in progress, and holds new ones off while it
+// runs. Readers returned by OpenObject are not held off; a read racing
+// with the removal of a rewritten pack may fail and can be retried.
 func (v *Vault) Maintain(ctx context.Context) (MaintenanceStats, error) {
 	st, err := v.maintain(ctx)
 	if err != nil {
@@ -87,12 +146,14 @@ func (v *Vault) Maintain(ctx context.Context) (MaintenanceStats, error) {
 
 // maintenanceRun is the state of one Maintain call.
 type maintenanceRun struct {
-	w  repo.DirectRepositoryWriter
-	st MaintenanceStats
+	dir    string
+	w      repo.DirectRepositoryWriter
+	opts   Options
+	safety maintenance.SafetyParameters
+	st     MaintenanceStats
 
 	live       map[content.ID]struct{}
-	hasDeleted bool  // the index holds deleted contents not yet dropped
-	maxDeleted int64 // newest deletion timestamp (unix seconds) in the index
+	maxDeleted int64 // newest deletion timestamp (unix seconds) set by the sweep
 }
 
 func (v *Vault) maintain(ctx context.Context) (MaintenanceStats, error) {
@@ -114,16 +175,30 @@ func (v *Vault) maintain(ctx context.Context) (MaintenanceStats, error) {
 	}
 	defer w.Close(ctx) //nolint:errcheck // nothing left to release on error
 
-	run := &maintenanceRun{w: w}
+	run := &maintenanceRun{dir: v.dir, w: w, opts: v.opts, safety: v.opts.Safety.params()}
+	run.st.Safety = v.opts.Safety
+	run.st.Owner = w.ClientOptions().UsernameAtHost()
+
+	start := w.Time()
 	err = run.run(ctx)
+	run.st.Duration = w.Time().Sub(start)
+
+	if err == nil {
+		slog.Debug("vault maintained", "dir", v.dir, "stats", run.st)
+	}
 
 	return run.st, err
 }
 
 func (r *maintenanceRun) run(ctx context.Context) error {
-	// See what other processes committed.
+	// See what other handles and processes committed (the owner record
+	// among it).
 	if err := r.w.Refresh(ctx); err != nil {
 		return fmt.Errorf("refresh: %w", err)
+	}
+
+	if err := r.claimOwnership(ctx); err != nil {
+		return err
 	}
 
 	before, err := storedBytes(ctx, r.w.BlobReader())
@@ -131,23 +206,20 @@ func (r *maintenanceRun) run(ctx context.Context) error {
 		return err
 	}
 
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"mark", r.mark},
-		{"sweep", r.sweep},
-		{"compact packs", r.compactPacks},
-		{"drop deleted contents", r.dropDeleted},
-		{"delete unreferenced packs", r.deletePacks},
-		{"epoch housekeeping", r.epochHousekeeping},
-		{"settle", r.settle},
+	r.st.BytesBefore = before
+	ran := false
+
+	err = maintenance.RunExclusive(ctx, r.w, maintenance.ModeFull, false,
+		func(ctx context.Context, rp maintenance.RunParameters) error {
+			ran = true
+			return r.exclusive(ctx, rp)
+		})
+	if err != nil {
+		return err //nolint:wrapcheck // steps say what failed
 	}
 
-	for _, s := range steps {
-		if err := s.fn(ctx); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
+	if !ran {
+		return ErrMaintenanceRunning
 	}
 
 	after, err := storedBytes(ctx, r.w.BlobReader())
@@ -155,230 +227,161 @@ func (r *maintenanceRun) run(ctx context.Context) error {
 		return err
 	}
 
+	r.st.BytesAfter = after
 	r.st.FreedBytes = before - after
 
 	return nil
 }
 
-// sweep deletes every unprefixed or indirect-index content that is not
-// live, then flushes so that the deletions (and any repairs made by mark)
-// are committed.
-func (r *maintenanceRun) sweep(ctx context.Context) error {
-	var garbage []content.ID
+// claimOwnership records this handle's identity as the vault's maintenance
+// owner, so that RunExclusive runs here. Taking over from another owner is
+// the caller's right: coffer decides who maintains a vault (the elected
+// leader), not the record, which says who did last.
+func (r *maintenanceRun) claimOwnership(ctx context.Context) error {
+	p, err := maintenance.GetParams(ctx, r.w)
+	if err != nil {
+		return fmt.Errorf("maintenance params: %w", err)
+	}
 
-	collect := func(ci content.Info) error {
-		if _, ok := r.live[ci.ContentID]; !ok {
-			garbage = append(garbage, ci.ContentID)
-		}
-
+	if p.Owner == r.st.Owner {
 		return nil
 	}
 
-	// Collect first: deleting while iterating could deadlock on an index
-	// refresh.
-	for _, rng := range []content.IDRange{index.AllNonPrefixedIDs, index.PrefixRange(indirectPrefix)} {
-		if err := r.w.ContentReader().IterateContents(ctx, content.IterateOptions{Range: rng}, collect); err != nil {
-			return fmt.Errorf("iterate contents: %w", err)
-		}
+	if p.Owner != "" {
+		slog.Info("vault: taking over maintenance", "dir", r.dir, "from", p.Owner, "to", r.st.Owner)
 	}
 
-	for _, id := range garbage {
-		if err := r.w.ContentManager().DeleteContent(ctx, id); err != nil {
-			return fmt.Errorf("delete content %v: %w", id, err)
-		}
-
-		r.st.DeletedContents++
+	p.Owner = r.st.Owner
+	if err := maintenance.SetParams(ctx, r.w, p); err != nil {
+		return fmt.Errorf("set maintenance owner: %w", err)
 	}
 
 	if err := r.w.Flush(ctx); err != nil {
-		return fmt.Errorf("flush: %w", err)
+		return fmt.Errorf("set maintenance owner: flush: %w", err)
 	}
 
 	return nil
 }
 
-// packUsage is the live and deleted content of one pack blob.
-type packUsage struct {
-	live, dead int64
-	liveIDs    []content.ID
-}
-
-// compactPacks rewrites the live contents of packs that are mostly deleted
-// content (so the packs become unreferenced once deleted contents are
-// dropped) and of short packs (consolidation), using kopia's
-// RewriteContents. It also finds the newest deletion timestamp.
-func (r *maintenanceRun) compactPacks(ctx context.Context) error {
-	mp, err := r.w.ContentReader().ContentFormat().GetMutableParameters(ctx)
+// exclusive runs under RunExclusive: coffer's mark and sweep, the
+// rewrite of short and mostly dead packs (see compact), then kopia's
+// maintenance.
+func (r *maintenanceRun) exclusive(ctx context.Context, rp maintenance.RunParameters) error {
+	err := maintenance.ReportRun(ctx, r.w, maintenance.TaskSnapshotGarbageCollection, nil,
+		func() (maintenancestats.Kind, error) { return r.markAndSweep(ctx, rp.MaintenanceStartTime) })
 	if err != nil {
-		return fmt.Errorf("format parameters: %w", err)
+		return fmt.Errorf("mark and sweep: %w", err)
 	}
 
-	packs := map[blob.ID]*packUsage{}
+	if err := r.compact(ctx); err != nil {
+		return fmt.Errorf("compact packs: %w", err)
+	}
 
-	err = r.w.ContentReader().IterateContents(ctx, content.IterateOptions{IncludeDeleted: true}, func(ci content.Info) error {
-		p := packs[ci.PackBlobID]
-		if p == nil {
-			p = &packUsage{}
-			packs[ci.PackBlobID] = p
-		}
+	if r.maxDeleted > 0 {
+		r.settle(r.maxDeleted + 1)
+	}
 
-		if ci.Deleted {
-			p.dead += int64(ci.PackedLength)
-			r.hasDeleted = true
-			r.maxDeleted = max(r.maxDeleted, ci.TimestampSeconds)
-
-			return nil
-		}
-
-		p.live += int64(ci.PackedLength)
-		p.liveIDs = append(p.liveIDs, ci.ContentID)
-
-		return nil
-	})
+	prev, err := maintenance.GetSchedule(ctx, r.w)
 	if err != nil {
-		return fmt.Errorf("iterate contents: %w", err)
+		return fmt.Errorf("maintenance schedule: %w", err)
 	}
 
-	ids := selectRewrites(packs, int64(mp.MaxPackSize)*shortPackPercent/100)
-	if len(ids) == 0 {
-		return nil
+	if err := maintenance.Run(ctx, rp, r.runSafety()); err != nil {
+		return fmt.Errorf("kopia maintenance: %w", err)
 	}
 
-	rs, err := maintenance.RewriteContents(ctx, r.w, &maintenance.RewriteContentsOptions{ContentIDs: ids}, maintenance.SafetyNone)
-	if err != nil {
-		return fmt.Errorf("rewrite contents: %w", err)
+	if err := r.collectStats(ctx, prev); err != nil {
+		return err
 	}
 
-	r.st.RewrittenContents = int64(rs.RewrittenContentCount) //nolint:gosec // counts fit
-	r.st.RewrittenBytes = int64(rs.RewrittenContentSize)     //nolint:gosec // sizes fit
+	if wm := r.st.DroppedDeletedBefore; !wm.IsZero() {
+		r.settle(wm.Unix() + 1)
+	}
 
 	return nil
 }
 
-// selectRewrites picks the live contents to rewrite: those of packs whose
-// deleted share reaches compactDeadPercent, and those of short packs when a
-// pack prefix ('p' data, 'q' metadata) has at least two short ones.
-func selectRewrites(packs map[blob.ID]*packUsage, shortBytes int64) []content.ID {
-	var ids []content.ID
-
-	short := map[byte][]*packUsage{}
-
-	for id, p := range packs {
-		switch {
-		case p.live == 0:
-			// Unreferenced once its deleted contents are dropped.
-		case p.dead*100 >= (p.live+p.dead)*compactDeadPercent:
-			ids = append(ids, p.liveIDs...)
-		case p.live < shortBytes && id != "":
-			short[id[0]] = append(short[id[0]], p)
-		}
+// runSafety returns the margins for kopia's maintenance.Run. With
+// SafetySoleWriter kopia would rewrite short packs in every run (it has no
+// delay to wait), after compact and before the drop, copying the contents
+// just deleted and so giving them a timestamp the drop does not reach; a
+// minimum rewrite age keeps it off them.
+func (r *maintenanceRun) runSafety() maintenance.SafetyParameters {
+	s := r.safety
+	if r.opts.Safety == SafetySoleWriter {
+		s.RewriteMinAge = time.Hour
 	}
 
-	for _, ps := range short {
-		if len(ps) < 2 { //nolint:mnd // consolidating a single pack gains nothing
+	return s
+}
+
+// settle waits (SafetySoleWriter, wall clock only) until the clock has
+// reached the unix second t. Before kopia's drop, t follows the newest
+// deletion timestamp the sweep set: kopia drops what was deleted strictly
+// before now and stamps a deletion up to a second ahead of the clock, so
+// this makes one run reclaim everything. After the drop, t follows the
+// drop time: a content deleted later in the same second would get a
+// timestamp at or before it and vanish from the index at once, its bytes
+// then counted neither live nor deleted, so never compacted out of their
+// pack. An injected clock is the test's to advance.
+func (r *maintenanceRun) settle(t int64) {
+	if r.opts.Safety != SafetySoleWriter || r.opts.Clock != nil || t == 0 {
+		return
+	}
+
+	d := time.Unix(t, 0).Sub(r.w.Time())
+	if d > 0 && d <= maxSettle {
+		time.Sleep(d)
+	}
+}
+
+// collectStats reads what kopia's tasks of this run reported in the
+// maintenance schedule: runs are new when they are not at the head of
+// their task's history before the run.
+func (r *maintenanceRun) collectStats(ctx context.Context, prev *maintenance.Schedule) error {
+	s, err := maintenance.GetSchedule(ctx, r.w)
+	if err != nil {
+		return fmt.Errorf("maintenance schedule: %w", err)
+	}
+
+	for _, task := range []maintenance.TaskType{
+		maintenance.TaskRewriteContentsFull,
+		maintenance.TaskDropDeletedContentsFull,
+		maintenance.TaskDeleteOrphanedBlobsFull,
+	} {
+		runs := s.Runs[task]
+		if len(runs) == 0 || !runs[0].Success || sameRun(runs[0], prev.Runs[task]) {
 			continue
 		}
 
-		for _, p := range ps {
-			ids = append(ids, p.liveIDs...)
+		for _, x := range runs[0].Extra {
+			sum, err := maintenancestats.BuildFromExtra(x)
+			if err != nil {
+				continue // stats only; a kind this version does not know
+			}
+
+			r.addStats(sum)
 		}
 	}
 
-	return ids
-}
-
-// dropDeleted advances the index deletion watermark past every deleted
-// content, so that the index forgets them and their packs (or the dead
-// part of them) become unreferenced. This is kopia's drop-deleted-contents
-// step with no safety margin.
-func (r *maintenanceRun) dropDeleted(ctx context.Context) error {
-	if !r.hasDeleted {
-		return nil
-	}
-
-	wm := max(r.w.Time().Unix(), r.maxDeleted)
-
-	_, err := r.w.ContentManager().CompactIndexes(ctx, indexblob.CompactOptions{
-		AllIndexes:                       true,
-		DropDeletedBefore:                time.Unix(wm, 0),
-		DisableEventualConsistencySafety: true,
-	})
-	if err != nil {
-		return fmt.Errorf("compact indexes: %w", err)
-	}
-
 	return nil
 }
 
-// deletePacks removes pack blobs no index entry references (garbage packs,
-// packs emptied by compaction, packs of aborted sessions) and stale session
-// markers.
-func (r *maintenanceRun) deletePacks(ctx context.Context) error {
-	ps, err := maintenance.DeleteUnreferencedPacks(ctx, r.w, maintenance.DeleteUnreferencedPacksOptions{}, maintenance.SafetyNone)
-	if err != nil {
-		return err
-	}
-
-	r.st.DeletedBlobs = int64(ps.DeletedPackCount) //nolint:gosec // counts fit
-
-	return nil
+func sameRun(ri maintenance.RunInfo, history []maintenance.RunInfo) bool {
+	return len(history) > 0 && ri.Start.Equal(history[0].Start) && ri.End.Equal(history[0].End)
 }
 
-// epochHousekeeping runs kopia's index epoch maintenance (compaction of
-// index blobs, cleanup of superseded ones), with kopia's own safety
-// margins; it never touches contents.
-func (r *maintenanceRun) epochHousekeeping(ctx context.Context) error {
-	em, ok, err := r.w.ContentManager().EpochManager(ctx)
-	if err != nil || !ok {
-		return err
+func (r *maintenanceRun) addStats(sum maintenancestats.Summarizer) {
+	switch s := sum.(type) {
+	case *maintenancestats.RewriteContentsStats:
+		r.st.RewrittenContents += int64(s.RewrittenContentCount) //nolint:gosec // counts fit
+		r.st.RewrittenBytes += int64(s.RewrittenContentSize)     //nolint:gosec // sizes fit
+	case *maintenancestats.CompactIndexesStats:
+		r.st.DroppedDeletedBefore = s.DroppedContentsDeletedBefore
+	case *maintenancestats.DeleteUnreferencedPacksStats:
+		r.st.DeletedBlobs += int64(s.DeletedPackCount)   //nolint:gosec // counts fit
+		r.st.RetainedBlobs += int64(s.RetainedPackCount) //nolint:gosec // counts fit
 	}
-
-	if _, err := em.MaybeCompactSingleEpoch(ctx); err != nil {
-		return fmt.Errorf("compact epoch: %w", err)
-	}
-
-	if _, err := em.MaybeAdvanceWriteEpoch(ctx); err != nil {
-		return fmt.Errorf("advance epoch: %w", err)
-	}
-
-	if _, err := em.MaybeGenerateRangeCheckpoint(ctx); err != nil {
-		return fmt.Errorf("range checkpoint: %w", err)
-	}
-
-	if _, err := em.CleanupMarkers(ctx); err != nil {
-		return fmt.Errorf("cleanup markers: %w", err)
-	}
-
-	if _, err := em.CleanupSupersededIndexes(ctx); err != nil {
-		return fmt.Errorf("cleanup superseded indexes: %w", err)
-	}
-
-	return nil
-}
-
-// settle returns once the clock has reached the newest deletion timestamp.
-// A content written again later then gets a timestamp no older than its
-// dropped deletion entry (ties go to the live entry); an older one would
-// lose to the deletion entry and stay invisible. Deletion timestamps are at
-// most a second ahead of the clock, so this waits at most about a second;
-// it ignores ctx so that a cancelled Maintain cannot let a writer in early.
-func (r *maintenanceRun) settle(context.Context) error {
-	if !r.hasDeleted {
-		return nil
-	}
-
-	d := time.Unix(r.maxDeleted, 0).Sub(r.w.Time())
-	if d <= 0 {
-		return nil
-	}
-
-	if d > maxSettle {
-		return fmt.Errorf("deletion timestamps are %v ahead of the clock", d)
-	}
-
-	time.Sleep(d)
-
-	return nil
 }
 
 // storedBytes sums the sizes of all blobs in storage.

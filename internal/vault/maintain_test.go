@@ -108,6 +108,8 @@ func TestEncryptedAtRest(t *testing.T) {
 	}
 }
 
+// TestMaintainReclaimsSpace: with SafetySoleWriter one Maintain reclaims
+// the space of a deleted recovery point, shared data stays.
 func TestMaintainReclaimsSpace(t *testing.T) {
 	t.Parallel()
 
@@ -115,7 +117,7 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 
 	dir := t.TempDir()
 	repoDir := filepath.Join(dir, repoDirName)
-	v := createVault(t, dir)
+	v := createVaultOpts(t, dir, soleWriter)
 
 	shared := testObject{key: "shared", data: randomBytes(size, 1)}
 	objs1 := []testObject{shared, {key: "only-1", data: randomBytes(size, 2)}, {key: "small-1", data: []byte("one")}}
@@ -182,7 +184,7 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 
 	// The state survives reopening.
 	closeVault(t, v)
-	v = openVault(t, dir)
+	v = openVaultOpts(t, dir, soleWriter)
 	defer func() { closeVault(t, v) }()
 
 	checkRP(t, v, rp2, objs2)
@@ -231,7 +233,7 @@ func TestMaintainRemovesAbortedPacks(t *testing.T) {
 
 	dir := t.TempDir()
 	repoDir := filepath.Join(dir, repoDirName)
-	v := createVault(t, dir)
+	v := createVaultOpts(t, dir, soleWriter)
 	defer closeVault(t, v)
 
 	ctx := testCtx(t)
@@ -273,7 +275,7 @@ func TestMaintainRemovesAbortedPacks(t *testing.T) {
 func TestRewriteRightAfterSweep(t *testing.T) {
 	t.Parallel()
 
-	v := createVault(t, t.TempDir())
+	v := createVaultOpts(t, t.TempDir(), soleWriter)
 	defer closeVault(t, v)
 
 	ctx := testCtx(t)

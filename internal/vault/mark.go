@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/kopia/kopia/repo/content"
+	"github.com/kopia/kopia/repo/content/index"
+	"github.com/kopia/kopia/repo/maintenancestats"
 	"github.com/kopia/kopia/repo/object"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
@@ -16,6 +19,11 @@ import (
 // point: the contents of its record stream object and of every record's
 // data object. Any failure (unreadable manifest or record stream, missing
 // content) aborts Maintain before anything is deleted.
+//
+// The manifests read are those committed when RunExclusive refreshed the
+// index: a recovery point committed later by another process is not seen,
+// which the safety margins cover (its new contents are too young to sweep,
+// and the next run undeletes any older content it reuses).
 func (r *maintenanceRun) mark(ctx context.Context) error {
 	r.live = map[content.ID]struct{}{}
 	seenIndirect := map[string]struct{}{}
@@ -97,9 +105,9 @@ func (r *maintenanceRun) markRecoveryPoint(ctx context.Context, m recpoint.Manif
 
 // markObject marks the backing contents of oid. kopia's VerifyObject lists
 // them (for an indirect object: its seek-table contents, recursively, and
-// every chunk) and checks each exists in the index. An indirect object
-// already marked is skipped; so is a single-content object whose content
-// is already marked. A live content found deleted is undeleted.
+// every chunk) and checks each is in the index (deleted or not: the sweep
+// undeletes). An indirect object already marked is skipped; so is a
+// single-content object whose content is already marked.
 func (r *maintenanceRun) markObject(ctx context.Context, oid object.ID, seen map[string]struct{}) error {
 	if _, indirect := oid.IndexObjectID(); indirect {
 		key := oid.String()
@@ -120,24 +128,104 @@ func (r *maintenanceRun) markObject(ctx context.Context, oid object.ID, seen map
 	}
 
 	for _, cid := range cids {
-		if _, ok := r.live[cid]; ok {
-			continue
-		}
-
-		info, err := r.w.ContentInfo(ctx, cid)
-		if err != nil {
-			return fmt.Errorf("content %v: %w", cid, err)
-		}
-
-		if info.Deleted {
-			if err := r.w.ContentManager().UndeleteContent(ctx, cid); err != nil {
-				return fmt.Errorf("undelete content %v: %w", cid, err)
-			}
-
-			r.st.UndeletedContents++
-		}
-
 		r.live[cid] = struct{}{}
+	}
+
+	return nil
+}
+
+// sweepRanges are the contents coffer's object writers produce:
+// unprefixed data contents and the 'x' index (seek table) contents of
+// multi-chunk objects. kopia's own contents (manifests, ...) use other
+// prefixes and are never swept.
+var sweepRanges = []content.IDRange{index.AllNonPrefixedIDs, index.PrefixRange(indirectPrefix)} //nolint:gochecknoglobals // constant table
+
+const indirectPrefix content.IDPrefix = "x"
+
+// markAndSweep is coffer's replacement for kopia's snapshot GC (and is
+// recorded under its task name): mark, then mark deleted every
+// unreachable content at least safety.MinContentAgeSubjectToGC older than
+// the maintenance start, and undelete every reachable content found
+// deleted. A content is only marked deleted here; kopia's drop-deleted
+// task forgets it later, once two such runs have passed (SafetyFull).
+func (r *maintenanceRun) markAndSweep(ctx context.Context, start time.Time) (*maintenancestats.SnapshotGCStats, error) {
+	if err := r.mark(ctx); err != nil {
+		return nil, fmt.Errorf("mark: %w", err)
+	}
+
+	var (
+		garbage, undelete []content.ID
+		gs                maintenancestats.SnapshotGCStats
+	)
+
+	// Collect first: changing the index while iterating it could deadlock.
+	collect := func(ci content.Info) error {
+		size := uint64(ci.PackedLength)
+
+		_, live := r.live[ci.ContentID]
+
+		switch {
+		case live:
+			gs.InUseContentCount++
+			gs.InUseContentSize += size
+
+			if ci.Deleted {
+				undelete = append(undelete, ci.ContentID)
+			}
+		case ci.Deleted:
+		case r.safety.MinContentAgeSubjectToGC > 0 && start.Sub(ci.Timestamp()) < r.safety.MinContentAgeSubjectToGC:
+			// Without a margin, a content stamped a second ahead of the
+			// start (kopia does so) is not young.
+			gs.UnreferencedRecentContentCount++
+			gs.UnreferencedRecentContentSize += size
+		default:
+			gs.UnreferencedContentCount++
+			gs.UnreferencedContentSize += size
+			garbage = append(garbage, ci.ContentID)
+			r.maxDeleted = max(r.maxDeleted, ci.TimestampSeconds+1, r.w.Time().Unix())
+		}
+
+		return nil
+	}
+
+	for _, rng := range sweepRanges {
+		if err := r.w.ContentReader().IterateContents(ctx, content.IterateOptions{Range: rng, IncludeDeleted: true}, collect); err != nil {
+			return nil, fmt.Errorf("iterate contents: %w", err)
+		}
+	}
+
+	if err := r.apply(ctx, garbage, undelete); err != nil {
+		return nil, err
+	}
+
+	gs.DeletedContentCount, gs.DeletedContentSize = uint64(len(garbage)), gs.UnreferencedContentSize
+	gs.RecoveredContentCount = uint64(len(undelete))
+	r.st.DeletedContents = int64(len(garbage))
+	r.st.UndeletedContents = int64(len(undelete))
+	r.st.RecentContents = int64(gs.UnreferencedRecentContentCount) //nolint:gosec // counts fit
+
+	return &gs, nil
+}
+
+// apply undeletes and deletes, then flushes so that the changes are
+// committed before kopia's tasks read the index.
+func (r *maintenanceRun) apply(ctx context.Context, garbage, undelete []content.ID) error {
+	cm := r.w.ContentManager()
+
+	for _, id := range undelete {
+		if err := cm.UndeleteContent(ctx, id); err != nil {
+			return fmt.Errorf("undelete content %v: %w", id, err)
+		}
+	}
+
+	for _, id := range garbage {
+		if err := cm.DeleteContent(ctx, id); err != nil {
+			return fmt.Errorf("delete content %v: %w", id, err)
+		}
+	}
+
+	if err := r.w.Flush(ctx); err != nil {
+		return fmt.Errorf("flush: %w", err)
 	}
 
 	return nil

@@ -61,8 +61,9 @@ func TestCheckpoint(t *testing.T) {
 		t.Fatalf("checkpoints after 14 objects = %d, want 3", got)
 	}
 
-	// The process "dies" here: another instance opens the vault.
-	v2 := openVault(t, dir)
+	// The process "dies" here: another instance opens the vault, and is
+	// its only writer from now on.
+	v2 := openVaultOpts(t, dir, soleWriter)
 	defer closeVault(t, v2)
 
 	rps, err := v2.RecoveryPoints(ctx)

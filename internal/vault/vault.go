@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/kopia/kopia/repo"
 	"github.com/kopia/kopia/repo/blob"
 	"github.com/kopia/kopia/repo/blob/filesystem"
@@ -18,6 +21,8 @@ import (
 	"github.com/kopia/kopia/repo/format"
 	"github.com/kopia/kopia/repo/hashing"
 	"github.com/kopia/kopia/repo/splitter"
+
+	"github.com/cofferbackup/coffer/internal/clock"
 )
 
 // Sentinel errors callers branch on.
@@ -44,6 +49,51 @@ type Options struct {
 	// and 1 GiB. Tests lower them.
 	CheckpointObjects int64
 	CheckpointBytes   int64
+
+	// Safety selects Maintain's safety margins; the zero value is
+	// SafetyFull, the only correct choice unless coffer knows it is the
+	// vault's only writer (see SafetySoleWriter).
+	Safety Safety
+	// Owner is this process's identity, "user@host", recorded in the vault
+	// as its maintenance owner when Maintain runs and in kopia's session
+	// markers; default "coffer@<hostname>". Processes sharing a vault
+	// should have distinct owners so that the record says who ran last.
+	Owner string
+	// Clock is the repository's time source (content and deletion
+	// timestamps, maintenance margins); nil means the wall clock. An
+	// injected clock also stamps the vault's blob files (their mtime), so
+	// that the margins kopia measures on blob ages follow the same clock:
+	// tests advance it instead of sleeping.
+	Clock clock.Clock
+}
+
+// owner returns the maintenance owner split into kopia's user and host.
+func (o Options) owner() (user, host string, err error) {
+	id := o.Owner
+	if id == "" {
+		h, herr := os.Hostname()
+		if herr != nil || h == "" {
+			h = "localhost"
+		}
+
+		id = clientName + "@" + h
+	}
+
+	i := strings.LastIndex(id, "@")
+	if i <= 0 || i == len(id)-1 {
+		return "", "", fmt.Errorf("owner %q: want user@host", id)
+	}
+
+	return id[:i], id[i+1:], nil
+}
+
+// now returns the vault's time source.
+func (o Options) now() func() time.Time {
+	if o.Clock == nil {
+		return clock.Real{}.Now
+	}
+
+	return o.Clock.Now
 }
 
 // checkpointLimits returns the checkpoint thresholds with defaults applied.
@@ -79,7 +129,9 @@ const (
 	contentCacheBytes  = 16 << 20
 	metadataCacheBytes = 16 << 20
 
-	clientName = "coffer" // kopia user and host name recorded in sessions
+	clientName = "coffer" // user part of the default owner
+
+	configLockRetry = 20 * time.Millisecond // poll interval of the config lock
 )
 
 // Vault is one open backup vault: an encrypted, deduplicated repository.
@@ -119,7 +171,7 @@ func create(ctx context.Context, dir, secret string, opts Options) (*Vault, erro
 		return nil, err
 	}
 
-	st, err := newStorage(ctx, dir, true)
+	st, err := newStorage(ctx, dir, true, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +227,7 @@ func Open(ctx context.Context, dir string, secret string, opts Options) (*Vault,
 
 // openDir opens the vault in the absolute directory dir.
 func openDir(ctx context.Context, dir, secret string, opts Options) (*Vault, error) {
-	st, err := newStorage(ctx, dir, false)
+	st, err := newStorage(ctx, dir, false, opts)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: no repository: %w", ErrNotFound, err)
 	}
@@ -199,27 +251,7 @@ func openDir(ctx context.Context, dir, secret string, opts Options) (*Vault, err
 		return nil, fmt.Errorf("read repository format: %w", err)
 	}
 
-	// The connection config names the cache, so it lives beside its cache:
-	// processes that share a vault directory with caches of their own
-	// must not read each other's config.
-	cfg := filepath.Join(dir, configFileName)
-	if opts.CacheDir != "" {
-		cfg = filepath.Join(cacheDir(dir, opts), configFileName)
-		if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
-			return nil, fmt.Errorf("create cache directory: %w", err)
-		}
-	}
-	if err := writeConfig(cfg, ci, cacheDir(dir, opts)); err != nil {
-		return nil, err
-	}
-
-	r, err := repo.Open(ctx, cfg, secret, &repo.Options{
-		DisableRepositoryLog: true,
-		DoNotWaitForUpgrade:  true,
-		OnFatalError: func(err error) {
-			slog.Error("vault: fatal repository error", "dir", dir, "err", err)
-		},
-	})
+	r, err := openRepository(ctx, dir, secret, ci, opts)
 	if errors.Is(err, repo.ErrInvalidPassword) {
 		return nil, fmt.Errorf("%w: %w", ErrWrongPassword, err)
 	}
@@ -237,10 +269,60 @@ func openDir(ctx context.Context, dir, secret string, opts Options) (*Vault, err
 	return &Vault{dir: dir, opts: opts, rep: dr}, nil
 }
 
+// openRepository writes the kopia connection config of the vault in dir
+// and opens the repository with it. Every handle, in this process or
+// another one sharing the directory, rewrites the same config file (its
+// path also names kopia's local maintenance lock), and kopia reads the
+// client identity from it: a lock file serialises write and open so that
+// a handle never opens with another one's identity.
+func openRepository(ctx context.Context, dir, secret string, ci blob.ConnectionInfo, opts Options) (repo.Repository, error) {
+	user, host, err := opts.owner()
+	if err != nil {
+		return nil, err
+	}
+
+	cfg := filepath.Join(dir, configFileName)
+
+	l := flock.New(cfg + ".lock")
+	if _, err := l.TryLockContext(ctx, configLockRetry); err != nil {
+		return nil, fmt.Errorf("lock config: %w", err)
+	}
+	defer l.Unlock() //nolint:errcheck // closing the file releases it too
+
+	if err := writeConfig(cfg, ci, cacheDir(dir, opts), repo.ClientOptions{Username: user, Hostname: host}); err != nil {
+		return nil, err
+	}
+
+	return repo.Open(ctx, cfg, secret, &repo.Options{
+		DisableRepositoryLog: true,
+		DoNotWaitForUpgrade:  true,
+		TimeNowFunc:          opts.now(),
+		OnFatalError: func(err error) {
+			// kopia also calls this when a cancelled operation could not
+			// re-read the format blob; that is no news.
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				slog.Error("vault: fatal repository error", "dir", dir, "err", err)
+			}
+		},
+	})
+}
+
 // newStorage builds the blob storage of the vault in dir. It is the only
 // place that knows the backend; an S3 backend plugs in here.
-func newStorage(ctx context.Context, dir string, create bool) (blob.Storage, error) {
-	st, err := filesystem.New(ctx, &filesystem.Options{Path: filepath.Join(dir, repoDirName)}, create)
+func newStorage(ctx context.Context, dir string, create bool, opts Options) (blob.Storage, error) {
+	fo := filesystem.Options{Path: filepath.Join(dir, repoDirName)}
+
+	var (
+		st  blob.Storage
+		err error
+	)
+
+	if opts.Clock != nil {
+		st, err = newClockedStorage(ctx, fo, opts.Clock, create)
+	} else {
+		st, err = filesystem.New(ctx, &fo, create)
+	}
+
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
@@ -263,7 +345,7 @@ func cacheDir(dir string, opts Options) string {
 // writeConfig (re)writes the kopia connection config for the vault. It is
 // derived state: writing it on every open lets a vault directory be moved
 // or re-attached on another server.
-func writeConfig(path string, ci blob.ConnectionInfo, cache string) error {
+func writeConfig(path string, ci blob.ConnectionInfo, cache string, client repo.ClientOptions) error {
 	lc := repo.LocalConfig{
 		Storage: &ci,
 		Caching: &content.CachingOptions{
@@ -273,8 +355,8 @@ func writeConfig(path string, ci blob.ConnectionInfo, cache string) error {
 			MetadataCacheSizeBytes:     metadataCacheBytes,
 		},
 		ClientOptions: repo.ClientOptions{
-			Hostname:    clientName,
-			Username:    clientName,
+			Hostname:    client.Hostname,
+			Username:    client.Username,
 			Description: "coffer vault",
 		},
 	}
