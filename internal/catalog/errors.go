@@ -1,7 +1,12 @@
 package catalog
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -24,4 +29,26 @@ func isUniqueViolation(err error) bool {
 		return pe.Code == pgUniqueViolation
 	}
 	return false
+}
+
+// IsUnavailable reports whether err says the database could not be
+// reached (a refused or dropped connection, a timeout, a server shutting
+// down) rather than that it refused the statement: the same call may pass
+// once the database is back. A refusal on the data (a constraint, a
+// missing row) is not one.
+func IsUnavailable(err error) bool {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || isUniqueViolation(err) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down or not accepting connections yet.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
+		errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "conn closed")
 }

@@ -120,16 +120,30 @@ func (c *DB) TransitionBackupJobTx(ctx context.Context, j BackupJob, then TxFunc
 		}, then)
 }
 
+// TransitionOwnBackupJob is TransitionBackupJob for the process that runs
+// the job: it changes nothing (false) unless the stored job is still the
+// run j.Run claimed by j.Owner. A process that lost the database long
+// enough for another to take its job over can then never overwrite the
+// newer run's state.
+func (c *DB) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, backupJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
+		}, nil)
+}
+
 // ClaimBackupJob is TransitionBackupJob that also requires that no other
 // job of the same resource is in one of the states busy: the check and the
 // change are one statement, so two jobs of a bucket never both pass.
 func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
 	other := &where{}
 	other.in("o.state", busy)
-	q := backupJobSet + ` AND state = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` + other.and() + `)`
+	// run = j.Run: a handler of an earlier run (the job was taken over
+	// while it looked at it) must not claim the newer one.
+	q := backupJobSet + ` AND state = ? AND run = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` + other.and() + `)`
 	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, q, append(append(j.mutable(), cur, j.ResourceARN, j.ID), other.args...)...)
+			return tx.ExecContext(ctx, q, append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.args...)...)
 		}, nil)
 	if err != nil {
 		return false, fmt.Errorf("claim backup job %s: %w", j.ID, err)
@@ -146,10 +160,11 @@ func affected(res sql.Result) (bool, error) {
 }
 
 // UpdateBackupJobProgress stores only the progress fields of j, so that a
-// concurrent state change (StopBackupJob) is not overwritten.
+// concurrent state change (StopBackupJob) is not overwritten, and only
+// while the job is still the run j.Run of j.Owner.
 func (c *DB) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
-	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ? WHERE id = ?`,
-		j.PercentDone, j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID)
+	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?
+		WHERE id = ? AND owner = ? AND run = ?`, j.PercentDone, j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID, j.Owner, j.Run)
 	if err != nil {
 		return fmt.Errorf("update backup job %s progress: %w", j.ID, err)
 	}
@@ -276,6 +291,16 @@ func (c *DB) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then TxFu
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ?`, append(j.mutable(), cur)...)
 		}, then)
+}
+
+// TransitionOwnRestoreJob is TransitionRestoreJob for the process that
+// runs the job: it changes nothing unless the stored job is still the run
+// j.Run claimed by j.Owner (see TransitionOwnBackupJob).
+func (c *DB) TransitionOwnRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
+		}, nil)
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.

@@ -34,6 +34,9 @@ type Options struct {
 	Database string
 	// TestHooks is passed to the service (service.Config.TestHooks).
 	TestHooks *service.TestHooks
+	// Configure, if set, adjusts the service's Config last (liveness
+	// timings, say).
+	Configure func(*service.Config)
 }
 
 // Env is a running coffer.
@@ -84,13 +87,17 @@ func Start(t testing.TB, opts Options) *Env {
 
 func (e *Env) open(t testing.TB) {
 	t.Helper()
-	svc, err := service.Open(context.Background(), service.Config{
+	cfg := service.Config{
 		DataDir: e.DataDir, MasterKey: e.key, Clock: e.opts.Clock, Database: e.opts.Database,
 		Sources: map[string]s3source.Config{service.DefaultConnection: {
 			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
 		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,
 		TestHooks: e.opts.TestHooks,
-	})
+	}
+	if e.opts.Configure != nil {
+		e.opts.Configure(&cfg)
+	}
+	svc, err := service.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open service: %v", err)
 	}

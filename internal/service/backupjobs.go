@@ -218,6 +218,10 @@ func (s *Service) runBackup(ctx context.Context, j *catalog.BackupJob, vv *vault
 		return jobqueue.Snooze(shutdownRetry)
 	}
 	switch {
+	case err != nil && (errors.Is(cause, errFenced) || unreachable(err)):
+		// Left RUNNING: the takeover runs it again once the database is
+		// back (see fence).
+		s.log.Warn("backup job stopped: the catalog database is unreachable; it runs again once it is back", "job", j.ID, "err", err)
 	case err == nil:
 		// Committed and registered: the job completed, even if a stop
 		// request arrived meanwhile.
@@ -247,7 +251,7 @@ func (s *Service) runBackup(ctx context.Context, j *catalog.BackupJob, vv *vault
 func (s *Service) requeueInterrupted(ctx context.Context, j catalog.BackupJob) bool {
 	j.State, j.StartedAt, j.PercentDone, j.BytesTransferred, j.BackupSize, j.Stats = StateCreated, time.Time{}, "0.0", 0, 0, "{}"
 	j.StatusMessage = "coffer stopped while the job was running; it runs again from the start when coffer is back"
-	ok, err := s.db.TransitionBackupJob(ctx, j, StateRunning)
+	ok, err := s.db.TransitionOwnBackupJob(ctx, j, StateRunning)
 	if err != nil {
 		s.log.Error("requeue interrupted job", "job", j.ID, "err", err)
 	}
@@ -286,7 +290,9 @@ func (s *Service) executeBackup(ctx context.Context, j *catalog.BackupJob, vv *v
 	if err != nil {
 		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, err)
 	}
-	if err := s.registerRecoveryPoint(context.WithoutCancel(ctx), res.Manifest); err != nil {
+	if err := s.untilCatalog(context.WithoutCancel(ctx), "record recovery point "+j.RecoveryPointARN, func() error {
+		return s.registerRecoveryPoint(context.WithoutCancel(ctx), res.Manifest)
+	}); err != nil {
 		return res, fmt.Errorf("recovery point %s is in the vault but could not be recorded in the catalog (coffer records it at its next start): %w", j.RecoveryPointARN, err)
 	}
 	return res, nil
@@ -325,7 +331,11 @@ func (s *Service) finishBackup(ctx context.Context, j *catalog.BackupJob, state,
 		j.BackupSize = res.Manifest.TotalBytes
 		j.Stats = mustJSON(res.Stats)
 	}
-	ok, err := s.db.TransitionBackupJob(ctx, *j, StateRunning, StateAborting)
+	var ok bool
+	err := s.untilCatalog(ctx, "record the end of backup job "+j.ID, func() (err error) {
+		ok, err = s.db.TransitionOwnBackupJob(ctx, *j, StateRunning, StateAborting)
+		return err
+	})
 	if err != nil {
 		s.log.Error("record job end", "job", j.ID, "err", err)
 		return

@@ -74,22 +74,36 @@ func testShutdownLosesNoJob(t *testing.T, db string) {
 	restoreAndCompare(t, e, aws.ToString(d.RecoveryPointArn), wantBig)
 }
 
+// TestDataDirInUse: on SQLite a second process on a data directory is
+// refused; on PostgreSQL it joins the first as one service (it sees the
+// same vaults).
 func TestDataDirInUse(t *testing.T) { forEachEngine(t, testDataDirInUse) }
 
 func testDataDirInUse(t *testing.T, db string) {
 	e := coffertest.Start(t, coffertest.Options{Database: db})
+	createVault(t, e.Client, "shared")
 	key, _, _, err := service.LoadOrCreateMasterKey(e.DataDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := service.Open(ctx, service.Config{DataDir: e.DataDir, MasterKey: key, Database: db, JanitorInterval: -1})
-	if !errors.Is(err, service.ErrDataDirInUse) {
-		if s != nil {
-			_ = s.Close(ctx)
+	if db == "" {
+		if !errors.Is(err, service.ErrDataDirInUse) {
+			if s != nil {
+				_ = s.Close(ctx)
+			}
+			t.Fatalf("second Open on a data directory in use: %v, want ErrDataDirInUse", err)
 		}
-		t.Fatalf("second Open on a data directory in use: %v, want ErrDataDirInUse", err)
+		e.Restart(t) // the lock is released on Close
+		return
 	}
-	e.Restart(t) // the lock is released on Close
+	if err != nil {
+		t.Fatalf("second process on PostgreSQL: %v", err)
+	}
+	defer s.Close(ctx)
+	if v, err := s.Vault(ctx, "shared"); err != nil || v.Name != "shared" {
+		t.Fatalf("second process does not see the first one's vault: %+v %v", v, err)
+	}
 }
 
 // TestVaultOfALivePlan: a vault a plan targets cannot be deleted; if its

@@ -193,6 +193,10 @@ func (s *Service) runRestore(ctx context.Context, j *catalog.RestoreJob, vv *vau
 	bg := context.WithoutCancel(ctx)
 	res, err := s.executeRestore(ctx, j, vv)
 	switch {
+	case err != nil && (errors.Is(context.Cause(ctx), errFenced) || unreachable(err)):
+		// Left RUNNING: the takeover resumes it once the database is back
+		// (see fence).
+		s.log.Warn("restore job stopped: the catalog database is unreachable; it resumes once it is back", "job", j.ID, "err", err)
 	case err != nil && errors.Is(context.Cause(ctx), errShutdown):
 		s.finishRestore(bg, j, StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again", nil)
 	case err != nil:
@@ -232,7 +236,7 @@ func (s *Service) executeRestore(ctx context.Context, j *catalog.RestoreJob, vv 
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = percent(st.BytesRestored, j.BackupSize)
 		j.Stats = mustJSON(st)
-		if _, err := s.db.TransitionRestoreJob(context.WithoutCancel(ctx), *j, StateRunning); err != nil {
+		if _, err := s.db.TransitionOwnRestoreJob(context.WithoutCancel(ctx), *j, StateRunning); err != nil {
 			s.log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
 	})
@@ -245,7 +249,12 @@ func (s *Service) finishRestore(ctx context.Context, j *catalog.RestoreJob, stat
 		j.BytesRestored = res.Stats.BytesRestored
 		j.Stats = mustJSON(res.Stats)
 	}
-	if ok, err := s.db.TransitionRestoreJob(ctx, *j, StateRunning); err != nil || !ok {
+	var ok bool
+	err := s.untilCatalog(ctx, "record the end of restore job "+j.ID, func() (err error) {
+		ok, err = s.db.TransitionOwnRestoreJob(ctx, *j, StateRunning)
+		return err
+	})
+	if err != nil || !ok {
 		s.log.Error("record restore end", "job", j.ID, "recorded", ok, "err", err)
 		return
 	}

@@ -44,35 +44,48 @@ func (s *Service) heartbeat() {
 	defer s.bg.Done()
 	t := time.NewTicker(s.cfg.HeartbeatInterval)
 	defer t.Stop()
+	// Fence after the failed beats that bring our silence near DeadAfter
+	// (one interval of margin), counted in beats rather than read off a
+	// clock.
+	fenceAfter := max(int((s.cfg.DeadAfter-s.cfg.HeartbeatInterval)/s.cfg.HeartbeatInterval), 1)
+	failed := 0
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
-			if err := s.db.Heartbeat(s.ctx, s.procID); err != nil && s.ctx.Err() == nil {
-				// Keep beating: a database that comes back finds us alive
-				// before our silence reaches DeadAfter, or our jobs are
-				// taken over and ours end as no-ops (their run moved on).
-				s.log.Error("heartbeat", "err", err)
+			err := s.db.Heartbeat(s.ctx, s.procID)
+			if err == nil || s.ctx.Err() != nil {
+				failed = 0
+				continue
+			}
+			// Keep beating: a database back before our silence reaches
+			// DeadAfter finds us alive.
+			s.log.Error("heartbeat", "err", err)
+			if failed++; failed == fenceAfter && s.shared() {
+				s.log.Error("catalog database unreachable for too long: stopping this process's jobs for the others to take over",
+					"jobs", s.fence())
 			}
 		}
 	}
 }
 
-// deadFunc reports whether the process that owns a job is dead.
-type deadFunc func(ctx context.Context, owner string) (bool, error)
+// deadFunc reports whether the process that owns job id is dead. A job
+// this process owns but no longer runs (its handler was fenced off, or
+// ended without recording the job's end) counts as a dead owner's too.
+type deadFunc func(ctx context.Context, owner, id string) (bool, error)
 
 // othersDead is the start-up view on SQLite: the data-directory lock
 // proves that no other process runs.
-func (s *Service) othersDead(_ context.Context, owner string) (bool, error) {
-	return owner != s.procID, nil
+func (s *Service) othersDead(_ context.Context, owner, id string) (bool, error) {
+	return owner != s.procID || !s.runsLocally(id), nil
 }
 
 // silentDead is the view of several processes: a process is dead once it
 // has stopped or been silent for DeadAfter on the database's clock.
-func (s *Service) silentDead(ctx context.Context, owner string) (bool, error) {
+func (s *Service) silentDead(ctx context.Context, owner, id string) (bool, error) {
 	if owner == s.procID {
-		return false, nil
+		return !s.runsLocally(id), nil
 	}
 	alive, err := s.db.ProcessAlive(ctx, owner, s.cfg.DeadAfter)
 	return !alive, err
@@ -129,7 +142,7 @@ func (s *Service) takeOverBackup(ctx context.Context, j catalog.BackupJob, dead 
 			return s.db.TransitionBackupJobTx(ctx, next, then, j.State)
 		})
 	}
-	gone, err := dead(ctx, j.Owner)
+	gone, err := dead(ctx, j.Owner, j.ID)
 	if err != nil || !gone {
 		return false, err
 	}
@@ -191,7 +204,7 @@ func (s *Service) takeOverRestore(ctx context.Context, j catalog.RestoreJob, dea
 			return s.db.TransitionRestoreJobTx(ctx, next, then, StatePending)
 		})
 	}
-	gone, err := dead(ctx, j.Owner)
+	gone, err := dead(ctx, j.Owner, j.ID)
 	if err != nil || !gone {
 		return false, err
 	}
@@ -235,7 +248,10 @@ func (s *Service) rescueQueued(ctx context.Context, kind, id string, run int, de
 		if len(info.AttemptedBy) > 0 {
 			holder = info.AttemptedBy[len(info.AttemptedBy)-1]
 		}
-		if gone, err := dead(ctx, holder); err != nil || !gone {
+		if holder == s.procID {
+			return false, nil // our own handler is looking at it right now
+		}
+		if gone, err := dead(ctx, holder, id); err != nil || !gone {
 			return false, err
 		}
 		// River keeps that row running until its rescuer, days later.
@@ -284,7 +300,10 @@ func (s *Service) pruneCaches(ctx context.Context) {
 		return // none yet
 	}
 	for _, e := range entries {
-		if dead, err := s.silentDead(ctx, e.Name()); err != nil || !dead {
+		if e.Name() == s.procID {
+			continue
+		}
+		if dead, err := s.silentDead(ctx, e.Name(), ""); err != nil || !dead {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
