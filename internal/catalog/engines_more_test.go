@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cofferbackup/coffer/internal/pgtest"
 )
 
 func TestRebind(t *testing.T) {
@@ -146,7 +148,7 @@ func testTxPgx(t *testing.T, open opener) {
 // TestConcurrentMigrations: processes opening a new PostgreSQL catalog at
 // once all succeed (the advisory lock serialises the migrations).
 func TestConcurrentMigrations(t *testing.T) {
-	schema := newTestSchema(t)
+	schema := pgtest.NewSchema(t, "catalog_test")
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
@@ -155,7 +157,7 @@ func TestConcurrentMigrations(t *testing.T) {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			db, err := OpenPostgres(cctx, testPostgresURL(), PostgresOptions{Schema: schema})
+			db, err := OpenPostgres(cctx, pgtest.URL(), PostgresOptions{Schema: schema})
 			if err == nil {
 				err = db.Close()
 			}

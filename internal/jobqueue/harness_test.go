@@ -13,19 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite"
+
+	"github.com/cofferbackup/coffer/internal/pgtest"
 )
-
-const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func postgresURL() string {
-	if u := os.Getenv("COFFER_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return defaultPostgres
-}
 
 // openSQLiteDB opens path the way internal/catalog.OpenSQLite does.
 func openSQLiteDB(path string) (*sql.DB, error) {
@@ -68,13 +60,9 @@ func newTestDB(t *testing.T, kind string) *testDB {
 	if kind == "sqlite" {
 		d.path = filepath.Join(t.TempDir(), "catalog.db")
 	} else {
-		d.url = postgresURL()
-		d.schema = fmt.Sprintf("jobqueue_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
+		d.url, d.schema = pgtest.URL(), pgtest.NewSchema(t, "jobqueue_test")
 	}
 	d.connect(t)
-	if kind == "postgres" {
-		t.Cleanup(func() { dropSchema(t, d.url, d.schema) })
-	}
 	return d
 }
 
@@ -116,26 +104,10 @@ func connectPostgres(t *testing.T, url string) *pgxpool.Pool {
 		err = pool.Ping(ctx)
 	}
 	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable at %s: %v\nStart it (trust auth, database test) with "+
-			"`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "+
-			"or point COFFER_TEST_POSTGRES at another server", url, err)
+		t.Fatal(pgtest.Unreachable(url, err))
 	}
 	t.Cleanup(pool.Close)
 	return pool
-}
-
-func dropSchema(t *testing.T, url, schema string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Logf("drop schema %s: %v", schema, err)
-		return
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		t.Logf("drop schema %s: %v", schema, err)
-	}
 }
 
 // open opens a Queue on the current handle; it is stopped at cleanup.
