@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,8 +28,6 @@ func openSQLiteDB(path string) (*sql.DB, error) {
 	db.SetMaxOpenConns(1)
 	return db, nil
 }
-
-var schemaSeq atomic.Int64
 
 // testDB is one database (a SQLite file, or a fresh PostgreSQL schema) that
 // a test opens Queues on, through a handle it can replace to simulate a
