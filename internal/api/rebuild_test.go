@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/kopia/kopia/repo"
 
 	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/pgtest"
 )
 
 // catalogEngine is one catalog database a coffer can run on: how to
@@ -33,6 +35,24 @@ type catalogEngine struct {
 // catalogEngines lists the engines the rebuild test runs on.
 var catalogEngines = []catalogEngine{
 	{name: "sqlite", opts: func(*testing.T) coffertest.Options { return coffertest.Options{} }, lose: loseSQLiteCatalog},
+	{name: "postgres", opts: func(t *testing.T) coffertest.Options {
+		return coffertest.Options{Database: coffertest.Database(t, "postgres")}
+	}, lose: losePostgresCatalog},
+}
+
+// losePostgresCatalog drops the catalog's PostgreSQL schema with every
+// table in it (coffer's and River's): the restart finds an empty database.
+func losePostgresCatalog(t *testing.T, e *coffertest.Env) {
+	t.Helper()
+	u, err := url.Parse(e.Database())
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	if schema == "" {
+		t.Fatal("the test database has no schema of its own to drop")
+	}
+	pgtest.DropSchema(t, schema)
 }
 
 // loseSQLiteCatalog deletes the SQLite catalog with its WAL and shared

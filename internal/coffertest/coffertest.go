@@ -126,6 +126,9 @@ func (e *Env) Stop(t testing.TB) {
 	}
 }
 
+// Database is the catalog database the service runs on (Options.Database).
+func (e *Env) Database() string { return e.opts.Database }
+
 // Restart stops and reopens the service on the same data directory.
 func (e *Env) Restart(t testing.TB) {
 	t.Helper()
