@@ -2,227 +2,119 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"sort"
-	"strings"
-	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/plan"
+	"github.com/cofferbackup/coffer/internal/scheduler"
 )
 
-// Plan is a stored plan with its decoded document.
-type Plan struct {
-	catalog.Plan
-	Doc plan.Document
-}
+// Plans, selections and scheduled runs are owned by package scheduler;
+// the facade keeps the names the API layer uses.
+type (
+	Plan         = scheduler.Plan
+	Selection    = scheduler.Selection
+	ScheduledRun = scheduler.ScheduledRun
+)
 
-// ScheduledRun is one upcoming run of a plan rule.
-type ScheduledRun struct {
-	Time   time.Time
-	RuleID string
-}
+// Plan run statuses recorded by the scheduler.
+const (
+	RunStarted = scheduler.RunStarted
+	RunMissed  = scheduler.RunMissed
+)
 
-func (s *Service) planARN(id string) string {
-	return fmt.Sprintf("arn:aws:backup:%s:%s:backup-plan:%s", s.cfg.Region, s.cfg.AccountID, id)
-}
-
-func newVersionID() string { return strings.ReplaceAll(strings.ToLower(newID()), "-", "")[:24] }
-
-// validatePlan checks a document against the catalog's vaults.
-func (s *Service) validatePlan(ctx context.Context, doc *plan.Document) error {
-	err := doc.Validate(func(name string) bool {
-		_, err := s.db.Vault(ctx, name)
-		return err == nil
-	})
-	if errors.Is(err, plan.ErrInvalid) {
-		return fmt.Errorf("%w: %v", ErrInvalidParameter, err)
-	}
-	return err
+// newScheduler builds the scheduler on the open catalog: it starts backups
+// through this service's StartBackupJob.
+func (s *Service) newScheduler() *scheduler.Scheduler {
+	return scheduler.New(scheduler.Config{DB: s.db, Clock: s.clock, Log: s.log,
+		Names: s.names(), Backups: scheduledBackups{s},
+		Buckets: func() (scheduler.Buckets, error) { return s.source(DefaultConnection) }})
 }
 
 // CreatePlan validates and stores a new backup plan.
 func (s *Service) CreatePlan(ctx context.Context, doc plan.Document, tags map[string]string, creatorRequestID string) (Plan, error) {
-	if creatorRequestID != "" {
-		if p, err := s.planByCreatorRequest(ctx, creatorRequestID); err == nil {
-			return p, nil
-		}
-	}
-	if err := s.validatePlan(ctx, &doc); err != nil {
-		return Plan{}, err
-	}
-	if err := validateTags(tags); err != nil {
-		return Plan{}, err
-	}
-	for i := range doc.Rules {
-		doc.Rules[i].RuleId = strings.ToLower(newID())
-	}
-	id := strings.ToLower(newID())
-	p := catalog.Plan{ID: id, ARN: s.planARN(id), Name: doc.BackupPlanName, VersionID: newVersionID(),
-		CreatorRequestID: creatorRequestID, CreatedAt: s.clock.Now(), Document: mustJSON(doc)}
-	if err := s.db.CreatePlan(ctx, p); err != nil {
-		return Plan{}, err
-	}
-	if err := s.db.SetTags(ctx, p.ARN, tags); err != nil {
-		return Plan{}, err
-	}
-	s.log.Info("backup plan created", "plan", id, "name", doc.BackupPlanName, "rules", len(doc.Rules))
-	return Plan{Plan: p, Doc: doc}, nil
-}
-
-func (s *Service) planByCreatorRequest(ctx context.Context, token string) (Plan, error) {
-	p := catalog.Page{Max: 1000}
-	for {
-		plans, tok, err := s.db.ListPlans(ctx, false, p)
-		if err != nil {
-			return Plan{}, err
-		}
-		for _, cp := range plans {
-			if cp.CreatorRequestID == token {
-				return decodePlan(cp)
-			}
-		}
-		if tok == "" {
-			return Plan{}, ErrNotFound
-		}
-		p.Token = tok
-	}
-}
-
-func decodePlan(cp catalog.Plan) (Plan, error) {
-	var doc plan.Document
-	if err := json.Unmarshal([]byte(cp.Document), &doc); err != nil {
-		return Plan{}, fmt.Errorf("decode plan %s version %s: %w", cp.ID, cp.VersionID, err)
-	}
-	return Plan{Plan: cp, Doc: doc}, nil
+	return s.plans.CreatePlan(ctx, doc, tags, creatorRequestID)
 }
 
 // Plan returns a plan at its current version, or at versionID.
 func (s *Service) Plan(ctx context.Context, id, versionID string) (Plan, error) {
-	cp, err := s.db.Plan(ctx, id, versionID)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return Plan{}, fmt.Errorf("backup plan %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Plan{}, err
-	}
-	return decodePlan(cp)
+	return s.plans.Plan(ctx, id, versionID)
 }
 
-// UpdatePlan stores doc as a new version of a live plan. Rules keep their
-// RuleId across versions when their RuleName is unchanged.
+// UpdatePlan stores doc as a new version of a live plan.
 func (s *Service) UpdatePlan(ctx context.Context, id string, doc plan.Document) (Plan, error) {
-	cur, err := s.Plan(ctx, id, "")
-	if err != nil {
-		return Plan{}, err
-	}
-	if !cur.DeletedAt.IsZero() {
-		return Plan{}, fmt.Errorf("%w: backup plan %q is deleted", ErrInvalidRequest, id)
-	}
-	if err := s.validatePlan(ctx, &doc); err != nil {
-		return Plan{}, err
-	}
-	ids := map[string]string{}
-	for _, r := range cur.Doc.Rules {
-		ids[r.RuleName] = r.RuleId
-	}
-	for i := range doc.Rules {
-		if rid, ok := ids[doc.Rules[i].RuleName]; ok {
-			doc.Rules[i].RuleId = rid
-		} else {
-			doc.Rules[i].RuleId = strings.ToLower(newID())
-		}
-	}
-	// Runs that came due under the current version start now, before the
-	// new version replaces it (its schedule counts from its own creation).
-	if _, errs := s.runPlan(ctx, cur, s.clock.Now(), newResolver(s)); len(errs) > 0 {
-		s.log.Warn("due runs before a plan update", "plan", id, "err", errors.Join(errs...))
-	}
-	cp := cur.Plan
-	cp.Name, cp.VersionID, cp.CreatedAt, cp.Document = doc.BackupPlanName, newVersionID(), s.clock.Now(), mustJSON(doc)
-	if err := s.db.UpdatePlan(ctx, cp); err != nil {
-		return Plan{}, err
-	}
-	return Plan{Plan: cp, Doc: doc}, nil
+	return s.plans.UpdatePlan(ctx, id, doc)
 }
 
 // DeletePlan deletes a plan; like AWS it refuses while selections exist.
-func (s *Service) DeletePlan(ctx context.Context, id string) (Plan, error) {
-	p, err := s.Plan(ctx, id, "")
-	if err != nil {
-		return Plan{}, err
-	}
-	if !p.DeletedAt.IsZero() {
-		return Plan{}, fmt.Errorf("backup plan %q: %w", id, ErrNotFound)
-	}
-	sels, _, err := s.db.ListSelections(ctx, id, catalog.Page{Max: 1})
-	if err != nil {
-		return Plan{}, err
-	}
-	if len(sels) > 0 {
-		return Plan{}, fmt.Errorf("%w: backup plan %q still has backup selections (%s); delete them first", ErrInvalidRequest, id, sels[0].ID)
-	}
-	now := s.clock.Now()
-	if err := s.db.DeletePlan(ctx, id, now); err != nil {
-		return Plan{}, err
-	}
-	p.DeletedAt = now
-	return p, nil
-}
+func (s *Service) DeletePlan(ctx context.Context, id string) (Plan, error) { return s.plans.DeletePlan(ctx, id) }
 
 // ListPlans lists plans newest first.
 func (s *Service) ListPlans(ctx context.Context, includeDeleted bool, pg catalog.Page) ([]Plan, string, error) {
-	cps, tok, err := wrapPage(s.db.ListPlans(ctx, includeDeleted, pg))
-	return decodePlans(cps, tok, err)
+	return s.plans.ListPlans(ctx, includeDeleted, pg)
 }
 
 // ListPlanVersions lists a plan's versions newest first.
 func (s *Service) ListPlanVersions(ctx context.Context, id string, pg catalog.Page) ([]Plan, string, error) {
-	if _, err := s.Plan(ctx, id, ""); err != nil {
-		return nil, "", err
-	}
-	cps, tok, err := wrapPage(s.db.ListPlanVersions(ctx, id, pg))
-	return decodePlans(cps, tok, err)
+	return s.plans.ListPlanVersions(ctx, id, pg)
 }
 
-func decodePlans(cps []catalog.Plan, tok string, err error) ([]Plan, string, error) {
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]Plan, 0, len(cps))
-	for _, cp := range cps {
-		p, err := decodePlan(cp)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, p)
-	}
-	return out, tok, nil
-}
-
-// NextRuns returns the plan's next n scheduled runs after now, all rules
-// merged in time order.
+// NextRuns returns the plan's next n scheduled runs.
 func (s *Service) NextRuns(ctx context.Context, p Plan, n int) ([]ScheduledRun, error) {
-	var runs []ScheduledRun
+	return s.plans.NextRuns(ctx, p, n)
+}
+
+// CreateSelection assigns resources to a live plan.
+func (s *Service) CreateSelection(ctx context.Context, planID string, doc plan.Selection, creatorRequestID string) (Selection, error) {
+	return s.plans.CreateSelection(ctx, planID, doc, creatorRequestID)
+}
+
+// Selection returns one selection of a plan.
+func (s *Service) Selection(ctx context.Context, planID, id string) (Selection, error) {
+	return s.plans.Selection(ctx, planID, id)
+}
+
+// ListSelections lists a plan's selections.
+func (s *Service) ListSelections(ctx context.Context, planID string, pg catalog.Page) ([]Selection, string, error) {
+	return s.plans.ListSelections(ctx, planID, pg)
+}
+
+// DeleteSelection removes a selection from a plan.
+func (s *Service) DeleteSelection(ctx context.Context, planID, id string) error {
+	return s.plans.DeleteSelection(ctx, planID, id)
+}
+
+// RunSchedules starts the backups of every due plan rule (see
+// scheduler.Scheduler.RunSchedules).
+func (s *Service) RunSchedules(ctx context.Context) (int, error) { return s.plans.RunSchedules(ctx) }
+
+// scheduledBackups is the scheduler's view of this service's backup jobs.
+type scheduledBackups struct{ s *Service }
+
+func (b scheduledBackups) StartScheduled(ctx context.Context, in scheduler.ScheduledBackup) error {
+	_, err := b.s.StartBackupJob(ctx, startInput(in))
+	return err
+}
+
+// RecordRefused records a scheduled backup that could not start as a
+// FAILED job carrying the reason.
+func (b scheduledBackups) RecordRefused(ctx context.Context, in scheduler.ScheduledBackup, reason error) error {
+	s := b.s
 	now := s.clock.Now()
-	for i := range p.Doc.Rules {
-		r := &p.Doc.Rules[i]
-		sch, _, err := s.ruleSchedule(ctx, p, r)
-		if err != nil {
-			return nil, err
-		}
-		if sch == nil {
-			continue // on-demand rules have no runs
-		}
-		for _, t := range sch.NextN(now, n) {
-			runs = append(runs, ScheduledRun{Time: t, RuleID: r.RuleId})
-		}
+	j := catalog.BackupJob{ID: newID(), VaultName: in.VaultName, VaultARN: s.vaultARN(in.VaultName), ResourceARN: in.ResourceARN,
+		ResourceType: "S3", State: StateFailed, StatusMessage: "the scheduled backup could not start: " + reason.Error(),
+		IdempotencyToken: in.IdempotencyToken, BackupOptions: in.BackupOptions, RecoveryPointTags: in.RecoveryPointTags,
+		CreatedAt: now, CompletedAt: now, PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
+	if err := s.db.InsertBackupJob(ctx, j, nil); err != nil && !errors.Is(err, catalog.ErrExists) {
+		return err
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Time.Before(runs[j].Time) })
-	if len(runs) > n {
-		runs = runs[:n]
-	}
-	return runs, nil
+	s.log.Error("scheduled backup could not start", "plan", in.PlanID, "rule", in.RuleID, "resource", in.ResourceARN, "err", reason)
+	return nil
+}
+
+func startInput(in scheduler.ScheduledBackup) StartBackupInput {
+	return StartBackupInput{VaultName: in.VaultName, ResourceARN: in.ResourceARN, IdempotencyToken: in.IdempotencyToken,
+		StartWindowMinutes: in.StartWindowMinutes, CompleteWindowMinutes: in.CompleteWindowMinutes, DeleteAfterDays: in.DeleteAfterDays,
+		RecoveryPointTags: in.RecoveryPointTags, BackupOptions: in.BackupOptions, ScheduledAt: in.ScheduledAt,
+		PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
 }

@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,8 +15,10 @@ import (
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/scheduler"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // DefaultConnection names the source connection configured from the
@@ -74,6 +74,7 @@ type Service struct {
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
 	procID  string   // this process's liveness row and River client id
+	plans   *scheduler.Scheduler
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -180,6 +181,7 @@ func (s *Service) open(ctx context.Context) error {
 		return err
 	}
 	s.db.SetClock(s.clock)
+	s.plans = s.newScheduler()
 	if err := s.registerProcess(ctx); err != nil {
 		return err
 	}
@@ -247,13 +249,14 @@ func (s *Service) closeAll(ctx context.Context) []error {
 // Catalog exposes the catalog for read-only tools and tests.
 func (s *Service) Catalog() *catalog.DB { return s.db }
 
-func (s *Service) vaultARN(name string) string {
-	return fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", s.cfg.Region, s.cfg.AccountID, name)
+// names builds the ARNs of this service's resources.
+func (s *Service) names() vocab.Names {
+	return vocab.Names{Region: s.cfg.Region, AccountID: s.cfg.AccountID}
 }
 
-func (s *Service) recoveryPointARN(id string) string {
-	return fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:%s", s.cfg.Region, s.cfg.AccountID, id)
-}
+func (s *Service) vaultARN(name string) string { return s.names().VaultARN(name) }
+
+func (s *Service) recoveryPointARN(id string) string { return s.names().RecoveryPointARN(id) }
 
 // source returns the client for a resource's connection.
 func (s *Service) source(conn string) (*s3source.Client, error) {
@@ -265,16 +268,7 @@ func (s *Service) source(conn string) (*s3source.Client, error) {
 }
 
 // newID returns a random UUID-shaped id in upper case, as AWS job ids look.
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err))
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
-}
+func newID() string { return vocab.NewID() }
 
 // parseS3ARN extracts the bucket of arn:aws:s3:::bucket.
 func parseS3ARN(arn string) (bucket string, err error) {

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // Resource types of taggable ARNs.
@@ -46,17 +46,7 @@ func (s *Service) taggable(ctx context.Context, arn string) (string, error) {
 	return parts[5], err
 }
 
-func validateTags(tags map[string]string) error {
-	for k, v := range tags {
-		if k == "" || utf8.RuneCountInString(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return fmt.Errorf("%w: tag key %q must be 1 to 128 characters and must not start with \"aws:\"", ErrInvalidParameter, k)
-		}
-		if utf8.RuneCountInString(v) > 256 {
-			return fmt.Errorf("%w: tag %q: value longer than 256 characters", ErrInvalidParameter, k)
-		}
-	}
-	return nil
-}
+func validateTags(tags map[string]string) error { return vocab.ValidateTags(tags) }
 
 // TagResource adds or replaces tags of a vault, plan or recovery point.
 func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {

@@ -1,4 +1,4 @@
-package service
+package scheduler
 
 import (
 	"context"
@@ -9,26 +9,21 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/plan"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// Selection is a stored selection with its decoded document.
-type Selection struct {
-	catalog.Selection
-	Doc plan.Selection
-}
-
 // CreateSelection assigns resources to a live plan.
-func (s *Service) CreateSelection(ctx context.Context, planID string, doc plan.Selection, creatorRequestID string) (Selection, error) {
+func (s *Scheduler) CreateSelection(ctx context.Context, planID string, doc plan.Selection, creatorRequestID string) (Selection, error) {
 	p, err := s.Plan(ctx, planID, "")
 	if err != nil {
 		return Selection{}, err
 	}
 	if !p.DeletedAt.IsZero() {
-		return Selection{}, fmt.Errorf("backup plan %q: %w", planID, ErrNotFound)
+		return Selection{}, fmt.Errorf("backup plan %q: %w", planID, vocab.ErrNotFound)
 	}
 	if err := doc.Validate(); err != nil {
 		if errors.Is(err, plan.ErrInvalid) {
-			return Selection{}, fmt.Errorf("%w: %v", ErrInvalidParameter, err)
+			return Selection{}, fmt.Errorf("%w: %v", vocab.ErrInvalidParameter, err)
 		}
 		return Selection{}, err
 	}
@@ -43,7 +38,7 @@ func (s *Service) CreateSelection(ctx context.Context, planID string, doc plan.S
 			}
 		}
 	}
-	sel := catalog.Selection{ID: strings.ToLower(newID()), PlanID: planID, Name: doc.SelectionName,
+	sel := catalog.Selection{ID: strings.ToLower(vocab.NewID()), PlanID: planID, Name: doc.SelectionName,
 		CreatorRequestID: creatorRequestID, Document: mustJSON(doc), CreatedAt: s.clock.Now()}
 	if err := s.db.CreateSelection(ctx, sel); err != nil {
 		return Selection{}, err
@@ -52,10 +47,10 @@ func (s *Service) CreateSelection(ctx context.Context, planID string, doc plan.S
 }
 
 // Selection returns one selection of a plan.
-func (s *Service) Selection(ctx context.Context, planID, id string) (Selection, error) {
+func (s *Scheduler) Selection(ctx context.Context, planID, id string) (Selection, error) {
 	cs, err := s.db.Selection(ctx, planID, id)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return Selection{}, fmt.Errorf("backup selection %q of plan %q: %w", id, planID, ErrNotFound)
+		return Selection{}, fmt.Errorf("backup selection %q of plan %q: %w", id, planID, vocab.ErrNotFound)
 	}
 	if err != nil {
 		return Selection{}, err
@@ -72,7 +67,7 @@ func decodeSelection(cs catalog.Selection) (Selection, error) {
 }
 
 // ListSelections lists a plan's selections.
-func (s *Service) ListSelections(ctx context.Context, planID string, pg catalog.Page) ([]Selection, string, error) {
+func (s *Scheduler) ListSelections(ctx context.Context, planID string, pg catalog.Page) ([]Selection, string, error) {
 	if _, err := s.Plan(ctx, planID, ""); err != nil {
 		return nil, "", err
 	}
@@ -91,7 +86,7 @@ func (s *Service) ListSelections(ctx context.Context, planID string, pg catalog.
 	return out, tok, nil
 }
 
-func (s *Service) allSelections(ctx context.Context, planID string) ([]Selection, error) {
+func (s *Scheduler) allSelections(ctx context.Context, planID string) ([]Selection, error) {
 	var all []Selection
 	pg := catalog.Page{Max: 1000}
 	for {
@@ -108,10 +103,10 @@ func (s *Service) allSelections(ctx context.Context, planID string) ([]Selection
 }
 
 // DeleteSelection removes a selection.
-func (s *Service) DeleteSelection(ctx context.Context, planID, id string) error {
+func (s *Scheduler) DeleteSelection(ctx context.Context, planID, id string) error {
 	err := s.db.DeleteSelection(ctx, planID, id)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return fmt.Errorf("backup selection %q of plan %q: %w", id, planID, ErrNotFound)
+		return fmt.Errorf("backup selection %q of plan %q: %w", id, planID, vocab.ErrNotFound)
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package service
+package scheduler
 
 import (
 	"context"
@@ -11,12 +11,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/schedule"
-)
-
-// Plan run statuses recorded by the scheduler.
-const (
-	RunStarted = "STARTED"
-	RunMissed  = "MISSED"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // RunSchedules starts the backups of every plan rule whose scheduled time
@@ -29,9 +24,9 @@ const (
 // endpoint cannot list buckets, the catalog errs) does not keep the others
 // from running; its run is not recorded, so the next pass retries it. It
 // returns the jobs started and the rules' errors.
-func (s *Service) RunSchedules(ctx context.Context) (int, error) {
+func (s *Scheduler) RunSchedules(ctx context.Context) (int, error) {
 	now := s.clock.Now()
-	res := newResolver(s)
+	res := s.newResolver()
 	started := 0
 	var errs []error
 	pg := catalog.Page{Max: 1000}
@@ -53,7 +48,7 @@ func (s *Service) RunSchedules(ctx context.Context) (int, error) {
 }
 
 // runPlan runs the due runs of each of the plan's rules.
-func (s *Service) runPlan(ctx context.Context, p Plan, now time.Time, res *resolver) (int, []error) {
+func (s *Scheduler) runPlan(ctx context.Context, p Plan, now time.Time, res *resolver) (int, []error) {
 	started := 0
 	var errs []error
 	for i := range p.Doc.Rules {
@@ -70,7 +65,7 @@ func (s *Service) runPlan(ctx context.Context, p Plan, now time.Time, res *resol
 // from: its last recorded run, or the plan version's creation if later (an
 // update does not bring back runs from before it). A rate() schedule is
 // anchored on the last run, so updating a plan does not shift it.
-func (s *Service) ruleSchedule(ctx context.Context, p Plan, r *plan.Rule) (*schedule.Schedule, time.Time, error) {
+func (s *Scheduler) ruleSchedule(ctx context.Context, p Plan, r *plan.Rule) (*schedule.Schedule, time.Time, error) {
 	from, anchor := p.CreatedAt, p.CreatedAt
 	last, err := s.db.LastPlanRun(ctx, p.ID, r.RuleId)
 	switch {
@@ -88,7 +83,7 @@ func (s *Service) ruleSchedule(ctx context.Context, p Plan, r *plan.Rule) (*sche
 
 // dueRuns lists the rule's scheduled times after its last recorded run (or
 // the plan version's creation) up to now.
-func (s *Service) dueRuns(ctx context.Context, p Plan, r *plan.Rule, now time.Time) ([]time.Time, error) {
+func (s *Scheduler) dueRuns(ctx context.Context, p Plan, r *plan.Rule, now time.Time) ([]time.Time, error) {
 	sched, from, err := s.ruleSchedule(ctx, p, r)
 	if err != nil || sched == nil {
 		return nil, err
@@ -103,7 +98,7 @@ func (s *Service) dueRuns(ctx context.Context, p Plan, r *plan.Rule, now time.Ti
 	return due, nil
 }
 
-func (s *Service) runRule(ctx context.Context, p Plan, r *plan.Rule, now time.Time, res *resolver) (int, error) {
+func (s *Scheduler) runRule(ctx context.Context, p Plan, r *plan.Rule, now time.Time, res *resolver) (int, error) {
 	due, err := s.dueRuns(ctx, p, r, now)
 	if err != nil || len(due) == 0 {
 		return 0, err
@@ -125,7 +120,7 @@ func (s *Service) runRule(ctx context.Context, p Plan, r *plan.Rule, now time.Ti
 	return 0, nil
 }
 
-func (s *Service) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Time, res *resolver) (int, error) {
+func (s *Scheduler) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Time, res *resolver) (int, error) {
 	arns, err := res.resources(ctx, p.ID)
 	if err != nil {
 		return 0, err
@@ -139,18 +134,18 @@ func (s *Service) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Ti
 		}
 	}
 	for _, arn := range arns {
-		in := StartBackupInput{VaultName: r.TargetBackupVaultName, ResourceARN: arn, BackupOptions: opts,
+		in := ScheduledBackup{VaultName: r.TargetBackupVaultName, ResourceARN: arn, BackupOptions: opts,
 			IdempotencyToken:   fmt.Sprintf("plan:%s:%s:%d:%s", p.ID, r.RuleId, at.Unix(), arn),
 			StartWindowMinutes: r.StartWindow(), CompleteWindowMinutes: r.CompletionWindow(),
 			RecoveryPointTags: r.RecoveryPointTags, ScheduledAt: at, PlanID: p.ID, PlanVersion: p.VersionID, RuleID: r.RuleId}
 		if r.Lifecycle != nil && r.Lifecycle.DeleteAfterDays != nil {
 			in.DeleteAfterDays = *r.Lifecycle.DeleteAfterDays
 		}
-		_, err := s.StartBackupJob(ctx, in)
+		err := s.backups.StartScheduled(ctx, in)
 		if isRequestError(err) {
 			// The rule cannot back this bucket up (its vault was deleted,
 			// say): record a FAILED job that says why, where operators look.
-			err = s.recordRefusedBackup(ctx, in, err)
+			err = s.backups.RecordRefused(ctx, in, err)
 		}
 		if err != nil {
 			return 0, fmt.Errorf("start backup of %s: %w", arn, err)
@@ -171,7 +166,7 @@ func (s *Service) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.Ti
 // isRequestError reports whether err is a refusal of the request itself,
 // which retrying does not change.
 func isRequestError(err error) bool {
-	for _, e := range []error{ErrNotFound, ErrInvalidParameter, ErrMissingParameter, ErrInvalidRequest, ErrInvalidState} {
+	for _, e := range []error{vocab.ErrNotFound, vocab.ErrInvalidParameter, vocab.ErrMissingParameter, vocab.ErrInvalidRequest, vocab.ErrInvalidState} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -179,22 +174,7 @@ func isRequestError(err error) bool {
 	return false
 }
 
-// recordRefusedBackup records a scheduled backup that could not start as a
-// FAILED job carrying the reason.
-func (s *Service) recordRefusedBackup(ctx context.Context, in StartBackupInput, reason error) error {
-	now := s.clock.Now()
-	j := catalog.BackupJob{ID: newID(), VaultName: in.VaultName, VaultARN: s.vaultARN(in.VaultName), ResourceARN: in.ResourceARN,
-		ResourceType: "S3", State: StateFailed, StatusMessage: "the scheduled backup could not start: " + reason.Error(),
-		IdempotencyToken: in.IdempotencyToken, BackupOptions: in.BackupOptions, RecoveryPointTags: in.RecoveryPointTags,
-		CreatedAt: now, CompletedAt: now, PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
-	if err := s.db.InsertBackupJob(ctx, j, nil); err != nil && !errors.Is(err, catalog.ErrExists) {
-		return err
-	}
-	s.log.Error("scheduled backup could not start", "plan", in.PlanID, "rule", in.RuleID, "resource", in.ResourceARN, "err", reason)
-	return nil
-}
-
-func (s *Service) recordRun(ctx context.Context, r catalog.PlanRun) error {
+func (s *Scheduler) recordRun(ctx context.Context, r catalog.PlanRun) error {
 	r.CreatedAt = s.clock.Now()
 	if err := s.db.InsertPlanRun(ctx, r); err != nil && !errors.Is(err, catalog.ErrExists) {
 		return err
@@ -206,12 +186,14 @@ func (s *Service) recordRun(ctx context.Context, r catalog.PlanRun) error {
 // connection, reading the bucket list and each bucket's tags at most once
 // per scheduler pass.
 type resolver struct {
-	s       *Service
+	s       *Scheduler
 	buckets []string
 	tags    map[string]map[string]string
 }
 
-func newResolver(s *Service) *resolver { return &resolver{s: s, tags: map[string]map[string]string{}} }
+func (s *Scheduler) newResolver() *resolver {
+	return &resolver{s: s, tags: map[string]map[string]string{}}
+}
 
 // resources returns the bucket ARNs a plan's selections match, sorted.
 func (r *resolver) resources(ctx context.Context, planID string) ([]string, error) {
@@ -219,7 +201,7 @@ func (r *resolver) resources(ctx context.Context, planID string) ([]string, erro
 	if err != nil || len(sels) == 0 {
 		return nil, err
 	}
-	src, err := r.s.source(DefaultConnection)
+	src, err := r.s.buckets()
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +243,7 @@ func (r *resolver) bucketTags(ctx context.Context, bucket string) (map[string]st
 	if t, ok := r.tags[bucket]; ok {
 		return t, nil
 	}
-	src, err := r.s.source(DefaultConnection)
+	src, err := r.s.buckets()
 	if err != nil {
 		return nil, err
 	}
