@@ -47,7 +47,9 @@ func (s *Service) UpdatePlan(ctx context.Context, id string, doc plan.Document) 
 }
 
 // DeletePlan deletes a plan; like AWS it refuses while selections exist.
-func (s *Service) DeletePlan(ctx context.Context, id string) (Plan, error) { return s.plans.DeletePlan(ctx, id) }
+func (s *Service) DeletePlan(ctx context.Context, id string) (Plan, error) {
+	return s.plans.DeletePlan(ctx, id)
+}
 
 // ListPlans lists plans newest first.
 func (s *Service) ListPlans(ctx context.Context, includeDeleted bool, pg catalog.Page) ([]Plan, string, error) {
