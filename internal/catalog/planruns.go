@@ -34,19 +34,29 @@ func (c *DB) InsertPlanRun(ctx context.Context, r PlanRun) error {
 
 // LastPlanRun returns the newest recorded run of a rule; ErrNotFound if none.
 func (c *DB) LastPlanRun(ctx context.Context, planID, ruleID string) (PlanRun, error) {
-	var r PlanRun
-	var at, created int64
-	err := c.db.QueryRowContext(ctx, `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
-		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC LIMIT 1`, planID, ruleID).
-		Scan(&r.PlanID, &r.RuleID, &at, &r.Status, &r.Jobs, &r.Message, &created)
+	r, err := scanPlanRun(c.db.QueryRowContext(ctx, `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
+		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC LIMIT 1`, planID, ruleID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("read last plan run: %w", err)
 	}
-	r.ScheduledAt, r.CreatedAt = fromNanos(at), fromNanos(created)
 	return r, nil
+}
+
+// ListPlanRuns returns one page of a rule's recorded runs, newest first.
+func (c *DB) ListPlanRuns(ctx context.Context, planID, ruleID string, p Page) ([]PlanRun, string, error) {
+	return queryPage(ctx, c, "plan runs", `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
+		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC`, []any{planID, ruleID}, p, scanPlanRun)
+}
+
+func scanPlanRun(s rowScanner) (PlanRun, error) {
+	var r PlanRun
+	var at, created int64
+	err := s.Scan(&r.PlanID, &r.RuleID, &at, &r.Status, &r.Jobs, &r.Message, &created)
+	r.ScheduledAt, r.CreatedAt = fromNanos(at), fromNanos(created)
+	return r, err
 }
 
 // SetPlanLastExecution records when a plan last started jobs.
