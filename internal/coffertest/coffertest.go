@@ -88,7 +88,7 @@ func (e *Env) open(t testing.TB) {
 		DataDir: e.DataDir, MasterKey: e.key, Clock: e.opts.Clock, Database: e.opts.Database,
 		Sources: map[string]s3source.Config{service.DefaultConnection: {
 			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
-		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,
+		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1, MaintenanceInterval: -1,
 		TestHooks: e.opts.TestHooks,
 	})
 	if err != nil {
