@@ -304,6 +304,7 @@ func (s *Service) runMaintenance(ctx context.Context, j catalog.MaintenanceJob, 
 	default:
 		j.State, j.StatusMessage = StateFailed, err.Error()
 	}
+	j.StatusMessage = runNote(j.Run) + j.StatusMessage
 	if _, err := s.db.TransitionMaintenanceJob(bg, j, from); err != nil {
 		s.log.Error("record maintenance job end", "job", j.ID, "err", err)
 	}

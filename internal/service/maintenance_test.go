@@ -361,3 +361,60 @@ func testStopRunningMaintenance(t *testing.T, db string) {
 	restoreAndCompare(t, e, aws.ToString(jobA.RecoveryPointArn), wantA)
 	restoreAndCompare(t, e, aws.ToString(jobB.RecoveryPointArn), wantB)
 }
+
+func TestRestartTakesOverMaintenance(t *testing.T) { forEachEngine(t, testRestartTakesOverMaintenance) }
+
+// Maintenance jobs that a dead process left RUNNING are taken over at the
+// next start: one simply runs again; one whose vault has another job
+// queued ends ABORTED and the queued one does the work.
+func testRestartTakesOverMaintenance(t *testing.T, db string) {
+	e := coffertest.Start(t, coffertest.Options{Database: db})
+	mc := e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	want := coffertest.FillBucket(t, mc, bucket, "m/", 5, 3000)
+	createVault(t, e.Client, "alone")
+	createVault(t, e.Client, "crowded")
+	jobAlone, jobCrowded := startBackup(t, e.Client, "alone", bucket, 0), startBackup(t, e.Client, "crowded", bucket, 0)
+	completed(t, e, "backup into alone", jobAlone)
+	completed(t, e, "backup into crowded", jobCrowded)
+	cat := e.Service.Catalog()
+	crash := func(id, vault string) {
+		v, err := cat.Vault(ctx, vault)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := catalog.MaintenanceJob{ID: id, VaultName: vault, VaultARN: v.ARN, State: "CREATED", Trigger: service.TriggerPeriodic, CreatedAt: time.Now()}
+		if err := cat.InsertMaintenanceJob(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+		j.State, j.StartedAt, j.Owner = "RUNNING", time.Now(), "coffer-dead" // no River job runs it
+		if ok, err := cat.TransitionMaintenanceJob(ctx, j, "CREATED"); err != nil || !ok {
+			t.Fatalf("mark %s running: %v %v", id, ok, err)
+		}
+	}
+	crash("CRASHED-ALONE", "alone")
+	crash("CRASHED-CROWDED", "crowded")
+	// A job of crowded queued while the dead process ran the crashed one
+	// (without its River job: the takeover makes one).
+	v, err := cat.Vault(ctx, "crowded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := catalog.MaintenanceJob{ID: "QUEUED-CROWDED", VaultName: "crowded", VaultARN: v.ARN, State: "CREATED",
+		Trigger: service.TriggerOnDemand, CreatedAt: time.Now().Add(time.Second)}
+	if err := cat.InsertMaintenanceJob(ctx, queued, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.Restart(t)
+	alone := waitMaintenance(t, e, "CRASHED-ALONE", "COMPLETED")
+	if !strings.Contains(alone.StatusMessage, "taken over") {
+		t.Fatalf("crashed job after restart: %+v", alone)
+	}
+	checkEvents(t, e, "CRASHED-ALONE", ">CREATED CREATED>RUNNING RUNNING>CREATED CREATED>RUNNING RUNNING>COMPLETED")
+	crowded := waitMaintenance(t, e, "CRASHED-CROWDED", "ABORTED")
+	if !strings.Contains(crowded.StatusMessage, "queued for this vault") {
+		t.Fatalf("crashed job with another queued after restart: %+v", crowded)
+	}
+	waitMaintenance(t, e, "QUEUED-CROWDED", "COMPLETED")
+	restoreAndCompare(t, e, aws.ToString(jobAlone.RecoveryPointArn), want)
+}
