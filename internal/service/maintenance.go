@@ -138,6 +138,7 @@ func (s *Service) StopMaintenanceJob(ctx context.Context, id string) error {
 				// in another process.
 				s.cancelLocal(id, errStopped)
 				s.cancelQueued(ctx, kindMaintenance, id)
+				s.forgetTries(id)
 				return nil
 			}
 		case StateRunning:
@@ -248,13 +249,18 @@ func (s *Service) maintenanceLease(ctx, bg context.Context, j catalog.Maintenanc
 	return l, err
 }
 
-// noteWaiting sets a queued job's StatusMessage to why it waits.
+// noteWaiting sets a queued job's StatusMessage to why it waits, unless
+// the job moved on (stopped, or taken over: its run changed).
 func (s *Service) noteWaiting(ctx context.Context, j catalog.MaintenanceJob, why string) {
 	if j.StatusMessage == why {
 		return
 	}
-	j.StatusMessage = why
-	if _, err := s.db.TransitionMaintenanceJob(ctx, j, StateCreated); err != nil {
+	cur, err := s.db.MaintenanceJob(ctx, j.ID)
+	if err != nil || cur.State != StateCreated || cur.Run != j.Run || cur.StatusMessage == why {
+		return
+	}
+	cur.StatusMessage = why
+	if _, err := s.db.TransitionMaintenanceJob(ctx, cur, StateCreated); err != nil {
 		s.log.Warn("record maintenance job waiting", "job", j.ID, "err", err)
 	}
 }

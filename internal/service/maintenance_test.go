@@ -418,3 +418,30 @@ func testRestartTakesOverMaintenance(t *testing.T, db string) {
 	waitMaintenance(t, e, "QUEUED-CROWDED", "COMPLETED")
 	restoreAndCompare(t, e, aws.ToString(jobAlone.RecoveryPointArn), want)
 }
+
+// TestPeriodicMaintenanceOfEveryVault: the leader's periodic work queues
+// a maintenance job for every vault (also when a leader is elected, as at
+// a start), and each completes.
+func TestPeriodicMaintenanceOfEveryVault(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{MaintenanceInterval: time.Hour})
+	createVault(t, e.Client, "daily-a")
+	createVault(t, e.Client, "daily-b")
+	e.Restart(t) // the vaults exist when the new leader's periodic work first runs
+	for _, name := range []string{"daily-a", "daily-b"} {
+		// One per leader start that saw the vault: the first start's
+		// leader may have been elected after the vault was created.
+		var jobs []maintenanceJob
+		waitFor(t, "periodic maintenance of "+name, func() (bool, string) {
+			jobs = listMaintenance(t, e, name, "")
+			return len(jobs) > 0, fmt.Sprintf("%d jobs", len(jobs))
+		})
+		for _, j := range jobs {
+			if j.Trigger != service.TriggerPeriodic {
+				t.Fatalf("periodic maintenance of %s: %+v", name, j)
+			}
+			if done := waitMaintenance(t, e, j.MaintenanceJobId, "COMPLETED"); done.MaintenanceStats["LiveRecoveryPoints"] != 0 {
+				t.Fatalf("periodic maintenance of empty vault %s: %+v", name, done)
+			}
+		}
+	}
+}
