@@ -10,7 +10,7 @@ import (
 
 type maintenanceJSON struct {
 	MaintenanceJobId, BackupVaultName, State, Trigger, CreationDate, CompletionDate string
-	MaintenanceStats                                                               map[string]int64
+	MaintenanceStats                                                                map[string]int64
 }
 
 // TestMaintenanceCommands drives `coffer maintenance` against a real
