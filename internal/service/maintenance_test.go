@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -444,4 +445,69 @@ func TestPeriodicMaintenanceOfEveryVault(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStopDuringSweepKeepsRecoveryPoints stops maintenance jobs while
+// their sweep runs (the stop is sent as the job starts maintaining): each
+// ends ABORTED (or COMPLETED if it finished first), and every live
+// recovery point restores byte for byte, also after a later full run.
+func TestStopDuringSweepKeepsRecoveryPoints(t *testing.T) {
+	var e *coffertest.Env
+	stops := make(chan error, 8)
+	stopAfter := []time.Duration{0, 30 * time.Millisecond, 150 * time.Millisecond}
+	delays := make(chan time.Duration, len(stopAfter))
+	for _, d := range stopAfter {
+		delays <- d
+	}
+	hooks := &service.TestHooks{MaintenanceHeld: func(ctx context.Context, vault string) {
+		jobs, _, err := e.Service.ListMaintenanceJobs(ctx, catalog.MaintenanceJobFilter{VaultName: vault, State: "RUNNING"}, catalog.Page{})
+		if err != nil || len(jobs) != 1 {
+			stops <- fmt.Errorf("running maintenance of %s: %d jobs, %v", vault, len(jobs), err)
+			return
+		}
+		go func() {
+			time.Sleep(<-delays) // lands the stop at different points of the run
+			stops <- e.Service.StopMaintenanceJob(context.Background(), jobs[0].ID)
+		}()
+	}}
+	e = coffertest.Start(t, coffertest.Options{TestHooks: hooks})
+	mc := e.S3.Client(t)
+	keep := e.S3.NewBucket(t, true)
+	want := coffertest.FillBucket(t, mc, keep, "keep/", 300, 2000)
+	createVault(t, e.Client, "sweep")
+	keepJob := startBackup(t, e.Client, "sweep", keep, 0)
+	completed(t, e, "backup to keep", keepJob)
+	ended := map[string]int{}
+	for round := range len(stopAfter) {
+		doomed := e.S3.NewBucket(t, true)
+		coffertest.FillBucket(t, mc, doomed, fmt.Sprintf("doomed%d/", round), 800, 1500)
+		putRandom(t, e, doomed, 4, 128<<10)
+		doomedJob := startBackup(t, e.Client, "sweep", doomed, 0)
+		completed(t, e, "backup to delete", doomedJob)
+		deleteRecoveryPoint(t, e, "sweep", doomedJob.RecoveryPointArn)
+		var j maintenanceJob
+		waitFor(t, "the stopped maintenance job to end", func() (bool, string) {
+			jobs := listMaintenance(t, e, "sweep", "")
+			if len(jobs) == 0 {
+				return false, "no job"
+			}
+			j = jobs[0]
+			return j.State == "ABORTED" || j.State == "COMPLETED", j.State
+		})
+		if err := <-stops; err != nil && !strings.Contains(err.Error(), "cannot be stopped") {
+			t.Fatalf("stop: %v", err)
+		}
+		ended[j.State]++
+		t.Logf("stop after %s: %s, stats %v", stopAfter[round], j.State, j.MaintenanceStats)
+		restoreAndCompare(t, e, aws.ToString(keepJob.RecoveryPointArn), want)
+	}
+	t.Logf("stopped runs ended %v", ended)
+	// A full run afterwards reclaims the rest and keeps what is live.
+	hooks.MaintenanceHeld = nil
+	e.Restart(t)
+	full := startMaintenance(t, e, "sweep")
+	if done := waitMaintenance(t, e, full.MaintenanceJobId, "COMPLETED"); done.MaintenanceStats["LiveRecoveryPoints"] != 1 {
+		t.Fatalf("full run after stopped ones: %+v", done)
+	}
+	restoreAndCompare(t, e, aws.ToString(keepJob.RecoveryPointArn), want)
 }
