@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -33,7 +35,7 @@ type maintenanceJob struct {
 	InitiationDate   *time.Time
 	CompletionDate   *time.Time
 	ProcessId        string
-	MaintenanceStats map[string]int64
+	MaintenanceStats map[string]any // the vault engine's counters (and its owner, times)
 }
 
 func (j *maintenanceJob) UnmarshalJSON(data []byte) error {
@@ -90,8 +92,9 @@ func maintenanceList(ctx context.Context, args []string) error {
 		}
 	}, []string{"JOB", "VAULT", "STATE", "TRIGGER", "CREATED", "COMPLETED", "FREED"}, func(j maintenanceJob) []any {
 		var freed *int64
-		if n, ok := j.MaintenanceStats["FreedBytes"]; ok {
-			freed = &n
+		if n, ok := j.MaintenanceStats["FreedBytes"].(float64); ok {
+			b := int64(n)
+			freed = &b
 		}
 		return []any{j.MaintenanceJobId, j.BackupVaultName, j.State, j.Trigger, j.CreationDate, j.CompletionDate, humanBytes(freed)}
 	})
@@ -121,7 +124,7 @@ func showMaintenanceJob(w io.Writer, j *maintenanceJob) error {
 	sort.Strings(names)
 	kv := make([]any, 0, 2*len(names))
 	for _, k := range names {
-		kv = append(kv, "  "+k, j.MaintenanceStats[k])
+		kv = append(kv, "  "+k, statCell(j.MaintenanceStats[k]))
 	}
 	if len(kv) > 0 {
 		fmt.Fprintln(w, "Stats:")
@@ -149,4 +152,13 @@ func maintenanceStart(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "maintenance job %s of vault %s is %s\n", j.MaintenanceJobId, j.BackupVaultName, j.State)
 		return nil
 	})
+}
+
+// statCell prints a JSON number that is a whole number without an
+// exponent (counters), anything else as it is.
+func statCell(v any) string {
+	if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return fmt.Sprint(v)
 }

@@ -29,7 +29,19 @@ import (
 type maintenanceJob struct {
 	MaintenanceJobId, BackupVaultName, BackupVaultArn, State, StatusMessage, Trigger string
 	CreationDate, InitiationDate, CompletionDate                                     *float64
-	MaintenanceStats                                                                 map[string]int64
+	MaintenanceStats                                                                 stats
+}
+
+// stats are a run's vault.MaintenanceStats as JSON: counters, and a few
+// fields that are not (owner, times).
+type stats map[string]any
+
+// n returns counter key (-1 when absent).
+func (s stats) n(key string) int64 {
+	if v, ok := s[key].(float64); ok {
+		return int64(v)
+	}
+	return -1
 }
 
 // callExtension makes one signed call of coffer's API extensions and
@@ -188,6 +200,10 @@ func putRandom(t *testing.T, e *coffertest.Env, bucket string, n, size int) {
 	}
 }
 
+// soleWriter reports whether e's service is its vaults' only writer
+// (SQLite), so that maintenance reclaims space at once.
+func soleWriter(e *coffertest.Env) bool { return e.Service.Catalog().Engine() == catalog.SQLite }
+
 func deleteRecoveryPoint(t *testing.T, e *coffertest.Env, vault string, arn *string) {
 	t.Helper()
 	if _, err := e.Client.DeleteRecoveryPoint(ctx, &backup.DeleteRecoveryPointInput{BackupVaultName: aws.String(vault), RecoveryPointArn: arn}); err != nil {
@@ -226,12 +242,18 @@ func testDeleteQueuesMaintenanceThatReclaimsSpace(t *testing.T, db string) {
 	done := waitMaintenance(t, e, m.MaintenanceJobId, "COMPLETED")
 	after := vaultSize(t, e, "reclaim")
 	t.Logf("vault size %d -> %d bytes; stats %v", before, after, done.MaintenanceStats)
-	if after >= before-(1<<20) || done.MaintenanceStats["FreedBytes"] <= 0 || done.MaintenanceStats["DeletedContents"] <= 0 ||
-		done.MaintenanceStats["LiveRecoveryPoints"] != 1 || done.InitiationDate == nil || done.CompletionDate == nil {
+	if done.MaintenanceStats.n("LiveRecoveryPoints") != 1 || done.MaintenanceStats.n("DeletedContents") <= 0 ||
+		done.InitiationDate == nil || done.CompletionDate == nil {
+		t.Fatalf("maintenance after a deletion: %+v", done)
+	}
+	// The sole writer of its vaults (SQLite) reclaims at once; where
+	// processes share the vaults (PostgreSQL), kopia's safety margins keep
+	// what was just deleted for a while (docs/format.md).
+	if soleWriter(e) && (after >= before-(1<<20) || done.MaintenanceStats.n("FreedBytes") <= 0) {
 		t.Fatalf("maintenance reclaimed too little: vault %d -> %d bytes, job %+v", before, after, done)
 	}
 	listed := listMaintenance(t, e, "reclaim", "COMPLETED")
-	if len(listed) != 1 || listed[0].MaintenanceJobId != m.MaintenanceJobId || listed[0].MaintenanceStats["FreedBytes"] != done.MaintenanceStats["FreedBytes"] {
+	if len(listed) != 1 || listed[0].MaintenanceJobId != m.MaintenanceJobId || listed[0].MaintenanceStats.n("FreedBytes") != done.MaintenanceStats.n("FreedBytes") {
 		t.Fatalf("listed COMPLETED: %+v", listed)
 	}
 	if running := listMaintenance(t, e, "reclaim", "RUNNING"); len(running) != 0 {
@@ -356,7 +378,7 @@ func testStopRunningMaintenance(t *testing.T, db string) {
 	checkEvents(t, e, first.MaintenanceJobId, ">CREATED CREATED>RUNNING RUNNING>ABORTED")
 	maint.open()
 	done := waitMaintenance(t, e, second.MaintenanceJobId, "COMPLETED")
-	if done.MaintenanceStats["FreedBytes"] <= 0 || done.MaintenanceStats["LiveRecoveryPoints"] != 2 {
+	if (soleWriter(e) && done.MaintenanceStats.n("FreedBytes") <= 0) || done.MaintenanceStats.n("LiveRecoveryPoints") != 2 {
 		t.Fatalf("the queued job after the stop: %+v", done)
 	}
 	restoreAndCompare(t, e, aws.ToString(jobA.RecoveryPointArn), wantA)
@@ -440,7 +462,7 @@ func TestPeriodicMaintenanceOfEveryVault(t *testing.T) {
 			if j.Trigger != service.TriggerPeriodic {
 				t.Fatalf("periodic maintenance of %s: %+v", name, j)
 			}
-			if done := waitMaintenance(t, e, j.MaintenanceJobId, "COMPLETED"); done.MaintenanceStats["LiveRecoveryPoints"] != 0 {
+			if done := waitMaintenance(t, e, j.MaintenanceJobId, "COMPLETED"); done.MaintenanceStats.n("LiveRecoveryPoints") != 0 {
 				t.Fatalf("periodic maintenance of empty vault %s: %+v", name, done)
 			}
 		}
@@ -506,7 +528,7 @@ func TestStopDuringSweepKeepsRecoveryPoints(t *testing.T) {
 	hooks.MaintenanceHeld = nil
 	e.Restart(t)
 	full := startMaintenance(t, e, "sweep")
-	if done := waitMaintenance(t, e, full.MaintenanceJobId, "COMPLETED"); done.MaintenanceStats["LiveRecoveryPoints"] != 1 {
+	if done := waitMaintenance(t, e, full.MaintenanceJobId, "COMPLETED"); done.MaintenanceStats.n("LiveRecoveryPoints") != 1 {
 		t.Fatalf("full run after stopped ones: %+v", done)
 	}
 	restoreAndCompare(t, e, aws.ToString(keepJob.RecoveryPointArn), want)
