@@ -242,14 +242,15 @@ func testDeleteQueuesMaintenanceThatReclaimsSpace(t *testing.T, db string) {
 	done := waitMaintenance(t, e, m.MaintenanceJobId, "COMPLETED")
 	after := vaultSize(t, e, "reclaim")
 	t.Logf("vault size %d -> %d bytes; stats %v", before, after, done.MaintenanceStats)
-	if done.MaintenanceStats.n("LiveRecoveryPoints") != 1 || done.MaintenanceStats.n("DeletedContents") <= 0 ||
-		done.InitiationDate == nil || done.CompletionDate == nil {
+	if done.MaintenanceStats.n("LiveRecoveryPoints") != 1 || done.InitiationDate == nil || done.CompletionDate == nil {
 		t.Fatalf("maintenance after a deletion: %+v", done)
 	}
 	// The sole writer of its vaults (SQLite) reclaims at once; where
 	// processes share the vaults (PostgreSQL), kopia's safety margins keep
-	// what was just deleted for a while (docs/format.md).
-	if soleWriter(e) && (after >= before-(1<<20) || done.MaintenanceStats.n("FreedBytes") <= 0) {
+	// what was just deleted for a while (docs/format.md): the run finds it
+	// but keeps it as recent.
+	found := done.MaintenanceStats.n("DeletedContents") > 0 || done.MaintenanceStats.n("RecentContents") > 0
+	if !found || soleWriter(e) && (after >= before-(1<<20) || done.MaintenanceStats.n("FreedBytes") <= 0) {
 		t.Fatalf("maintenance reclaimed too little: vault %d -> %d bytes, job %+v", before, after, done)
 	}
 	listed := listMaintenance(t, e, "reclaim", "COMPLETED")
