@@ -319,7 +319,13 @@ func (s *Service) runMaintenance(ctx context.Context, j catalog.MaintenanceJob, 
 }
 
 func maintenanceMessage(st vault.MaintenanceStats) string {
-	return fmt.Sprintf("%d live recovery points; deleted %d unreferenced contents, freed %d bytes", st.LiveRecoveryPoints, st.DeletedContents, st.FreedBytes)
+	freed := fmt.Sprintf("freed %d bytes", st.FreedBytes)
+	if st.FreedBytes <= 0 {
+		// The run's own index writes can outweigh what it dropped; data
+		// kept by the safety margins goes in a later run.
+		freed = "freed no space yet"
+	}
+	return fmt.Sprintf("%d live recovery points; deleted %d unreferenced contents, %s", st.LiveRecoveryPoints, st.DeletedContents, freed)
 }
 
 // MaintainVault reclaims the space of deleted recovery points now, in the
