@@ -37,6 +37,9 @@ type Options struct {
 	// Configure, if set, adjusts the service's Config last (liveness
 	// timings, say).
 	Configure func(*service.Config)
+	// MaintenanceInterval is service.Config.MaintenanceInterval; 0 (the
+	// default here) disables the periodic maintenance of every vault.
+	MaintenanceInterval time.Duration
 }
 
 // Env is a running coffer.
@@ -91,7 +94,7 @@ func (e *Env) open(t testing.TB) {
 		DataDir: e.DataDir, MasterKey: e.key, Clock: e.opts.Clock, Database: e.opts.Database,
 		Sources: map[string]s3source.Config{service.DefaultConnection: {
 			Endpoint: e.S3.Endpoint, AccessKey: e.S3.AccessKey, SecretKey: e.S3.SecretKey, Region: e.S3.Region}},
-		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1,
+		Parallelism: e.opts.Parallelism, MaxConcurrentJobs: e.opts.MaxJobs, JanitorInterval: -1, MaintenanceInterval: e.maintenanceInterval(),
 		TestHooks: e.opts.TestHooks,
 	}
 	if e.opts.Configure != nil {
@@ -112,6 +115,13 @@ func (e *Env) open(t testing.TB) {
 		e.srv.Config.Handler = h
 	}
 	e.Client = NewClient(e.Endpoint, e.Creds)
+}
+
+func (e *Env) maintenanceInterval() time.Duration {
+	if e.opts.MaintenanceInterval == 0 {
+		return -1
+	}
+	return e.opts.MaintenanceInterval
 }
 
 // Stop closes the service (as a shutdown would); Restart opens it again on

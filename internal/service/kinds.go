@@ -10,8 +10,9 @@ import (
 // The River kinds of coffer's jobs, registered by the control plane
 // (jobqueue knows no kind).
 const (
-	kindBackup  = string(vocab.KindBackup)
-	kindRestore = string(vocab.KindRestore)
+	kindBackup      = string(vocab.KindBackup)
+	kindRestore     = string(vocab.KindRestore)
+	kindMaintenance = string(vocab.KindMaintenance)
 )
 
 // backupArgs and restoreArgs are the River args of a backup and a restore
@@ -33,10 +34,22 @@ type restoreArgs struct {
 func (restoreArgs) Kind() string          { return kindRestore }
 func (a restoreArgs) CofferJobID() string { return a.JobID }
 
+// maintenanceArgs are the River args of a maintenance job.
+type maintenanceArgs struct {
+	JobID string `json:"job_id"`
+	Run   int    `json:"run,omitempty"`
+}
+
+func (maintenanceArgs) Kind() string          { return kindMaintenance }
+func (a maintenanceArgs) CofferJobID() string { return a.JobID }
+
 // argsFor returns the River args of run of job id of kind.
 func argsFor(kind, id string, run int) jobqueue.Args {
-	if kind == kindRestore {
+	switch kind {
+	case kindRestore:
 		return restoreArgs{JobID: id, Run: run}
+	case kindMaintenance:
+		return maintenanceArgs{JobID: id, Run: run}
 	}
 	return backupArgs{JobID: id, Run: run}
 }
@@ -48,6 +61,9 @@ func (s *Service) jobKinds() (*jobqueue.Kinds, error) {
 		return nil, err
 	}
 	if err := jobqueue.Register(k, func(ctx context.Context, a restoreArgs) error { return s.handleRestore(ctx, a.JobID, a.Run) }); err != nil {
+		return nil, err
+	}
+	if err := jobqueue.Register(k, func(ctx context.Context, a maintenanceArgs) error { return s.handleMaintenance(ctx, a.JobID, a.Run) }); err != nil {
 		return nil, err
 	}
 	return k, nil

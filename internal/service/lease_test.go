@@ -132,8 +132,8 @@ func TestDeleteDuringLongRestore(t *testing.T) {
 		BackupVaultName: aws.String("lease"), RecoveryPointArn: doomedJob.RecoveryPointArn}); err != nil {
 		t.Fatalf("DeleteRecoveryPoint during the restore: %v", err)
 	}
-	// The delete started the vault's maintenance in the background; give
-	// it a moment to reach its wait for the vault (the restore holds it).
+	// The delete queued a maintenance job of the vault; give it a moment
+	// to find the vault held by the restore (it waits in the queue).
 	time.Sleep(300 * time.Millisecond)
 
 	backupJob := startBackup(t, e.Client, "lease", next, 0)

@@ -23,8 +23,9 @@ type TestHooks struct {
 	// its vault's lease, before it reads anything; the restore goes on
 	// when it returns (it should return when ctx ends).
 	RestoreRunning func(ctx context.Context, jobID string)
-	// MaintenanceHeld is called by MaintainVault once it holds the
-	// vault's exclusive lease, before it maintains; likewise.
+	// MaintenanceHeld is called by maintenance (a maintenance job or
+	// MaintainVault) once it holds the vault's exclusive lease, before it
+	// maintains; likewise.
 	MaintenanceHeld func(ctx context.Context, vaultName string)
 }
 

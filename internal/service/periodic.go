@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 )
@@ -19,6 +20,14 @@ func (s *Service) periodic() []jobqueue.Periodic {
 	}
 	if every := s.cfg.TakeoverInterval; every > 0 {
 		ps = append(ps, jobqueue.Periodic{Name: "takeover", Every: every, Run: s.logged("take over jobs of dead processes", s.TakeOver)})
+	}
+	every := s.cfg.MaintenanceInterval
+	if every == 0 {
+		every = DefaultMaintenanceInterval
+	}
+	if every > 0 {
+		ps = append(ps, jobqueue.Periodic{Name: "maintenance", Every: every, Timeout: time.Hour,
+			Run: s.logged("queue maintenance of every vault", s.MaintainAllVaults)})
 	}
 	return ps
 }

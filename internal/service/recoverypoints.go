@@ -50,7 +50,7 @@ func (s *Service) ListRecoveryPoints(ctx context.Context, f catalog.RecoveryPoin
 }
 
 // DeleteRecoveryPoint removes a recovery point from its vault and the
-// catalog, then reclaims its space in the background.
+// catalog, then queues a maintenance job that reclaims its space.
 func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string) error {
 	rp, err := s.RecoveryPoint(ctx, vaultName, arn)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string
 	if err := s.deleteRecoveryPoint(ctx, rp); err != nil {
 		return err
 	}
-	s.maintainLater(vaultName)
+	s.maintainLater(ctx, vaultName, TriggerRecoveryPointDeleted)
 	return nil
 }
 
@@ -91,8 +91,8 @@ func (s *Service) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPo
 }
 
 // ExpireRecoveryPoints deletes every recovery point whose retention ended
-// and starts reclaiming space in the vaults concerned (in the background:
-// maintenance waits for a moment when no job uses the vault). One recovery point that
+// and queues a maintenance job for each vault concerned (it waits in the
+// queue for a moment when no job uses the vault). One recovery point that
 // cannot be deleted does not keep the others: it is reported and retried at
 // the next call. It returns how many it deleted.
 func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) {
@@ -122,58 +122,7 @@ func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) {
 		}
 	}
 	for name := range touched {
-		s.maintainLater(name)
+		s.maintainLater(ctx, name, TriggerExpiry)
 	}
 	return n, errors.Join(errs...)
-}
-
-// MaintainVault reclaims the space of deleted recovery points. It takes
-// the vault's lease exclusively: it waits (bounded by ctx) for a moment
-// when no job uses the vault, without holding off jobs that start
-// meanwhile; while it runs, jobs of the vault wait in the queue (PENDING).
-func (s *Service) MaintainVault(ctx context.Context, name string) (vault.MaintenanceStats, error) {
-	v, err := s.Vault(ctx, name)
-	if err != nil {
-		return vault.MaintenanceStats{}, err
-	}
-	l, err := s.leaseVault(ctx, v, vaults.Exclusive, purposeMaintenance, true)
-	if err != nil {
-		return vault.MaintenanceStats{}, err
-	}
-	defer l.Release()
-	if h := s.cfg.TestHooks; h != nil && h.MaintenanceHeld != nil {
-		h.MaintenanceHeld(ctx, name)
-	}
-	st, err := l.Vault().Maintain(ctx)
-	if err != nil {
-		return st, fmt.Errorf("maintain vault %q: %w", name, err)
-	}
-	s.log.Info("vault maintained", "vault", name, "live_recovery_points", st.LiveRecoveryPoints,
-		"deleted_contents", st.DeletedContents, "freed_bytes", st.FreedBytes)
-	return st, nil
-}
-
-// maintainLater runs MaintainVault in the background, at most once at a
-// time per vault: a request while one runs is dropped, since that run (or
-// the next expiry) reclaims the space too.
-func (s *Service) maintainLater(name string) {
-	s.mu.Lock()
-	if s.maintaining[name] || s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	s.maintaining[name] = true
-	s.bg.Add(1) // under mu: Close cancels s.ctx under mu before it waits
-	s.mu.Unlock()
-	go func() {
-		defer s.bg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.maintaining, name)
-			s.mu.Unlock()
-		}()
-		if _, err := s.MaintainVault(s.ctx, name); err != nil && s.ctx.Err() == nil {
-			s.log.Error("vault maintenance failed", "vault", name, "err", err)
-		}
-	}()
 }

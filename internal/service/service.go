@@ -55,6 +55,10 @@ type Config struct {
 	// DefaultTakeoverInterval); a negative TakeoverInterval disables the
 	// leader's periodic takeover of dead processes' jobs.
 	HeartbeatInterval, DeadAfter, TakeoverInterval time.Duration
+	// MaintenanceInterval is how often the elected leader queues a
+	// maintenance job for every vault (default
+	// DefaultMaintenanceInterval); negative disables it.
+	MaintenanceInterval time.Duration
 	// TestHooks are for tests only (see TestHooks); nil in production.
 	TestHooks *TestHooks
 	// Vaults is where the vaults live; default a vaultstore.FS over
@@ -87,8 +91,9 @@ type Service struct {
 	mu sync.Mutex
 	// running cancels the jobs this process runs, by job id.
 	running map[string]context.CancelCauseFunc
-	// maintaining holds the vaults whose background maintenance runs.
-	maintaining map[string]bool
+	// maintTries counts, by job id, the busy tries of the maintenance
+	// jobs waiting for their vault (see maintenanceLease).
+	maintTries map[string]int
 
 	tagMu    sync.Mutex // one recovery-point tag change at a time (tags.go)
 	attachMu sync.Mutex // one AttachVault at a time
@@ -136,7 +141,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
 		sources: map[string]*s3source.Client{},
-		running: map[string]context.CancelCauseFunc{}, maintaining: map[string]bool{},
+		running: map[string]context.CancelCauseFunc{}, maintTries: map[string]int{},
 		procID: "coffer-" + strings.ToLower(newID()),
 	}
 	s.registry = vaults.New(s.openVaultFiles)

@@ -107,7 +107,11 @@ func (s *Service) takeOver(ctx context.Context, dead deadFunc) (int, error) {
 		return b, err
 	}
 	r, err := s.takeOverRestores(ctx, dead)
-	return b + r, err
+	if err != nil {
+		return b + r, err
+	}
+	m, err := s.takeOverMaintenance(ctx, dead)
+	return b + r + m, err
 }
 
 func (s *Service) takeOverBackups(ctx context.Context, dead deadFunc) (int, error) {
@@ -222,6 +226,71 @@ func (s *Service) takeOverRestore(ctx context.Context, j catalog.RestoreJob, dea
 	ok, err := s.db.TransitionRestoreJobTx(ctx, j, then, StateRunning)
 	if ok {
 		s.log.Warn("restore job of a dead process taken over", "job", j.ID, "status", j.Status)
+	}
+	return ok, err
+}
+
+func (s *Service) takeOverMaintenance(ctx context.Context, dead deadFunc) (int, error) {
+	jobs, err := allPages(func(p catalog.Page) ([]catalog.MaintenanceJob, string, error) {
+		return s.db.ListMaintenanceJobs(ctx, catalog.MaintenanceJobFilter{States: []string{StateCreated, StateRunning}}, p)
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := len(jobs) - 1; i >= 0; i-- {
+		moved, err := s.takeOverMaintenanceJob(ctx, jobs[i], dead)
+		if err != nil {
+			return n, fmt.Errorf("take over maintenance job %s: %w", jobs[i].ID, err)
+		}
+		if moved {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// takeOverMaintenanceJob queues a dead process's running maintenance job
+// again: maintenance is idempotent, so it simply runs again. If another
+// job of the vault is queued meanwhile, that one does the work and this
+// one ends ABORTED.
+func (s *Service) takeOverMaintenanceJob(ctx context.Context, j catalog.MaintenanceJob, dead deadFunc) (bool, error) {
+	if j.State == StateCreated {
+		return s.rescueQueued(ctx, kindMaintenance, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
+			next := j
+			next.Run++
+			if then == nil {
+				next.State, next.CompletedAt = StateFailed, s.clock.Now()
+			}
+			next.StatusMessage = msg
+			return s.db.TransitionMaintenanceJobTx(ctx, next, then, StateCreated)
+		})
+	}
+	gone, err := dead(ctx, j.Owner, j.ID)
+	if err != nil || !gone {
+		return false, err
+	}
+	note := fmt.Sprintf("process %s that ran it stopped", orUnknown(j.Owner))
+	next := j
+	var then catalog.TxFunc
+	if j.Run+1 >= maxRuns {
+		next.State, next.CompletedAt = StateFailed, s.clock.Now()
+		next.StatusMessage = fmt.Sprintf("%s; the job was taken over %d times and is given up; start maintenance of the vault again", note, j.Run)
+	} else {
+		next.Run++
+		next.State, next.Owner, next.StartedAt, next.Stats = StateCreated, "", time.Time{}, "{}"
+		next.StatusMessage = fmt.Sprintf("taken over: %s; running again (run %d)", note, next.Run+1)
+		then = s.enqueueRun(ctx, kindMaintenance, j.ID, next.Run)
+	}
+	ok, err := s.db.TransitionMaintenanceJobTx(ctx, next, then, StateRunning)
+	if errors.Is(err, catalog.ErrExists) {
+		next = j
+		next.State, next.CompletedAt = StateAborted, s.clock.Now()
+		next.StatusMessage = note + "; the maintenance job queued for this vault does the work"
+		ok, err = s.db.TransitionMaintenanceJob(ctx, next, StateRunning)
+	}
+	if ok {
+		s.log.Warn("maintenance job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", next.State)
 	}
 	return ok, err
 }

@@ -12,8 +12,9 @@ type Kind string
 
 // The job kinds.
 const (
-	KindBackup  Kind = "backup"
-	KindRestore Kind = "restore"
+	KindBackup      Kind = "backup"
+	KindRestore     Kind = "restore"
+	KindMaintenance Kind = "maintenance"
 )
 
 // JobState is a job's state, as AWS Backup names them (restore jobs use
@@ -70,6 +71,16 @@ var transitions = map[Kind]map[JobState][]JobState{
 		StatePending: {StateRunning, StateFailed, StateAborted},
 		// Taken over after its process died: queued again to resume.
 		StateRunning: {StateCompleted, StateFailed, StateAborted, StatePending},
+	},
+	KindMaintenance: {
+		StateNone: {StateCreated},
+		// Claimed (RUNNING) once it holds its vault exclusively; stopped
+		// or given up while queued.
+		StateCreated: {StateRunning, StateAborted, StateFailed},
+		// Stopped (ABORTED: no ABORTING, a sweep stops where it is);
+		// interrupted by a graceful stop or taken over after its process
+		// died: queued again (CREATED), maintenance is idempotent.
+		StateRunning: {StateCompleted, StateFailed, StateAborted, StateCreated},
 	},
 }
 

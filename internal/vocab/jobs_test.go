@@ -12,6 +12,14 @@ func TestCanTransition(t *testing.T) {
 		want     bool
 	}{
 		{KindBackup, StateNone, StateCreated, true},
+		{KindMaintenance, StateNone, StateCreated, true},
+		{KindMaintenance, StateCreated, StateRunning, true},
+		{KindMaintenance, StateCreated, StateAborted, true},
+		{KindMaintenance, StateRunning, StateAborted, true},
+		{KindMaintenance, StateRunning, StatePartial, false},
+		{KindMaintenance, StateRunning, StateAborting, false},
+		{KindMaintenance, StateCreated, StatePending, false},
+		{KindMaintenance, StateCompleted, StateRunning, false},
 		{KindBackup, StateNone, StateFailed, true},
 		{KindBackup, StateNone, StateRunning, false},
 		{KindBackup, StateCreated, StateRunning, true},

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+)
+
+// The maintenance-job extension (docs/api.md, "Maintenance jobs"):
+// ListMaintenanceJobs, DescribeMaintenanceJob, StopMaintenanceJob and
+// StartMaintenanceJob, shaped like the backup-job operations.
+func (s *Server) maintenanceRoutes() {
+	s.handle("PUT /maintenance-jobs", s.startMaintenanceJob)
+	s.handle("GET /maintenance-jobs", s.listMaintenanceJobs)
+	s.handle("GET /maintenance-jobs/{id}", s.describeMaintenanceJob)
+	s.handle("POST /maintenance-jobs/{id}", s.stopMaintenanceJob)
+}
+
+type maintenanceJobJSON struct {
+	AccountId        string
+	MaintenanceJobId string
+	BackupVaultName  string
+	BackupVaultArn   string
+	State            string
+	StatusMessage    string `json:",omitempty"`
+	Trigger          string
+	CreationDate     *epoch `json:",omitempty"`
+	InitiationDate   *epoch `json:",omitempty"`
+	CompletionDate   *epoch `json:",omitempty"`
+	// ProcessId is the coffer process that ran (or runs) the job.
+	ProcessId string `json:",omitempty"`
+	// MaintenanceStats is the run's vault.MaintenanceStats.
+	MaintenanceStats json.RawMessage `json:",omitempty"`
+}
+
+func (s *Server) toMaintenanceJobJSON(j catalog.MaintenanceJob) maintenanceJobJSON {
+	out := maintenanceJobJSON{
+		AccountId: s.account, MaintenanceJobId: j.ID, BackupVaultName: j.VaultName, BackupVaultArn: j.VaultARN,
+		State: j.State, StatusMessage: j.StatusMessage, Trigger: j.Trigger,
+		CreationDate: ts(j.CreatedAt), InitiationDate: ts(j.StartedAt), CompletionDate: ts(j.CompletedAt), ProcessId: j.Owner,
+	}
+	if j.Stats != "" && j.Stats != "{}" {
+		out.MaintenanceStats = json.RawMessage(j.Stats)
+	}
+	return out
+}
+
+func (s *Server) startMaintenanceJob(r *http.Request, body []byte) (any, error) {
+	var in struct{ BackupVaultName string }
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	j, err := s.svc.StartMaintenanceJob(r.Context(), in.BackupVaultName)
+	if err != nil {
+		return nil, err
+	}
+	return s.toMaintenanceJobJSON(j), nil
+}
+
+func (s *Server) describeMaintenanceJob(r *http.Request, _ []byte) (any, error) {
+	j, err := s.svc.MaintenanceJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	return s.toMaintenanceJobJSON(j), nil
+}
+
+func (s *Server) stopMaintenanceJob(r *http.Request, _ []byte) (any, error) {
+	return struct{}{}, s.svc.StopMaintenanceJob(r.Context(), r.PathValue("id"))
+}
+
+var maintenanceStates = map[string]bool{"CREATED": true, "RUNNING": true, "ABORTED": true, "COMPLETED": true, "FAILED": true}
+
+func (s *Server) listMaintenanceJobs(r *http.Request, _ []byte) (any, error) {
+	p, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	f := catalog.MaintenanceJobFilter{VaultName: q.Get("backupVaultName"), State: q.Get("state")}
+	if f.State != "" && !maintenanceStates[f.State] {
+		return nil, badParam("state %q is not a maintenance job state (CREATED, RUNNING, ABORTED, COMPLETED, FAILED)", f.State)
+	}
+	jobs, tok, err := s.svc.ListMaintenanceJobs(r.Context(), f, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]maintenanceJobJSON, 0, len(jobs))
+	for _, j := range jobs {
+		out = append(out, s.toMaintenanceJobJSON(j))
+	}
+	return listOut("MaintenanceJobs", out, tok), nil
+}
