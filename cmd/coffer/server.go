@@ -34,10 +34,11 @@ type serverConfig struct {
 	Source                                          *s3source.Config
 	Parallelism, MaxJobs                            int
 	// Periodic is how often the leader runs schedules, job windows and
-	// expiry (service.Config.JanitorInterval).
-	Periodic time.Duration
-	LogLevel string
-	Clock    clock.Clock // nil: wall clock
+	// expiry (service.Config.JanitorInterval); Maintenance how often it
+	// queues maintenance of every vault.
+	Periodic, Maintenance time.Duration
+	LogLevel              string
+	Clock                 clock.Clock // nil: wall clock
 }
 
 func parseServerConfig(args []string, getenv func(string) string) (serverConfig, error) {
@@ -53,6 +54,7 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.IntVar(&c.Parallelism, "parallelism", 16, "objects read or written at once per job")
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
 	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
+	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
 	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -139,7 +141,7 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
-		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic})
+		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance})
 	if err != nil {
 		return err
 	}
