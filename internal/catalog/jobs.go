@@ -140,10 +140,17 @@ func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []strin
 	other.in("o.state", busy)
 	// run = j.Run: a handler of an earlier run (the job was taken over
 	// while it looked at it) must not claim the newer one.
-	q := backupJobSet + ` AND state = ? AND run = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` + other.and() + `)`
+	// No maintenance of the vault may run either, in any process (see
+	// vaultbusy.go).
+	q := backupJobSet + ` AND state = ? AND run = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` +
+		other.and() + `)` + noMaintenanceRunning
 	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, q, append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.args...)...)
+			if err := lockVaultRow(ctx, tx, j.VaultName); err != nil {
+				return nil, err
+			}
+			args := append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.args...)
+			return tx.ExecContext(ctx, q, append(args, j.VaultName)...)
 		}, nil)
 	if err != nil {
 		return false, fmt.Errorf("claim backup job %s: %w", j.ID, err)

@@ -162,7 +162,11 @@ func (s *Service) handleBackup(ctx context.Context, id string, run int) error {
 		return jobqueue.Snooze(catalogRetry)
 	}
 	if !claimed {
-		return s.waitForResource(bg, j, "waiting for another backup of this bucket to finish")
+		why := "waiting for another backup of this bucket to finish"
+		if busy, err := s.db.MaintenanceRunning(bg, j.VaultName); err == nil && busy {
+			why = maintenanceWaitNote(j.VaultName) // in another process
+		}
+		return s.waitForResource(bg, j, why)
 	}
 	return s.runBackup(jctx, &j, lease.Vault())
 }
@@ -265,16 +269,33 @@ func (s *Service) handleRestore(ctx context.Context, id string, run int) error {
 		return nil
 	}
 	defer lease.Release()
+	queued := j
 	j.Status, j.StatusMessage, j.Owner = StateRunning, "", s.procID
-	ok, err := s.db.TransitionRestoreJob(bg, j, StatePending)
+	ok, err := s.db.ClaimRestoreJob(bg, j)
 	if err != nil {
 		s.log.Error("start restore job", "job", id, "err", err)
 		return jobqueue.Snooze(catalogRetry)
 	}
-	if ok {
-		s.runRestore(jctx, &j, lease.Vault())
+	if !ok {
+		// Stopped meanwhile, or maintenance of the vault runs in another
+		// process: then wait in the queue, saying so.
+		if cur, err := s.db.RestoreJob(bg, id); err == nil && cur.Status == StatePending && cur.Run == run {
+			if why := maintenanceWaitNote(j.VaultName); cur.StatusMessage != why {
+				queued.StatusMessage = why
+				_, _ = s.db.TransitionRestoreJob(bg, queued, StatePending)
+			}
+			return jobqueue.Snooze(busyRetry)
+		}
+		return nil
 	}
+	s.runRestore(jctx, &j, lease.Vault())
 	return nil
+}
+
+// maintenanceWaitNote is the StatusMessage of a job waiting for the
+// maintenance of its vault.
+func maintenanceWaitNote(vault string) string {
+	return fmt.Sprintf("waiting for maintenance of backup vault %q to finish", vault)
 }
 
 // EnforceWindows ends jobs whose windows have passed: running backups past

@@ -208,7 +208,7 @@ func (s *Service) handleMaintenance(ctx context.Context, id string, run int) err
 	defer lease.Release()
 	claimed := j
 	claimed.State, claimed.StatusMessage, claimed.StartedAt, claimed.Owner = StateRunning, "", s.clock.Now(), s.procID
-	ok, err := s.db.TransitionMaintenanceJob(bg, claimed, StateCreated)
+	ok, err := s.db.ClaimMaintenanceJob(bg, claimed)
 	switch {
 	case errors.Is(err, catalog.ErrExists): // another process maintains the vault
 		s.noteWaiting(bg, j, fmt.Sprintf("waiting for another maintenance job of backup vault %q to finish", j.VaultName))
@@ -217,7 +217,13 @@ func (s *Service) handleMaintenance(ctx context.Context, id string, run int) err
 		s.log.Error("start maintenance job", "job", id, "err", err)
 		return jobqueue.Snooze(catalogRetry)
 	case !ok:
-		return nil // stopped meanwhile
+		// Stopped meanwhile, or jobs of the vault run in other processes
+		// (this process's lease cannot see them): wait in the queue.
+		if cur, err := s.db.MaintenanceJob(bg, id); err == nil && cur.State == StateCreated && cur.Run == run {
+			s.noteWaiting(bg, j, fmt.Sprintf("waiting for running jobs of backup vault %q to finish", j.VaultName))
+			return jobqueue.Snooze(maintenanceRetry)
+		}
+		return nil
 	}
 	return s.runMaintenance(jctx, claimed, lease)
 }

@@ -1,0 +1,83 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// Jobs and maintenance of one vault keep apart across processes here, in
+// the catalog: a process's vault lease (package vaults) only reaches the
+// jobs of that process. Claims of either side first lock the vault's row
+// (a no-op update: a row lock on PostgreSQL, and SQLite has one writer
+// anyway), so that a backup claimed in one process and a maintenance
+// claimed in another never both pass their check (write skew).
+
+// lockVaultRow locks vault name's catalog row until tx ends.
+func lockVaultRow(ctx context.Context, tx *sql.Tx, name string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE vaults SET name = name WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("lock vault %q: %w", name, err)
+	}
+	return nil
+}
+
+// noMaintenanceRunning is the condition a job's claim adds: no
+// maintenance of its vault runs anywhere.
+const noMaintenanceRunning = ` AND NOT EXISTS (SELECT 1 FROM maintenance_jobs m WHERE m.vault_name = ? AND m.state = 'RUNNING')`
+
+// noJobRunning is the condition a maintenance claim adds: no backup or
+// restore of its vault runs anywhere.
+const noJobRunning = ` AND NOT EXISTS (SELECT 1 FROM backup_jobs b WHERE b.vault_name = ? AND b.state IN ('RUNNING', 'ABORTING'))
+	AND NOT EXISTS (SELECT 1 FROM restore_jobs r WHERE r.vault_name = ? AND r.status = 'RUNNING')`
+
+// ClaimRestoreJob moves restore job j from PENDING to its new state (with
+// its other fields) unless maintenance of its vault runs in any process:
+// false then, or if the job is no longer PENDING.
+func (c *DB) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
+	ok, err := c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage,
+		[]string{string(vocab.StatePending)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
+			if err := lockVaultRow(ctx, tx, j.VaultName); err != nil {
+				return nil, err
+			}
+			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND run = ?`+noMaintenanceRunning,
+				append(j.mutable(), cur, j.Run, j.VaultName)...)
+		}, nil)
+	if err != nil {
+		return false, fmt.Errorf("claim restore job %s: %w", j.ID, err)
+	}
+	return ok, nil
+}
+
+// ClaimMaintenanceJob moves maintenance job j from CREATED to RUNNING
+// (with its other fields) unless a backup or restore of its vault runs in
+// any process: false then, or if the job is no longer CREATED. ErrExists
+// if another maintenance of the vault runs.
+func (c *DB) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, error) {
+	ok, err := c.transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
+		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
+			if err := lockVaultRow(ctx, tx, j.VaultName); err != nil {
+				return nil, err
+			}
+			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ? AND run = ?`+noJobRunning, j.State, j.StatusMessage,
+				toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName)
+		}, nil)
+	if isUniqueViolation(err) {
+		return false, fmt.Errorf("maintenance job %s of vault %q: another one runs: %w", j.ID, j.VaultName, ErrExists)
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim maintenance job %s: %w", j.ID, err)
+	}
+	return ok, nil
+}
+
+// MaintenanceRunning reports whether maintenance of vault name runs in
+// any process.
+func (c *DB) MaintenanceRunning(ctx context.Context, name string) (bool, error) {
+	var n int
+	if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM maintenance_jobs WHERE vault_name = ? AND state = 'RUNNING'`, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("maintenance of vault %q: %w", name, err)
+	}
+	return n > 0, nil
+}

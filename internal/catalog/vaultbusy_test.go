@@ -1,0 +1,120 @@
+package catalog
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestVaultJobsAndMaintenanceExclude: a backup or restore and a
+// maintenance of one vault are never RUNNING at once, whichever process
+// claims them (the check is in the catalog), and racing claims of both
+// never both win.
+func TestVaultJobsAndMaintenanceExclude(t *testing.T) { forEachEngine(t, testVaultJobsAndMaintenanceExclude) }
+
+func testVaultJobsAndMaintenanceExclude(t *testing.T, open opener) {
+	db := open(t)
+	if err := db.CreateVault(ctx, Vault{Name: "v", ID: "v-1", ARN: "arn:v", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	backup := func(id string) BackupJob {
+		j := BackupJob{ID: id, VaultName: "v", VaultARN: "arn:v", ResourceARN: "arn:aws:s3:::" + id, ResourceType: "S3",
+			State: "CREATED", PercentDone: "0.0"}
+		if err := db.InsertBackupJob(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+		j.State, j.Owner = "RUNNING", "p1"
+		return j
+	}
+	maint := func(id string) MaintenanceJob {
+		m := MaintenanceJob{ID: id, VaultName: "v", VaultARN: "arn:v", State: "CREATED", Trigger: "ON_DEMAND"}
+		if err := db.InsertMaintenanceJob(ctx, m, nil); err != nil {
+			t.Fatal(err)
+		}
+		m.State, m.Owner = "RUNNING", "p2"
+		return m
+	}
+	claimBackup := func(j BackupJob) bool {
+		t.Helper()
+		ok, err := db.ClaimBackupJob(ctx, j, []string{"CREATED", "PENDING"}, []string{"RUNNING", "ABORTING"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	claimMaint := func(m MaintenanceJob) bool {
+		t.Helper()
+		ok, err := db.ClaimMaintenanceJob(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	b := backup("B1")
+	if !claimBackup(b) {
+		t.Fatal("backup not claimed on an idle vault")
+	}
+	m := maint("M1")
+	if claimMaint(m) {
+		t.Fatal("maintenance claimed while a backup of the vault runs")
+	}
+	b.State = "COMPLETED"
+	if ok, err := db.TransitionBackupJob(ctx, b, "RUNNING"); err != nil || !ok {
+		t.Fatalf("end backup: %v %v", ok, err)
+	}
+	if !claimMaint(m) {
+		t.Fatal("maintenance not claimed once the backup ended")
+	}
+	if running, err := db.MaintenanceRunning(ctx, "v"); err != nil || !running {
+		t.Fatalf("MaintenanceRunning: %v %v", running, err)
+	}
+	if claimBackup(backup("B2")) {
+		t.Fatal("backup claimed while maintenance of the vault runs")
+	}
+	r := RestoreJob{ID: "R1", RecoveryPointARN: "arn:rp", VaultName: "v", VaultARN: "arn:v", ResourceType: "S3", Status: "PENDING", PercentDone: "0.0"}
+	if err := db.InsertRestoreJob(ctx, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Status, r.Owner = "RUNNING", "p1"
+	if ok, err := db.ClaimRestoreJob(ctx, r); err != nil || ok {
+		t.Fatalf("restore claimed while maintenance runs: %v %v", ok, err)
+	}
+	m.State = "COMPLETED"
+	if ok, err := db.TransitionMaintenanceJob(ctx, m, "RUNNING"); err != nil || !ok {
+		t.Fatalf("end maintenance: %v %v", ok, err)
+	}
+	if ok, err := db.ClaimRestoreJob(ctx, r); err != nil || !ok {
+		t.Fatalf("restore not claimed once maintenance ended: %v %v", ok, err)
+	}
+	r.Status = "COMPLETED"
+	if ok, err := db.TransitionRestoreJob(ctx, r, "RUNNING"); err != nil || !ok {
+		t.Fatalf("end restore: %v %v", ok, err)
+	}
+
+	// Racing claims, as two processes would make them.
+	for i := range 15 {
+		bj, mj := backup(fmt.Sprintf("RB%02d", i)), maint(fmt.Sprintf("RM%02d", i))
+		var wg sync.WaitGroup
+		var bOK, mOK bool
+		wg.Add(2)
+		go func() { defer wg.Done(); bOK, _ = db.ClaimBackupJob(ctx, bj, []string{"CREATED"}, []string{"RUNNING", "ABORTING"}) }()
+		go func() { defer wg.Done(); mOK, _ = db.ClaimMaintenanceJob(ctx, mj) }()
+		wg.Wait()
+		if bOK == mOK {
+			t.Fatalf("race %d: backup claimed %v, maintenance claimed %v: want exactly one", i, bOK, mOK)
+		}
+		// End the winner, drop the loser, for the next round.
+		if bOK {
+			bj.State = "COMPLETED"
+			_, _ = db.TransitionBackupJob(ctx, bj, "RUNNING")
+			mj.State = "ABORTED"
+			_, _ = db.TransitionMaintenanceJob(ctx, mj, "CREATED")
+		} else {
+			mj.State = "COMPLETED"
+			_, _ = db.TransitionMaintenanceJob(ctx, mj, "RUNNING")
+			bj.State = "ABORTED"
+			_, _ = db.TransitionBackupJob(ctx, bj, "CREATED")
+		}
+	}
+}
