@@ -11,7 +11,9 @@ import (
 // maintenance of one vault are never RUNNING at once, whichever process
 // claims them (the check is in the catalog), and racing claims of both
 // never both win.
-func TestVaultJobsAndMaintenanceExclude(t *testing.T) { forEachEngine(t, testVaultJobsAndMaintenanceExclude) }
+func TestVaultJobsAndMaintenanceExclude(t *testing.T) {
+	forEachEngine(t, testVaultJobsAndMaintenanceExclude)
+}
 
 func testVaultJobsAndMaintenanceExclude(t *testing.T, open opener) {
 	db := open(t)
@@ -98,7 +100,10 @@ func testVaultJobsAndMaintenanceExclude(t *testing.T, open opener) {
 		var wg sync.WaitGroup
 		var bOK, mOK bool
 		wg.Add(2)
-		go func() { defer wg.Done(); bOK, _ = db.ClaimBackupJob(ctx, bj, []string{"CREATED"}, []string{"RUNNING", "ABORTING"}) }()
+		go func() {
+			defer wg.Done()
+			bOK, _ = db.ClaimBackupJob(ctx, bj, []string{"CREATED"}, []string{"RUNNING", "ABORTING"})
+		}()
 		go func() { defer wg.Done(); mOK, _ = db.ClaimMaintenanceJob(ctx, mj) }()
 		wg.Wait()
 		if bOK == mOK {
