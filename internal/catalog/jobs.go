@@ -146,7 +146,7 @@ func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []strin
 		other.and() + `)` + noMaintenanceRunning
 	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := lockVaultRow(ctx, tx, j.VaultName); err != nil {
+			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName), resourceKey(j.ResourceARN)); err != nil {
 				return nil, err
 			}
 			args := append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.args...)

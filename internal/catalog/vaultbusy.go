@@ -4,24 +4,38 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // Jobs and maintenance of one vault keep apart across processes here, in
 // the catalog: a process's vault lease (package vaults) only reaches the
-// jobs of that process. Claims of either side first lock the vault's row
-// (a no-op update: a row lock on PostgreSQL, and SQLite has one writer
-// anyway), so that a backup claimed in one process and a maintenance
-// claimed in another never both pass their check (write skew).
+// jobs of that process. A claim's check ("no other backup of this bucket
+// runs", "no maintenance of this vault runs") and its change are one
+// statement, but on PostgreSQL two such statements in concurrent
+// transactions can both pass (write skew under READ COMMITTED). So every
+// claim first takes transaction-scoped locks on what it checks (the vault,
+// the bucket), which orders concurrent claims of the same things.
 
-// lockVaultRow locks vault name's catalog row until tx ends.
-func lockVaultRow(ctx context.Context, tx *sql.Tx, name string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE vaults SET name = name WHERE name = ?`, name); err != nil {
-		return fmt.Errorf("lock vault %q: %w", name, err)
+// lockKeys takes a lock on each key until tx ends: PostgreSQL advisory
+// transaction locks, in a fixed order; on SQLite, whose single writer
+// already serialises transactions, nothing.
+func (c *DB) lockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	if c.engine != Postgres {
+		return nil
+	}
+	sort.Strings(keys) // one order for every claim: no deadlock between two
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "coffer:"+k); err != nil {
+			return fmt.Errorf("lock %s: %w", k, err)
+		}
 	}
 	return nil
 }
+
+func vaultKey(name string) string  { return "vault:" + name }
+func resourceKey(arn string) string { return "resource:" + arn }
 
 // noMaintenanceRunning is the condition a job's claim adds: no
 // maintenance of its vault runs anywhere.
@@ -38,7 +52,7 @@ const noJobRunning = ` AND NOT EXISTS (SELECT 1 FROM backup_jobs b WHERE b.vault
 func (c *DB) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
 	ok, err := c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage,
 		[]string{string(vocab.StatePending)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := lockVaultRow(ctx, tx, j.VaultName); err != nil {
+			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND run = ?`+noMaintenanceRunning,
@@ -57,7 +71,7 @@ func (c *DB) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
 func (c *DB) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, error) {
 	ok, err := c.transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
 		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := lockVaultRow(ctx, tx, j.VaultName); err != nil {
+			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ? AND run = ?`+noJobRunning, j.State, j.StatusMessage,

@@ -123,3 +123,53 @@ func testVaultJobsAndMaintenanceExclude(t *testing.T, open opener) {
 		}
 	}
 }
+
+// TestOneBackupPerBucketAcrossVaults: two backups of one bucket into two
+// vaults, claimed at once (as two processes would), never both run.
+func TestOneBackupPerBucketAcrossVaults(t *testing.T) {
+	forEachEngine(t, testOneBackupPerBucketAcrossVaults)
+}
+
+func testOneBackupPerBucketAcrossVaults(t *testing.T, open opener) {
+	db := open(t)
+	for _, v := range []string{"v1", "v2"} {
+		if err := db.CreateVault(ctx, Vault{Name: v, ID: v + "-id", ARN: "arn:" + v, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 15 {
+		var jobs []BackupJob
+		for _, v := range []string{"v1", "v2"} {
+			j := BackupJob{ID: fmt.Sprintf("%s-%02d", v, i), VaultName: v, VaultARN: "arn:" + v, ResourceARN: "arn:aws:s3:::b",
+				ResourceType: "S3", State: "CREATED", PercentDone: "0.0"}
+			if err := db.InsertBackupJob(ctx, j, nil); err != nil {
+				t.Fatal(err)
+			}
+			j.State = "RUNNING"
+			jobs = append(jobs, j)
+		}
+		won := make([]bool, 2)
+		var wg sync.WaitGroup
+		for k := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				won[k], _ = db.ClaimBackupJob(ctx, jobs[k], []string{"CREATED"}, []string{"RUNNING", "ABORTING"})
+			}()
+		}
+		wg.Wait()
+		if won[0] == won[1] {
+			t.Fatalf("round %d: claims won %v, want exactly one", i, won)
+		}
+		for k, j := range jobs {
+			from := "CREATED"
+			if won[k] {
+				from = "RUNNING"
+			}
+			j.State = "ABORTED"
+			if ok, err := db.TransitionBackupJob(ctx, j, from); err != nil || !ok {
+				t.Fatalf("end %s: %v %v", j.ID, ok, err)
+			}
+		}
+	}
+}
