@@ -34,7 +34,7 @@ func (c *DB) lockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
 	return nil
 }
 
-func vaultKey(name string) string  { return "vault:" + name }
+func vaultKey(name string) string   { return "vault:" + name }
 func resourceKey(arn string) string { return "resource:" + arn }
 
 // noMaintenanceRunning is the condition a job's claim adds: no
