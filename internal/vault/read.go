@@ -123,29 +123,21 @@ func (v *Vault) RecoveryPoint(ctx context.Context, id string) (recpoint.Manifest
 // findRecoveryPoints loads recovery-point manifests (all, or those with the
 // given id), keyed by recovery point id; of duplicates (one id put by two
 // sessions) the newest wins.
-func (v *Vault) findRecoveryPoints(ctx context.Context, id string) (map[string]recpoint.Manifest, error) {
-	release, err := v.gate.acquireShared(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-
-	done, err := v.use()
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-
-	ms, err := loadRecoveryPoints(ctx, v.rep, id)
-	if _, ok := ms[id]; err != nil || id == "" || ok {
-		return ms, err
-	}
-	// Another process (or server) sharing the vault may have written it
-	// since this handle last read the index: look again.
-	if err := v.rep.Refresh(ctx); err != nil {
-		return nil, fmt.Errorf("refresh index: %w", err)
-	}
-	return loadRecoveryPoints(ctx, v.rep, id)
+func (v *Vault) findRecoveryPoints(ctx context.Context, id string) (ms map[string]recpoint.Manifest, err error) {
+	err = v.withRepo(ctx, func(repo.Repository) error {
+		ms, err = loadRecoveryPoints(ctx, v.rep, id)
+		if _, ok := ms[id]; err != nil || id == "" || ok {
+			return err
+		}
+		// Another process (or server) sharing the vault may have written
+		// it since this handle last read the index: look again.
+		if err := v.rep.Refresh(ctx); err != nil {
+			return fmt.Errorf("refresh index: %w", err)
+		}
+		ms, err = loadRecoveryPoints(ctx, v.rep, id)
+		return err
+	})
+	return ms, err
 }
 
 // loadRecoveryPoints reads recovery-point manifests from r.
@@ -185,19 +177,13 @@ func (v *Vault) deleteRecoveryPoint(ctx context.Context, id string) error {
 		return ErrNotFound
 	}
 
-	release, err := v.gate.acquireShared(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
+	return v.withRepo(ctx, func(r repo.Repository) error { return deleteRecoveryPointIn(ctx, r, id) })
+}
 
-	done, err := v.use()
-	if err != nil {
-		return err
-	}
-	defer done()
-
-	_, w, err := v.rep.NewWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-delete"})
+// deleteRecoveryPointIn deletes recovery point id's manifests (and its
+// later tags) from r in one write session.
+func deleteRecoveryPointIn(ctx context.Context, r repo.Repository, id string) error {
+	_, w, err := r.NewWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-delete"})
 	if err != nil {
 		return err
 	}
