@@ -78,34 +78,20 @@ func (s *Service) enqueueArgs(ctx context.Context, a jobqueue.Args) catalog.TxFu
 }
 
 // jobContext derives the context a job runs in: cancelled by River
-// (StopBackupJob from any process), by coffer stopping, and by cancel
-// functions kept in s.running (StopBackupJob and completion windows in this
-// process). done must be called when the job ends.
+// (StopBackupJob from any process), by coffer stopping, and through the
+// set of running jobs (StopBackupJob and completion windows in this
+// process, a fence). done must be called when the job ends.
 func (s *Service) jobContext(ctx context.Context, id string) (jctx context.Context, done func()) {
-	jctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(s.ctx, func() { cancel(errShutdown) })
-	s.mu.Lock()
-	s.running[id] = cancel
-	s.mu.Unlock()
+	jctx, end := s.running.Start(ctx, id)
+	stop := context.AfterFunc(s.ctx, func() { s.running.Cancel(id, errShutdown) })
 	return jctx, func() {
 		stop()
-		s.mu.Lock()
-		delete(s.running, id)
-		s.mu.Unlock()
-		cancel(nil)
+		end()
 	}
 }
 
 // cancelLocal cancels job id if it runs in this process.
-func (s *Service) cancelLocal(id string, cause error) bool {
-	s.mu.Lock()
-	cancel, ok := s.running[id]
-	s.mu.Unlock()
-	if ok {
-		cancel(cause)
-	}
-	return ok
-}
+func (s *Service) cancelLocal(id string, cause error) bool { return s.running.Cancel(id, cause) }
 
 // cancelQueued tells River that job id must not run, or must stop.
 func (s *Service) cancelQueued(ctx context.Context, kind, id string) {

@@ -60,19 +60,7 @@ func unreachable(err error) bool {
 // is left as the catalog has it (RUNNING); the takeover, by another
 // process or by this one once the database is back (a job this process
 // owns but no longer runs is orphaned), runs it again or resumes it.
-func (s *Service) fence() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, cancel := range s.running {
-		cancel(errFenced)
-	}
-	return len(s.running)
-}
+func (s *Service) fence() int { return s.running.CancelAll(errFenced) }
 
 // runsLocally reports whether job id runs in this process now.
-func (s *Service) runsLocally(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.running[id]
-	return ok
-}
+func (s *Service) runsLocally(id string) bool { return s.running.Has(id) }

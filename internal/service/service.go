@@ -14,6 +14,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/scheduler"
 	"github.com/cofferbackup/coffer/internal/vaults"
@@ -89,8 +90,8 @@ type Service struct {
 	registry *vaults.Registry
 
 	mu sync.Mutex
-	// running cancels the jobs this process runs, by job id.
-	running map[string]context.CancelCauseFunc
+	// running is the set of jobs this process runs, each cancellable.
+	running jobs.Running
 	// maintTries counts, by job id, the busy tries of the maintenance
 	// jobs waiting for their vault (see maintenanceLease).
 	maintTries map[string]int
@@ -140,9 +141,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
-		sources: map[string]*s3source.Client{},
-		running: map[string]context.CancelCauseFunc{}, maintTries: map[string]int{},
-		procID: "coffer-" + strings.ToLower(newID()),
+		sources:    map[string]*s3source.Client{},
+		maintTries: map[string]int{},
+		procID:     "coffer-" + strings.ToLower(newID()),
 	}
 	s.registry = vaults.New(s.openVaultFiles)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -203,12 +204,13 @@ func (s *Service) open(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the janitor and running jobs (they end FAILED; queued jobs
-// stay queued and run after the next start) and closes every vault and the
+// Close stops the running jobs (a backup or maintenance goes back to the
+// queue, a restore ends FAILED; queued jobs stay queued and run after the
+// next start), marks this process stopped and closes every vault and the
 // catalog.
 func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
-	s.cancel() // cancels running jobs (see jobContext) and the janitor
+	s.cancel() // cancels running jobs (see jobContext) and the heartbeat
 	s.mu.Unlock()
 	return errors.Join(s.closeAll(ctx)...)
 }

@@ -1,0 +1,48 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestRunning(t *testing.T) {
+	var r Running
+	errStop, errFence := errors.New("stop"), errors.New("fence")
+	parent, cancelParent := context.WithCancel(context.Background())
+	defer cancelParent()
+	a, doneA := r.Start(parent, "A")
+	b, doneB := r.Start(parent, "B")
+	tests := []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"A registered", r.Has("A"), true},
+		{"unknown not registered", r.Has("X"), false},
+		{"cancel unknown", r.Cancel("X", errStop), false},
+		{"cancel A", r.Cancel("A", errStop), true},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if !errors.Is(context.Cause(a), errStop) || b.Err() != nil {
+		t.Fatalf("after Cancel(A): A's cause %v, B's err %v", context.Cause(a), b.Err())
+	}
+	doneA()
+	if r.Has("A") {
+		t.Fatal("A still registered after done")
+	}
+	if n := r.CancelAll(errFence); n != 1 || !errors.Is(context.Cause(b), errFence) {
+		t.Fatalf("CancelAll: %d jobs, B's cause %v; want 1, fence", n, context.Cause(b))
+	}
+	doneB()
+	c, doneC := r.Start(parent, "C")
+	defer doneC()
+	cancelParent()
+	if c.Err() == nil {
+		t.Fatal("a job's context outlived its parent")
+	}
+}
