@@ -32,8 +32,16 @@ func LoadOrCreateMasterKey(dataDir, path string) (key []byte, used string, creat
 	if _, err := rand.Read(key); err != nil {
 		return nil, "", false, fmt.Errorf("generate master key: %w", err)
 	}
-	if err := writeFileAtomic(used, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+	made, err := writeFileNew(used, []byte(hex.EncodeToString(key)+"\n"), 0o600)
+	if err != nil {
 		return nil, "", false, fmt.Errorf("write master key: %w", err)
+	}
+	if !made {
+		// Another process starting on the same data directory made its
+		// key first: use that one. Replacing it would leave every vault
+		// that process creates unreadable after its restart.
+		key, err = readMasterKey(used)
+		return key, used, false, err
 	}
 	return key, used, true, nil
 }
@@ -58,29 +66,40 @@ func vaultSecret(master []byte, vaultID string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// writeFileNew writes data to path only if path does not exist yet, and
+// reports whether it did. The file appears whole or not at all: it is
+// written and synced under a temporary name, then hard-linked to path,
+// which fails if path exists (a rename would replace it).
+func writeFileNew(path string, data []byte, mode os.FileMode) (made bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
+		return false, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
-		return err
+		return false, err
 	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return err
+		return false, err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return err
+		return false, err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return false, err
 	}
-	return os.Rename(tmp.Name(), path)
+	switch err := os.Link(tmp.Name(), path); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	default:
+		return false, fmt.Errorf("link %s: %w", path, err)
+	}
 }
