@@ -138,6 +138,8 @@ func (s *session) extension(ctx context.Context, method, path string, in, out an
 	req.Header.Set("Content-Type", "application/json")
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: s.opts.Creds.AccessKeyID, SecretAccessKey: s.opts.Creds.SecretAccessKey}
+	// A signature carries the wall clock's time: the server checks it
+	// against its own (15 minutes of skew), not against any injected clock.
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "backup", s.opts.Region, time.Now()); err != nil {
 		return fmt.Errorf("sign request: %w", err)
 	}
