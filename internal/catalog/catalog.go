@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 //go:embed migrations/*.sql
@@ -27,7 +28,9 @@ var migrations embed.FS
 var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
-	ErrBadToken = errors.New("invalid pagination token")
+	// ErrBadToken is also vocab.ErrInvalidParameter: the API answers it
+	// as InvalidParameterValueException.
+	ErrBadToken = fmt.Errorf("%w: NextToken is not valid", vocab.ErrInvalidParameter)
 )
 
 // Engine names the database a catalog runs on.
@@ -301,3 +304,22 @@ func queryPage[T any](ctx context.Context, c *DB, what, query string, args []any
 // hold it. On PostgreSQL it is database/sql over Pool, with `?`
 // placeholders rebound (see rebind).
 func (c *DB) SQL() *sql.DB { return c.db }
+
+// AllPages collects every page of a listing (in the listing's order). For
+// the passes that must see every row (takeover, windows, rebuild); the
+// API pages.
+func AllPages[T any](list func(Page) ([]T, string, error)) ([]T, error) {
+	var all []T
+	p := Page{Max: 1000}
+	for {
+		items, tok, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if tok == "" {
+			return all, nil
+		}
+		p.Token = tok
+	}
+}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/plan"
@@ -23,11 +22,11 @@ const (
 	RunMissed  = scheduler.RunMissed
 )
 
-// newScheduler builds the scheduler on the open catalog: it starts backups
-// through this service's StartBackupJob.
+// newScheduler builds the scheduler on the open catalog: it starts
+// backups through the backup jobs' owner.
 func (s *Service) newScheduler() *scheduler.Scheduler {
 	return scheduler.New(scheduler.Config{DB: s.db, Clock: s.clock, Log: s.log,
-		Names: s.names(), Backups: scheduledBackups{s},
+		Names: s.names(), Backups: s.backups,
 		Buckets: func() (scheduler.Buckets, error) { return s.source(DefaultConnection) }})
 }
 
@@ -89,34 +88,3 @@ func (s *Service) DeleteSelection(ctx context.Context, planID, id string) error 
 // RunSchedules starts the backups of every due plan rule (see
 // scheduler.Scheduler.RunSchedules).
 func (s *Service) RunSchedules(ctx context.Context) (int, error) { return s.plans.RunSchedules(ctx) }
-
-// scheduledBackups is the scheduler's view of this service's backup jobs.
-type scheduledBackups struct{ s *Service }
-
-func (b scheduledBackups) StartScheduled(ctx context.Context, in scheduler.ScheduledBackup) error {
-	_, err := b.s.StartBackupJob(ctx, startInput(in))
-	return err
-}
-
-// RecordRefused records a scheduled backup that could not start as a
-// FAILED job carrying the reason.
-func (b scheduledBackups) RecordRefused(ctx context.Context, in scheduler.ScheduledBackup, reason error) error {
-	s := b.s
-	now := s.clock.Now()
-	j := catalog.BackupJob{ID: newID(), VaultName: in.VaultName, VaultARN: s.vaultARN(in.VaultName), ResourceARN: in.ResourceARN,
-		ResourceType: "S3", State: StateFailed, StatusMessage: "the scheduled backup could not start: " + reason.Error(),
-		IdempotencyToken: in.IdempotencyToken, BackupOptions: in.BackupOptions, RecoveryPointTags: in.RecoveryPointTags,
-		CreatedAt: now, CompletedAt: now, PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
-	if err := s.db.InsertBackupJob(ctx, j, nil); err != nil && !errors.Is(err, catalog.ErrExists) {
-		return err
-	}
-	s.log.Error("scheduled backup could not start", "plan", in.PlanID, "rule", in.RuleID, "resource", in.ResourceARN, "err", reason)
-	return nil
-}
-
-func startInput(in scheduler.ScheduledBackup) StartBackupInput {
-	return StartBackupInput{VaultName: in.VaultName, ResourceARN: in.ResourceARN, IdempotencyToken: in.IdempotencyToken,
-		StartWindowMinutes: in.StartWindowMinutes, CompleteWindowMinutes: in.CompleteWindowMinutes, DeleteAfterDays: in.DeleteAfterDays,
-		RecoveryPointTags: in.RecoveryPointTags, BackupOptions: in.BackupOptions, ScheduledAt: in.ScheduledAt,
-		PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
-}

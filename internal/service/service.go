@@ -11,13 +11,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/maintenance"
+	"github.com/cofferbackup/coffer/internal/restorejob"
+	"github.com/cofferbackup/coffer/internal/retention"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/scheduler"
-	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -67,7 +71,10 @@ type Config struct {
 	Vaults vaultstore.Store
 }
 
-// Service is the control plane. Safe for concurrent use.
+// Service is the control plane's facade: it composes the owners (the job
+// core, the inventory of vaults and recovery points, the scheduler, the
+// backup, restore and maintenance jobs, retention) and keeps the names
+// the API layer uses. Safe for concurrent use.
 type Service struct {
 	cfg     Config
 	db      *catalog.DB
@@ -79,25 +86,18 @@ type Service struct {
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
 	procID  string   // this process's liveness row and River client id
-	plans   *scheduler.Scheduler
 
-	ctx    context.Context
+	ctx    context.Context // ends when Close starts: cancels running jobs
 	cancel context.CancelFunc
-	bg     sync.WaitGroup // the janitor and background maintenance
+	bg     sync.WaitGroup // the heartbeat
 
-	// registry holds the open vaults and their leases (jobs shared,
-	// maintenance and deletion exclusive).
-	registry *vaults.Registry
-
-	mu sync.Mutex
-	// running is the set of jobs this process runs, each cancellable.
-	running jobs.Running
-	// maintTries counts, by job id, the busy tries of the maintenance
-	// jobs waiting for their vault (see maintenanceLease).
-	maintTries map[string]int
-
-	tagMu    sync.Mutex // one recovery-point tag change at a time (tags.go)
-	attachMu sync.Mutex // one AttachVault at a time
+	core     *jobs.Core
+	inv      *inventory.Inventory
+	plans    *scheduler.Scheduler
+	backups  *backupjob.Backups
+	restores *restorejob.Restores
+	maint    *maintenance.Maintenance
+	expiry   *retention.Expirer
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and
@@ -141,11 +141,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
-		sources:    map[string]*s3source.Client{},
-		maintTries: map[string]int{},
-		procID:     "coffer-" + strings.ToLower(newID()),
+		sources: map[string]*s3source.Client{},
+		procID:  "coffer-" + strings.ToLower(vocab.NewID()),
 	}
-	s.registry = vaults.New(s.openVaultFiles)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.open(ctx); err != nil {
 		s.cancel()
@@ -187,7 +185,7 @@ func (s *Service) open(ctx context.Context) error {
 		return err
 	}
 	s.db.SetClock(s.clock)
-	s.plans = s.newScheduler()
+	s.compose()
 	if err := s.registerProcess(ctx); err != nil {
 		return err
 	}
@@ -209,9 +207,7 @@ func (s *Service) open(ctx context.Context) error {
 // next start), marks this process stopped and closes every vault and the
 // catalog.
 func (s *Service) Close(ctx context.Context) error {
-	s.mu.Lock()
-	s.cancel() // cancels running jobs (see jobContext) and the heartbeat
-	s.mu.Unlock()
+	s.cancel() // cancels running jobs (see jobs.Core.Context) and the heartbeat
 	return errors.Join(s.closeAll(ctx)...)
 }
 
@@ -232,8 +228,10 @@ func (s *Service) closeAll(ctx context.Context) []error {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.registry.Close(ctx); err != nil {
-		errs = append(errs, err)
+	if s.inv != nil {
+		if err := s.inv.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if s.shared() && s.cfg.Vaults == nil {
 		if err := os.RemoveAll(s.cacheRoot()); err != nil {
@@ -261,10 +259,6 @@ func (s *Service) names() vocab.Names {
 	return vocab.Names{Region: s.cfg.Region, AccountID: s.cfg.AccountID}
 }
 
-func (s *Service) vaultARN(name string) string { return s.names().VaultARN(name) }
-
-func (s *Service) recoveryPointARN(id string) string { return s.names().RecoveryPointARN(id) }
-
 // source returns the client for a resource's connection.
 func (s *Service) source(conn string) (*s3source.Client, error) {
 	c, ok := s.sources[conn]
@@ -272,32 +266,4 @@ func (s *Service) source(conn string) (*s3source.Client, error) {
 		return nil, fmt.Errorf("%w: no S3 connection %q is configured (set COFFER_S3_ENDPOINT and credentials)", ErrInvalidParameter, conn)
 	}
 	return c, nil
-}
-
-// newID returns a random UUID-shaped id in upper case, as AWS job ids look.
-func newID() string { return vocab.NewID() }
-
-// parseS3ARN extracts the bucket of arn:aws:s3:::bucket.
-func parseS3ARN(arn string) (bucket string, err error) {
-	const prefix = "arn:aws:s3:::"
-	if !strings.HasPrefix(arn, prefix) {
-		return "", fmt.Errorf("%w: resource ARN %q is not an S3 bucket ARN (arn:aws:s3:::bucket)", ErrInvalidParameter, arn)
-	}
-	bucket = strings.TrimPrefix(arn, prefix)
-	if err := validateBucketName(bucket); err != nil {
-		return "", err
-	}
-	return bucket, nil
-}
-
-func validateBucketName(b string) error {
-	if len(b) < 3 || len(b) > 63 {
-		return fmt.Errorf("%w: bucket name %q must be 3 to 63 characters", ErrInvalidParameter, b)
-	}
-	for _, r := range b {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return fmt.Errorf("%w: bucket name %q may hold only lower-case letters, digits, '-' and '.'", ErrInvalidParameter, b)
-		}
-	}
-	return nil
 }

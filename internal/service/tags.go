@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/vault"
-	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -46,21 +44,19 @@ func (s *Service) taggable(ctx context.Context, arn string) (string, error) {
 	return parts[5], err
 }
 
-func validateTags(tags map[string]string) error { return vocab.ValidateTags(tags) }
-
 // TagResource adds or replaces tags of a vault, plan or recovery point.
 func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
 	kind, err := s.taggable(ctx, arn)
 	if err != nil {
 		return err
 	}
-	if err := validateTags(tags); err != nil {
+	if err := vocab.ValidateTags(tags); err != nil {
 		return err
 	}
 	if kind != resRecoveryPoint {
 		return s.db.SetTags(ctx, arn, tags)
 	}
-	return s.changeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
+	return s.inv.ChangeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
 		for k, v := range tags {
 			cur[k] = v
 		}
@@ -76,47 +72,11 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) 
 	if kind != resRecoveryPoint {
 		return s.db.RemoveTags(ctx, arn, keys)
 	}
-	return s.changeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
+	return s.inv.ChangeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
 		for _, k := range keys {
 			delete(cur, k)
 		}
 	}, func() error { return s.db.RemoveTags(ctx, arn, keys) })
-}
-
-// changeRecoveryPointTags records in the vault of recovery point arn its
-// tags as edit leaves them, then runs the catalog update. The vault goes
-// first: it is what a rebuilt catalog reads, so it must not lag behind
-// the catalog (a failed catalog update is repaired by the caller's
-// retry). One change at a time, so that two concurrent ones cannot leave
-// vault and catalog with different sets.
-func (s *Service) changeRecoveryPointTags(ctx context.Context, arn string, edit func(map[string]string), catalogUpdate func() error) error {
-	s.tagMu.Lock()
-	defer s.tagMu.Unlock()
-	rp, err := s.db.RecoveryPointByARN(ctx, arn)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	v, err := s.Vault(ctx, rp.VaultName)
-	if err != nil {
-		return err
-	}
-	l, err := s.leaseVault(ctx, v, vaults.Shared, "", true)
-	if err != nil {
-		return err
-	}
-	defer l.Release()
-	tags, err := s.db.Tags(ctx, arn)
-	if err != nil {
-		return err
-	}
-	edit(tags)
-	if err := l.Vault().PutRecoveryPointTags(ctx, vault.RecoveryPointTags{ID: rp.ID, Tags: tags, UpdatedAt: s.clock.Now()}); err != nil {
-		return fmt.Errorf("record tags of recovery point %q in its vault: %w", arn, err)
-	}
-	return catalogUpdate()
 }
 
 // ListTags returns the tags of a vault, plan or recovery point.
@@ -136,7 +96,7 @@ type ProtectedResource struct {
 // ProtectedResources lists resources with recovery points; with resourceARN
 // set, only that one (ErrNotFound if it has none).
 func (s *Service) ProtectedResources(ctx context.Context, resourceARN string, pg catalog.Page) ([]ProtectedResource, string, error) {
-	rps, tok, err := wrapPage(s.db.ProtectedResources(ctx, resourceARN, pg))
+	rps, tok, err := s.db.ProtectedResources(ctx, resourceARN, pg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -149,7 +109,7 @@ func (s *Service) ProtectedResources(ctx context.Context, resourceARN string, pg
 			continue // two recovery points in the same instant
 		}
 		out = append(out, ProtectedResource{ResourceARN: rp.ResourceARN, ResourceType: rp.ResourceType,
-			LastRecoveryPointARN: rp.ARN, LastVaultARN: s.vaultARN(rp.VaultName), LastBackupTime: rp.CreatedAt})
+			LastRecoveryPointARN: rp.ARN, LastVaultARN: s.names().VaultARN(rp.VaultName), LastBackupTime: rp.CreatedAt})
 	}
 	return out, tok, nil
 }

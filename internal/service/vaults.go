@@ -2,191 +2,90 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/vault"
-	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/inventory"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// descriptorOf is what vault v records about itself.
-func descriptorOf(v catalog.Vault) vault.Descriptor {
-	return vault.Descriptor{ID: v.ID, Name: v.Name, ARN: v.ARN, CreatedAt: v.CreatedAt,
-		CreatorRequestID: v.CreatorRequestID, EncryptionKeyARN: v.EncryptionKeyARN}
-}
+// The inputs and results of vault operations, under the names the API
+// layer uses.
+type (
+	CreateVaultInput = inventory.CreateVaultInput
+	AttachVaultInput = inventory.AttachVaultInput
+	AttachedVault    = inventory.AttachedVault
+)
 
-var vaultNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_]{2,50}$`)
-
-// CreateVaultInput is CreateBackupVault's input.
-type CreateVaultInput struct {
-	Name             string
-	Tags             map[string]string
-	EncryptionKeyARN string
-	CreatorRequestID string
-}
-
-// CreateVault creates an empty, encrypted vault on local disk. A repeated
-// call with the same CreatorRequestID returns the existing vault.
+// CreateVault creates an empty, encrypted vault. A repeated call with the
+// same CreatorRequestID returns the existing vault.
 func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (catalog.Vault, error) {
-	if !vaultNameRE.MatchString(in.Name) {
-		return catalog.Vault{}, fmt.Errorf("%w: BackupVaultName %q must be 2 to 50 letters, digits, '-' or '_'", ErrInvalidParameter, in.Name)
-	}
-	if existing, err := s.db.Vault(ctx, in.Name); err == nil {
-		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID {
-			return existing, nil
-		}
-		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
-	}
-	if err := validateTags(in.Tags); err != nil {
-		return catalog.Vault{}, err
-	}
-	id := "v-" + newID()
-	vv, err := s.store.Create(ctx, id, vaultSecret(s.cfg.MasterKey, id))
-	if err != nil {
-		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
-	}
-	v := catalog.Vault{
-		Name: in.Name, ID: id, ARN: s.vaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
-		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: s.clock.Now(),
-	}
-	discard := func() {
-		ctx := context.WithoutCancel(ctx)
-		_ = vv.Close(ctx)
-		if err := s.store.Delete(ctx, id); err != nil {
-			s.log.Error("remove vault of a failed CreateBackupVault", "vault", in.Name, "id", id, "err", err)
-		}
-	}
-	// The descriptor goes first: a crash before the catalog row leaves a
-	// vault that the next start registers from it (docs/format.md).
-	if err := vv.PutDescriptor(ctx, descriptorOf(v)); err != nil {
-		discard()
-		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
-	}
-	if err := s.db.CreateVault(ctx, v); err != nil {
-		discard()
-		if errors.Is(err, catalog.ErrExists) {
-			return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, ErrAlreadyExists)
-		}
-		return catalog.Vault{}, err
-	}
-	if err := s.db.SetTags(ctx, v.ARN, in.Tags); err != nil {
-		return catalog.Vault{}, err
-	}
-	if err := s.registry.Add(ctx, v.ID, vv); err != nil {
-		s.log.Warn("register new vault", "vault", v.Name, "err", err)
-	}
-	s.log.Info("vault created", "vault", v.Name, "location", s.store.Location(id))
-	return v, nil
+	return s.inv.CreateVault(ctx, in)
 }
 
 // Vault describes one vault.
 func (s *Service) Vault(ctx context.Context, name string) (catalog.Vault, error) {
-	v, err := s.db.Vault(ctx, name)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", name, ErrNotFound)
-	}
-	return v, err
+	return s.inv.Vault(ctx, name)
 }
 
 // ListVaults lists vaults by name.
 func (s *Service) ListVaults(ctx context.Context, p catalog.Page) ([]catalog.Vault, string, error) {
-	return wrapPage(s.db.ListVaults(ctx, p))
+	return s.db.ListVaults(ctx, p)
 }
 
-// DeleteVault deletes an empty vault and its files. It refuses a vault
-// that holds recovery points, has active jobs or is a live plan's target.
-// The checks run again under the vault's exclusive lease, so a job that
-// starts meanwhile either makes the delete fail or fails itself ("vault was
-// deleted"); files are never removed under a running job.
+// DeleteVault deletes an empty vault and its files.
 func (s *Service) DeleteVault(ctx context.Context, name string) error {
-	v, err := s.Vault(ctx, name)
+	return s.inv.DeleteVault(ctx, name)
+}
+
+// AttachVault brings a vault directory made by another server into the
+// vault store and registers it with its recovery points.
+func (s *Service) AttachVault(ctx context.Context, in AttachVaultInput) (AttachedVault, error) {
+	return s.inv.AttachVault(ctx, in)
+}
+
+// RecoveryPoint describes one recovery point of a vault.
+func (s *Service) RecoveryPoint(ctx context.Context, vaultName, arn string) (catalog.RecoveryPoint, error) {
+	return s.inv.RecoveryPoint(ctx, vaultName, arn)
+}
+
+// ListRecoveryPoints lists a vault's recovery points newest first.
+func (s *Service) ListRecoveryPoints(ctx context.Context, f catalog.RecoveryPointFilter, p catalog.Page) ([]catalog.RecoveryPoint, string, error) {
+	return s.inv.ListRecoveryPoints(ctx, f, p)
+}
+
+// DeleteRecoveryPoint removes a recovery point from its vault and the
+// catalog, then queues a maintenance job that reclaims its space.
+func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string) error {
+	rp, err := s.inv.RecoveryPoint(ctx, vaultName, arn)
 	if err != nil {
 		return err
 	}
-	if err := s.checkVaultEmpty(ctx, v); err != nil {
-		return err // refuse at once, without waiting for the lock
-	}
-	// Waits for maintenance and for jobs that just started to leave.
-	l, err := s.leaseVault(ctx, v, vaults.Exclusive, purposeDeletion, true)
-	if err != nil {
+	if err := s.inv.DeleteRecoveryPoint(ctx, rp); err != nil {
 		return err
 	}
-	defer l.Release()
-	if v, err = s.Vault(ctx, name); err != nil {
-		return err
-	}
-	if err := s.checkVaultEmpty(ctx, v); err != nil {
-		return err
-	}
-	if err := s.checkVaultUnused(ctx, v, l.Vault()); err != nil {
-		return err
-	}
-	if err := s.db.DeleteVault(ctx, name); err != nil {
-		return err
-	}
-	// From here on, a job that waited for the vault fails cleanly.
-	if err := l.Delete(ctx); err != nil {
-		s.log.Warn("close deleted vault", "vault", name, "err", err)
-	}
-	if err := s.db.DeleteAllTags(ctx, v.ARN); err != nil {
-		return err
-	}
-	// After the catalog row: a crash in between leaves an empty vault
-	// that the next start registers again, never a row without a vault.
-	if err := s.store.Delete(ctx, v.ID); err != nil {
-		return fmt.Errorf("delete vault %q files: %w", name, err)
-	}
-	s.log.Info("vault deleted", "vault", name)
+	s.maint.Later(ctx, vaultName, TriggerRecoveryPointDeleted)
 	return nil
 }
 
-// checkVaultEmpty refuses a vault with catalogued recovery points or
-// active backup jobs.
-func (s *Service) checkVaultEmpty(ctx context.Context, v catalog.Vault) error {
-	if v.RecoveryPoints > 0 {
-		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", ErrInvalidRequest, v.Name, v.RecoveryPoints)
-	}
-	active, _, err := s.db.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: v.Name, States: activeBackupStates}, catalog.Page{Max: 1})
-	if err != nil {
-		return err
-	}
-	if len(active) > 0 {
-		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", ErrInvalidRequest, v.Name, active[0].ID)
-	}
-	return nil
-}
+// ExpireRecoveryPoints deletes every recovery point whose retention ended
+// (see retention.Expirer); the leader runs it periodically.
+func (s *Service) ExpireRecoveryPoints(ctx context.Context) (int, error) { return s.expiry.Expire(ctx) }
 
-// checkVaultUnused refuses to delete a vault that a live plan targets (its
-// next run would fail) or whose files still hold recovery points the
-// catalog lost track of (the vault, not the catalog, is the truth).
-func (s *Service) checkVaultUnused(ctx context.Context, v catalog.Vault, vv *vault.Vault) error {
-	plans, err := allPages(func(p catalog.Page) ([]Plan, string, error) { return s.ListPlans(ctx, false, p) })
+// planTargets refuses the deletion of a vault that a live plan's rule
+// targets: its next run would fail.
+func (s *Service) planTargets(ctx context.Context, vaultName string) error {
+	plans, err := catalog.AllPages(func(p catalog.Page) ([]Plan, string, error) { return s.ListPlans(ctx, false, p) })
 	if err != nil {
 		return err
 	}
 	for _, p := range plans {
 		for _, r := range p.Doc.Rules {
-			if r.TargetBackupVaultName == v.Name {
+			if r.TargetBackupVaultName == vaultName {
 				return fmt.Errorf("%w: backup vault %q is the target of rule %q of backup plan %s; change or delete the plan first",
-					ErrInvalidRequest, v.Name, r.RuleName, p.ID)
+					vocab.ErrInvalidRequest, vaultName, r.RuleName, p.ID)
 			}
 		}
 	}
-	rps, err := vv.RecoveryPoints(ctx)
-	if err != nil {
-		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
-	}
-	if len(rps) > 0 {
-		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", ErrInvalidRequest, v.Name, len(rps))
-	}
 	return nil
-}
-
-func wrapPage[T any](items []T, tok string, err error) ([]T, string, error) {
-	if errors.Is(err, catalog.ErrBadToken) {
-		return nil, "", fmt.Errorf("%w: NextToken is not valid", ErrInvalidParameter)
-	}
-	return items, tok, err
 }

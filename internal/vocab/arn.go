@@ -43,3 +43,29 @@ func NewID() string {
 	h := hex.EncodeToString(b[:])
 	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
 }
+
+// ParseBucketARN extracts the bucket of arn:aws:s3:::bucket.
+func ParseBucketARN(arn string) (bucket string, err error) {
+	const prefix = "arn:aws:s3:::"
+	if !strings.HasPrefix(arn, prefix) {
+		return "", fmt.Errorf("%w: resource ARN %q is not an S3 bucket ARN (arn:aws:s3:::bucket)", ErrInvalidParameter, arn)
+	}
+	bucket = strings.TrimPrefix(arn, prefix)
+	if err := ValidateBucketName(bucket); err != nil {
+		return "", err
+	}
+	return bucket, nil
+}
+
+// ValidateBucketName checks b against S3's bucket naming rules.
+func ValidateBucketName(b string) error {
+	if len(b) < 3 || len(b) > 63 {
+		return fmt.Errorf("%w: bucket name %q must be 3 to 63 characters", ErrInvalidParameter, b)
+	}
+	for _, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return fmt.Errorf("%w: bucket name %q may hold only lower-case letters, digits, '-' and '.'", ErrInvalidParameter, b)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package backupjob
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// kind is the River kind of backup jobs.
+const kind = string(vocab.KindBackup)
+
+// DefaultConnection names the source connection configured from the
+// environment; plain arn:aws:s3:::bucket resources are on it.
+const DefaultConnection = "default"
+
+// args are the River args of a backup job: the coffer job id, and the run
+// number, raised when another process takes the job over so that the job
+// gets a new River job.
+type args struct {
+	JobID string `json:"job_id"`
+	Run   int    `json:"run,omitempty"`
+}
+
+func (args) Kind() string { return kind }
+
+func (a args) CofferJobID() string { return a.JobID }
+
+// Vaults is what backup jobs need of the inventory.
+type Vaults interface {
+	Vault(ctx context.Context, name string) (catalog.Vault, error)
+	JobLease(ctx context.Context, name string) (l *vaults.Lease, waitFor string, err error)
+	RegisterRecoveryPoint(ctx context.Context, m recpoint.Manifest) error
+}
+
+// Config configures the backup jobs.
+type Config struct {
+	DB     *catalog.DB
+	Clock  clock.Clock
+	Log    *slog.Logger
+	Core   *jobs.Core
+	Vaults Vaults
+	Names  vocab.Names
+	// Source returns the client of a connection.
+	Source func(conn string) (*s3source.Client, error)
+	// Parallelism is the number of objects a job reads at once.
+	Parallelism int
+}
+
+// Backups owns the backup jobs.
+type Backups struct{ cfg Config }
+
+// New returns the owner of backup jobs and registers their kind with the
+// job core.
+func New(cfg Config) *Backups {
+	b := &Backups{cfg: cfg}
+	cfg.Core.AddKind(kind, func(id string, run int) jobqueue.Args { return args{JobID: id, Run: run} }, b)
+	return b
+}
+
+// Register registers the River worker of backup jobs.
+func (b *Backups) Register(k *jobqueue.Kinds) error {
+	return jobqueue.Register(k, func(ctx context.Context, a args) error { return b.handle(ctx, a.JobID, a.Run) })
+}
+
+// Backup options coffer understands (BackupOptions of StartBackupJob, the
+// AdvancedBackupSettings of plan rules).
+const (
+	OptBackupACLs       = "BackupACLs"
+	OptBackupObjectTags = "BackupObjectTags"
+)

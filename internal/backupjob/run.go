@@ -1,0 +1,172 @@
+package backupjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/backup"
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// run runs a claimed (RUNNING) job into vv, whose lease the caller
+// holds, and records how it ended. A job interrupted because coffer is
+// stopping goes back to the queue (the returned snooze) and runs again
+// from the start after the restart.
+func (b *Backups) run(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) error {
+	bg := context.WithoutCancel(ctx)
+	res, err := b.execute(ctx, j, vv)
+	cause := context.Cause(ctx)
+	if err != nil && errors.Is(cause, jobs.ErrShutdown) && b.requeueInterrupted(bg, *j) {
+		return jobqueue.Snooze(jobs.ShutdownRetry)
+	}
+	switch {
+	case err != nil && (errors.Is(cause, jobs.ErrFenced) || jobs.Unreachable(err)):
+		// Left RUNNING: the takeover runs it again once the database is
+		// back (see fence).
+		b.cfg.Log.Warn("backup job stopped: the catalog database is unreachable; it runs again once it is back", "job", j.ID, "err", err)
+	case err == nil:
+		// Committed and registered: the job completed, even if a stop
+		// request arrived meanwhile.
+		state := jobs.StateCompleted
+		if res.Manifest.Status == recpoint.StatusPartial {
+			state = jobs.StatePartial
+		}
+		b.finish(bg, j, state, backupMessage(res), &res)
+	case errors.Is(cause, jobs.ErrCompletionWindow) || jobqueue.IsCancelled(ctx) && jobs.WindowPassed(j.CompleteBy, b.cfg.Clock.Now()):
+		b.finish(bg, j, jobs.StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
+			j.CompleteBy.Format(time.RFC3339)), nil)
+	case errors.Is(cause, jobs.ErrStopped) || jobqueue.IsCancelled(ctx):
+		b.finish(bg, j, jobs.StateAborted, "stopped by StopBackupJob; no recovery point was created", nil)
+	case errors.Is(cause, jobs.ErrShutdown):
+		b.finish(bg, j, jobs.StateAborted, "stopped by StopBackupJob while coffer was stopping; no recovery point was created", nil)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		b.finish(bg, j, jobs.StateFailed, "the job ran longer than coffer's job timeout; no recovery point was created", nil)
+	default:
+		b.finish(bg, j, jobs.StateFailed, err.Error(), nil)
+	}
+	return nil
+}
+
+// requeueInterrupted puts a job that coffer's stop interrupted back to
+// CREATED, unless a stop request made it ABORTING meanwhile. Nothing of
+// the interrupted run remains: the vault aborted its write session.
+func (b *Backups) requeueInterrupted(ctx context.Context, j catalog.BackupJob) bool {
+	j.State, j.StartedAt, j.PercentDone, j.BytesTransferred, j.BackupSize, j.Stats = jobs.StateCreated, time.Time{}, "0.0", 0, 0, "{}"
+	j.StatusMessage = "coffer stopped while the job was running; it runs again from the start when coffer is back"
+	ok, err := b.cfg.DB.TransitionOwnBackupJob(ctx, j, jobs.StateRunning)
+	if err != nil {
+		b.cfg.Log.Error("requeue interrupted job", "job", j.ID, "err", err)
+	}
+	if ok {
+		b.cfg.Log.Warn("backup job interrupted by shutdown; queued again", "job", j.ID)
+	}
+	return ok
+}
+
+func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) (backup.Result, error) {
+	src, err := b.cfg.Source(DefaultConnection)
+	if err != nil {
+		return backup.Result{}, err
+	}
+	bucket, err := vocab.ParseBucketARN(j.ResourceARN)
+	if err != nil {
+		return backup.Result{}, err
+	}
+	prev, err := b.previousRecoveryPoint(ctx, vv, j)
+	if err != nil {
+		return backup.Result{}, err
+	}
+	rpID := j.RecoveryPointARN[strings.LastIndex(j.RecoveryPointARN, ":")+1:]
+	opts := backup.Options{
+		JobID: j.ID, VaultName: j.VaultName, RecoveryPointID: rpID, RecoveryPointARN: j.RecoveryPointARN,
+		ResourceARN: j.ResourceARN, Bucket: bucket, Connection: DefaultConnection,
+		BackupACLs: j.BackupOptions[OptBackupACLs] != "disabled", BackupTags: j.BackupOptions[OptBackupObjectTags] != "disabled",
+		Parallelism: b.cfg.Parallelism, DeleteAfterDays: j.DeleteAfterDays, Tags: j.RecoveryPointTags,
+		Previous: prev, Clock: b.cfg.Clock,
+	}
+	var estimate int64
+	if prev != nil {
+		estimate = prev.TotalBytes
+	}
+	res, err := backup.Run(ctx, src, vv, opts, func(st backup.Stats) { b.progress(j, st, estimate) })
+	if err != nil {
+		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, err)
+	}
+	if err := b.cfg.Core.UntilCatalog(context.WithoutCancel(ctx), "record recovery point "+j.RecoveryPointARN, func() error {
+		return b.cfg.Vaults.RegisterRecoveryPoint(context.WithoutCancel(ctx), res.Manifest)
+	}); err != nil {
+		return res, fmt.Errorf("recovery point %s is in the vault but could not be recorded in the catalog (coffer records it at its next start): %w", j.RecoveryPointARN, err)
+	}
+	return res, nil
+}
+
+// previousRecoveryPoint finds the newest recovery point of the same resource
+// in the vault, the base of an incremental backup.
+func (b *Backups) previousRecoveryPoint(ctx context.Context, vv *vault.Vault, j *catalog.BackupJob) (*recpoint.Manifest, error) {
+	rps, _, err := b.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: j.VaultName, ResourceARN: j.ResourceARN}, catalog.Page{Max: 1})
+	if err != nil || len(rps) == 0 {
+		return nil, err
+	}
+	m, err := vv.RecoveryPoint(ctx, rps[0].ID)
+	if err != nil {
+		b.cfg.Log.Warn("previous recovery point unreadable; taking a full backup", "rp", rps[0].ARN, "err", err)
+		return nil, nil
+	}
+	return &m, nil
+}
+
+func (b *Backups) progress(j *catalog.BackupJob, st backup.Stats, estimate int64) {
+	j.BytesTransferred = st.BytesTransferred
+	j.BackupSize = st.BytesScanned
+	j.PercentDone = jobs.Percent(st.BytesScanned, estimate)
+	j.Stats = jobs.JSON(st)
+	if err := b.cfg.DB.UpdateBackupJobProgress(context.Background(), *j); err != nil {
+		b.cfg.Log.Warn("record job progress", "job", j.ID, "err", err)
+	}
+}
+
+func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, state, msg string, res *backup.Result) {
+	j.State, j.StatusMessage, j.CompletedAt = state, jobs.RunNote(j.Run)+msg, b.cfg.Clock.Now()
+	if res != nil {
+		j.PercentDone = "100.0"
+		j.BytesTransferred = res.Stats.BytesTransferred
+		j.BackupSize = res.Manifest.TotalBytes
+		j.Stats = jobs.JSON(res.Stats)
+	}
+	var ok bool
+	err := b.cfg.Core.UntilCatalog(ctx, "record the end of backup job "+j.ID, func() (err error) {
+		ok, err = b.cfg.DB.TransitionOwnBackupJob(ctx, *j, jobs.StateRunning, jobs.StateAborting)
+		return err
+	})
+	if err != nil {
+		b.cfg.Log.Error("record job end", "job", j.ID, "err", err)
+		return
+	}
+	if !ok {
+		b.cfg.Log.Error("backup job ended but its state changed meanwhile", "job", j.ID, "state", state)
+		return
+	}
+	b.cfg.Log.Info("backup job ended", "job", j.ID, "state", state, "message", msg)
+}
+
+func backupMessage(res backup.Result) string {
+	st := res.Stats
+	msg := fmt.Sprintf("scanned %d versions (%d bytes), transferred %d (%d bytes), deduplicated %d (%d bytes), %d delete markers",
+		st.ObjectsScanned, st.BytesScanned, st.ObjectsTransferred, st.BytesTransferred,
+		st.ObjectsDeduplicated, st.BytesDeduplicated, st.DeleteMarkers)
+	if st.ObjectsFailed > 0 {
+		msg += fmt.Sprintf("; %d versions failed: %s", st.ObjectsFailed, res.Manifest.StatusMessage)
+	}
+	if res.Note != "" {
+		msg += "; " + res.Note
+	}
+	return msg
+}

@@ -1,0 +1,65 @@
+package backupjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobs"
+)
+
+// TakeOver takes over the backup jobs of dead processes (a jobs.Taker):
+// a running job is queued again with its run raised (it runs from the
+// start), unless its recovery point made it into the vault (then it
+// completed) or it was being stopped (then it is aborted).
+func (b *Backups) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, error) {
+	return jobs.EachOldest(ctx, "backup", func(p catalog.Page) ([]catalog.BackupJob, string, error) {
+		return b.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{States: jobs.ActiveBackupStates}, p)
+	}, func(j catalog.BackupJob) string { return j.ID }, func(j catalog.BackupJob) (bool, error) {
+		return b.takeOverJob(ctx, j, dead)
+	})
+}
+
+func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead jobs.DeadFunc) (bool, error) {
+	if j.State == jobs.StateCreated || j.State == jobs.StatePending {
+		return b.cfg.Core.RescueQueued(ctx, kind, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
+			next := j
+			next.Run++
+			if then == nil {
+				next.State, next.CompletedAt = jobs.StateFailed, b.cfg.Clock.Now()
+			}
+			next.StatusMessage = msg
+			return b.cfg.DB.TransitionBackupJobTx(ctx, next, then, j.State)
+		})
+	}
+	gone, err := dead(ctx, j.Owner, j.ID)
+	if err != nil || !gone {
+		return false, err
+	}
+	from := j.State
+	note := jobs.DeadOwnerNote(j.Owner)
+	rp, err := b.cfg.DB.RecoveryPointByARN(ctx, j.RecoveryPointARN)
+	var then catalog.TxFunc
+	switch {
+	case err == nil:
+		j.State, j.StatusMessage, j.CompletedAt = rp.Status, "completed; "+note+" before the job was recorded as done", b.cfg.Clock.Now()
+	case !errors.Is(err, catalog.ErrNotFound):
+		return false, err
+	case j.State == jobs.StateAborting:
+		j.State, j.StatusMessage, j.CompletedAt = jobs.StateAborted, "stopped by StopBackupJob; "+note+" before the job ended; no recovery point was created", b.cfg.Clock.Now()
+	case j.Run+1 >= jobs.MaxRuns:
+		j.State, j.StatusMessage, j.CompletedAt = jobs.StateFailed, fmt.Sprintf("%s; the job was taken over %d times and is given up; start the backup again", note, j.Run), b.cfg.Clock.Now()
+	default:
+		j.Run++
+		j.State, j.Owner, j.StartedAt, j.PercentDone, j.BytesTransferred, j.BackupSize, j.Stats = jobs.StateCreated, "", time.Time{}, "0.0", 0, 0, "{}"
+		j.StatusMessage = fmt.Sprintf("taken over: %s; running again from the start (run %d)", note, j.Run+1)
+		then = b.cfg.Core.Enqueue(ctx, kind, j.ID, j.Run)
+	}
+	ok, err := b.cfg.DB.TransitionBackupJobTx(ctx, j, then, from)
+	if ok {
+		b.cfg.Log.Warn("backup job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", j.State)
+	}
+	return ok, err
+}

@@ -1,0 +1,47 @@
+package inventory
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vaultstore"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// Config configures the inventory.
+type Config struct {
+	DB    *catalog.DB
+	Store vaultstore.Store
+	// Secret derives vault id's repository password (from the master key).
+	Secret func(id string) string
+	Names  vocab.Names
+	Clock  clock.Clock
+	Log    *slog.Logger
+	// Targeted refuses the deletion of a vault that a live plan targets
+	// (the scheduler knows the plans).
+	Targeted func(ctx context.Context, vaultName string) error
+}
+
+// Inventory is the owner of vaults and recovery points. Safe for
+// concurrent use.
+type Inventory struct {
+	cfg      Config
+	registry *vaults.Registry
+
+	tagMu    sync.Mutex // one recovery-point tag change at a time (tags.go)
+	attachMu sync.Mutex // one AttachVault at a time
+}
+
+// New returns the inventory over cfg's catalog and vault store.
+func New(cfg Config) *Inventory {
+	inv := &Inventory{cfg: cfg}
+	inv.registry = vaults.New(inv.openVaultFiles)
+	return inv
+}
+
+// Close closes every open vault.
+func (inv *Inventory) Close(ctx context.Context) error { return inv.registry.Close(ctx) }

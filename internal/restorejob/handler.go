@@ -1,0 +1,76 @@
+package restorejob
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobs"
+)
+
+// handle is River's handler for restore jobs. It is idempotent: a job no
+// longer PENDING, or taken over (its run changed), is left alone. A
+// restore whose vault maintenance or deletion holds stays PENDING, saying
+// so, and is snoozed.
+func (r *Restores) handle(ctx context.Context, id string, run int) error {
+	if r.cfg.Core.Stopping() {
+		return jobqueue.Snooze(jobs.ShutdownRetry)
+	}
+	j, err := r.cfg.DB.RestoreJob(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		r.cfg.Log.Error("queued restore job is not in the catalog", "job", id)
+		return nil
+	}
+	if err != nil {
+		r.cfg.Log.Error("read restore job", "job", id, "err", err)
+		return jobqueue.Snooze(jobs.CatalogRetry)
+	}
+	if j.Status != jobs.StatePending || j.Run != run {
+		return nil
+	}
+	jctx, done := r.cfg.Core.Context(ctx, id)
+	defer done()
+	bg := context.WithoutCancel(ctx)
+	lease, waitFor, err := r.cfg.Vaults.JobLease(jctx, j.VaultName)
+	switch {
+	case waitFor != "":
+		if j.StatusMessage != waitFor {
+			j.StatusMessage = waitFor
+			if _, err := r.cfg.DB.TransitionRestoreJob(bg, j, jobs.StatePending); err != nil {
+				r.cfg.Log.Warn("record restore waiting", "job", id, "err", err)
+			}
+		}
+		return jobqueue.Snooze(jobs.BusyRetry)
+	case err != nil && jctx.Err() != nil:
+		return jobs.QueuedInterrupted(jctx)
+	case err != nil:
+		j.Status, j.StatusMessage, j.CompletedAt = jobs.StateFailed, err.Error(), r.cfg.Clock.Now()
+		if _, err := r.cfg.DB.TransitionRestoreJob(bg, j, jobs.StatePending); err != nil {
+			r.cfg.Log.Error("record restore end", "job", id, "err", err)
+		}
+		return nil
+	}
+	defer lease.Release()
+	queued := j
+	j.Status, j.StatusMessage, j.Owner = jobs.StateRunning, "", r.cfg.Core.ProcID()
+	ok, err := r.cfg.DB.ClaimRestoreJob(bg, j)
+	if err != nil {
+		r.cfg.Log.Error("start restore job", "job", id, "err", err)
+		return jobqueue.Snooze(jobs.CatalogRetry)
+	}
+	if !ok {
+		// Stopped meanwhile, or maintenance of the vault runs in another
+		// process: then wait in the queue, saying so.
+		if cur, err := r.cfg.DB.RestoreJob(bg, id); err == nil && cur.Status == jobs.StatePending && cur.Run == run {
+			if why := jobs.MaintenanceWaitNote(j.VaultName); cur.StatusMessage != why {
+				queued.StatusMessage = why
+				_, _ = r.cfg.DB.TransitionRestoreJob(bg, queued, jobs.StatePending)
+			}
+			return jobqueue.Snooze(jobs.BusyRetry)
+		}
+		return nil
+	}
+	r.run(jctx, &j, lease.Vault())
+	return nil
+}

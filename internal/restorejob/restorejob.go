@@ -1,0 +1,80 @@
+package restorejob
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// kind is the River kind of restore jobs.
+const kind = string(vocab.KindRestore)
+
+// DefaultConnection names the destination connection configured from the
+// environment.
+const DefaultConnection = "default"
+
+// args are the River args of a restore job: the coffer job id, and the
+// run number, raised when another process takes the job over.
+type args struct {
+	JobID string `json:"job_id"`
+	Run   int    `json:"run,omitempty"`
+}
+
+func (args) Kind() string { return kind }
+
+func (a args) CofferJobID() string { return a.JobID }
+
+// Vaults is what restore jobs need of the inventory.
+type Vaults interface {
+	JobLease(ctx context.Context, name string) (l *vaults.Lease, waitFor string, err error)
+}
+
+// Config configures the restore jobs.
+type Config struct {
+	DB     *catalog.DB
+	Clock  clock.Clock
+	Log    *slog.Logger
+	Core   *jobs.Core
+	Vaults Vaults
+	// Source returns the client of a connection.
+	Source func(conn string) (*s3source.Client, error)
+	// Parallelism is the number of objects a job writes at once.
+	Parallelism int
+	// Running, for tests only, is called by a restore that is RUNNING and
+	// holds its vault's lease, before it reads anything (see
+	// service.TestHooks).
+	Running func(ctx context.Context, jobID string)
+}
+
+// Restores owns the restore jobs.
+type Restores struct{ cfg Config }
+
+// New returns the owner of restore jobs and registers their kind with the
+// job core.
+func New(cfg Config) *Restores {
+	r := &Restores{cfg: cfg}
+	cfg.Core.AddKind(kind, func(id string, run int) jobqueue.Args { return args{JobID: id, Run: run} }, r)
+	return r
+}
+
+// Register registers the River worker of restore jobs.
+func (r *Restores) Register(k *jobqueue.Kinds) error {
+	return jobqueue.Register(k, func(ctx context.Context, a args) error { return r.handle(ctx, a.JobID, a.Run) })
+}
+
+// Restore metadata keys (StartRestoreJob Metadata). Overwrite is coffer's own.
+const (
+	MetaDestinationBucket = "DestinationBucketName"
+	MetaNewBucket         = "NewBucket"
+	MetaItemsToRestore    = "ItemsToRestore"
+	MetaVersionsUpTo      = "RestoreLatestVersionsUpTo"
+	MetaRestoreACLs       = "RestoreACLs"
+	MetaOverwrite         = "Overwrite"
+)

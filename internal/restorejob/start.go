@@ -1,0 +1,174 @@
+package restorejob
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/restore"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// StartRestoreInput is StartRestoreJob's input.
+type StartRestoreInput struct {
+	RecoveryPointARN string
+	Metadata         map[string]string
+	IAMRoleARN       string
+	IdempotencyToken string
+	ResourceType     string
+}
+
+// Start validates a restore request, records it and queues it.
+func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.RestoreJob, error) {
+	if in.RecoveryPointARN == "" {
+		return catalog.RestoreJob{}, fmt.Errorf("%w: RecoveryPointArn is required", vocab.ErrMissingParameter)
+	}
+	if in.IdempotencyToken != "" {
+		if prev, err := r.restoreJobByToken(ctx, in.IdempotencyToken); !errors.Is(err, vocab.ErrNotFound) {
+			return prev, err
+		}
+	}
+	if in.ResourceType != "" && in.ResourceType != "S3" {
+		return catalog.RestoreJob{}, fmt.Errorf("%w: ResourceType %q is not supported; coffer restores S3", vocab.ErrInvalidParameter, in.ResourceType)
+	}
+	rp, err := r.cfg.DB.RecoveryPointByARN(ctx, in.RecoveryPointARN)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return catalog.RestoreJob{}, fmt.Errorf("recovery point %q: %w", in.RecoveryPointARN, vocab.ErrNotFound)
+	}
+	if err != nil {
+		return catalog.RestoreJob{}, err
+	}
+	bucket, _ := vocab.ParseBucketARN(rp.ResourceARN)
+	opts, err := parseRestoreMetadata(in.Metadata, bucket)
+	if err != nil {
+		return catalog.RestoreJob{}, err
+	}
+	if err := r.checkDestination(ctx, opts); err != nil {
+		return catalog.RestoreJob{}, err
+	}
+	v, err := r.cfg.DB.Vault(ctx, rp.VaultName)
+	if err != nil {
+		return catalog.RestoreJob{}, err
+	}
+	job := catalog.RestoreJob{
+		ID: vocab.NewID(), RecoveryPointARN: rp.ARN, VaultName: rp.VaultName, VaultARN: v.ARN,
+		SourceResourceARN: rp.ResourceARN, ResourceType: "S3", Status: jobs.StatePending,
+		IdempotencyToken: in.IdempotencyToken, IAMRoleARN: in.IAMRoleARN, Metadata: in.Metadata,
+		RecoveryPointCreatedAt: rp.CreatedAt, CreatedAt: r.cfg.Clock.Now(), PercentDone: "0.0", BackupSize: rp.SizeBytes,
+	}
+	err = r.cfg.DB.InsertRestoreJob(ctx, job, r.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
+	if errors.Is(err, catalog.ErrExists) {
+		return r.restoreJobByToken(ctx, in.IdempotencyToken) // a concurrent request with the same token won
+	}
+	if err != nil {
+		return catalog.RestoreJob{}, err
+	}
+	r.cfg.Log.Info("restore job created", "job", job.ID, "rp", rp.ARN, "destination", opts.DestBucket)
+	return job, nil
+}
+
+// restoreJobByToken returns the job an earlier request with the same
+// IdempotencyToken created, or vocab.ErrNotFound.
+func (r *Restores) restoreJobByToken(ctx context.Context, token string) (catalog.RestoreJob, error) {
+	prev, _, err := r.cfg.DB.ListRestoreJobs(ctx, catalog.RestoreJobFilter{IdempotencyToken: token}, catalog.Page{Max: 1})
+	switch {
+	case err != nil:
+		return catalog.RestoreJob{}, err
+	case len(prev) == 0:
+		return catalog.RestoreJob{}, fmt.Errorf("restore job with token %q: %w", token, vocab.ErrNotFound)
+	}
+	return prev[0], nil
+}
+
+// parseRestoreMetadata turns StartRestoreJob metadata into engine options.
+func parseRestoreMetadata(md map[string]string, sourceBucket string) (restore.Options, error) {
+	var o restore.Options
+	o.DestBucket = md[MetaDestinationBucket]
+	if o.DestBucket == "" {
+		return o, fmt.Errorf("%w: Metadata DestinationBucketName is required", vocab.ErrMissingParameter)
+	}
+	if err := vocab.ValidateBucketName(o.DestBucket); err != nil {
+		return o, err
+	}
+	var err error
+	if o.NewBucket, err = boolMeta(md, MetaNewBucket); err != nil {
+		return o, err
+	}
+	if o.Overwrite, err = boolMeta(md, MetaOverwrite); err != nil {
+		return o, err
+	}
+	if o.RestoreACLs, err = boolMeta(md, MetaRestoreACLs); err != nil {
+		return o, err
+	}
+	switch v := strings.TrimSpace(md[MetaVersionsUpTo]); {
+	case v == "":
+		o.VersionsUpTo = 1
+	case strings.EqualFold(v, "all"):
+		o.VersionsUpTo = 0
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("%w: Metadata RestoreLatestVersionsUpTo must be a positive number or \"all\", not %q", vocab.ErrInvalidParameter, v)
+		}
+		o.VersionsUpTo = n
+	}
+	if raw := md[MetaItemsToRestore]; raw != "" {
+		var items []string
+		if err := json.Unmarshal([]byte(raw), &items); err != nil {
+			return o, fmt.Errorf("%w: Metadata ItemsToRestore must be a JSON array of \"s3://bucket/key-or-prefix\" strings: %v", vocab.ErrInvalidParameter, err)
+		}
+		if _, err := restore.ParseItems(items, sourceBucket); err != nil {
+			return o, fmt.Errorf("%w: Metadata ItemsToRestore: %v", vocab.ErrInvalidParameter, err)
+		}
+		o.Items = items
+	}
+	return o, nil
+}
+
+func boolMeta(md map[string]string, key string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(md[key])) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: Metadata %s must be \"true\" or \"false\", not %q", vocab.ErrInvalidParameter, key, md[key])
+}
+
+// checkDestination refuses at once what the job would fail on.
+func (r *Restores) checkDestination(ctx context.Context, o restore.Options) error {
+	dst, err := r.cfg.Source(DefaultConnection)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err = dst.Bucket(ctx, o.DestBucket)
+	switch {
+	case o.NewBucket && err == nil:
+		return fmt.Errorf("%w: destination bucket %q already exists; set NewBucket to false to restore into it", vocab.ErrInvalidParameter, o.DestBucket)
+	case o.NewBucket && errors.Is(err, s3source.ErrNoSuchBucket):
+		return nil
+	case !o.NewBucket && errors.Is(err, s3source.ErrNoSuchBucket):
+		return fmt.Errorf("%w: destination bucket %q does not exist; set NewBucket to true to create it", vocab.ErrInvalidParameter, o.DestBucket)
+	case err != nil:
+		return fmt.Errorf("check destination bucket %q: %w", o.DestBucket, err)
+	}
+	return nil
+}
+
+// Job describes one restore job.
+func (r *Restores) Job(ctx context.Context, id string) (catalog.RestoreJob, error) {
+	j, err := r.cfg.DB.RestoreJob(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return j, fmt.Errorf("restore job %q: %w", id, vocab.ErrNotFound)
+	}
+	return j, err
+}

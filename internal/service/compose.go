@@ -1,0 +1,96 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/backupjob"
+	"github.com/cofferbackup/coffer/internal/inventory"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/maintenance"
+	"github.com/cofferbackup/coffer/internal/restorejob"
+	"github.com/cofferbackup/coffer/internal/retention"
+)
+
+// compose builds the owners on the open catalog, each with only what it
+// needs: the job core first, then the inventory, the job kinds (each
+// registers itself with the core), the scheduler and retention.
+func (s *Service) compose() {
+	s.core = jobs.New(jobs.Config{DB: s.db, Clock: s.clock, Log: s.log, ProcID: s.procID,
+		Life: s.ctx, Shared: s.shared(), DeadAfter: s.cfg.DeadAfter})
+	s.inv = inventory.New(inventory.Config{DB: s.db, Store: s.store, Names: s.names(), Clock: s.clock, Log: s.log,
+		Secret:   func(id string) string { return vaultSecret(s.cfg.MasterKey, id) },
+		Targeted: s.planTargets})
+	hooks := s.cfg.TestHooks
+	if hooks == nil {
+		hooks = &TestHooks{}
+	}
+	s.backups = backupjob.New(backupjob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
+		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism})
+	s.restores = restorejob.New(restorejob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
+		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning})
+	s.maint = maintenance.New(maintenance.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
+		Held: hooks.MaintenanceHeld})
+	s.plans = s.newScheduler()
+	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.DeleteRecoveryPoint,
+		Reclaim: func(ctx context.Context, vaultName string) { s.maint.Later(ctx, vaultName, TriggerExpiry) }})
+}
+
+// openQueue opens River on the catalog's database (on PostgreSQL its pool
+// and schema), with the worker of every job kind and the leader's
+// periodic work. Workers bound the jobs this process runs at once.
+func (s *Service) openQueue(ctx context.Context) error {
+	kinds := jobqueue.NewKinds()
+	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.maint.Register} {
+		if err := register(kinds); err != nil {
+			return fmt.Errorf("open job queue: %w", err)
+		}
+	}
+	cfg := jobqueue.Config{
+		Kinds:        kinds,
+		Periodic:     s.periodic(),
+		ClientID:     s.procID,
+		Workers:      s.cfg.MaxConcurrentJobs,
+		Logger:       s.log.With("component", "jobqueue"),
+		MaxAttempts:  1, // an interrupted job is settled by recover and the takeover
+		PollInterval: 200 * time.Millisecond,
+		StopTimeout:  10 * time.Second,
+	}
+	var q *jobqueue.Queue
+	var err error
+	if pool := s.db.Pool(); pool != nil {
+		cfg.Schema = s.db.Schema()
+		q, err = jobqueue.OpenPostgres(ctx, pool, cfg)
+	} else {
+		q, err = jobqueue.OpenSQLite(ctx, s.db.SQL(), cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("open job queue: %w", err)
+	}
+	s.queue = q
+	s.core.SetQueue(q)
+	return nil
+}
+
+// recover brings the catalog in line with the vaults after a start (the
+// vaults are the truth: see inventory.Reconcile), then settles the jobs a
+// previous process left unfinished. On SQLite the data-directory lock
+// proves that no other process runs, so every job another process owned
+// is taken over at once; on PostgreSQL only those of dead processes (the
+// rest by the leader's periodic pass once their owners fall silent).
+func (s *Service) recover(ctx context.Context) error {
+	if err := s.inv.Reconcile(ctx); err != nil {
+		return err
+	}
+	dead := s.core.OthersDead
+	if s.shared() {
+		dead = s.core.SilentDead
+	}
+	n, err := s.core.TakeOver(ctx, dead)
+	if n > 0 {
+		s.log.Warn("jobs of a previous process taken over", "count", n)
+	}
+	return err
+}
