@@ -63,14 +63,25 @@ func writeServerInfo(dataDir, endpoint string) error {
 	if err != nil {
 		return fmt.Errorf("encode server info: %w", err)
 	}
+	// A temporary file is made 0600 whatever the umask, and a new one each
+	// time: a leftover of an older version's fixed name may be 0644.
 	path := filepath.Join(dataDir, serverInfoFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+	tmp, err := os.CreateTemp(dataDir, serverInfoFile+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("write server info: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = tmp.Write(append(data, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("write server info: %w", err)
 	}
+	_ = os.Remove(path + ".tmp") // an older version's leftover
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/api"
 	"github.com/cofferbackup/coffer/internal/auth"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -117,8 +118,10 @@ func runServer(ctx context.Context, args []string) error {
 // the API endpoint once the server accepts connections.
 func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) error {
 	log := slog.New(slog.NewTextHandler(stderrFrom(ctx), &slog.HandlerOptions{Level: parseLevel(c.LogLevel)}))
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir %q: %w", c.DataDir, err)
+	if was, err := fsmode.PrivateDir(c.DataDir); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	} else if was != 0 {
+		log.Warn("data directory was open to group or others: made it 0700", "dir", c.DataDir, "was", fmt.Sprintf("%04o", was))
 	}
 	key, keyPath, created, err := service.LoadOrCreateMasterKey(c.DataDir, c.MasterKeyFile)
 	if err != nil {

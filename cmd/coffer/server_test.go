@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,8 +32,15 @@ func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *tes
 // startServerEnv is startServer with more environment (COFFER_DATABASE_URL).
 func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
 	t.Helper()
+	endpoint, creds, s3, _ = startServerIn(t, t.TempDir(), extra)
+	return endpoint, creds, s3
+}
+
+// startServerIn is startServerEnv on dataDir; stop stops the server (it
+// also stops when the test ends).
+func startServerIn(t *testing.T, dataDir string, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server, stop func()) {
+	t.Helper()
 	s3 = testserver.Shared(t, testserver.MinIO)
-	dataDir := t.TempDir()
 	env := map[string]string{
 		"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0",
 		"COFFER_S3_ENDPOINT": s3.Endpoint, "COFFER_S3_ACCESS_KEY": s3.AccessKey, "COFFER_S3_SECRET_KEY": s3.SecretKey,
@@ -55,12 +63,13 @@ func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, cre
 		cancel()
 		t.Fatal("coffer server did not start within a minute")
 	}
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("coffer server: %v", err)
 		}
 	})
+	t.Cleanup(stop)
 	creds, err = auth.ReadCredentialsFile(filepath.Join(dataDir, "credentials.json"))
 	if err != nil {
 		t.Fatalf("server wrote no credentials: %v", err)
@@ -68,7 +77,7 @@ func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, cre
 	if ep, err := readServerInfo(dataDir); err != nil || ep != endpoint {
 		t.Fatalf("server.json holds %q (%v), want %q", ep, err, endpoint)
 	}
-	return endpoint, creds, s3
+	return endpoint, creds, s3, stop
 }
 
 // TestServerOnPostgres: `coffer server` with COFFER_DATABASE_URL keeps its

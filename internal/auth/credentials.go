@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/cofferbackup/coffer/internal/fsmode"
 )
 
 // CredentialsFileName is the name of the root credentials file inside the
@@ -37,7 +39,8 @@ func (c Credentials) Complete() bool {
 // is used as is (path is ""); a half-set fromEnv is an error. Otherwise the
 // pair is read from <dataDir>/credentials.json, or, when that file does not
 // exist, a new random pair is generated and written there with mode 0600
-// (created is then true).
+// (created is then true). A file group or others can read or write is
+// refused (the error wraps fsmode.ErrExposed).
 func LoadOrCreateRoot(dataDir string, fromEnv Credentials) (creds Credentials, path string, created bool, err error) {
 	if fromEnv.Complete() {
 		return fromEnv, "", false, nil
@@ -48,6 +51,9 @@ func LoadOrCreateRoot(dataDir string, fromEnv Credentials) (creds Credentials, p
 	path = filepath.Join(dataDir, CredentialsFileName)
 	creds, err = ReadCredentialsFile(path)
 	if err == nil {
+		if err := fsmode.CheckSecret(path); err != nil {
+			return Credentials{}, path, false, fmt.Errorf("credentials file: %w", err)
+		}
 		return creds, path, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -57,7 +63,7 @@ func LoadOrCreateRoot(dataDir string, fromEnv Credentials) (creds Credentials, p
 	if err != nil {
 		return Credentials{}, path, false, err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(dataDir, fsmode.Dir); err != nil {
 		return Credentials{}, path, false, fmt.Errorf("root credentials: create data dir: %w", err)
 	}
 	existing, err := writeNew(path, creds)
@@ -87,20 +93,6 @@ func ReadCredentialsFile(path string) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("credentials file %s: access_key_id and secret_access_key must both be set", path)
 	}
 	return c, nil
-}
-
-// CheckFileMode returns an error describing the problem when the file at
-// path can be read or written by group or others. Callers log it as a
-// warning.
-func CheckFileMode(path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("check credentials file mode: %w", err)
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("credentials file %s has mode %04o; it should be 0600", path, perm)
-	}
-	return nil
 }
 
 // Generate returns a new random credential pair: an access key id of 20

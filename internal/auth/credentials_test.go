@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/cofferbackup/coffer/internal/fsmode"
 )
 
 func TestLoadOrCreateRoot(t *testing.T) {
@@ -31,8 +34,8 @@ func TestLoadOrCreateRoot(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode = %04o, want 0600", st.Mode().Perm())
 	}
-	if err := CheckFileMode(path); err != nil {
-		t.Errorf("CheckFileMode: %v", err)
+	if err := fsmode.CheckSecret(path); err != nil {
+		t.Errorf("CheckSecret: %v", err)
 	}
 	again, path2, created2, err := LoadOrCreateRoot(dir, Credentials{})
 	if err != nil || created2 || again != creds || path2 != path {
@@ -84,16 +87,31 @@ func TestReadCredentialsFileInvalid(t *testing.T) {
 	}
 }
 
-func TestCheckFileModeLoose(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "c.json")
-	if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckFileMode(p); err == nil {
-		t.Errorf("CheckFileMode accepted mode 0644")
+// TestLoadOrCreateRootRefusesExposedFile: a credentials file group or
+// others can read or write is refused, naming the file and the fix; it is
+// left as it is (and not replaced by a new pair).
+func TestLoadOrCreateRootRefusesExposedFile(t *testing.T) {
+	for _, mode := range []fs.FileMode{0o644, 0o640, 0o606} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, CredentialsFileName)
+		content := `{"access_key_id":"CFOLD","secret_access_key":"old"}`
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, err := LoadOrCreateRoot(dir, Credentials{})
+		if !errors.Is(err, fsmode.ErrExposed) || !strings.Contains(err.Error(), "chmod 600 "+p) {
+			t.Errorf("mode %04o: err %v, want ErrExposed and the chmod to run", mode, err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != content {
+			t.Errorf("mode %04o: the file was changed to %q", mode, b)
+		}
+		// Credentials from the environment do not read the file.
+		if _, _, _, err := LoadOrCreateRoot(dir, Credentials{AccessKeyID: "A", SecretAccessKey: "S"}); err != nil {
+			t.Errorf("mode %04o, credentials from the environment: %v", mode, err)
+		}
 	}
 }
 

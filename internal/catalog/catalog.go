@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -63,8 +65,12 @@ func (c *DB) now() time.Time {
 }
 
 // OpenSQLite opens (creating if needed) the SQLite catalog at path and
-// applies pending migrations.
+// applies pending migrations. The database file and its WAL and shared
+// memory are 0600 (see privateSQLite).
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := privateSQLite(path); err != nil {
+		return nil, fmt.Errorf("open catalog %q: %w", path, err)
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -79,6 +85,27 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("migrate catalog %q: %w", path, err)
 	}
 	return c, nil
+}
+
+// privateSQLite creates the database file 0600 if it is missing, and makes
+// an existing one and its companions 0600 (an older coffer left them
+// 0644). SQLite creates its -wal, -shm and -journal files with the mode
+// of the database file, so none is created open, whatever the umask: no
+// process-wide umask change is needed.
+func privateSQLite(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fsmode.File)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := fsmode.Restrict(path + suffix); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the database (and on PostgreSQL its pool: stop the job

@@ -11,13 +11,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cofferbackup/coffer/internal/fsmode"
 )
 
 const masterKeyFile = "master.key"
 
 // LoadOrCreateMasterKey reads the server master key from path, or, when path
 // is empty, from <dataDir>/master.key, creating it (32 random bytes, hex,
-// mode 0600) on first start. created tells whether a new key was made.
+// mode 0600) on first start. created tells whether a new key was made. A
+// key file group or others can read or write is refused (the error wraps
+// fsmode.ErrExposed).
 func LoadOrCreateMasterKey(dataDir, path string) (key []byte, used string, created bool, err error) {
 	if path != "" {
 		key, err := readMasterKey(path)
@@ -54,6 +58,9 @@ func readMasterKey(path string) ([]byte, error) {
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) < 32 {
 		return nil, fmt.Errorf("master key %q: want at least 32 hex-encoded bytes", path)
+	}
+	if err := fsmode.CheckSecret(path); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return key, nil
 }

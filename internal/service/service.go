@@ -14,6 +14,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -136,8 +137,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if len(cfg.MasterKey) < 32 {
 		return nil, errors.New("open service: master key must be at least 32 bytes")
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("open service: create data dir: %w", err)
+	if was, err := fsmode.PrivateDir(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("open service: data dir: %w", err)
+	} else if was != 0 {
+		cfg.Logger.Warn("data directory was open to group or others: made it 0700", "dir", cfg.DataDir, "was", fmt.Sprintf("%04o", was))
 	}
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,

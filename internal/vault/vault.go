@@ -23,6 +23,7 @@ import (
 	"github.com/kopia/kopia/repo/splitter"
 
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/fsmode"
 )
 
 // Sentinel errors callers branch on.
@@ -115,6 +116,7 @@ const (
 	repoDirName    = "repo"         // kopia blob storage (filesystem backend)
 	configFileName = "kopia.config" // kopia connection config, rewritten on every open
 	cacheDirName   = "cache"        // default cache directory
+	cacheDirTag    = "CACHEDIR.TAG" // written by kopia in the cache directory
 
 	// Cache sizes are kept small: a server may hold many vaults open.
 	//
@@ -289,11 +291,12 @@ func openRepository(ctx context.Context, dir, secret string, ci blob.ConnectionI
 	}
 	defer l.Unlock() //nolint:errcheck // closing the file releases it too
 
-	if err := writeConfig(cfg, ci, cacheDir(dir, opts), repo.ClientOptions{Username: user, Hostname: host}); err != nil {
+	cache := cacheDir(dir, opts)
+	if err := writeConfig(cfg, ci, cache, repo.ClientOptions{Username: user, Hostname: host}); err != nil {
 		return nil, err
 	}
 
-	return repo.Open(ctx, cfg, secret, &repo.Options{
+	r, err := repo.Open(ctx, cfg, secret, &repo.Options{
 		DisableRepositoryLog: true,
 		DoNotWaitForUpgrade:  true,
 		TimeNowFunc:          opts.now(),
@@ -305,12 +308,25 @@ func openRepository(ctx context.Context, dir, secret string, ci blob.ConnectionI
 			}
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+
+	// kopia writes its cache directory tag (written once, when the cache
+	// directory is new) with the umask's mode.
+	if err := fsmode.Restrict(filepath.Join(cache, cacheDirTag)); err != nil {
+		_ = r.Close(ctx)
+		return nil, err
+	}
+
+	return r, nil
 }
 
 // newStorage builds the blob storage of the vault in dir. It is the only
 // place that knows the backend; an S3 backend plugs in here.
 func newStorage(ctx context.Context, dir string, create bool, opts Options) (blob.Storage, error) {
-	fo := filesystem.Options{Path: filepath.Join(dir, repoDirName)}
+	// kopia's defaults, stated: the vault's blobs are its owner's only.
+	fo := filesystem.Options{Path: filepath.Join(dir, repoDirName), FileMode: fsmode.File, DirectoryMode: fsmode.Dir}
 
 	var (
 		st  blob.Storage
