@@ -38,6 +38,8 @@ type Vaults interface {
 	Vault(ctx context.Context, name string) (catalog.Vault, error)
 	JobLease(ctx context.Context, name string) (l *vaults.Lease, waitFor string, err error)
 	RegisterRecoveryPoint(ctx context.Context, m recpoint.Manifest) error
+	// Committed looks a recovery point up in the vault itself.
+	Committed(ctx context.Context, vaultName, id string) (m recpoint.Manifest, found bool, err error)
 }
 
 // Config configures the backup jobs.
@@ -52,6 +54,10 @@ type Config struct {
 	Source func(conn string) (*s3source.Client, error)
 	// Parallelism is the number of objects a job reads at once.
 	Parallelism int
+	// Committed, for tests only, is called once a backup's recovery point
+	// is committed to its vault, before the catalog records it (see
+	// service.TestHooks).
+	Committed func(ctx context.Context, jobID string)
 }
 
 // Backups owns the backup jobs.

@@ -84,7 +84,7 @@ func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.V
 	if err != nil {
 		return backup.Result{}, err
 	}
-	rpID := j.RecoveryPointARN[strings.LastIndex(j.RecoveryPointARN, ":")+1:]
+	rpID := recoveryPointID(*j)
 	opts := backup.Options{
 		JobID: j.ID, VaultName: j.VaultName, RecoveryPointID: rpID, RecoveryPointARN: j.RecoveryPointARN,
 		ResourceARN: j.ResourceARN, Bucket: bucket, Connection: DefaultConnection,
@@ -99,6 +99,9 @@ func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.V
 	res, err := backup.Run(ctx, src, vv, opts, func(st backup.Stats) { b.progress(j, st, estimate) })
 	if err != nil {
 		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, err)
+	}
+	if b.cfg.Committed != nil {
+		b.cfg.Committed(ctx, j.ID)
 	}
 	if err := b.cfg.Core.UntilCatalog(context.WithoutCancel(ctx), "record recovery point "+j.RecoveryPointARN, func() error {
 		return b.cfg.Vaults.RegisterRecoveryPoint(context.WithoutCancel(ctx), res.Manifest)
@@ -169,4 +172,10 @@ func backupMessage(res backup.Result) string {
 		msg += "; " + res.Note
 	}
 	return msg
+}
+
+// recoveryPointID is the id of job j's recovery point (its ARN's last
+// field), the name it has in the vault.
+func recoveryPointID(j catalog.BackupJob) string {
+	return j.RecoveryPointARN[strings.LastIndex(j.RecoveryPointARN, ":")+1:]
 }

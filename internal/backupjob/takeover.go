@@ -8,6 +8,8 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // TakeOver takes over the backup jobs of dead processes (a jobs.Taker):
@@ -40,13 +42,17 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 	}
 	from := j.State
 	note := jobs.DeadOwnerNote(j.Owner)
-	rp, err := b.cfg.DB.RecoveryPointByARN(ctx, j.RecoveryPointARN)
+	status, err := b.committed(ctx, j)
+	if busy := (*vaults.BusyError)(nil); errors.As(err, &busy) {
+		return false, nil // maintenance holds the vault: the next pass looks again
+	}
+	if err != nil {
+		return false, err
+	}
 	var then catalog.TxFunc
 	switch {
-	case err == nil:
-		j.State, j.StatusMessage, j.CompletedAt = rp.Status, "completed; "+note+" before the job was recorded as done", b.cfg.Clock.Now()
-	case !errors.Is(err, catalog.ErrNotFound):
-		return false, err
+	case status != "":
+		j.State, j.StatusMessage, j.CompletedAt = status, "completed; "+note+" before the job was recorded as done", b.cfg.Clock.Now()
 	case j.State == jobs.StateAborting:
 		j.State, j.StatusMessage, j.CompletedAt = jobs.StateAborted, "stopped by StopBackupJob; "+note+" before the job ended; no recovery point was created", b.cfg.Clock.Now()
 	case j.Run+1 >= jobs.MaxRuns:
@@ -62,4 +68,30 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 		b.cfg.Log.Warn("backup job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", j.State)
 	}
 	return ok, err
+}
+
+// committed returns the status of job j's recovery point if it was
+// committed: recorded in the catalog, or only in the vault (its process
+// died in between: it is recorded now, so that the job is not run again
+// into a second copy of the same recovery point). "" if it was not.
+func (b *Backups) committed(ctx context.Context, j catalog.BackupJob) (string, error) {
+	rp, err := b.cfg.DB.RecoveryPointByARN(ctx, j.RecoveryPointARN)
+	if err == nil {
+		return rp.Status, nil
+	}
+	if !errors.Is(err, catalog.ErrNotFound) {
+		return "", err
+	}
+	m, found, err := b.cfg.Vaults.Committed(ctx, j.VaultName, recoveryPointID(j))
+	if errors.Is(err, vocab.ErrNotFound) {
+		return "", nil // the vault is gone: nothing was kept
+	}
+	if err != nil || !found {
+		return "", err
+	}
+	if err := b.cfg.Vaults.RegisterRecoveryPoint(ctx, m); err != nil {
+		return "", err
+	}
+	b.cfg.Log.Warn("recovery point of a dead process's backup found in the vault; recorded", "job", j.ID, "rp", m.ARN)
+	return m.Status, nil
 }

@@ -78,3 +78,25 @@ func (inv *Inventory) DeleteRecoveryPoint(ctx context.Context, rp catalog.Recove
 	inv.cfg.Log.Info("recovery point deleted", "rp", rp.ARN, "vault", rp.VaultName)
 	return nil
 }
+
+// Committed looks recovery point id up in vault vaultName itself, not in
+// the catalog: a process that died between committing a recovery point
+// and recording it left it only there. It does not wait for the vault: a
+// vault held by maintenance or deletion answers a *vaults.BusyError, and
+// the caller looks again later.
+func (inv *Inventory) Committed(ctx context.Context, vaultName, id string) (m recpoint.Manifest, found bool, err error) {
+	v, err := inv.Vault(ctx, vaultName)
+	if err != nil {
+		return m, false, err
+	}
+	l, err := inv.Lease(ctx, v, vaults.Shared, "", false)
+	if err != nil {
+		return m, false, err
+	}
+	defer l.Release()
+	m, err = l.Vault().RecoveryPoint(ctx, id)
+	if errors.Is(err, vault.ErrNotFound) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}

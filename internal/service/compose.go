@@ -28,7 +28,7 @@ func (s *Service) compose() {
 		hooks = &TestHooks{}
 	}
 	s.backups = backupjob.New(backupjob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
-		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism})
+		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted})
 	s.restores = restorejob.New(restorejob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning})
 	s.maint = maintenance.New(maintenance.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,

@@ -13,4 +13,7 @@ type TestHooks struct {
 	// MaintainVault) once it holds the vault's exclusive lease, before it
 	// maintains; likewise.
 	MaintenanceHeld func(ctx context.Context, vaultName string)
+	// BackupCommitted is called by a backup job once its recovery point
+	// is committed to the vault, before the catalog records it; likewise.
+	BackupCommitted func(ctx context.Context, jobID string)
 }
