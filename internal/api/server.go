@@ -135,8 +135,8 @@ func (s *Server) readAuthenticated(w http.ResponseWriter, r *http.Request) (body
 		return nil, false
 	}
 	if r.ContentLength != 0 { // -1: chunked
-		release, ok := s.acquireBodySlot(r.Context())
-		if !ok {
+		release, got := s.acquireBodySlot(r.Context())
+		if !got {
 			closeUnread(w, r)
 			w.Header().Set("Retry-After", "1")
 			writeError(w, r, apiError{status: http.StatusServiceUnavailable, code: "ThrottlingException",
