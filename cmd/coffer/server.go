@@ -40,6 +40,9 @@ type serverConfig struct {
 	Periodic, Maintenance time.Duration
 	LogLevel              string
 	Clock                 clock.Clock // nil: wall clock
+	// Limits bounds the API's connections (timeouts, concurrent body
+	// reads); zero fields take api.DefaultLimits.
+	Limits api.Limits
 }
 
 func parseServerConfig(args []string, getenv func(string) string) (serverConfig, error) {
@@ -157,11 +160,12 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 	if c.Clock != nil {
 		now = c.Clock.Now
 	}
-	handler := api.New(svc, &auth.Verifier{Creds: root, Now: now}, "", log)
-	return listenAndServe(ctx, c, handler, log, ready)
+	handler := api.New(svc, &auth.Verifier{Creds: root, Now: now}, "", log).WithLimits(c.Limits)
+	return listenAndServe(ctx, c, handler.HTTPServer(), log, ready)
 }
 
-func listenAndServe(ctx context.Context, c serverConfig, h http.Handler, log *slog.Logger, ready func(string)) error {
+// listenAndServe serves srv (its handler and limits) on c.Listen.
+func listenAndServe(ctx context.Context, c serverConfig, srv *http.Server, log *slog.Logger, ready func(string)) error {
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %q: %w", c.Listen, err)
@@ -175,7 +179,6 @@ func listenAndServe(ctx context.Context, c serverConfig, h http.Handler, log *sl
 		_ = ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {

@@ -45,17 +45,23 @@ func TestAuthentication(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-Errortype") != "AccessDeniedException" || !bytes.Contains(body, []byte(`"__type":"AccessDeniedException"`)) {
+	const unsigned = "MissingAuthenticationTokenException"
+	if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-Errortype") != unsigned || !bytes.Contains(body, []byte(`"__type":"`+unsigned+`"`)) ||
+		resp.Header.Get("X-Amzn-Requestid") == "" {
 		t.Fatalf("unsigned: status %d type %q body %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), body)
 	}
-	// Wrong secret and unknown key.
-	for name, creds := range map[string]auth.Credentials{
-		"wrong secret": {AccessKeyID: e.Creds.AccessKeyID, SecretAccessKey: "not-the-secret"},
-		"unknown key":  {AccessKeyID: "CFUNKNOWNKEY000000000", SecretAccessKey: e.Creds.SecretAccessKey},
+	// Each failure gets the code AWS answers for it, through the SDK.
+	for _, tt := range []struct {
+		name  string
+		creds auth.Credentials
+		code  string
+	}{
+		{"wrong secret", auth.Credentials{AccessKeyID: e.Creds.AccessKeyID, SecretAccessKey: "not-the-secret"}, "InvalidSignatureException"},
+		{"unknown key", auth.Credentials{AccessKeyID: "CFUNKNOWNKEY000000000", SecretAccessKey: e.Creds.SecretAccessKey}, "UnrecognizedClientException"},
 	} {
-		_, err := coffertest.NewClient(e.Endpoint, creds).ListBackupVaults(ctx, &backup.ListBackupVaultsInput{})
-		if apiCode(err) != "AccessDeniedException" {
-			t.Errorf("%s: got %v, want AccessDeniedException", name, err)
+		_, err := coffertest.NewClient(e.Endpoint, tt.creds).ListBackupVaults(ctx, &backup.ListBackupVaultsInput{})
+		if apiCode(err) != tt.code {
+			t.Errorf("%s: got %v, want %s", tt.name, err, tt.code)
 		}
 	}
 	if _, err := e.Client.ListBackupVaults(ctx, &backup.ListBackupVaultsInput{}); err != nil {

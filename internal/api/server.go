@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	account  string
+
+	limits    Limits
+	bodySlots chan struct{} // one token per body being read (Limits.MaxBodyReads)
 }
 
 // New returns the API server for svc, accepting requests signed with creds.
@@ -42,6 +46,7 @@ func New(svc *service.Service, verifier *auth.Verifier, account string, log *slo
 		account = "000000000000"
 	}
 	s := &Server{svc: svc, verifier: verifier, log: log, mux: http.NewServeMux(), account: account}
+	s.WithLimits(Limits{})
 	s.routes()
 	return s
 }
@@ -80,11 +85,7 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 		body := r.Context().Value(bodyKey{}).([]byte)
 		out, err := h(r, body)
 		if err != nil {
-			ae := toAPIError(err)
-			if ae.status >= 500 {
-				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			}
-			writeError(w, r, ae)
+			s.writeFailure(w, r, toAPIError(err), err)
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -93,26 +94,25 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 
 type bodyKey struct{}
 
+type requestIDKey struct{}
+
 // ServeHTTP authenticates the request, normalises its path and routes it.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Amzn-Requestid", requestID())
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := newDeadlineWriter(rw, s.limits.WriteStall)
+	id := requestID()
+	w.Header().Set("X-Amzn-Requestid", id)
+	// The Date header comes from the clock signatures are checked against:
+	// SDKs measure their clock skew from it.
+	w.Header().Set("Date", s.verifier.Time().Format(http.TimeFormat))
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p)
-			writeError(w, r, apiError{status: 500, code: "ServiceUnavailableException", msg: "internal error"})
+			err := fmt.Errorf("panic: %v", p)
+			s.writeFailure(w, r, apiError{status: 500, code: "ServiceUnavailableException", msg: err.Error()}, err)
 		}
 	}()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: "cannot read request body: " + err.Error()})
-		return
-	}
-	if len(body) > maxBody {
-		writeError(w, r, apiError{status: 413, code: "InvalidRequestException", msg: "request body over 1 MiB"})
-		return
-	}
-	if err := s.verifier.Verify(r, body); err != nil {
-		writeError(w, r, apiError{status: http.StatusForbidden, code: "AccessDeniedException", msg: err.Error()})
+	body, ok := s.readAuthenticated(w, r)
+	if !ok {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -122,6 +122,91 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.RawPath = strings.TrimSuffix(r.URL.RawPath, "/")
 	}
 	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyKey{}, body)))
+}
+
+// readAuthenticated returns the body of a correctly signed request, or
+// answers the error itself (ok false). What the headers tell is checked
+// before the body is read, so an unsigned or malformed request costs no
+// body read; the body is read under a slot of Limits.MaxBodyReads and the
+// body deadline (Limits.BodyTimeout), then the signature is checked.
+func (s *Server) readAuthenticated(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
+	if err := s.verifier.Precheck(r); err != nil {
+		s.refuse(w, r, err)
+		return nil, false
+	}
+	if r.ContentLength != 0 { // -1: chunked
+		release, got := s.acquireBodySlot(r.Context())
+		if !got {
+			closeUnread(w, r)
+			w.Header().Set("Retry-After", "1")
+			writeError(w, r, apiError{status: http.StatusServiceUnavailable, code: "ThrottlingException",
+				msg: "too many requests are sending their bodies at once; retry later"})
+			return nil, false
+		}
+		body, ok = s.readBody(w, r)
+		release()
+		if !ok {
+			return nil, false
+		}
+	}
+	if err := s.verifier.Verify(r, body); err != nil {
+		s.refuse(w, r, err)
+		return nil, false
+	}
+	return body, true
+}
+
+// readBody reads at most maxBody bytes, or answers why not.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		closeUnread(w, r)
+		writeError(w, r, apiError{status: http.StatusRequestTimeout, code: "RequestTimeoutException",
+			msg: fmt.Sprintf("the request was not received within %s", s.limits.BodyTimeout)})
+		return nil, false
+	case err != nil:
+		closeUnread(w, r)
+		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: "cannot read request body: " + err.Error()})
+		return nil, false
+	case len(body) > maxBody:
+		closeUnread(w, r)
+		writeError(w, r, apiError{status: 413, code: "InvalidRequestException", msg: "request body over 1 MiB"})
+		return nil, false
+	}
+	return body, true
+}
+
+// refuse answers an authentication failure with the code AWS uses for it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Debug("request refused", "request_id", r.Context().Value(requestIDKey{}), "method", r.Method, "path", r.URL.Path, "err", err)
+	closeUnread(w, r)
+	writeError(w, r, apiError{status: auth.ErrorStatus(err), code: auth.ErrorCode(err), msg: err.Error()})
+}
+
+// closeUnread makes the connection close right after the answer when the
+// request's body is (possibly) not read to its end: net/http would
+// otherwise wait for the rest of the body (up to 256 KiB) to discard it,
+// which is what a client that never sends its body holds the server on. A
+// read deadline in the past ends that wait at once.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// writeFailure answers e. A 5xx answer carries the request id instead of
+// the error's text, which can name internal paths; the detail goes to the
+// log under that id.
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, e apiError, err error) {
+	if e.status >= 500 {
+		id, _ := r.Context().Value(requestIDKey{}).(string)
+		s.log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", e.status, "err", err)
+		e.msg = "internal error; the server log has the detail under request id " + id
+	}
+	writeError(w, r, e)
 }
 
 // apiError is an error in AWS's restJson1 form.
@@ -171,8 +256,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	b, err := json.Marshal(v)
 	if err != nil {
+		// Only a handler's bug gets here; the text names no path.
 		w.WriteHeader(500)
-		fmt.Fprintf(w, `{"__type":"ServiceUnavailableException","Message":"encode response: %s"}`, strconv.Quote(err.Error()))
+		fmt.Fprintf(w, `{"__type":"ServiceUnavailableException","Message":%s}`, strconv.Quote("encode response: "+err.Error()))
 		return
 	}
 	w.WriteHeader(status)

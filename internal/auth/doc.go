@@ -15,6 +15,10 @@
 // region they like; the region is still part of the signature, so it cannot
 // be altered in transit. Every failure wraps ErrAccessDenied and one of the
 // more specific sentinels (ErrMissingAuth, ErrMalformedAuth, ErrUnknownKey,
-// ErrSignatureMismatch, ErrRequestExpired, ErrWrongService); ErrorCode maps an
-// error to the AWS error code the API returns for it.
+// ErrSignatureMismatch, ErrRequestExpired, ErrWrongService); ErrorCode and
+// ErrorStatus map an error to the AWS error code and HTTP status the API
+// returns for it. Precheck runs the checks that need only the headers, so
+// that the API refuses unsigned and malformed requests before reading their
+// body; Time is the clock signatures are checked against, which the API
+// answers in its Date header for the SDKs' clock-skew correction.
 package auth

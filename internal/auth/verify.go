@@ -62,7 +62,11 @@ func deny(cause error, format string, args ...any) error {
 }
 
 // ErrorCode returns the AWS error code for a verification failure, as AWS
-// services return it (all with HTTP status 403).
+// services return it (ErrorStatus gives the HTTP status). A request outside
+// the clock-skew window gets RequestTimeTooSkewed: aws-sdk-go-v2 (aws/retry,
+// clockSkewCodes) and the other SDKs retry that code after correcting their
+// clock from the answer's Date header, and unlike InvalidSignatureException
+// it tells a skewed clock from a wrong secret.
 func ErrorCode(err error) string {
 	switch {
 	case errors.Is(err, ErrMissingAuth):
@@ -71,11 +75,23 @@ func ErrorCode(err error) string {
 		return "IncompleteSignatureException"
 	case errors.Is(err, ErrUnknownKey):
 		return "UnrecognizedClientException"
-	case errors.Is(err, ErrSignatureMismatch), errors.Is(err, ErrRequestExpired), errors.Is(err, ErrWrongService):
+	case errors.Is(err, ErrRequestExpired):
+		return "RequestTimeTooSkewed"
+	case errors.Is(err, ErrSignatureMismatch), errors.Is(err, ErrWrongService):
 		return "InvalidSignatureException"
 	default:
 		return "AccessDeniedException"
 	}
+}
+
+// ErrorStatus returns the HTTP status for a verification failure: 400 for
+// a malformed signature (as AWS answers IncompleteSignatureException), 403
+// for the rest.
+func ErrorStatus(err error) int {
+	if errors.Is(err, ErrMalformedAuth) {
+		return http.StatusBadRequest
+	}
+	return http.StatusForbidden
 }
 
 // Verifier verifies SigV4 signatures made with one credential pair.
@@ -99,27 +115,7 @@ type authHeader struct {
 // listed in SignedHeaders, then signed again with the aws-sdk-go-v2 signer;
 // the payload hash is the SHA-256 of body.
 func (v *Verifier) Verify(r *http.Request, body []byte) error {
-	if !v.Creds.Complete() {
-		return deny(ErrUnknownKey, "the server has no credentials configured")
-	}
-	if r.URL.Query().Has("X-Amz-Signature") {
-		return deny(ErrMalformedAuth, "presigned requests are not supported")
-	}
-	raw := r.Header.Get("Authorization")
-	if raw == "" {
-		return deny(ErrMissingAuth, "missing Authorization header")
-	}
-	ah, err := parseAuthorization(raw)
-	if err != nil {
-		return err
-	}
-	if ah.service != ServiceName {
-		return deny(ErrWrongService, "credential scope service is %q, want %q", ah.service, ServiceName)
-	}
-	if subtle.ConstantTimeCompare([]byte(ah.accessKey), []byte(v.Creds.AccessKeyID)) != 1 {
-		return deny(ErrUnknownKey, "the access key id %q is not known", ah.accessKey)
-	}
-	signTime, err := v.checkTime(r, ah)
+	ah, signTime, err := v.checkHeaders(r)
 	if err != nil {
 		return err
 	}
@@ -132,6 +128,53 @@ func (v *Verifier) Verify(r *http.Request, body []byte) error {
 		return err
 	}
 	return v.compare(r, req, ah, payloadHash, signTime)
+}
+
+// Precheck runs the part of Verify that needs only the request line and
+// headers: an Authorization header that parses, for service "backup", with
+// the known access key id and a time within the skew window. The server
+// runs it before reading a body (the signature itself covers the body's
+// hash), so that unsigned or malformed requests cost no body read.
+func (v *Verifier) Precheck(r *http.Request) error {
+	_, _, err := v.checkHeaders(r)
+	return err
+}
+
+// Time is the verifier's clock (Now, else the wall clock). The server
+// answers it in the Date header: SDKs correct their clock skew from there.
+func (v *Verifier) Time() time.Time {
+	if v.Now != nil {
+		return v.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (v *Verifier) checkHeaders(r *http.Request) (authHeader, time.Time, error) {
+	if !v.Creds.Complete() {
+		return authHeader{}, time.Time{}, deny(ErrUnknownKey, "the server has no credentials configured")
+	}
+	if r.URL.Query().Has("X-Amz-Signature") {
+		return authHeader{}, time.Time{}, deny(ErrMalformedAuth, "presigned requests are not supported")
+	}
+	raw := r.Header.Get("Authorization")
+	if raw == "" {
+		return authHeader{}, time.Time{}, deny(ErrMissingAuth, "missing Authorization header")
+	}
+	ah, err := parseAuthorization(raw)
+	if err != nil {
+		return authHeader{}, time.Time{}, err
+	}
+	if ah.service != ServiceName {
+		return authHeader{}, time.Time{}, deny(ErrWrongService, "credential scope service is %q, want %q", ah.service, ServiceName)
+	}
+	if subtle.ConstantTimeCompare([]byte(ah.accessKey), []byte(v.Creds.AccessKeyID)) != 1 {
+		return authHeader{}, time.Time{}, deny(ErrUnknownKey, "the access key id %q is not known", ah.accessKey)
+	}
+	signTime, err := v.checkTime(r, ah)
+	if err != nil {
+		return authHeader{}, time.Time{}, err
+	}
+	return ah, signTime, nil
 }
 
 // compare signs req again and compares the result with the client's.
@@ -166,15 +209,11 @@ func (v *Verifier) checkTime(r *http.Request, ah authHeader) (time.Time, error) 
 	if t.Format("20060102") != ah.date {
 		return time.Time{}, deny(ErrMalformedAuth, "credential scope date %s does not match X-Amz-Date %s", ah.date, raw)
 	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
 	skew := v.MaxSkew
 	if skew <= 0 {
 		skew = DefaultMaxSkew
 	}
-	cur := now().UTC()
+	cur := v.Time()
 	if d := cur.Sub(t); d > skew || d < -skew {
 		return time.Time{}, deny(ErrRequestExpired, "request time %s differs from server time %s by more than %s",
 			t.Format(amzDateFormat), cur.Format(amzDateFormat), skew)

@@ -28,6 +28,7 @@ type recorder struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	lastErr  error
+	preErr   error // Precheck's result for the last request
 	requests int
 }
 
@@ -35,13 +36,14 @@ func newRecorder(t *testing.T, v *Verifier) *recorder {
 	t.Helper()
 	rec := &recorder{}
 	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		perr := v.Precheck(r)
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			t.Errorf("read body: %v", err)
 		}
 		verr := v.Verify(r, body)
 		rec.mu.Lock()
-		rec.lastErr, rec.requests = verr, rec.requests+1
+		rec.lastErr, rec.preErr, rec.requests = verr, perr, rec.requests+1
 		rec.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if verr != nil {
@@ -64,6 +66,13 @@ func (rec *recorder) result(t *testing.T) error {
 		t.Fatalf("server saw %d requests, want 1", rec.requests)
 	}
 	return rec.lastErr
+}
+
+// precheck returns Precheck's result for the request result saw.
+func (rec *recorder) precheck() error {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.preErr
 }
 
 // tamperTransport lets a test change a request after the SDK signed it.
@@ -166,6 +175,7 @@ func TestVerifyRejects(t *testing.T) {
 		creds  Credentials
 		now    func() time.Time
 		tamper func(*http.Request)
+		early  bool // Precheck already refuses: the headers tell
 		want   error
 	}{
 		{name: "body", op: "CreateBackupVault", tamper: func(r *http.Request) { replaceBody(r, "storage", "storagf") }, want: ErrSignatureMismatch},
@@ -183,11 +193,11 @@ func TestVerifyRejects(t *testing.T) {
 		{name: "signed header", op: "CreateBackupVault", tamper: func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, want: ErrSignatureMismatch},
 		{name: "content sha256", op: "CreateBackupVault", tamper: func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64)) }, want: ErrSignatureMismatch},
 		{name: "wrong secret", op: "ListBackupJobs", creds: wrongSecret, want: ErrSignatureMismatch},
-		{name: "unknown key", op: "ListBackupJobs", creds: unknownKey, want: ErrUnknownKey},
-		{name: "skewed time", op: "ListBackupJobs", now: skewed, want: ErrRequestExpired},
-		{name: "skewed past", op: "ListBackupJobs", now: func() time.Time { return time.Now().Add(-16 * time.Minute) }, want: ErrRequestExpired},
-		{name: "missing authorization", op: "ListBackupJobs", tamper: func(r *http.Request) { r.Header.Del("Authorization") }, want: ErrMissingAuth},
-		{name: "missing date", op: "ListBackupJobs", tamper: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, want: ErrMalformedAuth},
+		{name: "unknown key", op: "ListBackupJobs", creds: unknownKey, early: true, want: ErrUnknownKey},
+		{name: "skewed time", op: "ListBackupJobs", now: skewed, early: true, want: ErrRequestExpired},
+		{name: "skewed past", op: "ListBackupJobs", now: func() time.Time { return time.Now().Add(-16 * time.Minute) }, early: true, want: ErrRequestExpired},
+		{name: "missing authorization", op: "ListBackupJobs", tamper: func(r *http.Request) { r.Header.Del("Authorization") }, early: true, want: ErrMissingAuth},
+		{name: "missing date", op: "ListBackupJobs", tamper: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, early: true, want: ErrMalformedAuth},
 		{name: "missing signed header", op: "CreateBackupVault", tamper: func(r *http.Request) { r.Header.Del("Content-Type") }, want: ErrMalformedAuth},
 		{name: "date moved", op: "ListBackupJobs", tamper: func(r *http.Request) {
 			d := []byte(r.Header.Get("X-Amz-Date")) // 20060102T150405Z: change the last seconds digit
@@ -197,7 +207,7 @@ func TestVerifyRejects(t *testing.T) {
 		{name: "region changed", op: "ListBackupJobs", tamper: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/us-east-1/", "/us-west-2/", 1))
 		}, want: ErrSignatureMismatch},
-		{name: "garbage authorization", op: "ListBackupJobs", tamper: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }, want: ErrMalformedAuth},
+		{name: "garbage authorization", op: "ListBackupJobs", tamper: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }, early: true, want: ErrMalformedAuth},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,6 +223,13 @@ func TestVerifyRejects(t *testing.T) {
 			err := rec.result(t)
 			if !errors.Is(err, ErrAccessDenied) || !errors.Is(err, tc.want) {
 				t.Fatalf("Verify = %v, want %v wrapping ErrAccessDenied", err, tc.want)
+			}
+			pre := rec.precheck()
+			if tc.early && !errors.Is(pre, tc.want) {
+				t.Errorf("Precheck = %v, want %v", pre, tc.want)
+			}
+			if !tc.early && pre != nil {
+				t.Errorf("Precheck = %v, want nil (only the body or signature tells)", pre)
 			}
 		})
 	}
@@ -296,12 +313,20 @@ func TestErrorCode(t *testing.T) {
 		deny(ErrMalformedAuth, "x"):     "IncompleteSignatureException",
 		deny(ErrUnknownKey, "x"):        "UnrecognizedClientException",
 		deny(ErrSignatureMismatch, "x"): "InvalidSignatureException",
-		deny(ErrRequestExpired, "x"):    "InvalidSignatureException",
+		deny(ErrRequestExpired, "x"):    "RequestTimeTooSkewed",
+		deny(ErrWrongService, "x"):      "InvalidSignatureException",
 		errors.New("other"):             "AccessDeniedException",
 	}
 	for err, want := range cases {
 		if got := ErrorCode(err); got != want {
 			t.Errorf("ErrorCode(%v) = %s, want %s", err, got, want)
+		}
+		status := http.StatusForbidden
+		if want == "IncompleteSignatureException" {
+			status = http.StatusBadRequest
+		}
+		if got := ErrorStatus(err); got != status {
+			t.Errorf("ErrorStatus(%v) = %d, want %d", err, got, status)
 		}
 	}
 }
