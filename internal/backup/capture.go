@@ -5,15 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
-	"github.com/cofferbackup/coffer/internal/retry"
 	"github.com/cofferbackup/coffer/internal/s3source"
 )
-
-// retries is how a version is read: three attempts, 250 ms then 500 ms apart.
-var retries = retry.Policy{Attempts: 3, Backoff: 250 * time.Millisecond}
 
 // fatalError marks an error that must fail the whole run (a vault error).
 type fatalError struct{ err error }
@@ -35,15 +30,23 @@ func (j *job) capture(ctx context.Context, it *item) error {
 	j.stats.objectsScanned.Add(1)
 	j.stats.bytesScanned.Add(v.Size)
 	var rec *recpoint.Record
-	err := retries.Do(ctx, func() error {
+	tagCount := -1
+	// The data is one step under the retry policy (its requests inside run
+	// once: one loop decides); tags, ACL and lock are read after it, each
+	// request under the policy of its own, so that a throttled ACL request
+	// does not read the data again.
+	err := j.src.Retry().Do(ctx, func(ctx context.Context) error {
 		var err error
 		if it.prev != nil {
-			rec, err = j.reference(ctx, v, it.prev)
+			rec = j.reference(v, it.prev)
 		} else {
-			rec, err = j.fetch(ctx, v)
+			rec, tagCount, err = j.fetch(ctx, v)
 		}
 		return err
 	}, transient)
+	if err == nil {
+		err = j.mutable(ctx, rec, tagCount)
+	}
 	if err == nil {
 		if it.prev != nil {
 			j.stats.objectsDeduplicated.Add(1)
@@ -100,15 +103,16 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 }
 
 // fetch reads a version not captured before and stores its bytes.
-func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record, error) {
+// It returns the tag count GetObject gave (-1 unknown).
+func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record, int, error) {
 	release, err := j.big.Acquire(ctx, v.Size)
 	if err != nil {
-		return nil, fmt.Errorf("wait to read a large object: %w", err)
+		return nil, 0, fmt.Errorf("wait to read a large object: %w", err)
 	}
 	defer release()
 	body, meta, err := j.src.GetObject(ctx, j.opts.Bucket, v.Key, v.VersionID)
 	if err != nil {
-		return nil, fmt.Errorf("get object: %w", err)
+		return nil, 0, fmt.Errorf("get object: %w", err)
 	}
 	defer body.Close()
 	rec := newRecord(v, &meta)
@@ -117,35 +121,30 @@ func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record,
 		id, _, err := j.vw.WriteObject(ctx, sr)
 		if err != nil {
 			if sr.err != nil || ctx.Err() != nil {
-				return nil, fmt.Errorf("read object after %d bytes: %w", sr.n, err)
+				return nil, 0, fmt.Errorf("read object after %d bytes: %w", sr.n, err)
 			}
-			return nil, &fatalError{fmt.Errorf("store object %q: %w", v.Key, err)}
+			return nil, 0, &fatalError{fmt.Errorf("store object %q: %w", v.Key, err)}
 		}
 		rec.Data = string(id)
 	} else if _, err := io.Copy(io.Discard, io.LimitReader(sr, 1)); err != nil {
-		return nil, fmt.Errorf("read object: %w", err)
+		return nil, 0, fmt.Errorf("read object: %w", err)
 	}
 	if sr.n != v.Size {
-		return nil, fmt.Errorf("%w: read %d bytes, listed %d", errSizeMismatch, sr.n, v.Size)
+		return nil, 0, fmt.Errorf("%w: read %d bytes, listed %d", errSizeMismatch, sr.n, v.Size)
 	}
-	if err := j.mutable(ctx, rec, meta.TagCount); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return rec, meta.TagCount, nil
 }
 
 // reference reuses a version captured by the previous recovery point: its
-// data and immutable metadata are kept, tags, ACL and lock are read again.
-func (j *job) reference(ctx context.Context, v *s3source.Version, prev *recpoint.Record) (*recpoint.Record, error) {
+// data and immutable metadata are kept (tags, ACL and lock are read again
+// by the caller).
+func (j *job) reference(v *s3source.Version, prev *recpoint.Record) *recpoint.Record {
 	rec := *prev
 	rec.IsLatest = v.IsLatest
 	if v.StorageClass != "" {
 		rec.StorageClass = v.StorageClass
 	}
-	if err := j.mutable(ctx, &rec, -1); err != nil {
-		return nil, err
-	}
-	return &rec, nil
+	return &rec
 }
 
 // newRecord builds the record of a version from its listing entry and the

@@ -9,6 +9,9 @@
 // and whole keys are handed to Options.Parallelism workers, so memory holds
 // only the keys in flight, and of each only the versions it restores (the
 // newest N; all of them only when all are asked for). Existing keys are never overwritten unless asked:
-// they are skipped and reported. A failure of one key is recorded and the
-// job continues; problems with the destination itself fail the run.
+// they are skipped and reported, including a key written at the
+// destination while the restore runs, where the destination honours
+// conditional writes (If-None-Match: * on a key's first write). A failure
+// of one key is recorded and the job continues; problems with the
+// destination itself fail the run.
 package restore

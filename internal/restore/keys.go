@@ -6,17 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
-	"github.com/cofferbackup/coffer/internal/retry"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
 )
-
-// retries is how a version or delete marker is written: three attempts,
-// 250 ms then 500 ms apart.
-var retries = retry.Policy{Attempts: 3, Backoff: 250 * time.Millisecond}
 
 // selectVersions returns the entries of one key to write, oldest first:
 // the newest n of its history (all if n is 0), without the leading delete
@@ -37,6 +31,14 @@ func selectVersions(recs []recpoint.Record, n int) []recpoint.Record {
 
 // restoreKey writes the selected history of one key. It records per-key
 // failures itself and returns only errors that must stop the run.
+//
+// Without Overwrite a key that exists is left alone: a HEAD finds it
+// (which also saves uploading what would be refused), and where the
+// destination honours conditional writes the key's first write carries
+// If-None-Match: *, so a key written between the HEAD and the PUT is not
+// replaced either (412, counted as skipped like the HEAD's finding). Only
+// the first write is conditional: the later versions of a multi-version
+// key go on top of the one this restore just wrote.
 func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 	sel := selectVersions(recs, j.opts.VersionsUpTo)
 	if len(sel) == 0 {
@@ -48,24 +50,25 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 		if err != nil {
 			return j.keyFailed(ctx, key, "", fmt.Errorf("check destination: %w", err))
 		}
-		if exists && j.opts.Resume && j.opts.NewBucket {
-			j.stats.objectsResumed.Add(1)
+		if exists {
+			j.existing(key)
 			return nil
 		}
-		if exists {
-			j.skip(key)
-			return nil
+		if j.opts.TestHookBeforeWrite != nil {
+			j.opts.TestHookBeforeWrite(key)
 		}
 	}
+	var size int64
 	for i := range sel {
 		if !sel[i].DeleteMarker {
-			j.stats.totalBytes.Add(sel[i].Size)
+			size += sel[i].Size
 		}
 	}
+	j.stats.totalBytes.Add(size)
 	for i := range sel {
 		rec := &sel[i]
 		if rec.DeleteMarker {
-			if err := retries.Do(ctx, func() error {
+			if err := j.dst.Retry().Do(ctx, func(ctx context.Context) error {
 				return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
 			}, transient); err != nil {
 				return j.keyFailed(ctx, key, rec.VersionID, fmt.Errorf("write delete marker: %w", err))
@@ -73,9 +76,22 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 			j.stats.deleteMarkersRestored.Add(1)
 			continue
 		}
+		// selectVersions never puts a delete marker first: i == 0 is the
+		// key's first write.
+		var err error
+		if i == 0 && j.ifAbsent {
+			var exists bool
+			if exists, err = j.putFirst(ctx, rec); exists {
+				j.stats.totalBytes.Add(-size)
+				j.existing(key)
+				return nil
+			}
+		} else {
+			err = j.putVersion(ctx, rec, false)
+		}
 		// Writing later versions after a failed one would reorder the
 		// history, so the rest of the key is given up.
-		if err := j.putVersion(ctx, rec); err != nil {
+		if err != nil {
 			return j.keyFailed(ctx, key, rec.VersionID, err)
 		}
 		j.stats.versionsRestored.Add(1)
@@ -83,6 +99,16 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 	}
 	j.stats.objectsRestored.Add(1)
 	return nil
+}
+
+// existing counts a key found at the destination: written by the earlier
+// run of a resumed restore into a new bucket, or else skipped.
+func (j *job) existing(key string) {
+	if j.opts.Resume && j.opts.NewBucket {
+		j.stats.objectsResumed.Add(1)
+		return
+	}
+	j.skip(key)
 }
 
 // keyFailed records a key's failure; a vanished destination bucket or a
@@ -98,11 +124,18 @@ func (j *job) keyFailed(ctx context.Context, key, versionID string, err error) e
 	return nil
 }
 
-// putVersion writes one object version with its data from the vault.
-func (j *job) putVersion(ctx context.Context, rec *recpoint.Record) error {
+// putVersion writes one object version with its data from the vault,
+// with If-None-Match: * if ifAbsent (ErrPreconditionFailed: the key exists).
+func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent bool) error {
 	withTags := rec.TagsState == recpoint.StateCaptured && len(rec.Tags) > 0
+	put := j.dst.PutObject
+	if ifAbsent {
+		put = j.dst.PutObjectIfAbsent
+	}
 	var versionID string
-	err := retries.Do(ctx, func() error {
+	tries := 0
+	err := j.dst.Retry().Do(ctx, func(ctx context.Context) error {
+		tries++
 		release, err := j.big.Acquire(ctx, rec.Size)
 		if err != nil {
 			return fmt.Errorf("wait to write a large object: %w", err)
@@ -113,17 +146,50 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record) error {
 			return err
 		}
 		defer body.Close()
-		versionID, err = j.dst.PutObject(ctx, j.opts.DestBucket, rec, body, withTags)
+		versionID, err = put(ctx, j.opts.DestBucket, rec, body, withTags)
 		if err != nil {
 			return fmt.Errorf("write object: %w", err)
 		}
 		return nil
 	}, transient)
+	if ifAbsent && tries > 1 && errors.Is(err, s3source.ErrPreconditionFailed) && j.ownWrite(ctx, rec) {
+		// A try whose answer was lost wrote it: the 412 is this write's.
+		err = nil
+		versionID = ""
+	}
 	if err != nil {
 		return err
 	}
 	j.putACL(ctx, rec, versionID)
 	return nil
+}
+
+// putFirst writes a key's first version with If-None-Match: *; exists
+// when the destination refused it because the key exists. versitygw (v1.8.0)
+// also refuses it over a delete marker: a 412 for a key that a HEAD then
+// finds without a current version is written without the condition.
+func (j *job) putFirst(ctx context.Context, rec *recpoint.Record) (exists bool, err error) {
+	err = j.putVersion(ctx, rec, true)
+	if !errors.Is(err, s3source.ErrPreconditionFailed) {
+		return false, err
+	}
+	exists, herr := j.dst.ObjectExists(ctx, j.opts.DestBucket, rec.Key)
+	if herr != nil || exists {
+		return true, nil
+	}
+	j.log.NoteOnce("conditional-delete-marker", "the destination refuses conditional writes over delete markers: "+
+		"such keys were checked again and written without the condition")
+	return false, j.putVersion(ctx, rec, false)
+}
+
+// ownWrite reports whether the key's current version looks like rec (same
+// size and ETag): after a lost answer, the conditional write that was
+// retried. An object of other content is someone else's; a multipart
+// upload whose ETag differs from the source's reads as someone else's too,
+// which skips the key rather than replace anything.
+func (j *job) ownWrite(ctx context.Context, rec *recpoint.Record) bool {
+	m, exists, err := j.dst.Current(ctx, j.opts.DestBucket, rec.Key)
+	return err == nil && exists && m.Size == rec.Size && rec.ETag != "" && m.ETag == rec.ETag
 }
 
 // openData opens a version's bytes in the vault.
@@ -169,7 +235,7 @@ func transient(err error) bool {
 	case errors.As(err, &pe),
 		errors.Is(err, s3source.ErrAccessDenied), errors.Is(err, s3source.ErrNoSuchBucket),
 		errors.Is(err, s3source.ErrInvalidConfig), errors.Is(err, s3source.ErrNotSupported),
-		errors.Is(err, s3source.ErrSizeMismatch):
+		errors.Is(err, s3source.ErrSizeMismatch), errors.Is(err, s3source.ErrPreconditionFailed):
 		return false
 	}
 	return true

@@ -51,6 +51,10 @@ type Options struct {
 	// versions it wrote, so it may lack the later ones: restore such keys
 	// again with Overwrite if that matters.
 	Resume bool
+	// TestHookBeforeWrite, if set, is called after a key was found absent
+	// at the destination and before its first write (tests write the key
+	// there meanwhile). Nil in production.
+	TestHookBeforeWrite func(key string)
 }
 
 // Stats are the job's counters. ObjectsRestored counts keys written,
@@ -98,6 +102,9 @@ type job struct {
 	big   *bigobj.Limiter // large versions written at once
 
 	aclUnsupported atomic.Bool
+	// ifAbsent: the first write of each key is conditional (If-None-Match:
+	// *), because Overwrite is off and the destination honours it.
+	ifAbsent bool
 
 	log     jobreport.Log // failures (the first maxListed) and notes
 	mu      sync.Mutex
@@ -205,7 +212,26 @@ func (j *job) prepareDest(ctx context.Context) error {
 	if info.Versioning != "Enabled" && j.opts.VersionsUpTo != 1 {
 		j.log.NoteOnce("versioning", fmt.Sprintf("destination bucket %s has no versioning: only the final state of each key is kept", b))
 	}
+	if !j.opts.Overwrite {
+		j.probeConditional(ctx)
+	}
 	return nil
+}
+
+// probeConditional decides whether keys are written with If-None-Match: *.
+// Without it a key written at the destination between the check that it
+// is absent and the write is replaced, so the restore says so.
+func (j *job) probeConditional(ctx context.Context) {
+	ok, err := j.dst.ConditionalWrites(ctx, j.opts.DestBucket)
+	switch {
+	case err != nil:
+		j.log.NoteOnce("conditional", fmt.Sprintf("could not find out whether %s honours conditional writes (%v): "+
+			"a key written there during the restore may be replaced", j.opts.DestBucket, err))
+	case !ok:
+		j.log.NoteOnce("conditional", fmt.Sprintf("the destination does not honour conditional writes (If-None-Match): "+
+			"a key written to %s during the restore may be replaced", j.opts.DestBucket))
+	}
+	j.ifAbsent = ok
 }
 
 // dispatch streams the records, groups them by key and feeds the keys that

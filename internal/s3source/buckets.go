@@ -3,12 +3,20 @@ package s3source
 import (
 	"context"
 	"sort"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/tags"
 )
 
 // ListBuckets returns the names of every bucket the connection's
 // credentials can see, sorted.
 func (c *Client) ListBuckets(ctx context.Context) ([]string, error) {
-	bs, err := c.mc.ListBuckets(ctx)
+	var bs []minio.BucketInfo
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		bs, err = c.mc.ListBuckets(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, wrapErr("list buckets", "", "", "", err)
 	}
@@ -25,7 +33,12 @@ func (c *Client) ListBuckets(ctx context.Context) ([]string, error) {
 // NoSuchTagSet even for a missing bucket, so a missing bucket may also
 // read as untagged.
 func (c *Client) BucketTags(ctx context.Context, bucket string) (map[string]string, error) {
-	t, err := c.mc.GetBucketTagging(ctx, bucket)
+	var t *tags.Tags
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		t, err = c.mc.GetBucketTagging(ctx, bucket)
+		return err
+	})
 	if err != nil {
 		if isAbsentConfig(err) || s3Code(err) == "NoSuchTagSet" || s3Code(err) == "NoSuchTagSetError" {
 			return map[string]string{}, nil

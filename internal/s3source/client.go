@@ -1,15 +1,20 @@
 package s3source
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/cofferbackup/coffer/internal/retry"
 )
 
 const (
@@ -29,9 +34,13 @@ type Client struct {
 	mc       *minio.Client
 	core     minio.Core
 	httpc    *http.Client // for requests minio-go lacks (object ACLs)
+	retry    retry.Policy
 	// pageSize is the max-keys of listing requests; 0 leaves it to the
 	// endpoint (1000). Tests lower it to exercise paging.
 	pageSize int
+	// conditional caches, per bucket, whether the endpoint honours
+	// If-None-Match: * on writes (see ConditionalWrites).
+	conditional *sync.Map // bucket -> bool; shared by copies
 }
 
 // New validates cfg and returns a client. It does not contact the endpoint.
@@ -56,23 +65,29 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
+	rt := noteTransport{tr}
 	mc, err := minio.New(u.Host, &minio.Options{
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:       u.Scheme == "https",
-		Transport:    tr,
+		Transport:    rt,
 		Region:       cfg.Region,
 		BucketLookup: minio.BucketLookupPath,
+		// One try per minio-go call: retries are decided by cfg.Retry
+		// alone (retry.Policy), not multiplied by minio-go's own loop.
+		MaxRetries: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	mc.SetAppInfo("coffer", "1")
 	return &Client{
-		cfg:      cfg,
-		endpoint: u,
-		mc:       mc,
-		core:     minio.Core{Client: mc},
-		httpc:    &http.Client{Transport: tr},
+		cfg:         cfg,
+		endpoint:    u,
+		mc:          mc,
+		core:        minio.Core{Client: mc},
+		httpc:       &http.Client{Transport: rt},
+		retry:       cfg.Retry,
+		conditional: &sync.Map{},
 	}, nil
 }
 
@@ -115,3 +130,90 @@ func (c *Client) Endpoint() string { return c.endpoint.String() }
 
 // Region returns the configured region.
 func (c *Client) Region() string { return c.cfg.Region }
+
+// noteTransport tells the retry loop of a request (if any) what the server
+// answered: a Retry-After header or a throttling status.
+type noteTransport struct{ base http.RoundTripper }
+
+func (t noteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Context().Value(ifAbsentKey{}) != nil && isCompleteMultipart(req) && req.Header.Get("If-None-Match") == "" {
+		// Not signed, which SigV4 allows for headers other than x-amz-*.
+		req = req.Clone(req.Context())
+		req.Header.Set("If-None-Match", "*")
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 400 {
+		retry.Note(req.Context(), resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	return resp, err
+}
+
+// ifAbsentKey marks the context of a PutObjectIfAbsent.
+type ifAbsentKey struct{}
+
+func isCompleteMultipart(req *http.Request) bool {
+	q := req.URL.Query()
+	return req.Method == http.MethodPost && q.Has("uploadId")
+}
+
+// Retry returns the connection's retry policy; engines run their steps
+// (which call this client) under it, so that one loop decides.
+func (c *Client) Retry() retry.Policy { return c.retry }
+
+// do runs one idempotent request (or a few that belong together) under the
+// connection's retry policy; inside an engine's step it runs fn once.
+func (c *Client) do(ctx context.Context, fn func(ctx context.Context) error) error {
+	return c.retry.Do(ctx, func(ctx context.Context) error {
+		err := fn(ctx)
+		if throttled(err) {
+			retry.NoteThrottled(ctx)
+		}
+		return err
+	}, Retryable)
+}
+
+// Retryable reports whether an error of this package's calls may go away
+// on another try: network errors, truncated answers, 5xx, 408, 429 and the
+// S3 codes that mean "try later". Errors of a known kind (ErrNotFound,
+// ErrAccessDenied, ...) and other 4xx answers are final.
+func Retryable(err error) bool {
+	var ce *callerError
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ce) {
+		return false
+	}
+	for _, final := range []error{ErrNoSuchBucket, ErrNotFound, ErrAccessDenied, ErrNotSupported, ErrBucketExists,
+		ErrInvalidConfig, ErrSizeMismatch, ErrPreconditionFailed, errListOrder, errNoRewind} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	resp := minio.ToErrorResponse(err)
+	if retryableCodes[resp.Code] {
+		return true
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, 499, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, 520:
+		return true
+	}
+	// An S3 error answer not named above is final; anything else (a reset
+	// connection, a truncated or unparsable answer) may be transient.
+	return resp.Code == "" && resp.StatusCode == 0
+}
+
+// retryableCodes are the S3 error codes that ask for another try.
+var retryableCodes = map[string]bool{
+	"RequestError": true, "RequestTimeout": true, "InternalError": true, "ServiceUnavailable": true,
+	"Throttling": true, "ThrottlingException": true, "RequestLimitExceeded": true, "RequestThrottled": true,
+	"SlowDown": true, "SlowDownWrite": true, "SlowDownRead": true, "TooManyRequests": true,
+}
+
+// throttled reports answers that ask the client to slow down.
+func throttled(err error) bool {
+	switch s3Code(err) {
+	case "SlowDown", "SlowDownWrite", "SlowDownRead", "Throttling", "ThrottlingException",
+		"RequestLimitExceeded", "RequestThrottled", "TooManyRequests", "ServiceUnavailable":
+		return true
+	}
+	return false
+}

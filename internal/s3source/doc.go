@@ -23,6 +23,16 @@
 //     delete marker on a deleted key; its GetObjectAcl is a single
 //     FULL_CONTROL grant without grantee id, and PutObjectAcl accepts that.
 //   - Neither adds a delete marker when deleting a key that never existed.
+//   - Both honour If-None-Match: * (conditional.go); MinIO checks it at
+//     CreateMultipartUpload and CompleteMultipartUpload, versitygw at
+//     CompleteMultipartUpload only (minio-go drops the header there: the
+//     transport adds it), and versitygw refuses it (412) over a key whose
+//     current version is a delete marker.
+//
+// Every call tries once in minio-go (MaxRetries 1) and runs under the
+// connection's retry policy (Config.Retry), which a caller's own loop
+// (an engine step) overrides: see internal/retry. PutObject alone is
+// never retried here, since its stream cannot be sent again.
 //
 // Version id "null" is sent as versionId=null: after versioning is enabled
 // on a bucket, the null version is not the current one.

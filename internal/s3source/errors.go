@@ -73,12 +73,16 @@ func classify(err error) (string, error) {
 		return resp.Code, ErrNotSupported
 	case "BucketAlreadyOwnedByYou", "BucketAlreadyExists":
 		return resp.Code, ErrBucketExists
+	case "PreconditionFailed":
+		return resp.Code, ErrPreconditionFailed
 	}
 	switch resp.StatusCode {
 	case http.StatusNotImplemented:
 		return resp.Code, ErrNotSupported
 	case http.StatusForbidden:
 		return resp.Code, ErrAccessDenied
+	case http.StatusPreconditionFailed:
+		return resp.Code, ErrPreconditionFailed
 	}
 	return resp.Code, nil
 }

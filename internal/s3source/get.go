@@ -39,7 +39,18 @@ func versionParam(versionID string) string { return versionID }
 // not from the first Read.
 func (c *Client) GetObject(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, ObjectMeta, error) {
 	opts := minio.GetObjectOptions{VersionID: versionParam(versionID), Checksum: true}
-	body, info, h, err := c.core.GetObject(ctx, bucket, key, opts)
+	var (
+		body io.ReadCloser
+		info minio.ObjectInfo
+		h    http.Header
+	)
+	// Only opening is retried here; a body that fails midway is the
+	// caller's to read again.
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		body, info, h, err = c.core.GetObject(ctx, bucket, key, opts)
+		return err
+	})
 	if err != nil {
 		return nil, ObjectMeta{}, wrapErr("get object", bucket, key, versionID, err)
 	}
@@ -98,7 +109,12 @@ func metaFromHeader(h http.Header) ObjectMeta {
 
 // Tags returns a version's tags (an empty map if it has none).
 func (c *Client) Tags(ctx context.Context, bucket, key, versionID string) (map[string]string, error) {
-	t, err := c.mc.GetObjectTagging(ctx, bucket, key, minio.GetObjectTaggingOptions{VersionID: versionParam(versionID)})
+	var t *tags.Tags
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		t, err = c.mc.GetObjectTagging(ctx, bucket, key, minio.GetObjectTaggingOptions{VersionID: versionParam(versionID)})
+		return err
+	})
 	if err != nil {
 		return nil, wrapErr("get object tagging", bucket, key, versionID, err)
 	}

@@ -18,7 +18,12 @@ var errListOrder = errors.New("listing out of order")
 
 // Bucket returns facts about a bucket; ErrNoSuchBucket if it does not exist.
 func (c *Client) Bucket(ctx context.Context, bucket string) (BucketInfo, error) {
-	v, err := c.mc.GetBucketVersioning(ctx, bucket)
+	var v minio.BucketVersioningConfiguration
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = c.mc.GetBucketVersioning(ctx, bucket)
+		return err
+	})
 	if err != nil {
 		if _, kind := classify(err); kind != ErrNotSupported {
 			return BucketInfo{}, wrapErr("get bucket versioning", bucket, "", "", err)
@@ -26,7 +31,12 @@ func (c *Client) Bucket(ctx context.Context, bucket string) (BucketInfo, error) 
 		// An endpoint without versioning support has no versions.
 	}
 	info := BucketInfo{Versioning: v.Status}
-	lock, _, _, _, err := c.mc.GetObjectLockConfig(ctx, bucket)
+	var lock string
+	err = c.do(ctx, func(ctx context.Context) error {
+		var err error
+		lock, _, _, _, err = c.mc.GetObjectLockConfig(ctx, bucket)
+		return err
+	})
 	switch {
 	case err == nil:
 		info.ObjectLock = lock == "Enabled"
@@ -82,33 +92,49 @@ func entryVersion(e listEntry) Version {
 }
 
 // listCurrent lists current objects (ListObjectsV2), for endpoints
-// without ListObjectVersions; every object gets VersionID "null".
+// without ListObjectVersions; every object gets VersionID "null". A
+// listing that fails midway resumes after the last key listed.
 func (c *Client) listCurrent(ctx context.Context, bucket string, fn func(Version) error) error {
 	var chk orderCheck
-	opts := minio.ListObjectsOptions{Recursive: true, MaxKeys: c.pageSize}
-	for obj := range c.mc.ListObjectsIter(ctx, bucket, opts) {
-		if obj.Err != nil {
-			return wrapErr("list objects", bucket, "", "", obj.Err)
+	last := ""
+	err := c.do(ctx, func(ctx context.Context) error {
+		opts := minio.ListObjectsOptions{Recursive: true, MaxKeys: c.pageSize, StartAfter: last}
+		for obj := range c.mc.ListObjectsIter(ctx, bucket, opts) {
+			if obj.Err != nil {
+				return obj.Err
+			}
+			v := toVersion(obj)
+			v.VersionID = nullVersion
+			v.IsLatest = true
+			dup, err := chk.next(v)
+			if err != nil {
+				return wrapErr("list objects", bucket, v.Key, "", err)
+			}
+			if dup {
+				continue
+			}
+			if err := fn(v); err != nil {
+				return &callerError{err}
+			}
+			last = v.Key
 		}
-		v := toVersion(obj)
-		v.VersionID = nullVersion
-		v.IsLatest = true
-		dup, err := chk.next(v)
-		if err != nil {
-			return wrapErr("list objects", bucket, v.Key, "", err)
-		}
-		if dup {
-			continue
-		}
-		if err := fn(v); err != nil {
-			return err
-		}
+		return ctx.Err()
+	})
+	var ce *callerError
+	if errors.As(err, &ce) {
+		return ce.err
 	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return wrapErr("list objects", bucket, "", "", err)
 	}
 	return nil
 }
+
+// callerError carries an error of the caller's function through a retry
+// loop, which must not retry it.
+type callerError struct{ err error }
+
+func (e *callerError) Error() string { return e.err.Error() }
 
 func toVersion(o minio.ObjectInfo) Version {
 	vid := o.VersionID

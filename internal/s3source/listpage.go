@@ -63,16 +63,20 @@ func (c *Client) fetchVersionsPage(ctx context.Context, bucket, keyMarker, vidMa
 	if maxKeys > 0 {
 		q.Set("max-keys", strconv.Itoa(maxKeys))
 	}
-	resp, err := c.rawDo(ctx, http.MethodGet, bucket, "", q, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	p, err := parseVersionsPage(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("parse ListObjectVersions answer: %w", err)
-	}
-	return p, nil
+	var p *versionsPage
+	err := c.do(ctx, func(ctx context.Context) error {
+		resp, err := c.rawDo(ctx, http.MethodGet, bucket, "", q, nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		// A page cut short parses as an error and is asked for again.
+		if p, err = parseVersionsPage(resp.Body); err != nil {
+			return fmt.Errorf("parse ListObjectVersions answer: %w", err)
+		}
+		return nil
+	})
+	return p, err
 }
 
 // parseVersionsPage decodes a ListVersionsResult document, keeping the

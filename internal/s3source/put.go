@@ -16,12 +16,20 @@ import (
 // CreateBucket creates bucket, with versioning enabled if versioned.
 // ErrBucketExists if it already exists (whoever owns it).
 func (c *Client) CreateBucket(ctx context.Context, bucket string, versioned bool) error {
-	err := c.mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: c.cfg.Region})
+	tries := 0
+	err := c.do(ctx, func(ctx context.Context) error {
+		tries++
+		err := c.mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: c.cfg.Region})
+		if tries > 1 && s3Code(err) == "BucketAlreadyOwnedByYou" {
+			return nil // made by the try whose answer was lost
+		}
+		return err
+	})
 	if err != nil {
 		return wrapErr("create bucket", bucket, "", "", err)
 	}
 	if versioned {
-		if err := c.mc.EnableVersioning(ctx, bucket); err != nil {
+		if err := c.do(ctx, func(ctx context.Context) error { return c.mc.EnableVersioning(ctx, bucket) }); err != nil {
 			return wrapErr("enable versioning", bucket, "", "", err)
 		}
 	}
@@ -30,28 +38,63 @@ func (c *Client) CreateBucket(ctx context.Context, bucket string, versioned bool
 
 // ObjectExists reports whether key has a current (non-delete-marker) version.
 func (c *Client) ObjectExists(ctx context.Context, bucket, key string) (bool, error) {
-	info, err := c.mc.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+	_, exists, err := c.Current(ctx, bucket, key)
+	return exists, err
+}
+
+// Current returns the size and ETag of key's current version (HEAD), and
+// false if it has none (no such key, or a delete marker).
+func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, bool, error) {
+	var info minio.ObjectInfo
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		info, err = c.mc.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+		if err != nil && info.IsDeleteMarker {
+			return nil
+		}
+		return err
+	})
 	if err == nil {
-		return !info.IsDeleteMarker, nil
-	}
-	if info.IsDeleteMarker {
-		return false, nil
+		if info.IsDeleteMarker {
+			return ObjectMeta{}, false, nil
+		}
+		return ObjectMeta{ETag: trimETag(info.ETag), Size: info.Size, LastModified: info.LastModified.UTC()}, true, nil
 	}
 	code, kind := classify(err)
 	if kind == ErrNotFound || code == "MethodNotAllowed" {
-		return false, nil
+		return ObjectMeta{}, false, nil
 	}
-	return false, wrapErr("head object", bucket, key, "", err)
+	return ObjectMeta{}, false, wrapErr("head object", bucket, key, "", err)
 }
 
 // PutObject writes a new object (version) with the record's metadata and
 // tags, streaming r (size bytes), using multipart uploads above PartSize.
-// It holds at most 2*PartSize bytes of r in memory.
+// It holds at most 2*PartSize bytes of r in memory. It tries once (a stream
+// cannot be sent again): the caller retries with a new reader, under
+// Retry().
 func (c *Client) PutObject(ctx context.Context, bucket string, rec *recpoint.Record, r io.Reader, withTags bool) (versionID string, err error) {
+	return c.putObject(ctx, bucket, rec, r, withTags, false)
+}
+
+// PutObjectIfAbsent is PutObject with If-None-Match: * on the PUT (and on
+// CreateMultipartUpload and CompleteMultipartUpload): an endpoint that
+// honours it (see ConditionalWrites) refuses, with ErrPreconditionFailed,
+// to write over a key that has a current version, atomically.
+func (c *Client) PutObjectIfAbsent(ctx context.Context, bucket string, rec *recpoint.Record, r io.Reader, withTags bool) (versionID string, err error) {
+	return c.putObject(ctx, bucket, rec, r, withTags, true)
+}
+
+func (c *Client) putObject(ctx context.Context, bucket string, rec *recpoint.Record, r io.Reader, withTags, ifAbsent bool) (versionID string, err error) {
 	if rec.Size < 0 {
 		return "", fmt.Errorf("s3source: put object %s/%q: negative size %d", bucket, rec.Key, rec.Size)
 	}
 	opts := putOptions(rec, withTags, c.cfg.PartSize)
+	if ifAbsent {
+		opts.SetMatchETagExcept("*")
+		// minio-go drops custom headers from CompleteMultipartUpload,
+		// where the condition must be checked: the transport adds it.
+		ctx = context.WithValue(ctx, ifAbsentKey{}, true)
+	}
 	// A plain reader that fails on a short or long stream: minio-go then
 	// buffers parts itself (bounded by opts) instead of using ReadAt, and
 	// never stores a truncated object.
@@ -201,7 +244,10 @@ func (e *exactReader) read1(p []byte) (int, error) {
 // PutDeleteMarker deletes the current version of key, which on a versioned
 // bucket adds a delete marker.
 func (c *Client) PutDeleteMarker(ctx context.Context, bucket, key string) error {
-	if err := c.mc.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
+	err := c.do(ctx, func(ctx context.Context) error {
+		return c.mc.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{})
+	})
+	if err != nil {
 		return wrapErr("delete object", bucket, key, "", err)
 	}
 	return nil

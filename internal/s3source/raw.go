@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 	"github.com/minio/minio-go/v7/pkg/signer"
@@ -21,45 +20,23 @@ import (
 // listings with page-level control) are sent here, SigV4-signed with
 // minio-go's signer.
 
-const (
-	rawAttempts  = 4
-	rawBaseDelay = 200 * time.Millisecond
-	maxSmallBody = 1 << 20
-)
+const maxSmallBody = 1 << 20
 
-// rawDo sends one signed, idempotent request for bucket (and key, if not
-// empty) and returns the response of a 2xx answer; the caller closes its
-// body. Other answers become a minio.ErrorResponse. Network errors and 5xx
-// answers are retried a few times.
+// rawDo sends one signed request for bucket (and key, if not empty) and
+// returns the response of a 2xx answer; the caller closes its body. Other
+// answers become a minio.ErrorResponse. It tries once: callers run it under
+// the connection's retry policy (Client.do).
 func (c *Client) rawDo(ctx context.Context, method, bucket, key string, q url.Values, body []byte) (*http.Response, error) {
-	var lastErr error
-	for attempt := 0; attempt < rawAttempts; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(rawBaseDelay << (attempt - 1)):
-			}
-		}
-		resp, err := c.rawOnce(ctx, method, bucket, key, q, body)
-		if err == nil {
-			if resp.StatusCode/100 == 2 {
-				return resp, nil
-			}
-			data, _ := io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
-			_ = resp.Body.Close()
-			er := errorFromResponse(resp.StatusCode, data, bucket, key)
-			if !retryStatus(resp.StatusCode) {
-				return nil, er
-			}
-			err = er
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		lastErr = err
+	resp, err := c.rawOnce(ctx, method, bucket, key, q, body)
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
+	_ = resp.Body.Close()
+	return nil, errorFromResponse(resp.StatusCode, data, bucket, key)
 }
 
 func (c *Client) rawOnce(ctx context.Context, method, bucket, key string, q url.Values, body []byte) (*http.Response, error) {
@@ -89,22 +66,18 @@ func (c *Client) rawOnce(ctx context.Context, method, bucket, key string, q url.
 	return c.httpc.Do(req)
 }
 
-// rawRequest is rawDo for small answers: it returns the body.
+// rawRequest is rawDo for small answers, under the retry policy: it
+// returns the body.
 func (c *Client) rawRequest(ctx context.Context, method, bucket, key string, q url.Values, body []byte) ([]byte, error) {
-	resp, err := c.rawDo(ctx, method, bucket, key, q, body)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	return io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
-}
-
-// retryStatus reports answers worth another attempt.
-func retryStatus(code int) bool {
-	switch code {
-	case http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+	var out []byte
+	err := c.do(ctx, func(ctx context.Context) error {
+		resp, err := c.rawDo(ctx, method, bucket, key, q, body)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		out, err = io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
+		return err
+	})
+	return out, err
 }

@@ -3,6 +3,8 @@ package s3source
 import (
 	"errors"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/retry"
 )
 
 // Sentinel errors callers branch on; returned errors wrap them.
@@ -13,6 +15,9 @@ var (
 	ErrNotSupported  = errors.New("not supported by the endpoint") // NotImplemented and similar
 	ErrBucketExists  = errors.New("bucket already exists")
 	ErrInvalidConfig = errors.New("invalid S3 connection")
+	// ErrPreconditionFailed is a conditional write refused (412) because
+	// the key exists.
+	ErrPreconditionFailed = errors.New("precondition failed: the key exists")
 )
 
 // Config describes one S3 endpoint connection.
@@ -23,6 +28,9 @@ type Config struct {
 	Region    string // default us-east-1
 	// PartSize for multipart uploads on restore; default 16 MiB.
 	PartSize uint64
+	// Retry is the policy of every request on this connection and of the
+	// engine steps that use it; the zero value is retry.Default.
+	Retry retry.Policy
 }
 
 // Version is one entry of a version listing.
