@@ -82,14 +82,8 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 	if err := validateBackupOptions(in.BackupOptions); err != nil {
 		return catalog.BackupJob{}, err
 	}
-	if in.DeleteAfterDays < 0 {
-		return catalog.BackupJob{}, fmt.Errorf("%w: Lifecycle.DeleteAfterDays must be at least 1", ErrInvalidParameter)
-	}
-	if in.CompleteWindowMinutes < 0 || (in.CompleteWindowMinutes != 0 && in.CompleteWindowMinutes < 60) {
-		return catalog.BackupJob{}, fmt.Errorf("%w: CompleteWindowMinutes must be at least 60", ErrInvalidParameter)
-	}
-	if in.StartWindowMinutes != 0 && in.StartWindowMinutes < 60 {
-		return catalog.BackupJob{}, fmt.Errorf("%w: StartWindowMinutes must be at least 60", ErrInvalidParameter)
+	if err := vocab.ValidateJobDurations(in.DeleteAfterDays, in.StartWindowMinutes, in.CompleteWindowMinutes); err != nil {
+		return catalog.BackupJob{}, err
 	}
 	now := s.clock.Now()
 	windowStart := now
@@ -98,19 +92,19 @@ func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (cata
 	}
 	window := in.StartWindowMinutes
 	if window == 0 {
-		window = 480
+		window = vocab.DefaultStartWindowMinutes
 	}
 	rpID := fmt.Sprintf("%s-%s-%s", bucket, now.Format("20060102150405"), strings.ToLower(newID()[:8]))
 	job := catalog.BackupJob{
 		ID: newID(), VaultName: v.Name, VaultARN: v.ARN, ResourceARN: in.ResourceARN, ResourceType: "S3",
 		State: StateCreated, RecoveryPointARN: s.recoveryPointARN(rpID), IdempotencyToken: in.IdempotencyToken,
 		IAMRoleARN: in.IAMRoleARN, BackupOptions: in.BackupOptions, DeleteAfterDays: in.DeleteAfterDays,
-		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: windowStart.Add(time.Duration(window) * time.Minute),
+		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: vocab.AddMinutes(windowStart, window),
 		PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID,
 	}
 	if in.CompleteWindowMinutes > 0 {
 		// AWS counts the completion window from the scheduled time.
-		job.CompleteBy = windowStart.Add(time.Duration(in.CompleteWindowMinutes) * time.Minute)
+		job.CompleteBy = vocab.AddMinutes(windowStart, in.CompleteWindowMinutes)
 	}
 	err = s.db.InsertBackupJob(ctx, job, s.enqueue(ctx, kindBackup, job.ID))
 	if errors.Is(err, catalog.ErrExists) {

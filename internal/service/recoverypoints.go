@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // registerRecoveryPoint indexes a recovery point the vault already holds.
@@ -21,7 +21,7 @@ func (s *Service) registerRecoveryPoint(ctx context.Context, m recpoint.Manifest
 		SizeBytes: m.TotalBytes, ObjectCount: m.ObjectCount, Tags: m.Tags,
 	}
 	if m.DeleteAfterDays > 0 {
-		rp.DeleteAt = m.CreatedAt.Add(time.Duration(m.DeleteAfterDays) * 24 * time.Hour)
+		rp.DeleteAt = vocab.AddDays(m.CreatedAt, m.DeleteAfterDays) // saturates: an old manifest's 200000 days is not 1989
 	}
 	if err := s.db.PutRecoveryPoint(ctx, rp); err != nil {
 		return err
