@@ -128,7 +128,7 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 		return err
 	}
 	for _, c := range r.CopyActions {
-		if !regexp.MustCompile(`^arn:aws:backup:[^:]*:[^:]*:backup-vault:[a-zA-Z0-9\-_]{2,50}$`).MatchString(c.DestinationBackupVaultArn) {
+		if _, _, err := vocab.ParseVaultARN(c.DestinationBackupVaultArn); err != nil {
 			return invalid("rule %q: CopyActions DestinationBackupVaultArn %q is not a backup vault ARN", r.RuleName, c.DestinationBackupVaultArn)
 		}
 		if err := c.Lifecycle.validate("rule " + r.RuleName + " copy action"); err != nil {
