@@ -19,6 +19,7 @@ TARGETS=(
 	"./internal/schedule FuzzParseNext"
 	"./internal/vocab FuzzARN"
 	"./internal/vocab FuzzBounds"
+	"./internal/vocab FuzzBucketName"
 	"./internal/restore FuzzItems"
 	"./internal/recpoint FuzzReader"
 	"./internal/api FuzzAPI -parallel=1"

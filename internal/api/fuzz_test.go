@@ -135,6 +135,11 @@ func fuzzSeeds(bucket, rp string) []fuzzSeed {
 		{2, "", "", `{"RecoveryPointArn":"` + rp + `","Metadata":{"DestinationBucketName":"fz-restored","NewBucket":"true","ItemsToRestore":"[\"s3://` + bucket + `/k/\"]","RestoreLatestVersionsUpTo":"all"}}`},
 		{2, "", "", `{"RecoveryPointArn":"` + rp + `","Metadata":{"DestinationBucketName":"` + bucket + `","ItemsToRestore":"[1]","RestoreLatestVersionsUpTo":"-1","Overwrite":"maybe"}}`},
 		{2, "", "", `{"RecoveryPointArn":"arn:aws:backup:us-east-1:000000000000:recovery-point:nope","Metadata":{}}`},
+		// Bucket names of the right characters that S3 still refuses.
+		{2, "", "", `{"RecoveryPointArn":"` + rp + `","Metadata":{"DestinationBucketName":"a..b","NewBucket":"true"}}`},
+		{2, "", "", `{"RecoveryPointArn":"` + rp + `","Metadata":{"DestinationBucketName":"-ab","NewBucket":"true"}}`},
+		{2, "", "", `{"RecoveryPointArn":"` + rp + `","Metadata":{"DestinationBucketName":"ab.","NewBucket":"false"}}`},
+		{2, "", "", `{"RecoveryPointArn":"` + rp + `","Metadata":{"DestinationBucketName":"192.168.5.4","NewBucket":"true"}}`},
 		{3, "", "", plan},
 		{3, "", "", `{"BackupPlan":{"BackupPlanName":"p2","Rules":[{"RuleName":"r","TargetBackupVaultName":"fz","ScheduleExpression":"rate(12 hours)","CopyActions":[{"DestinationBackupVaultArn":"` + vaultARN + `","Lifecycle":{"DeleteAfterDays":99999}}]}]}}`},
 		{3, "", "", `{"BackupPlan":{"BackupPlanName":"p3","Rules":[{"RuleName":"r","TargetBackupVaultName":"fz","ScheduleExpression":"cron(0 0 L * ? *)","ScheduleExpressionTimezone":"Pacific/Apia"}]}}`},

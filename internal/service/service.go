@@ -290,14 +290,5 @@ func parseS3ARN(arn string) (bucket string, err error) {
 	return bucket, nil
 }
 
-func validateBucketName(b string) error {
-	if len(b) < 3 || len(b) > 63 {
-		return fmt.Errorf("%w: bucket name %q must be 3 to 63 characters", ErrInvalidParameter, b)
-	}
-	for _, r := range b {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return fmt.Errorf("%w: bucket name %q may hold only lower-case letters, digits, '-' and '.'", ErrInvalidParameter, b)
-		}
-	}
-	return nil
-}
+// validateBucketName: vocab owns the rule (what the S3 client accepts).
+func validateBucketName(b string) error { return vocab.ValidateBucketName(b) }
