@@ -11,8 +11,10 @@ FUZZTIME="${FUZZTIME:-10}"
 bash scripts/install-test-servers.sh >/dev/null
 export COFFER_TESTBIN="${COFFER_TESTBIN:-$HOME/.cache/coffer/testbin}"
 
-# package target [go test flags]. FuzzAPI runs a whole coffer (service,
-# catalog, MinIO) per fuzz worker: one worker is enough on small machines.
+# package target [go test flags]. The API targets run a whole coffer
+# (service, catalog, MinIO) per fuzz worker: one worker is enough on small
+# machines, and an input that creates a vault takes a second or more, so
+# they minimise new inputs for only a few runs.
 TARGETS=(
 	"./internal/auth FuzzVerify"
 	"./internal/auth FuzzParseAuthorization"
@@ -22,7 +24,8 @@ TARGETS=(
 	"./internal/vocab FuzzBucketName"
 	"./internal/restore FuzzItems"
 	"./internal/recpoint FuzzReader"
-	"./internal/api FuzzAPI -parallel=1"
+	"./internal/api FuzzAPI -parallel=1 -fuzzminimizetime=3x"
+	"./internal/api FuzzAPIFields -parallel=1 -fuzzminimizetime=3x"
 )
 
 summary=()
@@ -31,8 +34,8 @@ for line in "${TARGETS[@]}"; do
 	[[ -n "${1:-}" && "$pkg/$target" != *"$1"* ]] && continue
 	log="$(mktemp)"
 	echo "== $pkg $target (${FUZZTIME}s)"
-	# Minimising each new input for at most 50 runs keeps workers fuzzing
-	# instead of shrinking inputs for up to a minute.
+	# Minimising each new input for at most 50 runs (not Go's default of a
+	# minute) keeps workers fuzzing instead of shrinking inputs.
 	# shellcheck disable=SC2086
 	if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME}s" -fuzzminimizetime 50x $flags "$pkg" >"$log" 2>&1; then
 		grep -v ' INFO ' "$log" | tail -40

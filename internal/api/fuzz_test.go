@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,6 +47,24 @@ var fuzzOps = []struct{ method, path string }{
 // input: no 5xx (a panic would be one), every error a 4xx carrying an
 // AWS error code in the header and the body, every success valid JSON.
 func FuzzAPI(f *testing.F) {
+	fz := newFuzzEnv(f)
+	for _, s := range fuzzSeeds(fz.bucket, fz.rp) {
+		f.Add(s.op, s.arg, s.query, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, op uint8, arg, query string, body []byte) {
+		o := fuzzOps[int(op)%len(fuzzOps)]
+		fz.send(t, o.method, strings.ReplaceAll(o.path, "{arg}", url.PathEscape(arg)), query, body)
+	})
+}
+
+// fuzzEnv is a running coffer with a vault "fz", a recovery point of a
+// small bucket and a plan.
+type fuzzEnv struct {
+	e                *coffertest.Env
+	bucket, rp, plan string
+}
+
+func newFuzzEnv(f *testing.F) *fuzzEnv {
 	e := coffertest.Start(f, coffertest.Options{MaxJobs: 1, Parallelism: 2})
 	c := e.Client
 	if _, err := c.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("fz")}); err != nil {
@@ -63,32 +82,32 @@ func FuzzAPI(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	planID := aws.ToString(p.BackupPlanId)
-	for _, s := range fuzzSeeds(bucket, rp) {
-		f.Add(s.op, s.arg, s.query, []byte(s.body))
+	return &fuzzEnv{e: e, bucket: bucket, rp: rp, plan: aws.ToString(p.BackupPlanId)}
+}
+
+// send signs and sends one request ({plan} in path is the plan's id) and
+// checks the answer.
+func (fz *fuzzEnv) send(t *testing.T, method, path, query string, body []byte) {
+	t.Helper()
+	path = strings.ReplaceAll(path, "{plan}", fz.plan)
+	req, err := http.NewRequest(method, fz.e.Endpoint+path+"?"+query, bytes.NewReader(body))
+	if err != nil {
+		return // not a request a client can send
 	}
-	f.Fuzz(func(t *testing.T, op uint8, arg, query string, body []byte) {
-		o := fuzzOps[int(op)%len(fuzzOps)]
-		path := strings.ReplaceAll(strings.ReplaceAll(o.path, "{arg}", url.PathEscape(arg)), "{plan}", planID)
-		req, err := http.NewRequest(o.method, e.Endpoint+path+"?"+query, bytes.NewReader(body))
-		if err != nil {
-			return // not a request a client can send
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if err := coffertest.Sign(req, e.Creds, body); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", o.method, path, err)
-		}
-		out, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkFuzzAnswer(t, o.method+" "+path+"?"+query, body, resp, out)
-	})
+	req.Header.Set("Content-Type", "application/json")
+	if err := coffertest.Sign(req, fz.e.Creds, body); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	out, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFuzzAnswer(t, method+" "+path+"?"+query, body, resp, out)
 }
 
 func checkFuzzAnswer(t *testing.T, what string, body []byte, resp *http.Response, out []byte) {
@@ -165,4 +184,69 @@ func fuzzSeeds(bucket, rp string) []fuzzSeed {
 func strconvQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// fieldOps build well-formed requests around fuzzed field values, so the
+// fuzzer explores what the service does with them, past JSON decoding.
+var fieldOps = []func(fz *fuzzEnv, s1, s2, s3 string, n1, n2 int64) (method, path, query, body string){
+	func(_ *fuzzEnv, s1, s2, s3 string, _, _ int64) (string, string, string, string) {
+		return "PUT", "/backup-vaults/" + url.PathEscape(s1), "", `{"BackupVaultTags":{` + q(s2) + `:` + q(s3) + `},"CreatorRequestId":` + q(s1) + `}`
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, n1, n2 int64) (string, string, string, string) {
+		return "PUT", "/backup-jobs", "", fmt.Sprintf(`{"BackupVaultName":"fz","ResourceArn":%s,"IamRoleArn":"r","IdempotencyToken":%s,`+
+			`"Lifecycle":{"DeleteAfterDays":%d,"MoveToColdStorageAfterDays":%d},"StartWindowMinutes":%d,"CompleteWindowMinutes":%d,`+
+			`"RecoveryPointTags":{%s:%s},"BackupOptions":{%s:%s}}`, q(s1), q(s3), n1, n2, n2, n1, q(s2), q(s3), q(s3), q(s2))
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, _, _ int64) (string, string, string, string) {
+		return "PUT", "/restore-jobs", "", fmt.Sprintf(`{"RecoveryPointArn":%s,"Metadata":{"DestinationBucketName":%s,"NewBucket":%s,`+
+			`"ItemsToRestore":%s,"RestoreLatestVersionsUpTo":%s,"Overwrite":%s,"RestoreACLs":%s},"ResourceType":%s}`,
+			q(fz.rp), q(s1), q(s2), q(s3), q(s2), q(s2), q(s3), q(s3))
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, n1, n2 int64) (string, string, string, string) {
+		return "PUT", "/backup/plans", "", fmt.Sprintf(`{"BackupPlan":{"BackupPlanName":%s,"Rules":[{"RuleName":%s,"TargetBackupVaultName":"fz",`+
+			`"ScheduleExpression":%s,"ScheduleExpressionTimezone":%s,"StartWindowMinutes":%d,"CompletionWindowMinutes":%d,`+
+			`"Lifecycle":{"DeleteAfterDays":%d,"MoveToColdStorageAfterDays":%d},"CopyActions":[{"DestinationBackupVaultArn":%s}]}]}}`,
+			q(s3), q(s3), q(s1), q(s2), n1, n2, n2, n1, q(s3))
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, _, _ int64) (string, string, string, string) {
+		return "PUT", "/backup/plans/{plan}/selections", "", fmt.Sprintf(`{"BackupSelection":{"SelectionName":%s,"IamRoleArn":"r",`+
+			`"Resources":[%s],"NotResources":[%s],"ListOfTags":[{"ConditionType":%s,"ConditionKey":%s,"ConditionValue":%s}],`+
+			`"Conditions":{"StringLike":[{"ConditionKey":%s,"ConditionValue":%s}]}}}`, q(s3), q(s1), q(s2), q(s3), q(s1), q(s2), q(s2), q(s1))
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, _, _ int64) (string, string, string, string) {
+		return "POST", "/tags/" + url.PathEscape(s1), "", `{"Tags":{` + q(s2) + `:` + q(s3) + `}}`
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, n1, _ int64) (string, string, string, string) {
+		v := url.Values{"byState": {s1}, "byCreatedAfter": {s2}, "byCreatedBefore": {s3}, "byResourceArn": {s3}, "byBackupVaultName": {s1},
+			"maxResults": {fmt.Sprint(n1)}, "nextToken": {s2}}
+		return "GET", "/backup-jobs", v.Encode(), ""
+	},
+	func(fz *fuzzEnv, s1, s2, s3 string, n1, _ int64) (string, string, string, string) {
+		v := url.Values{"byResourceArn": {s1}, "byCreatedAfter": {s2}, "byResourceType": {s3}, "byBackupPlanId": {s3},
+			"maxResults": {fmt.Sprint(n1)}, "nextToken": {s2}}
+		return "GET", "/backup-vaults/fz/recovery-points", v.Encode(), ""
+	},
+	func(fz *fuzzEnv, s1, s2, _ string, n1, _ int64) (string, string, string, string) {
+		v := url.Values{"MaxScheduledRunsPreview": {fmt.Sprint(n1)}, "versionId": {s1}}
+		return "GET", "/backup/plans/" + url.PathEscape(s2), v.Encode(), ""
+	},
+}
+
+func q(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// FuzzAPIFields: like FuzzAPI, with fuzzed values inside well-formed
+// requests of StartBackupJob, StartRestoreJob, CreateBackupVault,
+// CreateBackupPlan, CreateBackupSelection, TagResource and list calls.
+func FuzzAPIFields(f *testing.F) {
+	fz := newFuzzEnv(f)
+	items := `["s3://` + fz.bucket + `/k/"]`
+	for i := range fieldOps {
+		f.Add(uint8(i), "arn:aws:s3:::"+fz.bucket, "true", items, int64(35), int64(180))
+		f.Add(uint8(i), "a..b", "cron(0 5 ? * * *)", "Europe/Paris", int64(200_000), int64(-1))
+		f.Add(uint8(i), "arn:aws:backup:us-east-1:000000000000:backup-vault:fz", "2026-01-01T00:00:00Z", "BackupACLs", int64(9_223_372_036_854_775_807), int64(60))
+	}
+	f.Fuzz(func(t *testing.T, op uint8, s1, s2, s3 string, n1, n2 int64) {
+		method, path, query, body := fieldOps[int(op)%len(fieldOps)](fz, s1, s2, s3, n1, n2)
+		fz.send(t, method, path, query, []byte(body))
+	})
 }
