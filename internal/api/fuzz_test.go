@@ -39,6 +39,17 @@ var fuzzOps = []struct{ method, path string }{
 	{"GET", "/resources/{arg}"},                           // 15 DescribeProtectedResource
 	{"GET", "/backup-vaults/{arg}/recovery-points/{arg}"}, // 16 DescribeRecoveryPoint
 	{"GET", "/tags/{arg}"},                                // 17 ListTags
+	{"GET", "/backup/plans"},                              // 18 ListBackupPlans
+	{"GET", "/backup/plans/{plan}/versions"},              // 19 ListBackupPlanVersions
+	{"GET", "/backup/plans/{plan}/selections"},            // 20 ListBackupSelections
+	{"GET", "/backup-vaults"},                             // 21 ListBackupVaults
+	{"GET", "/resources"},                                 // 22 ListProtectedResources
+	{"GET", "/backup/plans/{arg}/toTemplate"},             // 23 ExportBackupPlanTemplate
+	{"GET", "/backup-jobs/{arg}"},                         // 24 DescribeBackupJob
+	{"POST", "/backup-jobs/{arg}"},                        // 25 StopBackupJob
+	{"GET", "/restore-jobs/{arg}"},                        // 26 DescribeRestoreJob
+	{"POST", "/maintenance-jobs/{arg}"},                   // 27 StopMaintenanceJob
+	{"DELETE", "/backup/plans/{plan}/selections/{arg}"},   // 28 DeleteBackupSelection
 }
 
 // FuzzAPI sends arbitrary bodies, path arguments and query strings to the
@@ -178,6 +189,17 @@ func fuzzSeeds(bucket, rp string) []fuzzSeed {
 		{15, "arn:aws:s3:::" + bucket, "", ""},
 		{16, "fz", "", ""},
 		{17, rp, "", ""},
+		{18, "", "nextToken=garbage!&maxResults=3&includeDeleted=true", ""},
+		{19, "", "nextToken=bzox", ""},
+		{20, "", "nextToken=bzotMQ&maxResults=1000", ""},
+		{21, "", "nextToken=%ff&maxResults=1", ""},
+		{22, "", "nextToken=bzo5OTk5OTk5OTk5OTk5OTk5OTk5OTk", ""},
+		{23, "nope", "", ""},
+		{24, "nope", "", ""},
+		{25, "nope", "", ""},
+		{26, "nope", "", ""},
+		{27, "nope", "", ""},
+		{28, "nope", "", ""},
 	}
 }
 
