@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -14,16 +15,21 @@ import (
 )
 
 // run runs a claimed (RUNNING) restore from vv, whose lease the
-// caller holds, and records how it ended.
-func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) {
+// caller holds, and records how it ended. It returns River's snooze when
+// coffer's stop interrupted the restore: it resumes after the restart.
+func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
 	res, err := r.execute(ctx, j, vv)
+	if err != nil && errors.Is(context.Cause(ctx), jobs.ErrShutdown) && r.requeueInterrupted(bg, *j) {
+		return jobqueue.Snooze(jobs.ShutdownRetry)
+	}
 	switch {
 	case err != nil && (errors.Is(context.Cause(ctx), jobs.ErrFenced) || jobs.Unreachable(err)):
 		// Left RUNNING: the takeover resumes it once the database is back
 		// (see fence).
 		r.cfg.Log.Warn("restore job stopped: the catalog database is unreachable; it resumes once it is back", "job", j.ID, "err", err)
 	case err != nil && errors.Is(context.Cause(ctx), jobs.ErrShutdown):
+		// Not requeued (the catalog refused): the job must not stay RUNNING.
 		r.finish(bg, j, jobs.StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again", nil)
 	case err != nil:
 		r.finish(bg, j, jobs.StateFailed, err.Error(), nil)
@@ -32,6 +38,7 @@ func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vau
 	default:
 		r.finish(bg, j, jobs.StateCompleted, restoreMessage(res), &res)
 	}
+	return nil
 }
 
 func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) (restore.Result, error) {
@@ -48,7 +55,10 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 		return restore.Result{}, err
 	}
 	opts.Parallelism = r.cfg.Parallelism
-	opts.Resume = j.Run > 0 // an earlier run died: continue what it wrote
+	// An earlier run died (a takeover raised the run) or was interrupted
+	// by coffer's stop after it began writing (it had named its
+	// destination): continue what it wrote.
+	opts.Resume = j.Run > 0 || j.CreatedResourceARN != ""
 	dst, err := r.cfg.Source(DefaultConnection)
 	if err != nil {
 		return restore.Result{}, err
@@ -66,6 +76,22 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
 	})
+}
+
+// requeueInterrupted puts a restore that coffer's stop interrupted back to
+// PENDING (its River job is snoozed, so it runs after the restart and
+// resumes: see execute). What the interrupted run wrote stays.
+func (r *Restores) requeueInterrupted(ctx context.Context, j catalog.RestoreJob) bool {
+	j.Status = jobs.StatePending
+	j.StatusMessage = "coffer stopped while the restore was running; it resumes when coffer is back"
+	ok, err := r.cfg.DB.TransitionOwnRestoreJob(ctx, j, jobs.StateRunning)
+	if err != nil {
+		r.cfg.Log.Error("requeue interrupted restore", "job", j.ID, "err", err)
+	}
+	if ok {
+		r.cfg.Log.Warn("restore job interrupted by shutdown; queued again", "job", j.ID)
+	}
+	return ok
 }
 
 func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, status, msg string, res *restore.Result) {
