@@ -123,6 +123,11 @@ func readVersion(ctx context.Context, c *minio.Client, bucket string, v *Version
 		}
 	}
 	tg, err := c.GetObjectTagging(ctx, bucket, v.Key, minio.GetObjectTaggingOptions{VersionID: vid})
+	if err != nil && vid == "null" {
+		// versitygw lists the objects of a never-versioned bucket as
+		// version "null" and refuses ?tagging&versionId=null.
+		tg, err = c.GetObjectTagging(ctx, bucket, v.Key, minio.GetObjectTaggingOptions{})
+	}
 	if err != nil {
 		return fmt.Errorf("tagging: %w", err)
 	}
