@@ -117,9 +117,11 @@ func (r *runner) pickKey(b *bucketModel, pExisting float64) string {
 	return r.keys[r.rng.IntN(len(r.keys))]
 }
 
+// pickSize draws a size: zero, small, up to 200 kB, or (the 16th put of
+// every run, and rarely later) above the multipart threshold.
 func (r *runner) pickSize() int64 {
 	switch p := r.rng.Float64(); {
-	case p < 0.004 && r.n.large < r.maxLarge:
+	case r.n.large < r.maxLarge && (r.n.puts == 15 || p < 0.004):
 		return largeSize + r.rng.Int64N(1<<20)
 	case p < 0.15:
 		return 0
