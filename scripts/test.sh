@@ -2,7 +2,8 @@
 # test.sh is coffer's test command (README.md): it installs what the tests
 # need (pinned MinIO and versitygw builds, staticcheck; cached after the first
 # run), then runs go vet, staticcheck and every test with the race detector.
-# Benchmarks and soaks are not part of it: see `coffer bench`.
+# Benchmarks and soaks are not part of it: see `coffer bench` and
+# scripts/soak.sh (the model test runs here for 2 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-servers.sh

@@ -335,3 +335,32 @@ func TestSettingsAndLock(t *testing.T) {
 		t.Errorf("locked object lock %+v, want GOVERNANCE until %v with legal hold", l, until)
 	}
 }
+
+// TestUnversionedTags: the tags of objects in a bucket that was never
+// versioned are captured on every server. versitygw lists such objects as
+// version "null" and refuses ?tagging&versionId=null, and the backup
+// recorded their tags as unavailable (restored without them).
+func TestUnversionedTags(t *testing.T) {
+	for _, kind := range testserver.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Shared(t, kind)
+			mc := srv.Client(t)
+			bucket := srv.NewBucket(t, false)
+			put(t, mc, bucket, "tagged", 1, 100, minio.PutObjectOptions{UserTags: map[string]string{"team": "blue", "k 1": "v w"}})
+			put(t, mc, bucket, "plain", 2, 50, minio.PutObjectOptions{})
+			src := bt.Source(t, srv, "")
+			v := bt.Vault(t)
+			res := bt.Backup(t, src, v, bucket, nil, nil)
+			for _, r := range bt.Records(t, v, res.Manifest) {
+				if r.TagsState != recpoint.StateCaptured {
+					t.Errorf("%q: tags %s (note %q)", r.Key, r.TagsState, res.Note)
+				}
+				if r.Key == "tagged" && (r.Tags["team"] != "blue" || r.Tags["k 1"] != "v w") {
+					t.Errorf("%q: tags %v", r.Key, r.Tags)
+				}
+			}
+			restoreExact(t, srv, src, v, res.Manifest, bt.Histories(bt.Snapshot(t, mc, bucket)).Select(0, nil))
+		})
+	}
+}

@@ -179,7 +179,7 @@ func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) e
 	if j.opts.BackupTags {
 		rec.TagsState = recpoint.StateCaptured
 		if tagCount != 0 {
-			tags, err := j.src.Tags(ctx, b, rec.Key, rec.VersionID)
+			tags, err := j.src.Tags(ctx, b, rec.Key, j.subresourceVersion(rec))
 			switch {
 			case errors.Is(err, s3source.ErrNotSupported), errors.Is(err, s3source.ErrNotFound):
 				// The data was read (or is referenced): missing tags, e.g.
@@ -200,13 +200,25 @@ func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) e
 	}
 	rec.Lock = nil
 	if j.info.ObjectLock {
-		lock, err := j.src.Lock(ctx, b, rec.Key, rec.VersionID)
+		lock, err := j.src.Lock(ctx, b, rec.Key, j.subresourceVersion(rec))
 		if err != nil && !errors.Is(err, s3source.ErrNotSupported) {
 			return fmt.Errorf("get object lock: %w", err)
 		}
 		rec.Lock = lock
 	}
 	return nil
+}
+
+// subresourceVersion is the version id to read a version's tags, ACL and
+// lock with. In a bucket that was never versioned the "null" version is
+// the current object, so it is asked for without a version id: versitygw
+// (v1.8.0) lists such objects as "null" but answers NoSuchVersion to
+// ?tagging&versionId=null, and their tags were lost.
+func (j *job) subresourceVersion(rec *recpoint.Record) string {
+	if rec.VersionID == "null" && j.info.Versioning == "" {
+		return ""
+	}
+	return rec.VersionID
 }
 
 // acl captures a version's ACL, best effort: once the endpoint says it does
@@ -220,7 +232,7 @@ func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
 	if j.aclUnsupported.Load() {
 		return nil
 	}
-	acl, err := j.src.ACL(ctx, j.opts.Bucket, rec.Key, rec.VersionID)
+	acl, err := j.src.ACL(ctx, j.opts.Bucket, rec.Key, j.subresourceVersion(rec))
 	switch {
 	case errors.Is(err, s3source.ErrNotSupported):
 		if j.aclUnsupported.CompareAndSwap(false, true) {

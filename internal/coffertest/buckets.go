@@ -84,17 +84,59 @@ func CheckBucket(t testing.TB, mc *minio.Client, bucket string, want map[string]
 // the job to complete and returns the bucket's name.
 func RestoreToNewBucket(t testing.TB, c *backup.Client, rpARN string) string {
 	t.Helper()
-	dest := testserver.UniqueBucketName("restored")
-	rj, err := c.StartRestoreJob(context.Background(), &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(rpARN),
-		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/coffertest"),
-		Metadata:   map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}})
-	if err != nil {
-		t.Fatalf("StartRestoreJob %s: %v", rpARN, err)
-	}
-	if out := WaitRestoreJob(t, c, aws.ToString(rj.RestoreJobId)); out.Status != types.RestoreJobStatusCompleted {
+	dest, id := StartRestoreToNewBucket(t, c, rpARN, nil)
+	if out := WaitRestoreJob(t, c, id); out.Status != types.RestoreJobStatusCompleted {
 		t.Fatalf("restore of %s: %s %s", rpARN, out.Status, aws.ToString(out.StatusMessage))
 	}
 	return dest
+}
+
+// StartRestoreToNewBucket starts a restore of a recovery point into a new
+// bucket, with meta added to the restore metadata (ItemsToRestore,
+// RestoreLatestVersionsUpTo, ...), and returns the bucket's name and the
+// job's id without waiting.
+func StartRestoreToNewBucket(t testing.TB, c *backup.Client, rpARN string, meta map[string]string) (dest, jobID string) {
+	t.Helper()
+	dest = testserver.UniqueBucketName("restored")
+	md := map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}
+	for k, v := range meta {
+		md[k] = v
+	}
+	rj, err := c.StartRestoreJob(context.Background(), &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(rpARN),
+		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/coffertest"), Metadata: md})
+	if err != nil {
+		t.Fatalf("StartRestoreJob %s: %v", rpARN, err)
+	}
+	return dest, aws.ToString(rj.RestoreJobId)
+}
+
+// StartBackup starts an on-demand backup of bucket into vault.
+func StartBackup(t testing.TB, c *backup.Client, vault, bucket string) *backup.StartBackupJobOutput {
+	t.Helper()
+	out, err := c.StartBackupJob(context.Background(), &backup.StartBackupJobInput{BackupVaultName: aws.String(vault),
+		ResourceArn: aws.String("arn:aws:s3:::" + bucket), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/coffertest")})
+	if err != nil {
+		t.Fatalf("StartBackupJob %s into %s: %v", bucket, vault, err)
+	}
+	return out
+}
+
+// RemoveBucket deletes every version and delete marker of bucket, then the
+// bucket (tests that make many buckets free their space).
+func RemoveBucket(t testing.TB, mc *minio.Client, bucket string) {
+	t.Helper()
+	ctx := context.Background()
+	for o := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Recursive: true}) {
+		if o.Err != nil {
+			t.Fatalf("list %s: %v", bucket, o.Err)
+		}
+		if err := mc.RemoveObject(ctx, bucket, o.Key, minio.RemoveObjectOptions{VersionID: o.VersionID}); err != nil {
+			t.Fatalf("remove %s/%q version %s: %v", bucket, o.Key, o.VersionID, err)
+		}
+	}
+	if err := mc.RemoveBucket(ctx, bucket); err != nil {
+		t.Fatalf("remove bucket %s: %v", bucket, err)
+	}
 }
 
 // WaitRestoreJob polls a restore job until it reaches a final state.

@@ -71,6 +71,5 @@ func (r *Restores) handle(ctx context.Context, id string, run int) error {
 		}
 		return nil
 	}
-	r.run(jctx, &j, lease.Vault())
-	return nil
+	return r.run(jctx, &j, lease.Vault())
 }

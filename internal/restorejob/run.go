@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/restore"
@@ -15,19 +16,24 @@ import (
 
 // run runs a claimed (RUNNING) restore from vv, whose lease the
 // caller holds, and records how it ended: the detail in the job's report
-// in vv, counts in the catalog.
-func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) {
+// in vv, counts in the catalog. It returns River's snooze when coffer's
+// stop interrupted the restore: it resumes after the restart.
+func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
 	var items []string
 	res, err := r.execute(ctx, j, vv, &items)
+	if err != nil && errors.Is(context.Cause(ctx), jobs.ErrShutdown) && r.requeueInterrupted(bg, *j) {
+		return jobqueue.Snooze(jobs.ShutdownRetry)
+	}
 	end := ending{vv: vv, items: items}
 	switch {
 	case err != nil && (errors.Is(context.Cause(ctx), jobs.ErrFenced) || jobs.Unreachable(err)):
 		// Left RUNNING: the takeover resumes it once the database is back
 		// (see fence).
 		r.cfg.Log.Warn("restore job stopped: the catalog database is unreachable; it resumes once it is back", "job", j.ID, "err", r.cfg.Hasher.Redact(err, items...))
-		return
+		return nil
 	case err != nil && errors.Is(context.Cause(ctx), jobs.ErrShutdown):
+		// Not requeued (the catalog refused): the job must not stay RUNNING.
 		end.status, end.msg = jobs.StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again"
 	case err != nil:
 		end.status, end.msg, end.detail = jobs.StateFailed, r.cfg.Hasher.Redact(err, items...), err.Error()
@@ -37,6 +43,7 @@ func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vau
 		end.status, end.msg, end.res = jobs.StateCompleted, restoreMessage(res), &res
 	}
 	r.finish(bg, j, end)
+	return nil
 }
 
 // ending is how a run ended: msg (no object key in it) for the catalog
@@ -67,7 +74,10 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	}
 	*items = opts.Items
 	opts.Parallelism = r.cfg.Parallelism
-	opts.Resume = j.Run > 0 // an earlier run died: continue what it wrote
+	// An earlier run died (a takeover raised the run) or was interrupted
+	// by coffer's stop after it began writing (it had named its
+	// destination): continue what it wrote.
+	opts.Resume = j.Run > 0 || j.CreatedResourceARN != ""
 	dst, err := r.cfg.Source(DefaultConnection)
 	if err != nil {
 		return restore.Result{}, err
@@ -151,4 +161,20 @@ func restoreMessage(res restore.Result) string {
 		msg += "; " + res.Note
 	}
 	return msg
+}
+
+// requeueInterrupted puts a restore that coffer's stop interrupted back to
+// PENDING (its River job is snoozed, so it runs after the restart and
+// resumes: see execute). What the interrupted run wrote stays.
+func (r *Restores) requeueInterrupted(ctx context.Context, j catalog.RestoreJob) bool {
+	j.Status = jobs.StatePending
+	j.StatusMessage = "coffer stopped while the restore was running; it resumes when coffer is back"
+	ok, err := r.cfg.DB.TransitionOwnRestoreJob(ctx, j, jobs.StateRunning)
+	if err != nil {
+		r.cfg.Log.Error("requeue interrupted restore", "job", j.ID, "err", err)
+	}
+	if ok {
+		r.cfg.Log.Warn("restore job interrupted by shutdown; queued again", "job", j.ID)
+	}
+	return ok
 }

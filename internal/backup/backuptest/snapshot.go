@@ -52,6 +52,13 @@ func Snapshot(t testing.TB, c *minio.Client, bucket string) []Version {
 	return out
 }
 
+// ListVersions lists every version of bucket (no data) in true history
+// order: keys ascending, each key's entries newest first (see listVersions).
+func ListVersions(t testing.TB, c *minio.Client, bucket string) []minio.ObjectInfo {
+	t.Helper()
+	return listVersions(t, c, bucket)
+}
+
 // listVersions lists every version in true history order. versitygw v1.8.0
 // lists a key's delete markers before its versions whatever their age; its
 // version ids are ULIDs, which order by creation time, so each key's
@@ -116,6 +123,11 @@ func readVersion(ctx context.Context, c *minio.Client, bucket string, v *Version
 		}
 	}
 	tg, err := c.GetObjectTagging(ctx, bucket, v.Key, minio.GetObjectTaggingOptions{VersionID: vid})
+	if err != nil && vid == "null" {
+		// versitygw lists the objects of a never-versioned bucket as
+		// version "null" and refuses ?tagging&versionId=null.
+		tg, err = c.GetObjectTagging(ctx, bucket, v.Key, minio.GetObjectTaggingOptions{})
+	}
 	if err != nil {
 		return fmt.Errorf("tagging: %w", err)
 	}
@@ -180,33 +192,44 @@ func (h History) Keys() []string {
 	return ks
 }
 
-// Compare reports every difference between want and got: the keys, and
-// per key each version in order with its bytes, ETag (single-part objects),
-// system metadata, user metadata, tags and delete-marker positions.
+// Compare reports every difference between want and got (see Diff) as a
+// test error.
 func Compare(t testing.TB, want, got History) {
 	t.Helper()
+	for _, d := range Diff(want, got) {
+		t.Error(d)
+	}
+}
+
+// Diff lists every difference between want and got: the keys, and per key
+// each version in order with its bytes, ETag (single-part objects), system
+// metadata, user metadata, tags and delete-marker positions. Empty means
+// equal.
+func Diff(want, got History) []string {
+	var out []string
 	for _, k := range want.Keys() {
 		if _, ok := got[k]; !ok {
-			t.Errorf("key %q: missing at destination", k)
+			out = append(out, fmt.Sprintf("key %q: missing at destination (want %s)", k, shape(want[k])))
 		}
 	}
 	for _, k := range got.Keys() {
 		w, ok := want[k]
 		if !ok {
-			t.Errorf("key %q: at destination but not expected", k)
+			out = append(out, fmt.Sprintf("key %q: at destination but not expected (%s)", k, shape(got[k])))
 			continue
 		}
 		g := got[k]
 		if len(w) != len(g) {
-			t.Errorf("key %q: %d versions at destination, want %d (%s vs %s)", k, len(g), len(w), shape(g), shape(w))
+			out = append(out, fmt.Sprintf("key %q: %d versions at destination, want %d (%s vs %s)", k, len(g), len(w), shape(g), shape(w)))
 			continue
 		}
 		for i := range w {
 			if d := diffVersion(w[i], g[i]); d != "" {
-				t.Errorf("key %q version %d (oldest = 0): %s", k, i, d)
+				out = append(out, fmt.Sprintf("key %q version %d (oldest = 0): %s", k, i, d))
 			}
 		}
 	}
+	return out
 }
 
 func shape(vs []Version) string {

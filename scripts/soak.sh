@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# soak.sh runs coffer's long tests: Go tests given long durations through
+# their environment variables. Each soak is one function below; add the
+# kill -9 and fault-injection soaks the same way.
+#
+#   bash scripts/soak.sh               # every soak, 30 minutes each
+#   bash scripts/soak.sh model         # only the named ones
+#   COFFER_SOAK_DURATION=2h bash scripts/soak.sh model
+#
+# A failing model run prints its seed and the command that replays it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export COFFER_TESTBIN="${COFFER_TESTBIN:-$HOME/.cache/coffer/testbin}"
+export COFFER_TEST_POSTGRES="${COFFER_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+duration="${COFFER_SOAK_DURATION:-30m}"
+
+# soak_model: the randomized model test (internal/modeltest) on MinIO with
+# SQLite and PostgreSQL catalogs and on versitygw, sharing the duration.
+soak_model() {
+	COFFER_MODEL_DURATION="$duration" go test -race -count=1 -timeout 0 -v -run '^TestModel$' ./internal/modeltest/
+}
+
+all=(model)
+selected=("$@")
+if [ ${#selected[@]} -eq 0 ]; then
+	selected=("${all[@]}")
+fi
+for s in "${selected[@]}"; do
+	if ! declare -F "soak_$s" >/dev/null; then
+		echo "soak.sh: unknown soak \"$s\" (known: ${all[*]})" >&2
+		exit 2
+	fi
+done
+bash scripts/install-test-servers.sh
+for s in "${selected[@]}"; do
+	echo "=== soak $s ($duration)"
+	"soak_$s"
+done
