@@ -67,15 +67,17 @@ type Problem struct {
 
 // VerifyReport is what Verify checked and found.
 type VerifyReport struct {
-	RecoveryPoints int64 // manifests checked
-	Records        int64 // records decoded
-	Objects        int64 // distinct objects checked (record streams and data)
-	Contents       int64 // distinct contents checked in the index and pack listing
-	Packs          int64 // blobs in the vault's storage
-	ObjectsRead    int64 // data objects read whole
-	BytesRead      int64
-	ProblemCount   int64            // every problem, listed or not
-	ProblemKinds   map[string]int64 `json:",omitempty"`
+	ReadDataPercent float64
+	Seed            uint64
+	RecoveryPoints  int64 // manifests checked
+	Records         int64 // records decoded
+	Objects         int64 // distinct objects checked (record streams and data)
+	Contents        int64 // distinct contents checked in the index and pack listing
+	Packs           int64 // blobs in the vault's storage
+	ObjectsRead     int64 // data objects read whole
+	BytesRead       int64
+	ProblemCount    int64            // every problem, listed or not
+	ProblemKinds    map[string]int64 `json:",omitempty"`
 	// AffectedRecoveryPoints are the ids of the recovery points with a
 	// problem, sorted.
 	AffectedRecoveryPoints []string  `json:",omitempty"`
@@ -94,7 +96,7 @@ func (r VerifyReport) OK() bool { return r.ProblemCount == 0 }
 // Maintain). Problems are reported, not returned: the error is for a
 // vault that could not be checked at all.
 func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
-	var rep VerifyReport
+	rep := VerifyReport{ReadDataPercent: opts.ReadDataPercent, Seed: opts.Seed}
 
 	err := v.withRepo(ctx, func(r repo.Repository) error {
 		// Another process sharing the vault may have committed since.
