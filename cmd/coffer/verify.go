@@ -29,6 +29,7 @@ type verifyOutput struct {
 	Objects                int64
 	Contents               int64
 	Packs                  int64
+	DeletedReferenced      int64
 	ObjectsRead            int64
 	BytesRead              int64
 	ProblemCount           int64
@@ -67,7 +68,7 @@ func printVerify(w io.Writer, out *verifyOutput, name string) error {
 	}
 	fmt.Fprintf(w, "vault %s: %s\n", name, verdict)
 	if err := fields(w, "Recovery points", out.RecoveryPoints, "Records", out.Records, "Objects", out.Objects,
-		"Contents", out.Contents, "Packs", out.Packs, "Objects read", out.ObjectsRead, "Bytes read", out.BytesRead,
+		"Contents", out.Contents, "Packs", out.Packs, "Referenced contents marked deleted", out.DeletedReferenced, "Objects read", out.ObjectsRead, "Bytes read", out.BytesRead,
 		"Read data percent", out.ReadDataPercent, "Seed", out.Seed); err != nil {
 		return err
 	}

@@ -74,10 +74,16 @@ type VerifyReport struct {
 	Objects         int64 // distinct objects checked (record streams and data)
 	Contents        int64 // distinct contents checked in the index and pack listing
 	Packs           int64 // blobs in the vault's storage
-	ObjectsRead     int64 // data objects read whole
-	BytesRead       int64
-	ProblemCount    int64            // every problem, listed or not
-	ProblemKinds    map[string]int64 `json:",omitempty"`
+	// DeletedReferenced counts referenced contents that the index marks
+	// deleted: not lost yet (the next maintenance undeletes what a live
+	// recovery point references, as a recovery point committed while a
+	// sweep ran may need), so not a problem; with a single writer it
+	// stays 0.
+	DeletedReferenced int64
+	ObjectsRead       int64 // data objects read whole
+	BytesRead         int64
+	ProblemCount      int64            // every problem, listed or not
+	ProblemKinds      map[string]int64 `json:",omitempty"`
 	// AffectedRecoveryPoints are the ids of the recovery points with a
 	// problem, sorted.
 	AffectedRecoveryPoints []string  `json:",omitempty"`
@@ -302,6 +308,10 @@ func (vr *verifyRun) content(ctx context.Context, cid content.ID) *Problem {
 	case int64(ci.PackOffset)+int64(ci.PackedLength) > pack.Length:
 		p = &Problem{Kind: ProblemTruncated, Content: cid.String(), Pack: string(ci.PackBlobID),
 			Detail: fmt.Sprintf("content at %d+%d, pack of %d bytes", ci.PackOffset, ci.PackedLength, pack.Length)}
+	}
+
+	if err == nil && ci.Deleted {
+		vr.rep.DeletedReferenced++
 	}
 
 	vr.contents[cid] = p
