@@ -27,6 +27,7 @@ func init() {
 		{name: "describe", args: "NAME", summary: "show a backup vault", run: vaultDescribe},
 		{name: "delete", args: "NAME", summary: "delete an empty backup vault", run: vaultDelete},
 		{name: "attach", args: "PATH [--name NEW]", summary: "attach a vault directory made by a server with the same master key", run: vaultAttach},
+		{name: "verify", args: "NAME [--read-data PCT] [--seed N]", summary: "check a vault's integrity; exits 1 when a problem is found", run: vaultVerify},
 	})
 }
 
@@ -127,6 +128,11 @@ func vaultAttach(ctx context.Context, args []string) error {
 // no method for: a SigV4-signed JSON request, answered with JSON or an
 // AWS-style error.
 func (s *session) extension(ctx context.Context, method, path string, in, out any) error {
+	return s.extensionWithin(ctx, clientTimeout, method, path, in, out)
+}
+
+// extensionWithin is extension for a call that may take up to timeout.
+func (s *session) extensionWithin(ctx context.Context, timeout time.Duration, method, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -143,7 +149,7 @@ func (s *session) extension(ctx context.Context, method, path string, in, out an
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "backup", s.opts.Region, time.Now()); err != nil {
 		return fmt.Errorf("sign request: %w", err)
 	}
-	resp, err := (&http.Client{Timeout: clientTimeout}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
 		return err
 	}

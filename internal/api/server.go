@@ -59,7 +59,8 @@ func (s *Server) routes() {
 	s.handle("GET /backup-vaults/{name}", s.describeVault)
 	s.handle("GET /backup-vaults", s.listVaults)
 	s.handle("DELETE /backup-vaults/{name}", s.deleteVault)
-	s.handle("PUT /backup-vault-attachments", s.attachVault) // coffer extension
+	s.handle("PUT /backup-vault-attachments", s.attachVault)           // coffer extension
+	s.handle("POST /backup-vaults/{name}/verification", s.verifyVault) // coffer extension
 	s.handle("PUT /backup-jobs", s.startBackupJob)
 	s.handle("GET /backup-jobs/{id}", s.describeBackupJob)
 	s.handle("GET /backup-jobs", s.listBackupJobs)

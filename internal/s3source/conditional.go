@@ -23,7 +23,9 @@ const ProbePrefix = ".coffer-conditional-write-probe-"
 // it again with If-None-Match: * (412 = honoured; success = ignored; 501 or
 // 400 = not supported) and removes every version it wrote. A probe that
 // cannot be removed (a bucket with default object-lock retention) is left
-// and logged.
+// and logged. Probes that an earlier process left when it died between
+// writing and removing one (kill -9 during a restore) are removed first,
+// every version: the restore that resumes there cleans its bucket.
 func (c *Client) ConditionalWrites(ctx context.Context, bucket string) (bool, error) {
 	if v, ok := c.conditional.Load(bucket); ok {
 		return v.(bool), nil
@@ -37,6 +39,7 @@ func (c *Client) ConditionalWrites(ctx context.Context, bucket string) (bool, er
 }
 
 func (c *Client) probeConditional(ctx context.Context, bucket string) (bool, error) {
+	c.removeLeftoverProbes(ctx, bucket)
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	key := ProbePrefix + hex.EncodeToString(rnd[:])
@@ -85,5 +88,42 @@ func (c *Client) removeProbe(bucket, key string, versions []string) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		slog.Warn("conditional-write probe object left in bucket", "bucket", bucket, "key", key, "err", err)
+	}
+}
+
+// removeLeftoverProbes removes every version of every probe object in
+// bucket, best effort (a failure is logged: the probe still works). A
+// probe another process runs at this moment may lose its object: its
+// conditional write then succeeds and it concludes, on the safe side,
+// that the header is ignored.
+func (c *Client) removeLeftoverProbes(ctx context.Context, bucket string) {
+	type leftover struct{ key, vid string }
+	var found []leftover
+	list := func(versions bool) error {
+		found = found[:0]
+		for o := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: ProbePrefix, Recursive: true, WithVersions: versions}) {
+			if o.Err != nil {
+				return o.Err
+			}
+			found = append(found, leftover{o.Key, o.VersionID})
+		}
+		return nil
+	}
+	// An endpoint without versions answers the plain listing.
+	if err := list(true); err != nil {
+		if err := list(false); err != nil {
+			slog.Warn("list leftover conditional-write probes", "bucket", bucket, "err", err)
+			return
+		}
+	}
+	byKey := map[string][]string{}
+	for _, f := range found {
+		if f.vid == "null" {
+			f.vid = ""
+		}
+		byKey[f.key] = append(byKey[f.key], f.vid)
+	}
+	for key, vids := range byKey {
+		c.removeProbe(bucket, key, vids)
 	}
 }

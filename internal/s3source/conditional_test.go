@@ -104,3 +104,29 @@ func testConditionalWrites(t *testing.T, srv *testserver.Server, versioned bool)
 		t.Errorf("refused multipart upload left behind: %q %s (%v)", info.Key, info.UploadID, info.Err)
 	}
 }
+
+// TestConditionalProbeLeftovers: probe objects that a process killed
+// between writing and removing its probe left (two versions on a
+// versioned bucket, as a kill after the second write leaves) are removed,
+// every version, by the next probe of the bucket; other keys stay.
+func TestConditionalProbeLeftovers(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *testserver.Server, c *Client) {
+		for _, versioned := range []bool{true, false} {
+			t.Run(map[bool]string{true: "versioned", false: "unversioned"}[versioned], func(t *testing.T) {
+				mc := srv.Client(t)
+				bucket := srv.NewBucket(t, versioned)
+				putObj(t, mc, bucket, ProbePrefix+"dead1", nil, minio.PutObjectOptions{})
+				putObj(t, mc, bucket, ProbePrefix+"dead1", nil, minio.PutObjectOptions{})
+				putObj(t, mc, bucket, ProbePrefix+"dead2", nil, minio.PutObjectOptions{})
+				putObj(t, mc, bucket, "theirs", []byte("kept"), minio.PutObjectOptions{})
+				if _, err := newClient(t, srv).ConditionalWrites(testCtx(t), bucket); err != nil {
+					t.Fatal(err)
+				}
+				vs := listAll(t, c, bucket)
+				if len(vs) != 1 || vs[0].Key != "theirs" {
+					t.Fatalf("after the probe the bucket holds %+v, want only \"theirs\"", vs)
+				}
+			})
+		}
+	})
+}

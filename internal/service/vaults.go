@@ -6,6 +6,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/inventory"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -88,4 +89,9 @@ func (s *Service) planTargets(ctx context.Context, vaultName string) error {
 		}
 	}
 	return nil
+}
+
+// VerifyVault checks a vault's integrity (inventory.VerifyVault).
+func (s *Service) VerifyVault(ctx context.Context, name string, opts vault.VerifyOptions) (vault.VerifyReport, error) {
+	return s.inv.VerifyVault(ctx, name, opts)
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// vaultPacks lists the data pack files (kopia's p blobs) under the vault
+// directories of dataDir.
+func vaultPacks(t *testing.T, dataDir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(dataDir, "vaults"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dataDir, path)
+		if parts := strings.Split(rel, string(filepath.Separator)); len(parts) > 3 && parts[2] == "repo" && strings.HasPrefix(parts[3], "p") {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestVaultVerifyCommand: a clean vault verifies clean (exit 0); once a
+// pack file written by the second backup is deleted, `vault verify` exits
+// 1 naming that backup's recovery point and not the first one, and the
+// report names no object key.
+func TestVaultVerifyCommand(t *testing.T) {
+	dataDir := t.TempDir()
+	endpoint, creds, s3, _ := startServerIn(t, dataDir, nil)
+	e := newCLIEnv(t, endpoint, creds)
+	c := s3.Client(t)
+	e.run("vault", "create", "vv")
+	first, second := s3.NewBucket(t, true), s3.NewBucket(t, true)
+	putObjects(t, c, first, map[string]string{"secret-first.txt": strings.Repeat("first", 20_000)})
+	putObjects(t, c, second, map[string]string{"secret-second.txt": strings.Repeat("second", 20_000)})
+	rpFirst := backupAndWait(t, e, "vv", first).RecoveryPointArn
+	before := vaultPacks(t, dataDir)
+	rpSecond := backupAndWait(t, e, "vv", second).RecoveryPointArn
+	var added []string
+	for _, p := range vaultPacks(t, dataDir) {
+		if !slices.Contains(before, p) {
+			added = append(added, p)
+		}
+	}
+	if len(added) == 0 {
+		t.Fatal("the second backup wrote no pack file")
+	}
+
+	var clean verifyOutput
+	e.runJSON(&clean, "vault", "verify", "vv", "--read-data", "100")
+	if !clean.OK || clean.RecoveryPoints != 2 || clean.ObjectsRead != 2 || clean.BytesRead != 100_000+120_000 {
+		t.Fatalf("clean vault: %+v", clean)
+	}
+	if out := e.run("vault", "verify", "vv"); !strings.Contains(out, "vault vv: clean") {
+		t.Fatalf("clean vault, human output:\n%s", out)
+	}
+
+	for _, p := range added {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut := e.fail("vault", "verify", "vv")
+	idOf := func(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
+	if !strings.Contains(out, idOf(rpSecond)) || strings.Contains(out, idOf(rpFirst)) || !strings.Contains(out, "missing-pack") ||
+		!strings.Contains(errOut, "problems found") {
+		t.Fatalf("vault with a deleted pack:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	jsonOut, _ := e.fail("vault", "verify", "vv", "--json")
+	if strings.Contains(out+jsonOut, "secret-") || strings.Contains(out+jsonOut, dataDir) {
+		t.Fatalf("the report names a key or a path:\n%s\n%s", out, jsonOut)
+	}
+	if !strings.Contains(jsonOut, `"AffectedRecoveryPoints": [`) {
+		t.Fatalf("--json report:\n%s", jsonOut)
+	}
+}

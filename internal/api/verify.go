@@ -1,0 +1,30 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// verifyVault is coffer's extension VerifyBackupVault: POST
+// /backup-vaults/{name}/verification with {"ReadDataPercent", "Seed"},
+// answered when the check is done (docs/api.md).
+func (s *Server) verifyVault(r *http.Request, body []byte) (any, error) {
+	var in struct {
+		ReadDataPercent float64
+		Seed            uint64
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	name := r.PathValue("name")
+	rep, err := s.svc.VerifyVault(r.Context(), name, vault.VerifyOptions{ReadDataPercent: in.ReadDataPercent, Seed: in.Seed})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		BackupVaultName string
+		OK              bool
+		vault.VerifyReport
+	}{name, rep.OK(), rep}, nil
+}
