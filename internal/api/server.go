@@ -241,6 +241,8 @@ func toAPIError(err error) apiError {
 		return apiError{400, "InvalidRequestException", msg}
 	case errors.Is(err, service.ErrInvalidState):
 		return apiError{400, "InvalidResourceStateException", msg}
+	case errors.Is(err, service.ErrLimitExceeded):
+		return apiError{400, "LimitExceededException", msg}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return apiError{503, "ServiceUnavailableException", msg}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/schedule"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -130,6 +131,10 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 	}
 	if err := r.Lifecycle.validate("rule " + r.RuleName); err != nil {
 		return err
+	}
+	// A vocab error (not ErrInvalid): too many tags is LimitExceededException.
+	if err := vocab.ValidateTags(r.RecoveryPointTags); err != nil {
+		return fmt.Errorf("rule %q: RecoveryPointTags: %w", r.RuleName, err)
 	}
 	for _, c := range r.CopyActions {
 		if !regexp.MustCompile(`^arn:aws:backup:[^:]*:[^:]*:backup-vault:[a-zA-Z0-9\-_]{2,50}$`).MatchString(c.DestinationBackupVaultArn) {
