@@ -16,11 +16,12 @@ import (
 const defaultIAMRoleARN = "arn:aws:iam::000000000000:role/service-role/AWSBackupDefaultServiceRole"
 
 func init() {
-	registerGroup("backup", "start, list, describe and stop backup jobs", []subcommand{
+	registerGroup("backup", "start, list, describe, stop and report backup jobs", []subcommand{
 		{name: "start", args: "--vault V (--bucket B | --resource-arn ARN) [--wait]", summary: "start an on-demand backup job", run: backupStart},
 		{name: "list", args: "[--state S] [--vault V] [--resource-arn ARN] [--created-after T] [--created-before T]", summary: "list backup jobs", run: backupList},
 		{name: "describe", args: "JOB-ID", summary: "show a backup job", run: backupDescribe},
 		{name: "stop", args: "JOB-ID", summary: "stop a running backup job", run: backupStop},
+		{name: "report", args: "JOB-ID", summary: "list the failed versions of a backup job (kept in the vault)", run: reportCommand("backup", "/backup-jobs/")},
 	})
 }
 

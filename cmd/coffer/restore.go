@@ -16,10 +16,11 @@ import (
 )
 
 func init() {
-	registerGroup("restore", "start, list and describe restore jobs", []subcommand{
+	registerGroup("restore", "start, list, describe and report restore jobs", []subcommand{
 		{name: "start", args: "--recovery-point ARN --dest-bucket B [--new-bucket] [--item s3://B/PREFIX]... [--wait]", summary: "restore a recovery point into a bucket", run: restoreStart},
 		{name: "list", args: "[--status S]", summary: "list restore jobs", run: restoreList},
 		{name: "describe", args: "JOB-ID", summary: "show a restore job", run: restoreDescribe},
+		{name: "report", args: "JOB-ID", summary: "list the items, skipped and failed keys of a restore job (kept in the vault)", run: reportCommand("restore", "/restore-jobs/")},
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/service"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 type lifecycleJSON struct {
@@ -98,11 +99,14 @@ func (s *Server) startBackupJob(r *http.Request, body []byte) (any, error) {
 		IdempotencyToken: in.IdempotencyToken, StartWindowMinutes: in.StartWindowMinutes,
 		CompleteWindowMinutes: in.CompleteWindowMinutes, RecoveryPointTags: in.RecoveryPointTags, BackupOptions: in.BackupOptions,
 	}
-	if in.Lifecycle != nil && in.Lifecycle.DeleteAfterDays != nil {
-		if *in.Lifecycle.DeleteAfterDays < 1 {
-			return nil, badParam("Lifecycle.DeleteAfterDays must be at least 1, not %d", *in.Lifecycle.DeleteAfterDays)
+	if l := in.Lifecycle; l != nil {
+		// A given 0 is refused here; the service reads 0 as "none".
+		if err := vocab.ValidateLifecycle(l.DeleteAfterDays, l.MoveToColdStorageAfterDays); err != nil {
+			return nil, err
 		}
-		si.DeleteAfterDays = *in.Lifecycle.DeleteAfterDays
+		if l.DeleteAfterDays != nil {
+			si.DeleteAfterDays = *l.DeleteAfterDays
+		}
 	}
 	j, err := s.svc.StartBackupJob(r.Context(), si)
 	if err != nil {

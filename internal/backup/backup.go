@@ -23,7 +23,7 @@ const DefaultParallelism = 16
 // maxFailures is how many failures a Result keeps; FailedCount has them all.
 const maxFailures = 1000
 
-// sampleSize is how many failed versions the manifest and status message name.
+// sampleSize is how many failed versions the manifest names (FailedSample, in the vault).
 const sampleSize = 10
 
 // Options describe one backup job.
@@ -69,7 +69,8 @@ type Result struct {
 	Manifest recpoint.Manifest
 	Stats    Stats
 	Failures []Failure
-	Note     string
+	Note     string   // names no object: fit for the status message
+	Details  []string // the notes with the object they first concerned (the job report)
 
 	peak flowPeak // the pipeline's high-water marks (tests)
 }
@@ -180,6 +181,7 @@ func (j *job) run(ctx context.Context, v *vault.Vault, created time.Time) (Resul
 		Stats:    j.stats.snapshot(),
 		Failures: j.log.Failures(),
 		Note:     strings.Join(j.log.Notes(), "; "),
+		Details:  j.log.Details(),
 		peak:     j.flow.peak(),
 	}, nil
 }
@@ -202,19 +204,14 @@ func (j *job) manifest(out pipelineOutput, created time.Time) recpoint.Manifest 
 		return m
 	}
 	m.Status = recpoint.StatusPartial
-	keys := make([]string, 0, sampleSize)
 	for i, f := range j.log.Failures() {
 		if i == sampleSize {
 			break
 		}
 		m.FailedSample = append(m.FailedSample, fmt.Sprintf("%s (version %s): %s", f.Key, f.VersionID, f.Reason))
-		keys = append(keys, fmt.Sprintf("%q", f.Key))
 	}
-	more := ""
-	if m.FailedCount > int64(len(keys)) {
-		more = fmt.Sprintf(" and %d more", m.FailedCount-int64(len(keys)))
-	}
-	m.StatusMessage = fmt.Sprintf("%d object versions could not be backed up: %s%s",
-		m.FailedCount, strings.Join(keys, ", "), more)
+	// The status message reaches the catalog: a count, no key. The
+	// manifest's FailedSample and the job report name them, in the vault.
+	m.StatusMessage = fmt.Sprintf("%d object versions could not be backed up; the backup job's report lists them", m.FailedCount)
 	return m
 }

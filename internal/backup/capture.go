@@ -123,7 +123,7 @@ func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record,
 			if sr.err != nil || ctx.Err() != nil {
 				return nil, 0, fmt.Errorf("read object after %d bytes: %w", sr.n, err)
 			}
-			return nil, 0, &fatalError{fmt.Errorf("store object %q: %w", v.Key, err)}
+			return nil, 0, &fatalError{fmt.Errorf("store object: %w", err)} // no key: this ends in the status message
 		}
 		rec.Data = string(id)
 	} else if _, err := io.Copy(io.Discard, io.LimitReader(sr, 1)); err != nil {
@@ -186,7 +186,8 @@ func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) e
 				// versitygw's "null" version of a directory object, or a
 				// version deleted just now, do not fail the version.
 				rec.TagsState = recpoint.StateUnavailable
-				j.log.NoteOnce("tags", fmt.Sprintf("tags of some versions could not be read, first %q: %v", rec.Key, err))
+				j.log.NoteOnceDetail("tags", "tags of some versions could not be read",
+					fmt.Sprintf("tags of some versions could not be read, first %q: %v", rec.Key, err))
 			case err != nil:
 				return fmt.Errorf("get tags: %w", err)
 			case len(tags) > 0:

@@ -7,9 +7,11 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -38,6 +40,8 @@ type Vaults interface {
 	Vault(ctx context.Context, name string) (catalog.Vault, error)
 	JobLease(ctx context.Context, name string) (l *vaults.Lease, waitFor string, err error)
 	RegisterRecoveryPoint(ctx context.Context, m recpoint.Manifest) error
+	// WithVault runs f on vault name under a shared lease, waiting.
+	WithVault(ctx context.Context, name string, f func(*vault.Vault) error) error
 	// Committed looks a recovery point up in the vault itself.
 	Committed(ctx context.Context, vaultName, id string) (m recpoint.Manifest, found bool, err error)
 }
@@ -54,6 +58,9 @@ type Config struct {
 	Source func(conn string) (*s3source.Client, error)
 	// Parallelism is the number of objects a job reads at once.
 	Parallelism int
+	// Hasher makes the keyed hashes that stand for object keys in the
+	// catalog and the log.
+	Hasher jobreport.Hasher
 	// Committed, for tests only, is called once a backup's recovery point
 	// is committed to its vault, before the catalog records it (see
 	// service.TestHooks).

@@ -10,6 +10,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backup"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -27,32 +28,45 @@ func (b *Backups) run(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault
 	if err != nil && errors.Is(cause, jobs.ErrShutdown) && b.requeueInterrupted(bg, *j) {
 		return jobqueue.Snooze(jobs.ShutdownRetry)
 	}
+	e := ending{vv: vv}
 	switch {
 	case err != nil && (errors.Is(cause, jobs.ErrFenced) || jobs.Unreachable(err)):
 		// Left RUNNING: the takeover runs it again once the database is
 		// back (see fence).
-		b.cfg.Log.Warn("backup job stopped: the catalog database is unreachable; it runs again once it is back", "job", j.ID, "err", err)
+		b.cfg.Log.Warn("backup job stopped: the catalog database is unreachable; it runs again once it is back", "job", j.ID, "err", b.cfg.Hasher.Redact(err))
+		return nil
 	case err == nil:
 		// Committed and registered: the job completed, even if a stop
 		// request arrived meanwhile.
-		state := jobs.StateCompleted
+		e.state, e.msg, e.res = jobs.StateCompleted, backupMessage(res), &res
 		if res.Manifest.Status == recpoint.StatusPartial {
-			state = jobs.StatePartial
+			e.state = jobs.StatePartial
 		}
-		b.finish(bg, j, state, backupMessage(res), &res)
 	case errors.Is(cause, jobs.ErrCompletionWindow) || jobqueue.IsCancelled(ctx) && jobs.WindowPassed(j.CompleteBy, b.cfg.Clock.Now()):
-		b.finish(bg, j, jobs.StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
-			j.CompleteBy.Format(time.RFC3339)), nil)
+		e.state, e.msg = jobs.StateExpired, fmt.Sprintf("stopped: not completed by the end of its completion window (%s); no recovery point was created",
+			j.CompleteBy.Format(time.RFC3339))
 	case errors.Is(cause, jobs.ErrStopped) || jobqueue.IsCancelled(ctx):
-		b.finish(bg, j, jobs.StateAborted, "stopped by StopBackupJob; no recovery point was created", nil)
+		e.state, e.msg = jobs.StateAborted, "stopped by StopBackupJob; no recovery point was created"
 	case errors.Is(cause, jobs.ErrShutdown):
-		b.finish(bg, j, jobs.StateAborted, "stopped by StopBackupJob while coffer was stopping; no recovery point was created", nil)
+		e.state, e.msg = jobs.StateAborted, "stopped by StopBackupJob while coffer was stopping; no recovery point was created"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		b.finish(bg, j, jobs.StateFailed, "the job ran longer than coffer's job timeout; no recovery point was created", nil)
+		e.state, e.msg = jobs.StateFailed, "the job ran longer than coffer's job timeout; no recovery point was created"
 	default:
-		b.finish(bg, j, jobs.StateFailed, err.Error(), nil)
+		// The error may name an object (an s3source error): the catalog
+		// gets it with keyed hashes for keys, the report in full.
+		e.state, e.msg, e.detail = jobs.StateFailed, b.cfg.Hasher.Redact(err), err.Error()
 	}
+	b.finish(bg, j, e)
 	return nil
+}
+
+// ending is how a run ended: msg (no object key in it) for the catalog
+// and the log, the rest for the job report.
+type ending struct {
+	state, msg string
+	detail     string // the error in full, if the run failed on one
+	res        *backup.Result
+	vv         *vault.Vault
 }
 
 // requeueInterrupted puts a job that coffer's stop interrupted back to
@@ -136,13 +150,19 @@ func (b *Backups) progress(j *catalog.BackupJob, st backup.Stats, estimate int64
 	}
 }
 
-func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, state, msg string, res *backup.Result) {
-	j.State, j.StatusMessage, j.CompletedAt = state, jobs.RunNote(j.Run)+msg, b.cfg.Clock.Now()
-	if res != nil {
+// finish writes the job's report to its vault, then its end to the
+// catalog: once the catalog says the job ended, its report is there.
+func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, e ending) {
+	j.State, j.StatusMessage, j.CompletedAt = e.state, jobs.RunNote(j.Run)+e.msg, b.cfg.Clock.Now()
+	if e.res != nil {
 		j.PercentDone = "100.0"
-		j.BytesTransferred = res.Stats.BytesTransferred
-		j.BackupSize = res.Manifest.TotalBytes
-		j.Stats = jobs.JSON(res.Stats)
+		j.BytesTransferred = e.res.Stats.BytesTransferred
+		j.BackupSize = e.res.Manifest.TotalBytes
+		j.Stats = jobs.JSON(e.res.Stats)
+	}
+	if err := e.vv.PutJobReport(ctx, report(*j, e)); err != nil {
+		b.cfg.Log.Error("write backup job report", "job", j.ID, "err", err)
+		j.StatusMessage += "; the job report could not be written to the vault"
 	}
 	var ok bool
 	err := b.cfg.Core.UntilCatalog(ctx, "record the end of backup job "+j.ID, func() (err error) {
@@ -154,10 +174,26 @@ func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, state, msg s
 		return
 	}
 	if !ok {
-		b.cfg.Log.Error("backup job ended but its state changed meanwhile", "job", j.ID, "state", state)
+		b.cfg.Log.Error("backup job ended but its state changed meanwhile", "job", j.ID, "state", e.state)
 		return
 	}
-	b.cfg.Log.Info("backup job ended", "job", j.ID, "state", state, "message", msg)
+	b.cfg.Log.Info("backup job ended", "job", j.ID, "state", e.state, "message", e.msg)
+}
+
+// report is the job report of a backup that ended as e says.
+func report(j catalog.BackupJob, e ending) jobreport.Report {
+	rep := jobreport.Report{JobID: j.ID, Kind: jobreport.KindBackup, State: j.State, CompletedAt: j.CompletedAt}
+	if e.detail != "" {
+		rep.Notes = append(rep.Notes, e.detail)
+	}
+	if res := e.res; res != nil {
+		rep.Failures, rep.FailedCount = res.Failures, res.Stats.ObjectsFailed
+		if res.Note != "" {
+			rep.Notes = append(rep.Notes, res.Note)
+		}
+		rep.Details = res.Details
+	}
+	return rep
 }
 
 func backupMessage(res backup.Result) string {
@@ -166,7 +202,8 @@ func backupMessage(res backup.Result) string {
 		st.ObjectsScanned, st.BytesScanned, st.ObjectsTransferred, st.BytesTransferred,
 		st.ObjectsDeduplicated, st.BytesDeduplicated, st.DeleteMarkers)
 	if st.ObjectsFailed > 0 {
-		msg += fmt.Sprintf("; %d versions failed: %s", st.ObjectsFailed, res.Manifest.StatusMessage)
+		// A count: the job report lists the versions (keys stay in the vault).
+		msg += fmt.Sprintf("; %d versions failed; the job report lists them", st.ObjectsFailed)
 	}
 	if res.Note != "" {
 		msg += "; " + res.Note

@@ -59,14 +59,8 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 	if err := vocab.ValidateTags(in.RecoveryPointTags); err != nil {
 		return catalog.BackupJob{}, fmt.Errorf("RecoveryPointTags: %w", err)
 	}
-	if in.DeleteAfterDays < 0 {
-		return catalog.BackupJob{}, fmt.Errorf("%w: Lifecycle.DeleteAfterDays must be at least 1", vocab.ErrInvalidParameter)
-	}
-	if in.CompleteWindowMinutes < 0 || (in.CompleteWindowMinutes != 0 && in.CompleteWindowMinutes < 60) {
-		return catalog.BackupJob{}, fmt.Errorf("%w: CompleteWindowMinutes must be at least 60", vocab.ErrInvalidParameter)
-	}
-	if in.StartWindowMinutes != 0 && in.StartWindowMinutes < 60 {
-		return catalog.BackupJob{}, fmt.Errorf("%w: StartWindowMinutes must be at least 60", vocab.ErrInvalidParameter)
+	if err := vocab.ValidateJobDurations(in.DeleteAfterDays, in.StartWindowMinutes, in.CompleteWindowMinutes); err != nil {
+		return catalog.BackupJob{}, err
 	}
 	now := b.cfg.Clock.Now()
 	windowStart := now
@@ -75,19 +69,19 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 	}
 	window := in.StartWindowMinutes
 	if window == 0 {
-		window = 480
+		window = vocab.DefaultStartWindowMinutes
 	}
 	rpID := fmt.Sprintf("%s-%s-%s", bucket, now.Format("20060102150405"), strings.ToLower(vocab.NewID()[:8]))
 	job := catalog.BackupJob{
 		ID: vocab.NewID(), VaultName: v.Name, VaultARN: v.ARN, ResourceARN: in.ResourceARN, ResourceType: "S3",
 		State: jobs.StateCreated, RecoveryPointARN: b.cfg.Names.RecoveryPointARN(rpID), IdempotencyToken: in.IdempotencyToken,
 		IAMRoleARN: in.IAMRoleARN, BackupOptions: in.BackupOptions, DeleteAfterDays: in.DeleteAfterDays,
-		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: windowStart.Add(time.Duration(window) * time.Minute),
+		RecoveryPointTags: in.RecoveryPointTags, CreatedAt: now, StartBy: vocab.AddMinutes(windowStart, window),
 		PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID,
 	}
 	if in.CompleteWindowMinutes > 0 {
 		// AWS counts the completion window from the scheduled time.
-		job.CompleteBy = windowStart.Add(time.Duration(in.CompleteWindowMinutes) * time.Minute)
+		job.CompleteBy = vocab.AddMinutes(windowStart, in.CompleteWindowMinutes)
 	}
 	err = b.cfg.DB.InsertBackupJob(ctx, job, b.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
 	if errors.Is(err, catalog.ErrExists) {

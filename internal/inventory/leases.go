@@ -11,11 +11,9 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// What an exclusive lease is for; a job that finds its vault held says so.
-const (
-	PurposeMaintenance = "maintenance"
-	PurposeDeletion    = "deletion"
-)
+// PurposeDeletion names DeleteBackupVault's exclusive lease: a job that
+// finds its vault held says what holds it.
+const PurposeDeletion = "deletion"
 
 // openVaultFiles opens vault id from the data directory; the registry
 // calls it on the vault's first lease.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/recpoint"
@@ -22,7 +21,7 @@ func (inv *Inventory) RegisterRecoveryPoint(ctx context.Context, m recpoint.Mani
 		SizeBytes: m.TotalBytes, ObjectCount: m.ObjectCount, Tags: m.Tags,
 	}
 	if m.DeleteAfterDays > 0 {
-		rp.DeleteAt = m.CreatedAt.Add(time.Duration(m.DeleteAfterDays) * 24 * time.Hour)
+		rp.DeleteAt = vocab.AddDays(m.CreatedAt, m.DeleteAfterDays) // saturates: an old manifest's 200000 days is not 1989
 	}
 	if err := inv.cfg.DB.PutRecoveryPoint(ctx, rp); err != nil {
 		return err

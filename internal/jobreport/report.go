@@ -7,7 +7,9 @@ import (
 
 // Failure is one object version a job had to leave out, and why.
 type Failure struct {
-	Key, VersionID, Reason string
+	Key       string
+	VersionID string `json:",omitempty"`
+	Reason    string
 }
 
 // Log collects a job's failures (the first Max of them) and notes. The
@@ -18,6 +20,7 @@ type Log struct {
 	mu       sync.Mutex
 	failures []Failure
 	notes    []string
+	details  []string
 	noted    map[string]bool
 }
 
@@ -50,6 +53,30 @@ func (l *Log) NoteOnce(kind, s string) {
 	}
 	l.noted[kind] = true
 	l.notes = append(l.notes, s)
+}
+
+// NoteOnceDetail is NoteOnce for a problem whose first instance names an
+// object: note (without any key) goes to the status message, detail only
+// to the job report in the vault.
+func (l *Log) NoteOnceDetail(kind, note, detail string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.noted[kind] {
+		return
+	}
+	if l.noted == nil {
+		l.noted = map[string]bool{}
+	}
+	l.noted[kind] = true
+	l.notes = append(l.notes, note)
+	l.details = append(l.details, detail)
+}
+
+// Details returns a copy of the details (NoteOnceDetail), in the order added.
+func (l *Log) Details() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.details...)
 }
 
 // Failures returns a copy of the failures kept, in the order recorded.

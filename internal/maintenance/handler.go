@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -84,7 +83,7 @@ func (mt *Maintenance) lease(ctx, bg context.Context, j catalog.MaintenanceJob) 
 	if err != nil {
 		return nil, err
 	}
-	l, err := mt.cfg.Vaults.Lease(ctx, v, vaults.Exclusive, inventory.PurposeMaintenance, false)
+	l, err := mt.cfg.Vaults.Lease(ctx, v, vaults.Exclusive, purpose, false)
 	busy := (*vaults.BusyError)(nil)
 	if !errors.As(err, &busy) {
 		mt.forgetTries(j.ID)
@@ -97,7 +96,7 @@ func (mt *Maintenance) lease(ctx, bg context.Context, j catalog.MaintenanceJob) 
 	mt.forgetTries(j.ID)
 	wctx, cancel := context.WithTimeout(ctx, maintenanceWait)
 	defer cancel()
-	l, err = mt.cfg.Vaults.Lease(wctx, v, vaults.Exclusive, inventory.PurposeMaintenance, true)
+	l, err = mt.cfg.Vaults.Lease(wctx, v, vaults.Exclusive, purpose, true)
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
 		return nil, errVaultBusy // waited long enough: try again later
 	}
@@ -194,7 +193,7 @@ func (mt *Maintenance) MaintainVault(ctx context.Context, name string) (vault.Ma
 	if err != nil {
 		return vault.MaintenanceStats{}, err
 	}
-	l, err := mt.cfg.Vaults.Lease(ctx, v, vaults.Exclusive, inventory.PurposeMaintenance, true)
+	l, err := mt.cfg.Vaults.Lease(ctx, v, vaults.Exclusive, purpose, true)
 	if err != nil {
 		return vault.MaintenanceStats{}, err
 	}

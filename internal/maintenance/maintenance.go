@@ -19,6 +19,10 @@ import (
 // kind is the River kind of maintenance jobs.
 const kind = string(vocab.KindMaintenance)
 
+// purpose names maintenance's exclusive lease of a vault: a job that
+// finds its vault held says so.
+const purpose = "maintenance"
+
 // args are the River args of a maintenance job: the coffer job id, and
 // the run number, raised when another process takes the job over.
 type args struct {

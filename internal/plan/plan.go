@@ -13,14 +13,6 @@ import (
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid backup plan")
 
-// Defaults and limits AWS Backup applies to rules.
-const (
-	DefaultStartWindowMinutes = 480
-	MinStartWindowMinutes     = 60
-	DefaultCompletionMinutes  = 10080 // 7 days
-	MinColdToDeleteDays       = 90
-)
-
 // Lifecycle is a recovery point's retention.
 type Lifecycle struct {
 	MoveToColdStorageAfterDays *int64 `json:",omitempty"`
@@ -70,6 +62,12 @@ var (
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// invalidBound wraps a vocab bound's error (ErrInvalidParameter) as a plan
+// error too.
+func invalidBound(where string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrInvalid, where, err)
 }
 
 // Validate checks a plan document; vaultExists reports whether a target
@@ -123,11 +121,8 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 			return invalid("rule %q: %v", r.RuleName, err)
 		}
 	}
-	if w := r.StartWindowMinutes; w != nil && *w < MinStartWindowMinutes {
-		return invalid("rule %q: StartWindowMinutes must be at least %d, not %d", r.RuleName, MinStartWindowMinutes, *w)
-	}
-	if w := r.CompletionWindowMinutes; w != nil && *w < r.StartWindow()+60 {
-		return invalid("rule %q: CompletionWindowMinutes (%d) must be at least 60 minutes more than StartWindowMinutes (%d)", r.RuleName, *w, r.StartWindow())
+	if err := r.validateWindows(); err != nil {
+		return err
 	}
 	if err := r.Lifecycle.validate("rule " + r.RuleName); err != nil {
 		return err
@@ -137,7 +132,7 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 		return fmt.Errorf("rule %q: RecoveryPointTags: %w", r.RuleName, err)
 	}
 	for _, c := range r.CopyActions {
-		if !regexp.MustCompile(`^arn:aws:backup:[^:]*:[^:]*:backup-vault:[a-zA-Z0-9\-_]{2,50}$`).MatchString(c.DestinationBackupVaultArn) {
+		if _, _, err := vocab.ParseVaultARN(c.DestinationBackupVaultArn); err != nil {
 			return invalid("rule %q: CopyActions DestinationBackupVaultArn %q is not a backup vault ARN", r.RuleName, c.DestinationBackupVaultArn)
 		}
 		if err := c.Lifecycle.validate("rule " + r.RuleName + " copy action"); err != nil {
@@ -147,22 +142,33 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 	return nil
 }
 
+// validateWindows checks the windows against vocab's bounds; the
+// completion window must also end an hour after the start window.
+func (r *Rule) validateWindows() error {
+	where := fmt.Sprintf("rule %q", r.RuleName)
+	if w := r.StartWindowMinutes; w != nil {
+		if err := vocab.ValidateStartWindow(*w); err != nil {
+			return invalidBound(where, err)
+		}
+	}
+	if w := r.CompletionWindowMinutes; w != nil {
+		if err := vocab.ValidateCompleteWindow("CompletionWindowMinutes", *w); err != nil {
+			return invalidBound(where, err)
+		}
+		if *w-r.StartWindow() < vocab.MinCompletionAfterStartMinutes {
+			return invalid("%s: CompletionWindowMinutes (%d) must be at least %d minutes more than StartWindowMinutes (%d)",
+				where, *w, vocab.MinCompletionAfterStartMinutes, r.StartWindow())
+		}
+	}
+	return nil
+}
+
 func (l *Lifecycle) validate(where string) error {
 	if l == nil {
 		return nil
 	}
-	if l.DeleteAfterDays != nil && *l.DeleteAfterDays < 1 {
-		return invalid("%s: Lifecycle.DeleteAfterDays must be at least 1", where)
-	}
-	if l.MoveToColdStorageAfterDays != nil {
-		cold := *l.MoveToColdStorageAfterDays
-		if cold < 1 {
-			return invalid("%s: Lifecycle.MoveToColdStorageAfterDays must be at least 1", where)
-		}
-		if l.DeleteAfterDays != nil && *l.DeleteAfterDays < cold+MinColdToDeleteDays {
-			return invalid("%s: Lifecycle.DeleteAfterDays (%d) must be at least %d days after MoveToColdStorageAfterDays (%d)",
-				where, *l.DeleteAfterDays, MinColdToDeleteDays, cold)
-		}
+	if err := vocab.ValidateLifecycle(l.DeleteAfterDays, l.MoveToColdStorageAfterDays); err != nil {
+		return invalidBound(where, err)
 	}
 	return nil
 }
@@ -172,7 +178,7 @@ func (r *Rule) StartWindow() int64 {
 	if r.StartWindowMinutes != nil {
 		return *r.StartWindowMinutes
 	}
-	return DefaultStartWindowMinutes
+	return vocab.DefaultStartWindowMinutes
 }
 
 // CompletionWindow is the rule's completion window in minutes, defaulted.
@@ -180,7 +186,7 @@ func (r *Rule) CompletionWindow() int64 {
 	if r.CompletionWindowMinutes != nil {
 		return *r.CompletionWindowMinutes
 	}
-	return DefaultCompletionMinutes
+	return vocab.DefaultCompletionWindowMinutes
 }
 
 // Schedule parses the rule's schedule; anchor anchors rate() expressions

@@ -133,7 +133,9 @@ func (w *Writer) Flush() error { return w.bw.Flush() }
 
 // Reader decodes a record stream.
 type Reader struct {
-	dec *json.Decoder
+	dec     *json.Decoder
+	last    string
+	started bool
 }
 
 // ErrBadFormat is returned for a stream that is not a record stream this
@@ -153,7 +155,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return &Reader{dec: dec}, nil
 }
 
-// Next decodes the next record into r. It returns io.EOF after the last one.
+// Next decodes the next record into r. It returns io.EOF after the last
+// one, and ErrOutOfOrder for a key before the previous one: readers group
+// a key's versions by adjacency (a restore keeps the newest N of each
+// group), so a stream out of order would restore the wrong versions.
 func (rd *Reader) Next(r *Record) error {
 	*r = Record{}
 	if err := rd.dec.Decode(r); err != nil {
@@ -162,5 +167,9 @@ func (rd *Reader) Next(r *Record) error {
 		}
 		return fmt.Errorf("read record: %w", err)
 	}
+	if rd.started && r.Key < rd.last {
+		return fmt.Errorf("read record: %w: %q after %q", ErrOutOfOrder, r.Key, rd.last)
+	}
+	rd.last, rd.started = r.Key, true
 	return nil
 }

@@ -93,6 +93,27 @@ func TestWriterRefusesDisorder(t *testing.T) {
 	}
 }
 
+// TestReaderRefusesDisorder: a stream whose keys decrease is an error,
+// not records grouped wrongly (found by FuzzReader).
+func TestReaderRefusesDisorder(t *testing.T) {
+	in := `{"format":"coffer-records","version":1}` + "\n" +
+		`{"k":"a","vid":"2","mtime":"2026-01-01T00:00:00Z"}` + "\n" + `{"k":"b","mtime":"2026-01-01T00:00:00Z"}` + "\n" +
+		`{"k":"a","vid":"1","mtime":"2026-01-01T00:00:00Z"}` + "\n"
+	rd, err := NewReader(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Record
+	for i, want := range []string{"a", "b"} {
+		if err := rd.Next(&r); err != nil || r.Key != want {
+			t.Fatalf("record %d: %q, %v", i, r.Key, err)
+		}
+	}
+	if err := rd.Next(&r); !errors.Is(err, ErrOutOfOrder) {
+		t.Fatalf("got %v, want ErrOutOfOrder", err)
+	}
+}
+
 func TestReaderRefusesOtherFormats(t *testing.T) {
 	tests := []struct{ name, in string }{
 		{"empty", ""},

@@ -218,7 +218,8 @@ func (j *job) putACL(ctx context.Context, rec *recpoint.Record, versionID string
 		j.aclUnsupported.Store(true)
 		j.log.NoteOnce("acl", "the destination does not support object ACLs: ACLs were not restored")
 	case err != nil:
-		j.log.NoteOnce("acl-error", fmt.Sprintf("some ACLs could not be restored, first: %q: %v", rec.Key, err))
+		j.log.NoteOnceDetail("acl-error", "some ACLs could not be restored",
+			fmt.Sprintf("some ACLs could not be restored, first: %q: %v", rec.Key, err))
 	}
 }
 

@@ -75,7 +75,8 @@ type Result struct {
 	Stats    Stats
 	Skipped  []string
 	Failures []Failure
-	Note     string
+	Note     string   // names no object: fit for the status message
+	Details  []string // the notes with the object they first concerned (the job report)
 }
 
 type counters struct {
@@ -184,6 +185,7 @@ func (j *job) result() Result {
 		Skipped:  append([]string(nil), j.skipped...),
 		Failures: j.log.Failures(),
 		Note:     strings.Join(notes, "; "),
+		Details:  j.log.Details(),
 	}
 }
 

@@ -7,8 +7,10 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -34,6 +36,8 @@ func (a args) CofferJobID() string { return a.JobID }
 // Vaults is what restore jobs need of the inventory.
 type Vaults interface {
 	JobLease(ctx context.Context, name string) (l *vaults.Lease, waitFor string, err error)
+	// WithVault runs f on vault name under a shared lease, waiting.
+	WithVault(ctx context.Context, name string, f func(*vault.Vault) error) error
 }
 
 // Config configures the restore jobs.
@@ -47,6 +51,9 @@ type Config struct {
 	Source func(conn string) (*s3source.Client, error)
 	// Parallelism is the number of objects a job writes at once.
 	Parallelism int
+	// Hasher makes the keyed hashes that stand for object keys in the
+	// catalog and the log.
+	Hasher jobreport.Hasher
 	// Running, for tests only, is called by a restore that is RUNNING and
 	// holds its vault's lease, before it reads anything (see
 	// service.TestHooks).
@@ -77,4 +84,13 @@ const (
 	MetaVersionsUpTo      = "RestoreLatestVersionsUpTo"
 	MetaRestoreACLs       = "RestoreACLs"
 	MetaOverwrite         = "Overwrite"
+)
+
+// What the catalog keeps of ItemsToRestore instead of the items, which
+// name objects and are kept in the vault (vault.RestoreItems): their
+// number and their keyed digest, which the run checks the vault's copy
+// against. Not accepted from requests.
+const (
+	MetaItemsCount  = "ItemsToRestoreCount"
+	MetaItemsDigest = "ItemsToRestoreDigest"
 )

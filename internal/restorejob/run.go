@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -14,27 +14,42 @@ import (
 )
 
 // run runs a claimed (RUNNING) restore from vv, whose lease the
-// caller holds, and records how it ended.
+// caller holds, and records how it ended: the detail in the job's report
+// in vv, counts in the catalog.
 func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) {
 	bg := context.WithoutCancel(ctx)
-	res, err := r.execute(ctx, j, vv)
+	var items []string
+	res, err := r.execute(ctx, j, vv, &items)
+	end := ending{vv: vv, items: items}
 	switch {
 	case err != nil && (errors.Is(context.Cause(ctx), jobs.ErrFenced) || jobs.Unreachable(err)):
 		// Left RUNNING: the takeover resumes it once the database is back
 		// (see fence).
-		r.cfg.Log.Warn("restore job stopped: the catalog database is unreachable; it resumes once it is back", "job", j.ID, "err", err)
+		r.cfg.Log.Warn("restore job stopped: the catalog database is unreachable; it resumes once it is back", "job", j.ID, "err", r.cfg.Hasher.Redact(err, items...))
+		return
 	case err != nil && errors.Is(context.Cause(ctx), jobs.ErrShutdown):
-		r.finish(bg, j, jobs.StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again", nil)
+		end.status, end.msg = jobs.StateFailed, "coffer stopped while the restore was running; objects restored so far remain; start the restore again"
 	case err != nil:
-		r.finish(bg, j, jobs.StateFailed, err.Error(), nil)
+		end.status, end.msg, end.detail = jobs.StateFailed, r.cfg.Hasher.Redact(err, items...), err.Error()
 	case res.Stats.ObjectsFailed > 0:
-		r.finish(bg, j, jobs.StateFailed, restoreMessage(res), &res)
+		end.status, end.msg, end.res = jobs.StateFailed, restoreMessage(res), &res
 	default:
-		r.finish(bg, j, jobs.StateCompleted, restoreMessage(res), &res)
+		end.status, end.msg, end.res = jobs.StateCompleted, restoreMessage(res), &res
 	}
+	r.finish(bg, j, end)
 }
 
-func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) (restore.Result, error) {
+// ending is how a run ended: msg (no object key in it) for the catalog
+// and the log, the rest for the job report.
+type ending struct {
+	status, msg string
+	detail      string // the error in full, if the run failed on one
+	res         *restore.Result
+	items       []string
+	vv          *vault.Vault
+}
+
+func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault, items *[]string) (restore.Result, error) {
 	if r.cfg.Running != nil {
 		r.cfg.Running(ctx, j.ID)
 	}
@@ -47,6 +62,10 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	if err != nil {
 		return restore.Result{}, err
 	}
+	if err := r.loadItems(ctx, j, vv, &opts); err != nil {
+		return restore.Result{}, err
+	}
+	*items = opts.Items
 	opts.Parallelism = r.cfg.Parallelism
 	opts.Resume = j.Run > 0 // an earlier run died: continue what it wrote
 	dst, err := r.cfg.Source(DefaultConnection)
@@ -68,12 +87,18 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	})
 }
 
-func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, status, msg string, res *restore.Result) {
-	j.Status, j.StatusMessage, j.CompletedAt = status, jobs.RunNote(j.Run)+msg, r.cfg.Clock.Now()
-	if res != nil {
+// finish writes the job's report to its vault, then its end to the
+// catalog: once the catalog says the job ended, its report is there.
+func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, e ending) {
+	j.Status, j.StatusMessage, j.CompletedAt = e.status, jobs.RunNote(j.Run)+e.msg, r.cfg.Clock.Now()
+	if e.res != nil {
 		j.PercentDone = "100.0"
-		j.BytesRestored = res.Stats.BytesRestored
-		j.Stats = jobs.JSON(res.Stats)
+		j.BytesRestored = e.res.Stats.BytesRestored
+		j.Stats = jobs.JSON(e.res.Stats)
+	}
+	if err := e.vv.PutJobReport(ctx, r.report(*j, e)); err != nil {
+		r.cfg.Log.Error("write restore job report", "job", j.ID, "err", err)
+		j.StatusMessage += "; the job report could not be written to the vault"
 	}
 	var ok bool
 	err := r.cfg.Core.UntilCatalog(ctx, "record the end of restore job "+j.ID, func() (err error) {
@@ -84,9 +109,28 @@ func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, status, ms
 		r.cfg.Log.Error("record restore end", "job", j.ID, "recorded", ok, "err", err)
 		return
 	}
-	r.cfg.Log.Info("restore job ended", "job", j.ID, "status", status, "message", msg)
+	r.cfg.Log.Info("restore job ended", "job", j.ID, "status", e.status, "message", e.msg)
 }
 
+// report is the job report of a restore that ended as e says.
+func (r *Restores) report(j catalog.RestoreJob, e ending) jobreport.Report {
+	rep := jobreport.Report{JobID: j.ID, Kind: jobreport.KindRestore, State: j.Status, CompletedAt: j.CompletedAt, Items: e.items}
+	if e.detail != "" {
+		rep.Notes = append(rep.Notes, e.detail)
+	}
+	if res := e.res; res != nil {
+		rep.Skipped, rep.SkippedCount = res.Skipped, res.Stats.ObjectsSkipped
+		rep.Failures, rep.FailedCount = res.Failures, res.Stats.ObjectsFailed
+		if res.Note != "" {
+			rep.Notes = append(rep.Notes, res.Note)
+		}
+		rep.Details = res.Details
+	}
+	return rep
+}
+
+// restoreMessage is the status message of a restore that ran: counts,
+// never keys (the job report lists them).
 func restoreMessage(res restore.Result) string {
 	st := res.Stats
 	msg := fmt.Sprintf("restored %d objects (%d versions, %d delete markers, %d bytes)",
@@ -95,25 +139,16 @@ func restoreMessage(res restore.Result) string {
 		msg += fmt.Sprintf("; %d objects were restored by the earlier run", st.ObjectsResumed)
 	}
 	if st.ObjectsSkipped > 0 {
-		msg += fmt.Sprintf("; skipped %d keys that already exist at the destination (Overwrite is false): %s",
-			st.ObjectsSkipped, sample(res.Skipped, 10))
+		msg += fmt.Sprintf("; skipped %d keys that already exist at the destination (Overwrite is false)", st.ObjectsSkipped)
 	}
 	if st.ObjectsFailed > 0 {
-		keys := make([]string, 0, len(res.Failures))
-		for _, f := range res.Failures {
-			keys = append(keys, f.Key+" ("+f.Reason+")")
-		}
-		msg += fmt.Sprintf("; %d objects failed: %s", st.ObjectsFailed, sample(keys, 10))
+		msg += fmt.Sprintf("; %d objects failed", st.ObjectsFailed)
+	}
+	if st.ObjectsSkipped > 0 || st.ObjectsFailed > 0 {
+		msg += "; the job report lists them"
 	}
 	if res.Note != "" {
 		msg += "; " + res.Note
 	}
 	return msg
-}
-
-func sample(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return strings.Join(items[:n], ", ") + fmt.Sprintf(" and %d more", len(items)-n)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -60,8 +61,11 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 	job := catalog.RestoreJob{
 		ID: vocab.NewID(), RecoveryPointARN: rp.ARN, VaultName: rp.VaultName, VaultARN: v.ARN,
 		SourceResourceARN: rp.ResourceARN, ResourceType: "S3", Status: jobs.StatePending,
-		IdempotencyToken: in.IdempotencyToken, IAMRoleARN: in.IAMRoleARN, Metadata: in.Metadata,
+		IdempotencyToken: in.IdempotencyToken, IAMRoleARN: in.IAMRoleARN, Metadata: r.catalogMetadata(in.Metadata, opts.Items),
 		RecoveryPointCreatedAt: rp.CreatedAt, CreatedAt: r.cfg.Clock.Now(), PercentDone: "0.0", BackupSize: rp.SizeBytes,
+	}
+	if err := r.putItems(ctx, job, opts.Items); err != nil {
+		return catalog.RestoreJob{}, err
 	}
 	err = r.cfg.DB.InsertRestoreJob(ctx, job, r.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
 	if errors.Is(err, catalog.ErrExists) {
@@ -72,6 +76,59 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 	}
 	r.cfg.Log.Info("restore job created", "job", job.ID, "rp", rp.ARN, "destination", opts.DestBucket)
 	return job, nil
+}
+
+// catalogMetadata is the metadata the catalog keeps of a request: all but
+// ItemsToRestore, for which it keeps their count and keyed digest.
+func (r *Restores) catalogMetadata(md map[string]string, items []string) map[string]string {
+	out := make(map[string]string, len(md)+1)
+	for k, v := range md {
+		switch k {
+		case MetaItemsToRestore, MetaItemsCount, MetaItemsDigest:
+		default:
+			out[k] = v
+		}
+	}
+	if len(items) > 0 {
+		out[MetaItemsCount] = strconv.Itoa(len(items))
+		out[MetaItemsDigest] = r.cfg.Hasher.Digest(items)
+	}
+	return out
+}
+
+// putItems records a new job's items in its vault, before the catalog
+// row that refers to them: a job in the catalog always finds its items,
+// whichever process runs it, after any restart. A request that fails
+// after this leaves an unreferenced record, a few bytes in the vault.
+func (r *Restores) putItems(ctx context.Context, j catalog.RestoreJob, items []string) error {
+	if len(items) == 0 {
+		return nil
+	}
+	err := r.cfg.Vaults.WithVault(ctx, j.VaultName, func(vv *vault.Vault) error {
+		return vv.PutRestoreItems(ctx, vault.RestoreItems{JobID: j.ID, Items: items, CreatedAt: j.CreatedAt})
+	})
+	if err != nil {
+		return fmt.Errorf("record the items to restore in backup vault %q: %w", j.VaultName, err)
+	}
+	return nil
+}
+
+// loadItems sets o.Items from the vault for a job whose catalog row keeps
+// only their count and digest, checking both.
+func (r *Restores) loadItems(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault, o *restore.Options) error {
+	n := j.Metadata[MetaItemsCount]
+	if n == "" {
+		return nil // no items, or a job recorded before the items moved to the vault
+	}
+	rec, err := vv.RestoreItems(ctx, j.ID)
+	if err != nil {
+		return fmt.Errorf("read the items to restore: %w", err)
+	}
+	if strconv.Itoa(len(rec.Items)) != n || r.cfg.Hasher.Digest(rec.Items) != j.Metadata[MetaItemsDigest] {
+		return fmt.Errorf("the items to restore recorded in backup vault %q do not match the job (%d items, want %s)", j.VaultName, len(rec.Items), n)
+	}
+	o.Items = rec.Items
+	return nil
 }
 
 // restoreJobByToken returns the job an earlier request with the same

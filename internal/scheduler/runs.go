@@ -103,13 +103,14 @@ func (s *Scheduler) runRule(ctx context.Context, p Plan, r *plan.Rule, now time.
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	window := time.Duration(r.StartWindow()) * time.Minute
+	window := r.StartWindow()
 	for i, t := range due {
-		if i == len(due)-1 && now.Before(t.Add(window)) {
+		open := now.Before(vocab.AddMinutes(t, window)) // saturates: no overflow for a plan stored before the bounds
+		if i == len(due)-1 && open {
 			return s.startRun(ctx, p, r, t, res)
 		}
 		msg := "start window passed before coffer could start it"
-		if now.Before(t.Add(window)) {
+		if open {
 			msg = "superseded by a newer scheduled run"
 		}
 		if err := s.recordRun(ctx, catalog.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: t, Status: RunMissed, Message: msg}); err != nil {

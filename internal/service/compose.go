@@ -8,6 +8,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restorejob"
@@ -27,10 +28,11 @@ func (s *Service) compose() {
 	if hooks == nil {
 		hooks = &TestHooks{}
 	}
+	hasher := jobreport.NewHasher(keyHashSecret(s.cfg.MasterKey))
 	s.backups = backupjob.New(backupjob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
-		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted})
+		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher})
 	s.restores = restorejob.New(restorejob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
-		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning})
+		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
 	s.maint = maintenance.New(maintenance.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
 		Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restorejob"
@@ -88,6 +89,18 @@ func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (ca
 // RestoreJob describes one restore job.
 func (s *Service) RestoreJob(ctx context.Context, id string) (catalog.RestoreJob, error) {
 	return s.restores.Job(ctx, id)
+}
+
+// RestoreJobReport returns a restore job's report, kept in its vault: the
+// items asked for, the keys skipped and failed.
+func (s *Service) RestoreJobReport(ctx context.Context, id string) (jobreport.Report, error) {
+	return s.restores.Report(ctx, id)
+}
+
+// BackupJobReport returns a backup job's report, kept in its vault: the
+// versions that failed.
+func (s *Service) BackupJobReport(ctx context.Context, id string) (jobreport.Report, error) {
+	return s.backups.Report(ctx, id)
 }
 
 // ListRestoreJobs lists restore jobs newest first.

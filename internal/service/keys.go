@@ -73,6 +73,14 @@ func vaultSecret(master []byte, vaultID string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// keyHashSecret derives from the master key the secret of the keyed
+// hashes that stand for object keys in the catalog and the log.
+func keyHashSecret(master []byte) []byte {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("coffer object key hash v1"))
+	return m.Sum(nil)
+}
+
 // writeFileNew writes data to path only if path does not exist yet, and
 // reports whether it did. The file appears whole or not at all: it is
 // written and synced under a temporary name, then hard-linked to path,

@@ -57,15 +57,52 @@ func ParseBucketARN(arn string) (bucket string, err error) {
 	return bucket, nil
 }
 
-// ValidateBucketName checks b against S3's bucket naming rules.
-func ValidateBucketName(b string) error {
-	if len(b) < 3 || len(b) > 63 {
-		return fmt.Errorf("%w: bucket name %q must be 3 to 63 characters", ErrInvalidParameter, b)
+// ARN is an Amazon Resource Name split into its fields:
+// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (RESOURCE may hold colons).
+type ARN struct {
+	Partition, Service, Region, Account, Resource string
+}
+
+// String is the ARN's text; ParseARN(a.String()) gives a back.
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
+}
+
+// ParseARN splits an ARN; it checks the shape only (six fields, a
+// partition and a service), not what the resource names.
+func ParseARN(s string) (ARN, error) {
+	f := strings.SplitN(s, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[1] == "" || f[2] == "" {
+		return ARN{}, fmt.Errorf("%w: %q is not an ARN (arn:partition:service:region:account:resource)", ErrInvalidParameter, s)
 	}
-	for _, r := range b {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return fmt.Errorf("%w: bucket name %q may hold only lower-case letters, digits, '-' and '.'", ErrInvalidParameter, b)
+	return ARN{Partition: f[1], Service: f[2], Region: f[3], Account: f[4], Resource: f[5]}, nil
+}
+
+// ParseVaultARN returns the vault name of a backup vault ARN
+// (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME, NAME as
+// CreateBackupVault takes it).
+func ParseVaultARN(s string) (ARN, string, error) {
+	a, err := ParseARN(s)
+	if err != nil {
+		return ARN{}, "", err
+	}
+	name, ok := strings.CutPrefix(a.Resource, "backup-vault:")
+	if a.Partition != Partition || a.Service != "backup" || !ok || !ValidVaultName(name) {
+		return ARN{}, "", fmt.Errorf("%w: %q is not a backup vault ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", ErrInvalidParameter, s)
+	}
+	return a, name, nil
+}
+
+// ValidVaultName reports whether name is a backup vault name:
+// ^[a-zA-Z0-9\-_]{2,50}$.
+func ValidVaultName(name string) bool {
+	if len(name) < 2 || len(name) > 50 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
 		}
 	}
-	return nil
+	return true
 }

@@ -23,6 +23,7 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	deny     map[string]bool  // "bucket/key" whose object reads get 403
+	denyPut  map[string]bool  // "bucket/key" whose object writes get 403
 	truncate map[string]int64 // "bucket/key" whose bodies are cut after n bytes
 	gets     map[string]int   // object reads per "bucket/key"
 	hook     func(bucket, key string)
@@ -37,7 +38,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy target %q: %v", target, err)
 	}
-	p := &Proxy{deny: map[string]bool{}, truncate: map[string]int64{}, gets: map[string]int{}}
+	p := &Proxy{deny: map[string]bool{}, denyPut: map[string]bool{}, truncate: map[string]int64{}, gets: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(resp *http.Response) error {
 		bucket, key, ok := objectRead(resp.Request)
@@ -56,6 +57,10 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && p.writeDenied(r.URL.Path) {
+			accessDenied(w)
+			return
+		}
 		if bucket, key, ok := objectRead(r); ok {
 			p.mu.Lock()
 			denied, hook := p.deny[bucket+"/"+key], p.hook
@@ -64,10 +69,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 				hook(bucket, key)
 			}
 			if denied {
-				w.Header().Set("Content-Type", "application/xml")
-				w.WriteHeader(http.StatusForbidden)
-				_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
-					`<Error><Code>AccessDenied</Code><Message>Access Denied (test proxy)</Message></Error>`)
+				accessDenied(w)
 				return
 			}
 		}
@@ -83,6 +85,26 @@ func (p *Proxy) Deny(bucket, key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.deny[bucket+"/"+key] = true
+}
+
+// DenyWrites makes writes (PUT) of bucket/key fail with 403 AccessDenied.
+func (p *Proxy) DenyWrites(bucket, key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.denyPut[bucket+"/"+key] = true
+}
+
+func (p *Proxy) writeDenied(path string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.denyPut[strings.TrimPrefix(path, "/")]
+}
+
+func accessDenied(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
+		`<Error><Code>AccessDenied</Code><Message>Access Denied (test proxy)</Message></Error>`)
 }
 
 // Truncate cuts the bodies of object reads of bucket/key after n bytes.
