@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 func init() {
@@ -142,6 +144,10 @@ func (s *session) extensionWithin(ctx context.Context, timeout time.Duration, me
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// Signed, and new for every call as the SDKs do: the server refuses a
+	// second request with a signature it has seen (a replay), and two
+	// identical calls within one second would otherwise sign alike.
+	req.Header.Set("Amz-Sdk-Invocation-Id", vocab.NewID())
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: s.opts.Creds.AccessKeyID, SecretAccessKey: s.opts.Creds.SecretAccessKey}
 	// A signature carries the wall clock's time: the server checks it

@@ -45,7 +45,14 @@ func New(svc *service.Service, verifier *auth.Verifier, account string, log *slo
 	if account == "" {
 		account = "000000000000"
 	}
-	s := &Server{svc: svc, verifier: verifier, log: log, mux: http.NewServeMux(), account: account}
+	// Every server refuses replayed mutating requests, through the
+	// catalog's record of recent signatures (shared by the processes of a
+	// PostgreSQL catalog, kept across restarts).
+	v := *verifier
+	if v.Ledger == nil {
+		v.Ledger = svc.Catalog()
+	}
+	s := &Server{svc: svc, verifier: &v, log: log, mux: http.NewServeMux(), account: account}
 	s.WithLimits(Limits{})
 	s.routes()
 	return s
@@ -180,8 +187,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	return body, true
 }
 
-// refuse answers an authentication failure with the code AWS uses for it.
+// refuse answers an authentication failure with the code AWS uses for it;
+// an error that is not one (the replay check could not reach the catalog)
+// is a server error.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, auth.ErrAccessDenied) {
+		closeUnread(w, r)
+		s.writeFailure(w, r, toAPIError(err), err)
+		return
+	}
 	s.log.Debug("request refused", "request_id", r.Context().Value(requestIDKey{}), "method", r.Method, "path", r.URL.Path, "err", err)
 	closeUnread(w, r)
 	writeError(w, r, apiError{status: auth.ErrorStatus(err), code: auth.ErrorCode(err), msg: err.Error()})
@@ -243,6 +257,8 @@ func toAPIError(err error) apiError {
 		return apiError{400, "InvalidRequestException", msg}
 	case errors.Is(err, service.ErrInvalidState):
 		return apiError{400, "InvalidResourceStateException", msg}
+	case errors.Is(err, service.ErrLimitExceeded):
+		return apiError{400, "LimitExceededException", msg}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return apiError{503, "ServiceUnavailableException", msg}
 	}

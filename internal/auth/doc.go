@@ -15,10 +15,14 @@
 // region they like; the region is still part of the signature, so it cannot
 // be altered in transit. Every failure wraps ErrAccessDenied and one of the
 // more specific sentinels (ErrMissingAuth, ErrMalformedAuth, ErrUnknownKey,
-// ErrSignatureMismatch, ErrRequestExpired, ErrWrongService); ErrorCode and
+// ErrSignatureMismatch, ErrRequestExpired, ErrWrongService, ErrReplayed); ErrorCode and
 // ErrorStatus map an error to the AWS error code and HTTP status the API
 // returns for it. Precheck runs the checks that need only the headers, so
 // that the API refuses unsigned and malformed requests before reading their
 // body; Time is the clock signatures are checked against, which the API
-// answers in its Date header for the SDKs' clock-skew correction.
+// answers in its Date header for the SDKs' clock-skew correction. With a
+// Ledger (the catalog), Verify also refuses a mutating request whose
+// signature was already accepted within the skew window (ErrReplayed): a
+// captured request cannot be replayed, while the SDKs' retries, signed
+// anew, pass.
 package auth

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -44,7 +45,24 @@ var (
 	ErrSignatureMismatch = errors.New("signature mismatch")
 	ErrRequestExpired    = errors.New("request time too skewed")
 	ErrWrongService      = errors.New("wrong service in credential scope")
+	ErrReplayed          = errors.New("request replayed")
 )
+
+// Ledger remembers the signatures of accepted mutating requests for as
+// long as their time is within the skew window, so that an exact replay is
+// refused. The catalog implements it (a table shared by every process of
+// one database).
+type Ledger interface {
+	// RememberSignature records signature until expires and reports
+	// whether it was new; it may forget signatures that expired before
+	// purgeBefore.
+	RememberSignature(ctx context.Context, signature string, purgeBefore, expires time.Time) (fresh bool, err error)
+}
+
+// Mutating reports whether a request of method changes something: every
+// method but GET and HEAD. Only those are checked for replays; replaying a
+// read gives its sender nothing it could not read with the request itself.
+func Mutating(method string) bool { return method != http.MethodGet && method != http.MethodHead }
 
 type verifyError struct {
 	cause  error
@@ -77,7 +95,7 @@ func ErrorCode(err error) string {
 		return "UnrecognizedClientException"
 	case errors.Is(err, ErrRequestExpired):
 		return "RequestTimeTooSkewed"
-	case errors.Is(err, ErrSignatureMismatch), errors.Is(err, ErrWrongService):
+	case errors.Is(err, ErrSignatureMismatch), errors.Is(err, ErrWrongService), errors.Is(err, ErrReplayed):
 		return "InvalidSignatureException"
 	default:
 		return "AccessDeniedException"
@@ -99,6 +117,9 @@ type Verifier struct {
 	Creds   Credentials
 	Now     func() time.Time // nil means time.Now
 	MaxSkew time.Duration    // zero means DefaultMaxSkew
+	// Ledger, if set, refuses (ErrReplayed) a mutating request whose
+	// signature it has already seen within the skew window.
+	Ledger Ledger
 }
 
 // authHeader is a parsed Authorization header.
@@ -127,7 +148,43 @@ func (v *Verifier) Verify(r *http.Request, body []byte) error {
 	if err != nil {
 		return err
 	}
-	return v.compare(r, req, ah, payloadHash, signTime)
+	if err := v.compare(r, req, ah, payloadHash, signTime); err != nil {
+		return err
+	}
+	return v.checkReplay(r, ah, signTime)
+}
+
+// checkReplay records the signature of a verified mutating request and
+// refuses it if it was recorded before. SDKs sign every attempt anew (the
+// Amz-Sdk-Request header they sign counts the attempts, and X-Amz-Date
+// moves on), so their retries pass; only a copy of a request already
+// received has a known signature. A signature is kept until its time
+// leaves the skew window, after which checkTime refuses it anyway. An
+// error of the ledger is not an authentication failure (it does not wrap
+// ErrAccessDenied): the API answers it as a server error.
+func (v *Verifier) checkReplay(r *http.Request, ah authHeader, signTime time.Time) error {
+	if v.Ledger == nil || !Mutating(r.Method) {
+		return nil
+	}
+	// Purge only what expired one more skew window ago: processes whose
+	// clocks differ by less than that never purge a signature that
+	// another still accepts.
+	purgeBefore := v.Time().Add(-v.maxSkew())
+	fresh, err := v.Ledger.RememberSignature(r.Context(), ah.signature, purgeBefore, signTime.Add(v.maxSkew()))
+	if err != nil {
+		return fmt.Errorf("check the request for a replay: %w", err)
+	}
+	if !fresh {
+		return deny(ErrReplayed, "this signed request was already received; sign every request anew (the AWS SDKs do)")
+	}
+	return nil
+}
+
+func (v *Verifier) maxSkew() time.Duration {
+	if v.MaxSkew <= 0 {
+		return DefaultMaxSkew
+	}
+	return v.MaxSkew
 }
 
 // Precheck runs the part of Verify that needs only the request line and
@@ -209,10 +266,7 @@ func (v *Verifier) checkTime(r *http.Request, ah authHeader) (time.Time, error) 
 	if t.Format("20060102") != ah.date {
 		return time.Time{}, deny(ErrMalformedAuth, "credential scope date %s does not match X-Amz-Date %s", ah.date, raw)
 	}
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = DefaultMaxSkew
-	}
+	skew := v.maxSkew()
 	cur := v.Time()
 	if d := cur.Sub(t); d > skew || d < -skew {
 		return time.Time{}, deny(ErrRequestExpired, "request time %s differs from server time %s by more than %s",

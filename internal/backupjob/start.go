@@ -56,6 +56,9 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 	if err := validateBackupOptions(in.BackupOptions); err != nil {
 		return catalog.BackupJob{}, err
 	}
+	if err := vocab.ValidateTags(in.RecoveryPointTags); err != nil {
+		return catalog.BackupJob{}, fmt.Errorf("RecoveryPointTags: %w", err)
+	}
 	if err := vocab.ValidateJobDurations(in.DeleteAfterDays, in.StartWindowMinutes, in.CompleteWindowMinutes); err != nil {
 		return catalog.BackupJob{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,8 @@ type DB struct {
 	pool   *pgxpool.Pool // PostgreSQL only: the pool under db, shared with River
 	schema string        // PostgreSQL only: the tables' schema ("" = search_path)
 	clock  clock.Clock   // times of job events; nil means the wall clock
+
+	sigPurgeAt atomic.Int64 // next purge of expired request signatures (signatures.go), Unix ns
 }
 
 // SetClock sets the clock that dates job events (default: the wall clock).

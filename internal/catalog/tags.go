@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // SetTags adds or replaces tags of a resource (vault, plan, recovery point).
@@ -11,15 +13,36 @@ func (c *DB) SetTags(ctx context.Context, arn string, tags map[string]string) er
 	if len(tags) == 0 {
 		return nil
 	}
-	return c.inTx(ctx, func(tx *sql.Tx) error {
-		for k, v := range tags {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO resource_tags (resource_arn, tag_key, tag_value) VALUES (?, ?, ?)
-				ON CONFLICT (resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, arn, k, v); err != nil {
-				return fmt.Errorf("tag %s: %w", arn, err)
-			}
-		}
+	return c.inTx(ctx, func(tx *sql.Tx) error { return upsertTags(ctx, tx, arn, tags) })
+}
+
+// AddTags adds or replaces tags of a resource, refusing (vocab's
+// ErrLimitExceeded, nothing written) a change that leaves it more than
+// vocab.MaxTags; the count is taken in the transaction that writes them.
+func (c *DB) AddTags(ctx context.Context, arn string, tags map[string]string) error {
+	if len(tags) == 0 {
 		return nil
+	}
+	return c.inTx(ctx, func(tx *sql.Tx) error {
+		if err := upsertTags(ctx, tx, arn, tags); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM resource_tags WHERE resource_arn = ?`, arn).Scan(&n); err != nil {
+			return fmt.Errorf("count tags of %s: %w", arn, err)
+		}
+		return vocab.CheckTagCount(n)
 	})
+}
+
+func upsertTags(ctx context.Context, tx *sql.Tx, arn string, tags map[string]string) error {
+	for k, v := range tags {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO resource_tags (resource_arn, tag_key, tag_value) VALUES (?, ?, ?)
+			ON CONFLICT (resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, arn, k, v); err != nil {
+			return fmt.Errorf("tag %s: %w", arn, err)
+		}
+	}
+	return nil
 }
 
 // RemoveTags removes the given tag keys of a resource; absent keys are ignored.

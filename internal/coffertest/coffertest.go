@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 
 	"github.com/cofferbackup/coffer/internal/api"
@@ -19,6 +19,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // Options tunes Start. The zero value uses a shared MinIO and the wall clock.
@@ -170,8 +171,11 @@ func (e *Env) WaitRestore(t testing.TB, id string) *backup.DescribeRestoreJobOut
 	return WaitRestoreJob(t, e.Client, id)
 }
 
-// Sign signs a hand-made request for the coffer API with SigV4.
+// Sign signs a hand-made request for the coffer API with SigV4. Like the
+// SDKs it signs a fresh Amz-Sdk-Invocation-Id, so that two identical
+// requests made in the same second are not taken for a replay.
 func Sign(req *http.Request, creds auth.Credentials, body []byte) error {
+	req.Header.Set("Amz-Sdk-Invocation-Id", vocab.NewID())
 	sum := sha256.Sum256(body)
 	return v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey},
 		req, hex.EncodeToString(sum[:]), "backup", "us-east-1", time.Now())

@@ -102,10 +102,21 @@ func (inv *Inventory) ListVaults(ctx context.Context, p catalog.Page) ([]catalog
 // The checks run again under the vault's exclusive lease, so a job that
 // starts meanwhile either makes the delete fail or fails itself ("vault was
 // deleted"); files are never removed under a running job.
+//
+// A vault whose files vanished (the store says it is not there) is
+// deleted from the catalog with its recovery points, whose data went with
+// the files (deleteVanishedVault). A vault the store cannot look at is not
+// taken for a vanished one: the error is returned and nothing changes.
 func (inv *Inventory) DeleteVault(ctx context.Context, name string) error {
 	v, err := inv.Vault(ctx, name)
 	if err != nil {
 		return err
+	}
+	switch present, err := inv.cfg.Store.Exists(ctx, v.ID); {
+	case err != nil:
+		return fmt.Errorf("delete vault %q: %w", name, err)
+	case !present:
+		return inv.deleteVanishedVault(ctx, v)
 	}
 	if err := inv.checkVaultEmpty(ctx, v); err != nil {
 		return err // refuse at once, without waiting for the lock
@@ -144,12 +155,90 @@ func (inv *Inventory) DeleteVault(ctx context.Context, name string) error {
 	return nil
 }
 
+// deleteVanishedVault deletes vault v, whose files are gone, from the
+// catalog: its recovery points (nothing can restore them any more), its
+// tags, its row. It still refuses while a backup job is active or a live
+// plan targets it. Should the files come back (a disk mounted again) after
+// all, the next start registers the vault and its recovery points from
+// them, as for any vault the catalog lacks.
+func (inv *Inventory) deleteVanishedVault(ctx context.Context, v catalog.Vault) error {
+	if err := inv.checkNoActiveJob(ctx, v); err != nil {
+		return err
+	}
+	// Exclusive, so no job of this process starts on it meanwhile; there
+	// are no files to open.
+	l, err := inv.registry.Hold(ctx, v.ID, vaults.Exclusive, PurposeDeletion)
+	if err != nil {
+		return fmt.Errorf("backup vault %q: %w", v.Name, err)
+	}
+	defer l.Release()
+	if v, err = inv.Vault(ctx, v.Name); err != nil {
+		return err
+	}
+	if present, err := inv.cfg.Store.Exists(ctx, v.ID); err != nil {
+		return fmt.Errorf("delete vault %q: %w", v.Name, err)
+	} else if present {
+		return fmt.Errorf("%w: the files of backup vault %q reappeared while it was being deleted; try again", vocab.ErrInvalidRequest, v.Name)
+	}
+	if err := inv.checkNoActiveJob(ctx, v); err != nil {
+		return err
+	}
+	if inv.cfg.Targeted != nil {
+		if err := inv.cfg.Targeted(ctx, v.Name); err != nil {
+			return err
+		}
+	}
+	dropped, err := inv.dropRecoveryPointRows(ctx, v.Name)
+	if err != nil {
+		return err
+	}
+	if err := inv.cfg.DB.DeleteAllTags(ctx, v.ARN); err != nil {
+		return err
+	}
+	if err := inv.cfg.DB.DeleteVault(ctx, v.Name); err != nil {
+		return err
+	}
+	if err := l.Delete(ctx); err != nil {
+		inv.cfg.Log.Warn("close deleted vault", "vault", v.Name, "err", err)
+	}
+	inv.cfg.Log.Warn("vault deleted whose files had vanished", "vault", v.Name, "location", inv.cfg.Store.Location(v.ID),
+		"recovery_points_dropped", dropped)
+	return nil
+}
+
+// dropRecoveryPointRows deletes the catalog entries (and tags) of every
+// recovery point of vault name and returns how many there were.
+func (inv *Inventory) dropRecoveryPointRows(ctx context.Context, name string) (int, error) {
+	n := 0
+	for {
+		// Always the first page: the previous one was just deleted.
+		rps, _, err := inv.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: name}, catalog.Page{Max: 1000})
+		if err != nil || len(rps) == 0 {
+			return n, err
+		}
+		for _, rp := range rps {
+			if err := inv.cfg.DB.DeleteAllTags(ctx, rp.ARN); err != nil {
+				return n, err
+			}
+			if err := inv.cfg.DB.DeleteRecoveryPoint(ctx, rp.ARN); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
 // checkVaultEmpty refuses a vault with catalogued recovery points or
 // active backup jobs.
 func (inv *Inventory) checkVaultEmpty(ctx context.Context, v catalog.Vault) error {
 	if v.RecoveryPoints > 0 {
 		return fmt.Errorf("%w: backup vault %q still holds %d recovery points; delete them first", vocab.ErrInvalidRequest, v.Name, v.RecoveryPoints)
 	}
+	return inv.checkNoActiveJob(ctx, v)
+}
+
+// checkNoActiveJob refuses a vault with an active backup job.
+func (inv *Inventory) checkNoActiveJob(ctx context.Context, v catalog.Vault) error {
 	active, _, err := inv.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: v.Name, States: jobs.ActiveBackupStates}, catalog.Page{Max: 1})
 	if err != nil {
 		return err

@@ -127,6 +127,10 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 	if err := r.Lifecycle.validate("rule " + r.RuleName); err != nil {
 		return err
 	}
+	// A vocab error (not ErrInvalid): too many tags is LimitExceededException.
+	if err := vocab.ValidateTags(r.RecoveryPointTags); err != nil {
+		return fmt.Errorf("rule %q: RecoveryPointTags: %w", r.RuleName, err)
+	}
 	for _, c := range r.CopyActions {
 		if _, _, err := vocab.ParseVaultARN(c.DestinationBackupVaultArn); err != nil {
 			return invalid("rule %q: CopyActions DestinationBackupVaultArn %q is not a backup vault ARN", r.RuleName, c.DestinationBackupVaultArn)

@@ -11,4 +11,5 @@ var (
 	ErrMissingParameter = vocab.ErrMissingParameter // MissingParameterValueException
 	ErrInvalidRequest   = vocab.ErrInvalidRequest   // InvalidRequestException
 	ErrInvalidState     = vocab.ErrInvalidState     // InvalidResourceStateException
+	ErrLimitExceeded    = vocab.ErrLimitExceeded    // LimitExceededException
 )

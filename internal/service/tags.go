@@ -19,19 +19,30 @@ const (
 )
 
 // taggable checks that arn names an existing vault, plan or recovery point
-// and returns its resource type.
+// of this server and returns its resource type. An ARN of another
+// partition, region or account is refused (InvalidParameterValueException)
+// before any lookup: coffer holds no such resource, and its tags must not
+// be stored under a foreign ARN.
 func (s *Service) taggable(ctx context.Context, arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 7)
 	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "backup" {
 		return "", fmt.Errorf("%w: %q is not a coffer backup vault, plan or recovery point ARN", ErrInvalidParameter, arn)
 	}
+	n := s.names()
+	if parts[1] != vocab.Partition || parts[3] != n.Region || parts[4] != n.AccountID {
+		return "", fmt.Errorf("%w: %q is not in this server's partition, region and account (arn:%s:backup:%s:%s:...)",
+			ErrInvalidParameter, arn, vocab.Partition, n.Region, n.AccountID)
+	}
 	var err error
 	switch parts[5] {
 	case resVault:
-		_, err = s.Vault(ctx, parts[6])
+		var v catalog.Vault
+		if v, err = s.Vault(ctx, parts[6]); err == nil && v.ARN != arn {
+			err = fmt.Errorf("backup vault %q: %w", arn, ErrNotFound)
+		}
 	case resPlan:
 		var p Plan
-		if p, err = s.Plan(ctx, parts[6], ""); err == nil && !p.DeletedAt.IsZero() {
+		if p, err = s.Plan(ctx, parts[6], ""); err == nil && (!p.DeletedAt.IsZero() || p.ARN != arn) {
 			err = fmt.Errorf("backup plan %q: %w", parts[6], ErrNotFound)
 		}
 	case resRecoveryPoint:
@@ -44,7 +55,8 @@ func (s *Service) taggable(ctx context.Context, arn string) (string, error) {
 	return parts[5], err
 }
 
-// TagResource adds or replaces tags of a vault, plan or recovery point.
+// TagResource adds or replaces tags of a vault, plan or recovery point; a
+// resource keeps at most vocab.MaxTags (LimitExceededException).
 func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
 	kind, err := s.taggable(ctx, arn)
 	if err != nil {
@@ -54,12 +66,13 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]s
 		return err
 	}
 	if kind != resRecoveryPoint {
-		return s.db.SetTags(ctx, arn, tags)
+		return s.db.AddTags(ctx, arn, tags)
 	}
-	return s.inv.ChangeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
+	return s.inv.ChangeRecoveryPointTags(ctx, arn, func(cur map[string]string) error {
 		for k, v := range tags {
 			cur[k] = v
 		}
+		return vocab.CheckTagCount(len(cur))
 	}, func() error { return s.db.SetTags(ctx, arn, tags) })
 }
 
@@ -72,10 +85,11 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) 
 	if kind != resRecoveryPoint {
 		return s.db.RemoveTags(ctx, arn, keys)
 	}
-	return s.inv.ChangeRecoveryPointTags(ctx, arn, func(cur map[string]string) {
+	return s.inv.ChangeRecoveryPointTags(ctx, arn, func(cur map[string]string) error {
 		for _, k := range keys {
 			delete(cur, k)
 		}
+		return nil
 	}, func() error { return s.db.RemoveTags(ctx, arn, keys) })
 }
 

@@ -128,6 +128,24 @@ func (r *Registry) TryAcquire(ctx context.Context, id string, mode Mode, purpose
 	return r.acquire(ctx, id, mode, purpose, false)
 }
 
+// Hold takes the lease as Acquire does (waiting) but does not open the
+// vault: Lease.Vault is nil unless it was open already. It is for a vault
+// whose files are gone (the deletion of a vanished vault), which no one
+// can open but whose lease must still exclude everyone and mark it deleted.
+func (r *Registry) Hold(ctx context.Context, id string, mode Mode, purpose string) (*Lease, error) {
+	if mode != Shared && mode != Exclusive {
+		return nil, fmt.Errorf("lease vault %s: invalid mode %v", id, mode)
+	}
+	if purpose == "" {
+		purpose = "exclusive use"
+	}
+	e, err := r.take(ctx, id, mode, purpose, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Lease{r: r, e: e, mode: mode, v: r.opened(e)}, nil
+}
+
 func (r *Registry) acquire(ctx context.Context, id string, mode Mode, purpose string, wait bool) (*Lease, error) {
 	if mode != Shared && mode != Exclusive {
 		return nil, fmt.Errorf("lease vault %s: invalid mode %v", id, mode)

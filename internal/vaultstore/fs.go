@@ -115,15 +115,38 @@ func (f *FS) Open(ctx context.Context, id, secret string) (*vault.Vault, error) 
 	if err := ValidID(id); err != nil {
 		return nil, err
 	}
-	dir := f.Location(id)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+	switch ok, err := f.Exists(ctx, id); {
+	case err != nil:
+		return nil, fmt.Errorf("open vault %s: %w", id, err)
+	case !ok:
 		return nil, fmt.Errorf("open vault %s: %w", id, ErrNotFound)
 	}
-	v, err := vault.Open(ctx, dir, secret, f.vaultOpts(id))
+	v, err := vault.Open(ctx, f.Location(id), secret, f.vaultOpts(id))
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", id, err)
 	}
 	return v, nil
+}
+
+// Exists reports whether the vault's directory is there. Only a root
+// that is there and a name absent from it is "not there": a symbolic link
+// to a missing target (a disk not mounted) exists, and a root that is
+// missing or cannot be searched is an error.
+func (f *FS) Exists(_ context.Context, id string) (bool, error) {
+	if err := ValidID(id); err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(f.root); err != nil {
+		return false, fmt.Errorf("vault store %s: %w", f.root, err)
+	}
+	_, err := os.Lstat(f.Location(id))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("look for vault %s: %w", id, err)
 }
 
 // Delete renames the vault's directory out of the listing, then removes it.

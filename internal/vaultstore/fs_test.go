@@ -189,3 +189,48 @@ func TestVerifyCopyDetectsDifferences(t *testing.T) {
 		t.Fatal("an extra file went unnoticed")
 	}
 }
+
+// TestFSExists: "not there" only when the root is there and the name is
+// absent from it; a link to a missing target (a disk not mounted) is
+// there, and a root that cannot be looked at is an error, never "absent".
+func TestFSExists(t *testing.T) {
+	ctx := testCtx(t)
+	for _, tt := range []struct {
+		name    string
+		prepare func(t *testing.T, f *FS, id string)
+		want    bool
+		wantErr bool
+	}{
+		{"absent", func(*testing.T, *FS, string) {}, false, false},
+		{"directory", func(t *testing.T, f *FS, id string) { mustDo(t, os.Mkdir(f.Location(id), 0o700)) }, true, false},
+		{"file in its place", func(t *testing.T, f *FS, id string) { mustDo(t, os.WriteFile(f.Location(id), nil, 0o600)) }, true, false},
+		{"link to a missing target", func(t *testing.T, f *FS, id string) {
+			mustDo(t, os.Symlink(filepath.Join(t.TempDir(), "unmounted", id), f.Location(id)))
+		}, true, false},
+		{"link loop", func(t *testing.T, f *FS, id string) { mustDo(t, os.Symlink(f.Location(id), f.Location(id))) }, true, false},
+		{"root removed", func(t *testing.T, f *FS, _ string) { mustDo(t, os.RemoveAll(f.Root())) }, false, true},
+		{"root replaced by a file", func(t *testing.T, f *FS, _ string) {
+			mustDo(t, os.RemoveAll(f.Root()))
+			mustDo(t, os.WriteFile(f.Root(), nil, 0o600))
+		}, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFS(t)
+			tt.prepare(t, f, "v-1")
+			got, err := f.Exists(ctx, "v-1")
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Fatalf("Exists = %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
+			}
+			if _, err := f.Open(ctx, "v-1", secret); errors.Is(err, ErrNotFound) != (!tt.want && !tt.wantErr) {
+				t.Fatalf("Open: %v; ErrNotFound only when absent", err)
+			}
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

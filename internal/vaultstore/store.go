@@ -20,9 +20,15 @@ type Store interface {
 	// Create makes an empty vault with the given id and secret and opens
 	// it; ErrExists if the id is taken.
 	Create(ctx context.Context, id, secret string) (*vault.Vault, error)
-	// Open opens vault id; ErrNotFound if the store has none,
+	// Open opens vault id; ErrNotFound if the store has none (as Exists
+	// says),
 	// vault.ErrWrongPassword if secret is not its secret.
 	Open(ctx context.Context, id, secret string) (*vault.Vault, error)
+	// Exists reports whether vault id is in the store. It answers false
+	// only when the store can tell that the vault is not there; whatever
+	// it cannot tell (an unreadable store) is an error, never false, so
+	// that a caller never takes a vault it cannot see for a vanished one.
+	Exists(ctx context.Context, id string) (bool, error)
 	// Delete removes vault id and everything in it (it must be closed).
 	// Deleting an absent vault does nothing.
 	Delete(ctx context.Context, id string) error

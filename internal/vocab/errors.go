@@ -11,4 +11,5 @@ var (
 	ErrMissingParameter = errors.New("missing parameter")      // MissingParameterValueException
 	ErrInvalidRequest   = errors.New("invalid request")        // InvalidRequestException
 	ErrInvalidState     = errors.New("invalid resource state") // InvalidResourceStateException
+	ErrLimitExceeded    = errors.New("limit exceeded")         // LimitExceededException
 )
