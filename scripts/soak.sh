@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # soak.sh runs coffer's long tests: Go tests given long durations through
-# their environment variables. Each soak is one function below; add the
-# kill -9 and fault-injection soaks the same way.
+# their environment variables. Each soak is one function below.
 #
 #   bash scripts/soak.sh               # every soak, 30 minutes each
 #   bash scripts/soak.sh model         # only the named ones
@@ -20,7 +19,18 @@ soak_model() {
 	COFFER_MODEL_DURATION="$duration" go test -race -count=1 -timeout 0 -v -run '^TestModel$' ./internal/modeltest/
 }
 
-all=(model)
+# soak_kill: the kill -9 test (cmd/coffer, TestKill9) with 50 kills
+# instead of the test command's 10; COFFER_KILL_SEED replays a run.
+soak_kill() {
+	COFFER_SOAK=1 go test -race -count=1 -timeout 0 -v -run '^TestKill9$' ./cmd/coffer/
+}
+
+# soak_fuzz: every fuzz target for a minute (scripts/fuzz.sh).
+soak_fuzz() {
+	FUZZTIME="${FUZZTIME:-60}" bash scripts/fuzz.sh
+}
+
+all=(model kill fuzz)
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
 	selected=("${all[@]}")
