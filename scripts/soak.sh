@@ -30,7 +30,13 @@ soak_fuzz() {
 	FUZZTIME="${FUZZTIME:-60}" bash scripts/fuzz.sh
 }
 
-all=(model kill fuzz)
+# soak_load: 200 SDK clients for 60 s (or COFFER_LOAD_DURATION) against the
+# binary while it runs backups and restores (cmd/coffer, TestLoad).
+soak_load() {
+	COFFER_LOAD_DURATION="${COFFER_LOAD_DURATION:-60s}" go test -count=1 -timeout 0 -v -run '^TestLoad$' ./cmd/coffer/
+}
+
+all=(model kill fuzz load)
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
 	selected=("${all[@]}")
