@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
@@ -278,5 +279,68 @@ func TestBackupRestoreUnderFaults(t *testing.T) {
 				t.Errorf("faults injected: %d in the backup, %d in the restore; want some in each", backupFaults, restoreFaults)
 			}
 		})
+	}
+}
+
+// TestStallLongerThanTimeouts: answers that stop in the middle of their
+// body, or before their headers, for longer than the S3 connection's idle
+// timeout (2 s here, 1 minute by default) are given up and tried again:
+// the backup completes in seconds and its recovery point restores exactly.
+// A stalled body used to hold its worker for as long as the stall lasted
+// (forever, for a peer that never sends again): nothing timed body reads.
+func TestStallLongerThanTimeouts(t *testing.T) {
+	srv := testserver.Shared(t, testserver.MinIO)
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	fillVersions(t, mc, bucket, 12)
+	want := bucketVersions(t, mc, bucket)
+	proxy := coffertest.NewFaultProxy(t, srv.Endpoint, coffertest.FaultOptions{Seed: faultSeed(t), Rate: 0.1,
+		Faults: []coffertest.Fault{coffertest.Stall}, Stall: 10 * time.Minute})
+	e := startBehind(t, srv, proxy, func(c *service.Config) {
+		src := c.Sources[service.DefaultConnection]
+		src.IdleTimeout = 2 * time.Second
+		c.Sources[service.DefaultConnection] = src
+	})
+	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("stalls")}); err != nil {
+		t.Fatal(err)
+	}
+	bj, err := e.Client.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String("stalls"),
+		ResourceArn: aws.String("arn:aws:s3:::" + bucket), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	job := waitBackupFor(t, e.Client, aws.ToString(bj.BackupJobId), 60*time.Second)
+	t.Logf("backup through %d stalls: %s in %v; proxy: %s", proxy.Total(), job.State, time.Since(start).Round(time.Millisecond), proxy)
+	if job.State != types.BackupJobStateCompleted || proxy.Total() == 0 {
+		t.Fatalf("backup: %s %q after %d stalls; want COMPLETED through some", job.State, aws.ToString(job.StatusMessage), proxy.Total())
+	}
+	proxy.SetRate(0)
+	dest, rj := restoreAll(t, e.Client, aws.ToString(bj.RecoveryPointArn))
+	if rj.Status != types.RestoreJobStatusCompleted {
+		t.Fatalf("restore: %s %q", rj.Status, aws.ToString(rj.StatusMessage))
+	}
+	compareVersions(t, want, bucketVersions(t, mc, dest), func(string) bool { return false })
+}
+
+// waitBackupFor polls a backup job until it ends or d passes (then the
+// test fails).
+func waitBackupFor(t *testing.T, c *backup.Client, id string, d time.Duration) *backup.DescribeBackupJobOutput {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		out, err := c.DescribeBackupJob(ctx, &backup.DescribeBackupJobInput{BackupJobId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch out.State {
+		case types.BackupJobStateCompleted, types.BackupJobStatePartial, types.BackupJobStateFailed,
+			types.BackupJobStateAborted, types.BackupJobStateExpired:
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backup job %s still %s after %v (%q)", id, out.State, d, aws.ToString(out.StatusMessage))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
