@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,4 +345,63 @@ func waitBackupFor(t *testing.T, c *backup.Client, id string, d time.Duration) *
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestEndpointDownFailsClearly: an S3 endpoint that resets every
+// connection (every write, for the restore) fails a backup and a restore
+// within seconds, FAILED with the network error in the message. Such errors look like an unreachable
+// catalog database; jobs took them for one, stayed RUNNING, were run
+// again by the takeover and given up as "taken over", the reason lost.
+func TestEndpointDownFailsClearly(t *testing.T) {
+	srv := testserver.Shared(t, testserver.MinIO)
+	bucket := srv.NewBucket(t, true)
+	coffertest.FillBucket(t, srv.Client(t), bucket, "d/", 5, 1000)
+	var writesOnly atomic.Bool // then reads go through: StartRestoreJob reads the destination
+	proxy := coffertest.NewFaultProxy(t, srv.Endpoint, coffertest.FaultOptions{Rate: 1, Faults: []coffertest.Fault{coffertest.ResetRequest},
+		Match: func(r *http.Request) bool { return !writesOnly.Load() || r.Method != http.MethodGet && r.Method != http.MethodHead }})
+	proxy.SetRate(0)
+	e := startBehind(t, srv, proxy, nil)
+	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("down")}); err != nil {
+		t.Fatal(err)
+	}
+	start := func() string {
+		bj, err := e.Client.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String("down"),
+			ResourceArn: aws.String("arn:aws:s3:::" + bucket), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(bj.BackupJobId)
+	}
+	ok := waitBackupFor(t, e.Client, start(), 30*time.Second)
+	if ok.State != types.BackupJobStateCompleted {
+		t.Fatalf("backup before the endpoint went down: %s %q", ok.State, aws.ToString(ok.StatusMessage))
+	}
+	clear := func(what, msg string) {
+		t.Helper()
+		if strings.Contains(msg, "taken over") || !strings.Contains(msg, "connection reset") && !strings.Contains(msg, "EOF") {
+			t.Errorf("%s: message %q, want the network error", what, msg)
+		}
+	}
+	proxy.SetRate(1)
+	failed := waitBackupFor(t, e.Client, start(), 25*time.Second)
+	t.Logf("backup: %s %q", failed.State, aws.ToString(failed.StatusMessage))
+	if failed.State != types.BackupJobStateFailed {
+		t.Errorf("backup with the endpoint down: %s, want FAILED", failed.State)
+	}
+	clear("backup", aws.ToString(failed.StatusMessage))
+
+	writesOnly.Store(true)
+	rj, err := e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: ok.RecoveryPointArn,
+		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/coffertest"),
+		Metadata:   map[string]string{"DestinationBucketName": testserver.UniqueBucketName("down"), "NewBucket": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	begun := time.Now()
+	r := coffertest.WaitRestoreJob(t, e.Client, aws.ToString(rj.RestoreJobId))
+	t.Logf("restore: %s %q in %v; proxy: %s", r.Status, aws.ToString(r.StatusMessage), time.Since(begun).Round(time.Millisecond), proxy)
+	if r.Status != types.RestoreJobStatusFailed || time.Since(begun) > 25*time.Second {
+		t.Errorf("restore with the endpoint refusing writes: %s after %v, want FAILED within 25 s", r.Status, time.Since(begun))
+	}
+	clear("restore", aws.ToString(r.StatusMessage))
 }
