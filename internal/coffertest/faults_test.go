@@ -358,7 +358,9 @@ func TestEndpointDownFailsClearly(t *testing.T) {
 	coffertest.FillBucket(t, srv.Client(t), bucket, "d/", 5, 1000)
 	var writesOnly atomic.Bool // then reads go through: StartRestoreJob reads the destination
 	proxy := coffertest.NewFaultProxy(t, srv.Endpoint, coffertest.FaultOptions{Rate: 1, Faults: []coffertest.Fault{coffertest.ResetRequest},
-		Match: func(r *http.Request) bool { return !writesOnly.Load() || r.Method != http.MethodGet && r.Method != http.MethodHead }})
+		Match: func(r *http.Request) bool {
+			return !writesOnly.Load() || r.Method != http.MethodGet && r.Method != http.MethodHead
+		}})
 	proxy.SetRate(0)
 	e := startBehind(t, srv, proxy, nil)
 	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("down")}); err != nil {
