@@ -134,6 +134,17 @@ func bucketVersions(t *testing.T, mc *minio.Client, bucket string) map[string][]
 	return out
 }
 
+// totalSize is the sum of the versions' sizes.
+func totalSize(vs map[string][]versionState) int64 {
+	var n int64
+	for _, key := range vs {
+		for _, v := range key {
+			n += v.Size
+		}
+	}
+	return n
+}
+
 func readVersion(t *testing.T, mc *minio.Client, bucket, key, vid string) versionState {
 	t.Helper()
 	obj, err := mc.GetObject(ctx, bucket, key, minio.GetObjectOptions{VersionID: vid})
@@ -251,6 +262,9 @@ func TestBackupRestoreUnderFaults(t *testing.T) {
 				t.Fatalf("backup under faults: %s %q, want COMPLETED or PARTIAL", job.State, msg)
 			}
 			backupFaults := proxy.Total()
+			if got, size := aws.ToInt64(job.BytesTransferred), totalSize(want); got != size {
+				t.Errorf("backup transferred %d bytes, want the bucket's %d: a retried read counts once", got, size)
+			}
 
 			proxy.SetRate(0)
 			dest, rj := restoreAll(t, e.Client, aws.ToString(bj.RecoveryPointArn))
