@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -420,4 +421,75 @@ func TestEndpointDownFailsClearly(t *testing.T) {
 		t.Errorf("restore with the endpoint refusing writes: %s after %v, want FAILED within 25 s", r.Status, time.Since(begun))
 	}
 	clear("restore", aws.ToString(r.StatusMessage))
+}
+
+// TestRestoreLostWriteAnswers: the endpoint does the write but its answer
+// never reaches coffer (the connection is reset after the endpoint's
+// work), for the first write request of every kind (a PUT of an object, a
+// delete, a multipart upload's creation, part and completion) and every
+// fourth write. The restore is exact: every version once, with its bytes,
+// metadata and tags. A lost answer used to be tried again into a second
+// copy of the version.
+func TestRestoreLostWriteAnswers(t *testing.T) {
+	for _, kind := range testserver.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Shared(t, kind)
+			mc := srv.Client(t)
+			bucket := srv.NewBucket(t, true)
+			fillVersions(t, mc, bucket, 9)
+			want := bucketVersions(t, mc, bucket)
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			n := 0
+			var armed atomic.Bool
+			proxy := coffertest.NewFaultProxy(t, srv.Endpoint, coffertest.FaultOptions{Rate: 1, Faults: []coffertest.Fault{coffertest.ResetResponse},
+				Match: func(r *http.Request) bool {
+					if !armed.Load() || r.Method == http.MethodGet || r.Method == http.MethodHead || strings.Count(r.URL.Path, "/") < 2 {
+						return false // reads, and bucket requests
+					}
+					q := r.URL.Query()
+					what := r.Method
+					for _, p := range []string{"tagging", "uploads", "partNumber", "uploadId"} {
+						if q.Has(p) {
+							what += " " + p
+							break
+						}
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					n++
+					if !seen[what] || n%4 == 0 {
+						seen[what] = true
+						return true
+					}
+					return false
+				}})
+			e := startBehind(t, srv, proxy, func(c *service.Config) {
+				src := c.Sources[service.DefaultConnection]
+				src.PartSize = 5 << 20
+				c.Sources[service.DefaultConnection] = src
+			})
+			if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("lost")}); err != nil {
+				t.Fatal(err)
+			}
+			bj, err := e.Client.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String("lost"),
+				ResourceArn: aws.String("arn:aws:s3:::" + bucket), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j := waitBackupFor(t, e.Client, aws.ToString(bj.BackupJobId), 60*time.Second); j.State != types.BackupJobStateCompleted {
+				t.Fatalf("backup: %s %q", j.State, aws.ToString(j.StatusMessage))
+			}
+			armed.Store(true)
+			dest, rj := restoreAll(t, e.Client, aws.ToString(bj.RecoveryPointArn))
+			mu.Lock()
+			t.Logf("restore: %s %q; answers lost: %v; proxy: %s", rj.Status, aws.ToString(rj.StatusMessage), seen, proxy)
+			mu.Unlock()
+			if rj.Status != types.RestoreJobStatusCompleted {
+				t.Fatalf("restore: %s %q", rj.Status, aws.ToString(rj.StatusMessage))
+			}
+			compareVersions(t, want, bucketVersions(t, mc, dest), func(string) bool { return false })
+		})
+	}
 }

@@ -42,8 +42,8 @@ func (c *Client) ObjectExists(ctx context.Context, bucket, key string) (bool, er
 	return exists, err
 }
 
-// Current returns the size and ETag of key's current version (HEAD), and
-// false if it has none (no such key, or a delete marker).
+// Current returns the size, ETag and version id of key's current version
+// (HEAD), and false if it has none (no such key, or a delete marker).
 func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, bool, error) {
 	var info minio.ObjectInfo
 	err := c.do(ctx, func(ctx context.Context) error {
@@ -58,7 +58,7 @@ func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, b
 		if info.IsDeleteMarker {
 			return ObjectMeta{}, false, nil
 		}
-		return ObjectMeta{ETag: trimETag(info.ETag), Size: info.Size, LastModified: info.LastModified.UTC()}, true, nil
+		return ObjectMeta{ETag: trimETag(info.ETag), Size: info.Size, LastModified: info.LastModified.UTC(), VersionID: info.VersionID}, true, nil
 	}
 	code, kind := classify(err)
 	if kind == ErrNotFound || code == "MethodNotAllowed" {

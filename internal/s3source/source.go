@@ -63,6 +63,7 @@ type BucketInfo struct {
 
 // ObjectMeta is the metadata of one object version as GetObject returns it.
 type ObjectMeta struct {
+	VersionID          string // set by Current only
 	ETag               string
 	Size               int64
 	LastModified       time.Time
