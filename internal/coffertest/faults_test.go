@@ -23,6 +23,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/tags"
 
 	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -445,8 +446,9 @@ func TestRestoreLostWriteAnswers(t *testing.T) {
 			var armed atomic.Bool
 			proxy := coffertest.NewFaultProxy(t, srv.Endpoint, coffertest.FaultOptions{Rate: 1, Faults: []coffertest.Fault{coffertest.ResetResponse},
 				Match: func(r *http.Request) bool {
-					if !armed.Load() || r.Method == http.MethodGet || r.Method == http.MethodHead || strings.Count(r.URL.Path, "/") < 2 {
-						return false // reads, and bucket requests
+					if !armed.Load() || r.Method == http.MethodGet || r.Method == http.MethodHead || strings.Count(r.URL.Path, "/") < 2 ||
+						strings.Contains(r.URL.Path, s3source.ProbePrefix) {
+						return false // reads, bucket requests and the probe of conditional writes
 					}
 					q := r.URL.Query()
 					what := r.Method

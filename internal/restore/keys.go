@@ -69,11 +69,10 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 	for i := range sel {
 		rec := &sel[i]
 		if rec.DeleteMarker {
-			if err := j.dst.Retry().Do(ctx, func(ctx context.Context) error {
-				return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
-			}, transient); err != nil {
+			if err := j.putDeleteMarker(ctx, key, prev); err != nil {
 				return j.keyFailed(ctx, key, rec.VersionID, fmt.Errorf("write delete marker: %w", err))
 			}
+			prev = "" // a delete marker's version id is not returned
 			j.stats.deleteMarkersRestored.Add(1)
 			continue
 		}
@@ -171,6 +170,26 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent boo
 	}
 	j.putACL(ctx, rec, versionID)
 	return versionID, nil
+}
+
+// putDeleteMarker writes a delete marker over the version prev this
+// restore wrote ("" unknown). Before another try it checks, as landed
+// does, whether the try whose answer was lost wrote it: a delete marker
+// newest in the key's listing is that write. (After a delete marker prev
+// is unknown: a lost answer to the second of two markers in a row is
+// written again.)
+func (j *job) putDeleteMarker(ctx context.Context, key, prev string) error {
+	tries := 0
+	return j.dst.Retry().Do(ctx, func(ctx context.Context) error {
+		tries++
+		if tries > 1 && prev != "" {
+			v, found, err := j.dst.Latest(ctx, j.opts.DestBucket, key)
+			if err == nil && found && v.DeleteMarker && v.VersionID != "" && v.VersionID != "null" && v.VersionID != prev {
+				return nil
+			}
+		}
+		return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
+	}, transient)
 }
 
 // landed reports, before another try of a version's write, whether the

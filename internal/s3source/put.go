@@ -67,6 +67,37 @@ func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, b
 	return ObjectMeta{}, false, wrapErr("head object", bucket, key, "", err)
 }
 
+// Latest returns the newest entry of key's version listing, a version or
+// a delete marker (whose version id a HEAD does not always give); false if
+// the key has none.
+func (c *Client) Latest(ctx context.Context, bucket, key string) (Version, bool, error) {
+	var v Version
+	var found bool
+	err := c.do(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel() // one entry is enough: stop the listing
+		found = false
+		// Versions are listed by key, newest first, and key sorts before
+		// every other key it prefixes.
+		for o := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key, MaxKeys: 2}) {
+			if o.Err != nil {
+				return o.Err
+			}
+			if o.Key == key {
+				v = Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
+					LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)}
+				found = true
+			}
+			return nil
+		}
+		return nil
+	})
+	if err != nil {
+		return Version{}, false, wrapErr("list object versions", bucket, key, "", err)
+	}
+	return v, found, nil
+}
+
 // PutObject writes a new object (version) with the record's metadata and
 // tags, streaming r (size bytes), using multipart uploads above PartSize.
 // It holds at most 2*PartSize bytes of r in memory. It tries once (a stream
