@@ -79,16 +79,16 @@ func (c *Client) Latest(ctx context.Context, bucket, key string) (Version, bool,
 		found = false
 		// Versions are listed by key, newest first, and key sorts before
 		// every other key it prefixes.
-		for o := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key, MaxKeys: 2}) {
-			if o.Err != nil {
-				return o.Err
-			}
-			if o.Key == key {
-				v = Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
-					LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)}
-				found = true
-			}
+		o, ok := <-c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key, MaxKeys: 2})
+		switch {
+		case !ok:
 			return nil
+		case o.Err != nil:
+			return o.Err
+		case o.Key == key:
+			v = Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
+				LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)}
+			found = true
 		}
 		return nil
 	})
