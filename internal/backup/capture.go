@@ -104,7 +104,7 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 
 // fetch reads a version not captured before and stores its bytes.
 // It returns the tag count GetObject gave (-1 unknown).
-func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record, int, error) {
+func (j *job) fetch(ctx context.Context, v *s3source.Version) (_ *recpoint.Record, _ int, err error) {
 	release, err := j.big.Acquire(ctx, v.Size)
 	if err != nil {
 		return nil, 0, fmt.Errorf("wait to read a large object: %w", err)
@@ -117,6 +117,13 @@ func (j *job) fetch(ctx context.Context, v *s3source.Version) (*recpoint.Record,
 	defer body.Close()
 	rec := newRecord(v, &meta)
 	sr := &sourceReader{r: body, j: j}
+	defer func() {
+		if err != nil {
+			// Counted live for progress; a try that failed transferred
+			// nothing to the vault (the next try reads it all again).
+			j.stats.bytesTransferred.Add(-sr.n)
+		}
+	}()
 	if v.Size > 0 {
 		id, _, err := j.vw.WriteObject(ctx, sr)
 		if err != nil {

@@ -112,7 +112,7 @@ func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.V
 	}
 	res, err := backup.Run(ctx, src, vv, opts, func(st backup.Stats) { b.progress(j, st, estimate) })
 	if err != nil {
-		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, err)
+		return res, fmt.Errorf("back up %s: %w", j.ResourceARN, jobs.Engine(err))
 	}
 	if b.cfg.Committed != nil {
 		b.cfg.Committed(ctx, j.ID)

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"strings"
 
@@ -48,7 +49,10 @@ func IsUnavailable(err error) bool {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+	// A file's error (ENOSPC, EACCES, EROFS under a *fs.PathError) is no
+	// outage, though its syscall.Errno passes for a net.Error.
+	var pathErr *fs.PathError
+	return errors.As(err, &ce) || errors.As(err, &ne) && !errors.As(err, &pathErr) || errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
 		errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "conn closed")
 }

@@ -45,7 +45,30 @@ func (c *Core) UntilCatalog(ctx context.Context, what string, write func() error
 }
 
 // Unreachable reports whether a catalog error may pass once the database
-// answers again.
+// answers again. An engine's failure (Engine) never is one, whatever it
+// wraps.
 func Unreachable(err error) bool {
+	var ee *engineError
+	if errors.As(err, &ee) {
+		return false
+	}
 	return catalog.IsUnavailable(err) && !errors.Is(err, context.Canceled)
 }
+
+// Engine marks err (nil stays nil) as a failure of a data-plane engine:
+// the S3 endpoint or the vault, never the catalog, which the engines do
+// not use. A refused or reset connection to S3, or a full disk under the
+// vault, looks like an unreachable database to catalog.IsUnavailable; a
+// job that took it for one was left RUNNING, run again by the takeover
+// and given up as "taken over" without the reason.
+func Engine(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &engineError{err: err}
+}
+
+type engineError struct{ err error }
+
+func (e *engineError) Error() string { return e.err.Error() }
+func (e *engineError) Unwrap() error { return e.err }

@@ -65,14 +65,14 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 		}
 	}
 	j.stats.totalBytes.Add(size)
+	prev := "" // the version id of this restore's last write of the key
 	for i := range sel {
 		rec := &sel[i]
 		if rec.DeleteMarker {
-			if err := j.dst.Retry().Do(ctx, func(ctx context.Context) error {
-				return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
-			}, transient); err != nil {
+			if err := j.putDeleteMarker(ctx, key, prev); err != nil {
 				return j.keyFailed(ctx, key, rec.VersionID, fmt.Errorf("write delete marker: %w", err))
 			}
+			prev = "" // a delete marker's version id is not returned
 			j.stats.deleteMarkersRestored.Add(1)
 			continue
 		}
@@ -81,13 +81,13 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 		var err error
 		if i == 0 && j.ifAbsent {
 			var exists bool
-			if exists, err = j.putFirst(ctx, rec); exists {
+			if exists, prev, err = j.putFirst(ctx, rec); exists {
 				j.stats.totalBytes.Add(-size)
 				j.existing(key)
 				return nil
 			}
 		} else {
-			err = j.putVersion(ctx, rec, false)
+			prev, err = j.putVersion(ctx, rec, false, prev)
 		}
 		// Writing later versions after a failed one would reorder the
 		// history, so the rest of the key is given up.
@@ -125,8 +125,10 @@ func (j *job) keyFailed(ctx context.Context, key, versionID string, err error) e
 }
 
 // putVersion writes one object version with its data from the vault,
-// with If-None-Match: * if ifAbsent (ErrPreconditionFailed: the key exists).
-func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent bool) error {
+// with If-None-Match: * if ifAbsent (ErrPreconditionFailed: the key exists),
+// and returns the version id written. prev is the version id of this
+// restore's previous write of the key ("" for its first).
+func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent bool, prev string) (string, error) {
 	withTags := rec.TagsState == recpoint.StateCaptured && len(rec.Tags) > 0
 	put := j.dst.PutObject
 	if ifAbsent {
@@ -136,6 +138,12 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent boo
 	tries := 0
 	err := j.dst.Retry().Do(ctx, func(ctx context.Context) error {
 		tries++
+		if tries > 1 && !ifAbsent {
+			if vid, ok := j.landed(ctx, rec, prev); ok {
+				versionID = vid
+				return nil
+			}
+		}
 		release, err := j.big.Acquire(ctx, rec.Size)
 		if err != nil {
 			return fmt.Errorf("wait to write a large object: %w", err)
@@ -158,28 +166,68 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent boo
 		versionID = ""
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	j.putACL(ctx, rec, versionID)
-	return nil
+	return versionID, nil
+}
+
+// putDeleteMarker writes a delete marker over the version prev this
+// restore wrote ("" unknown). Before another try it checks, as landed
+// does, whether the try whose answer was lost wrote it: a delete marker
+// newest in the key's listing is that write. (After a delete marker prev
+// is unknown: a lost answer to the second of two markers in a row is
+// written again.)
+func (j *job) putDeleteMarker(ctx context.Context, key, prev string) error {
+	tries := 0
+	return j.dst.Retry().Do(ctx, func(ctx context.Context) error {
+		tries++
+		if tries > 1 && prev != "" {
+			v, found, err := j.dst.Latest(ctx, j.opts.DestBucket, key)
+			if err == nil && found && v.DeleteMarker && v.VersionID != "" && v.VersionID != "null" && v.VersionID != prev {
+				return nil
+			}
+		}
+		return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
+	}, transient)
+}
+
+// landed reports, before another try of a version's write, whether the
+// try whose answer was lost wrote it after all (the endpoint did the
+// work, the connection broke before its answer arrived: a second write
+// would leave the version twice in a versioned bucket's history). It did
+// if the key's current version is one this restore did not write before
+// (not prev), of rec's size, and, for the key's first write, of rec's ETag
+// (a version already there may have the size). A multipart upload's ETag
+// differs from the source's, so a first write of one is tried again.
+func (j *job) landed(ctx context.Context, rec *recpoint.Record, prev string) (string, bool) {
+	m, exists, err := j.dst.Current(ctx, j.opts.DestBucket, rec.Key)
+	if err != nil || !exists || m.Size != rec.Size || m.VersionID == "" || m.VersionID == "null" || m.VersionID == prev {
+		return "", false
+	}
+	if prev == "" && (rec.ETag == "" || m.ETag != rec.ETag) {
+		return "", false
+	}
+	return m.VersionID, true
 }
 
 // putFirst writes a key's first version with If-None-Match: *; exists
 // when the destination refused it because the key exists. versitygw (v1.8.0)
 // also refuses it over a delete marker: a 412 for a key that a HEAD then
 // finds without a current version is written without the condition.
-func (j *job) putFirst(ctx context.Context, rec *recpoint.Record) (exists bool, err error) {
-	err = j.putVersion(ctx, rec, true)
+func (j *job) putFirst(ctx context.Context, rec *recpoint.Record) (exists bool, versionID string, err error) {
+	versionID, err = j.putVersion(ctx, rec, true, "")
 	if !errors.Is(err, s3source.ErrPreconditionFailed) {
-		return false, err
+		return false, versionID, err
 	}
 	exists, herr := j.dst.ObjectExists(ctx, j.opts.DestBucket, rec.Key)
 	if herr != nil || exists {
-		return true, nil
+		return true, "", nil
 	}
 	j.log.NoteOnce("conditional-delete-marker", "the destination refuses conditional writes over delete markers: "+
 		"such keys were checked again and written without the condition")
-	return false, j.putVersion(ctx, rec, false)
+	versionID, err = j.putVersion(ctx, rec, false, "")
+	return false, versionID, err
 }
 
 // ownWrite reports whether the key's current version looks like rec (same

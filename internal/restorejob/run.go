@@ -87,7 +87,7 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
 	}
 	j.CreatedResourceARN = "arn:aws:s3:::" + opts.DestBucket
-	return restore.Run(ctx, dst, vv, m, opts, func(st restore.Stats) {
+	res, err := restore.Run(ctx, dst, vv, m, opts, func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)
 		j.Stats = jobs.JSON(st)
@@ -95,6 +95,7 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
 	})
+	return res, jobs.Engine(err)
 }
 
 // finish writes the job's report to its vault, then its end to the

@@ -61,7 +61,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PartSize < minPartSize || cfg.PartSize > maxPartSize {
 		return nil, fmt.Errorf("%w: part size %d outside [%d, %d]", ErrInvalidConfig, cfg.PartSize, minPartSize, maxPartSize)
 	}
-	tr, err := newTransport(u.Scheme == "https")
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	tr, err := newTransport(u.Scheme == "https", cfg.IdleTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
@@ -111,18 +114,53 @@ func parseEndpoint(s string) (*url.URL, error) {
 
 // newTransport is minio-go's default transport (no transparent gzip
 // decoding, which would corrupt objects stored with Content-Encoding: gzip)
-// with a larger idle pool for parallel object reads.
-func newTransport(secure bool) (*http.Transport, error) {
+// with a larger idle pool for parallel object reads, whose connections
+// fail a request on which nothing moves for idle (see idleConn).
+func newTransport(secure bool, idle time.Duration) (*http.Transport, error) {
 	tr, err := minio.DefaultTransport(secure)
 	if err != nil {
 		return nil, err
 	}
-	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &idleConn{Conn: c, idle: idle}, nil
+	}
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 64
 	tr.IdleConnTimeout = 90 * time.Second
 	tr.DisableCompression = true
 	return tr, nil
+}
+
+// idleConn pushes its deadline idle ahead at every read and write, so a
+// peer that stalls (an answer stopped before its headers or in the middle
+// of its body, a request body no longer read) fails the request after
+// idle instead of holding it forever: http.Transport times only the wait
+// for headers, and a body read had no limit at all. A write also moves
+// the deadline of the read in progress, so a pooled connection being
+// reused is not cut by the deadline of its idle read. Deadlines are wall
+// clock instants, hence time.Now rather than the injectable clock.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *idleConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
 
 // Endpoint returns the configured endpoint URL.

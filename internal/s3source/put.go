@@ -42,8 +42,8 @@ func (c *Client) ObjectExists(ctx context.Context, bucket, key string) (bool, er
 	return exists, err
 }
 
-// Current returns the size and ETag of key's current version (HEAD), and
-// false if it has none (no such key, or a delete marker).
+// Current returns the size, ETag and version id of key's current version
+// (HEAD), and false if it has none (no such key, or a delete marker).
 func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, bool, error) {
 	var info minio.ObjectInfo
 	err := c.do(ctx, func(ctx context.Context) error {
@@ -58,13 +58,44 @@ func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, b
 		if info.IsDeleteMarker {
 			return ObjectMeta{}, false, nil
 		}
-		return ObjectMeta{ETag: trimETag(info.ETag), Size: info.Size, LastModified: info.LastModified.UTC()}, true, nil
+		return ObjectMeta{ETag: trimETag(info.ETag), Size: info.Size, LastModified: info.LastModified.UTC(), VersionID: info.VersionID}, true, nil
 	}
 	code, kind := classify(err)
 	if kind == ErrNotFound || code == "MethodNotAllowed" {
 		return ObjectMeta{}, false, nil
 	}
 	return ObjectMeta{}, false, wrapErr("head object", bucket, key, "", err)
+}
+
+// Latest returns the newest entry of key's version listing, a version or
+// a delete marker (whose version id a HEAD does not always give); false if
+// the key has none.
+func (c *Client) Latest(ctx context.Context, bucket, key string) (Version, bool, error) {
+	var v Version
+	var found bool
+	err := c.do(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel() // one entry is enough: stop the listing
+		found = false
+		// Versions are listed by key, newest first, and key sorts before
+		// every other key it prefixes.
+		o, ok := <-c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key, MaxKeys: 2})
+		switch {
+		case !ok:
+			return nil
+		case o.Err != nil:
+			return o.Err
+		case o.Key == key:
+			v = Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
+				LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)}
+			found = true
+		}
+		return nil
+	})
+	if err != nil {
+		return Version{}, false, wrapErr("list object versions", bucket, key, "", err)
+	}
+	return v, found, nil
 }
 
 // PutObject writes a new object (version) with the record's metadata and

@@ -31,7 +31,17 @@ type Config struct {
 	// Retry is the policy of every request on this connection and of the
 	// engine steps that use it; the zero value is retry.Default.
 	Retry retry.Policy
+	// IdleTimeout fails a request whose connection carries nothing, either
+	// way, for this long: a stalled answer (before its headers or in the
+	// middle of its body) or a server that stopped reading a request's
+	// body. The request is then tried again under Retry. Default
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is Config.IdleTimeout's default: as long as the
+// wait for an answer's headers (minio-go's ResponseHeaderTimeout).
+const DefaultIdleTimeout = time.Minute
 
 // Version is one entry of a version listing.
 type Version struct {
@@ -53,6 +63,7 @@ type BucketInfo struct {
 
 // ObjectMeta is the metadata of one object version as GetObject returns it.
 type ObjectMeta struct {
+	VersionID          string // set by Current only
 	ETag               string
 	Size               int64
 	LastModified       time.Time
