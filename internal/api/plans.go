@@ -53,7 +53,7 @@ func (s *Server) createPlan(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	if in.BackupPlan == nil {
-		return nil, apiError{400, "MissingParameterValueException", "BackupPlan is required"}
+		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "BackupPlan is required"}
 	}
 	p, err := s.svc.CreatePlan(r.Context(), *in.BackupPlan, in.BackupPlanTags, in.CreatorRequestId)
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *Server) updatePlan(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	if in.BackupPlan == nil {
-		return nil, apiError{400, "MissingParameterValueException", "BackupPlan is required"}
+		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "BackupPlan is required"}
 	}
 	p, err := s.svc.UpdatePlan(r.Context(), r.PathValue("id"), *in.BackupPlan)
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *Server) createSelection(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	if in.BackupSelection == nil {
-		return nil, apiError{400, "MissingParameterValueException", "BackupSelection is required"}
+		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "BackupSelection is required"}
 	}
 	sel, err := s.svc.CreateSelection(r.Context(), r.PathValue("id"), *in.BackupSelection, in.CreatorRequestId)
 	if err != nil {

@@ -220,7 +220,11 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, e apiError
 	if e.status >= 500 {
 		id, _ := r.Context().Value(requestIDKey{}).(string)
 		s.log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", e.status, "err", err)
-		e.msg = "internal error; the server log has the detail under request id " + id
+		if !e.public {
+			e.msg = "internal error; the server log has the detail under request id " + id
+		} else {
+			e.msg += " (request id " + id + ")"
+		}
 	}
 	writeError(w, r, e)
 }
@@ -230,6 +234,9 @@ type apiError struct {
 	status int
 	code   string
 	msg    string
+	// public: the message of a 5xx is for the caller (it names what did
+	// not answer), not internal detail to keep for the log.
+	public bool
 }
 
 func (e apiError) Error() string { return e.code + ": " + e.msg }
@@ -246,23 +253,25 @@ func toAPIError(err error) apiError {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, service.ErrNotFound):
-		return apiError{404, "ResourceNotFoundException", msg}
+		return apiError{status: 404, code: "ResourceNotFoundException", msg: msg}
 	case errors.Is(err, service.ErrAlreadyExists):
-		return apiError{400, "AlreadyExistsException", msg}
+		return apiError{status: 400, code: "AlreadyExistsException", msg: msg}
 	case errors.Is(err, service.ErrInvalidParameter):
-		return apiError{400, "InvalidParameterValueException", msg}
+		return apiError{status: 400, code: "InvalidParameterValueException", msg: msg}
 	case errors.Is(err, service.ErrMissingParameter):
-		return apiError{400, "MissingParameterValueException", msg}
+		return apiError{status: 400, code: "MissingParameterValueException", msg: msg}
 	case errors.Is(err, service.ErrInvalidRequest):
-		return apiError{400, "InvalidRequestException", msg}
+		return apiError{status: 400, code: "InvalidRequestException", msg: msg}
 	case errors.Is(err, service.ErrInvalidState):
-		return apiError{400, "InvalidResourceStateException", msg}
+		return apiError{status: 400, code: "InvalidResourceStateException", msg: msg}
 	case errors.Is(err, service.ErrLimitExceeded):
-		return apiError{400, "LimitExceededException", msg}
+		return apiError{status: 400, code: "LimitExceededException", msg: msg}
+	case errors.Is(err, service.ErrUnavailable):
+		return apiError{status: 503, code: "ServiceUnavailableException", msg: msg, public: true}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return apiError{503, "ServiceUnavailableException", msg}
+		return apiError{status: 503, code: "ServiceUnavailableException", msg: msg}
 	}
-	return apiError{500, "ServiceUnavailableException", msg}
+	return apiError{status: 500, code: "ServiceUnavailableException", msg: msg}
 }
 
 func writeError(w http.ResponseWriter, _ *http.Request, e apiError) {
@@ -311,7 +320,7 @@ func decode(body []byte, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return apiError{400, "SerializationException", "request body is not valid JSON for this operation: " + err.Error()}
+		return apiError{status: 400, code: "SerializationException", msg: "request body is not valid JSON for this operation: " + err.Error()}
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func (s *Server) tagResource(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	if len(in.Tags) == 0 {
-		return nil, apiError{400, "MissingParameterValueException", "Tags is required"}
+		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "Tags is required"}
 	}
 	return struct{}{}, s.svc.TagResource(r.Context(), r.PathValue("arn"), in.Tags)
 }
@@ -71,7 +71,7 @@ func (s *Server) untagResource(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	if len(in.TagKeyList) == 0 {
-		return nil, apiError{400, "MissingParameterValueException", "TagKeyList is required"}
+		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "TagKeyList is required"}
 	}
 	return struct{}{}, s.svc.UntagResource(r.Context(), r.PathValue("arn"), in.TagKeyList)
 }

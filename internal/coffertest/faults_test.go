@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,8 +18,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+	"github.com/aws/smithy-go"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/tags"
 
@@ -422,6 +425,19 @@ func TestEndpointDownFailsClearly(t *testing.T) {
 		t.Errorf("restore with the endpoint refusing writes: %s after %v, want FAILED within 25 s", r.Status, time.Since(begun))
 	}
 	clear("restore", aws.ToString(r.StatusMessage))
+
+	// With reads refused too, StartRestoreJob cannot check its
+	// destination: a 503 saying so (retryable), not an internal error.
+	writesOnly.Store(false)
+	_, err = e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: ok.RecoveryPointArn,
+		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/coffertest"),
+		Metadata:   map[string]string{"DestinationBucketName": testserver.UniqueBucketName("down"), "NewBucket": "true"}})
+	var re *awshttp.ResponseError
+	var ae smithy.APIError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusServiceUnavailable || !errors.As(err, &ae) ||
+		ae.ErrorCode() != "ServiceUnavailableException" || !strings.Contains(ae.ErrorMessage(), "destination bucket") {
+		t.Errorf("StartRestoreJob with the endpoint down: %v, want 503 ServiceUnavailableException naming the destination bucket", err)
+	}
 }
 
 // TestRestoreLostWriteAnswers: the endpoint does the write but its answer

@@ -216,7 +216,7 @@ func (r *Restores) checkDestination(ctx context.Context, o restore.Options) erro
 	case !o.NewBucket && errors.Is(err, s3source.ErrNoSuchBucket):
 		return fmt.Errorf("%w: destination bucket %q does not exist; set NewBucket to true to create it", vocab.ErrInvalidParameter, o.DestBucket)
 	case err != nil:
-		return fmt.Errorf("check destination bucket %q: %w", o.DestBucket, err)
+		return fmt.Errorf("%w: the S3 endpoint did not answer about destination bucket %q: %v", vocab.ErrUnavailable, o.DestBucket, err)
 	}
 	return nil
 }

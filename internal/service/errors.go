@@ -11,5 +11,6 @@ var (
 	ErrMissingParameter = vocab.ErrMissingParameter // MissingParameterValueException
 	ErrInvalidRequest   = vocab.ErrInvalidRequest   // InvalidRequestException
 	ErrInvalidState     = vocab.ErrInvalidState     // InvalidResourceStateException
+	ErrUnavailable      = vocab.ErrUnavailable      // ServiceUnavailableException
 	ErrLimitExceeded    = vocab.ErrLimitExceeded    // LimitExceededException
 )

@@ -12,4 +12,7 @@ var (
 	ErrInvalidRequest   = errors.New("invalid request")        // InvalidRequestException
 	ErrInvalidState     = errors.New("invalid resource state") // InvalidResourceStateException
 	ErrLimitExceeded    = errors.New("limit exceeded")         // LimitExceededException
+	// ErrUnavailable: a system coffer depends on (an S3 endpoint) did not
+	// answer; the call may succeed later. Its message is for the caller.
+	ErrUnavailable = errors.New("unavailable") // ServiceUnavailableException (503)
 )
