@@ -36,7 +36,19 @@ soak_load() {
 	COFFER_LOAD_DURATION="${COFFER_LOAD_DURATION:-60s}" go test -count=1 -timeout 0 -v -run '^TestLoad$' ./cmd/coffer/
 }
 
-all=(model kill fuzz load)
+# soak_faults: the fault-injection tests (internal/coffertest) again and
+# again, one seed after another at 15% faults, for the duration.
+soak_faults() {
+	local end=$((SECONDS + $(go run ./scripts/seconds "$duration"))) seed=1
+	while [ "$SECONDS" -lt "$end" ]; do
+		echo "--- faults seed $seed"
+		COFFER_FAULT_SEED=$seed COFFER_FAULT_RATE=0.15 go test -race -count=1 -timeout 0 \
+			-run '^(TestBackupRestoreUnderFaults|TestRestoreLostWriteAnswers|TestStallLongerThanTimeouts)$' ./internal/coffertest/
+		seed=$((seed + 1))
+	done
+}
+
+all=(model kill fuzz load faults)
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
 	selected=("${all[@]}")
