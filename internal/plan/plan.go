@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/schedule"
@@ -65,10 +66,21 @@ func invalid(format string, args ...any) error {
 }
 
 // invalidBound wraps a vocab bound's error (ErrInvalidParameter) as a plan
-// error too.
+// error too, saying "invalid parameter" once.
 func invalidBound(where string, err error) error {
-	return fmt.Errorf("%w: %s: %w", ErrInvalid, where, err)
+	return boundError{where: where, err: err}
 }
+
+type boundError struct {
+	where string
+	err   error
+}
+
+func (e boundError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalid, e.where, strings.TrimPrefix(e.err.Error(), vocab.ErrInvalidParameter.Error()+": "))
+}
+
+func (e boundError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 // Validate checks a plan document; vaultExists reports whether a target
 // vault exists (nil skips that check).
