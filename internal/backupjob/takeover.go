@@ -41,7 +41,7 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 		return false, err
 	}
 	from := j.State
-	note := jobs.DeadOwnerNote(j.Owner)
+	note := b.cfg.Core.OwnerNote(j.Owner)
 	status, err := b.committed(ctx, j)
 	if busy := (*vaults.BusyError)(nil); errors.As(err, &busy) {
 		return false, nil // maintenance holds the vault: the next pass looks again

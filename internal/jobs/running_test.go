@@ -46,3 +46,16 @@ func TestRunning(t *testing.T) {
 		t.Fatal("a job's context outlived its parent")
 	}
 }
+
+func TestOwnerNote(t *testing.T) {
+	c := New(Config{ProcID: "coffer-me"})
+	for _, tt := range []struct{ owner, want string }{
+		{"coffer-me", "this process stopped running it while the catalog database was unreachable"},
+		{"coffer-other", "process coffer-other that ran it stopped"},
+		{"", "process (unknown) that ran it stopped"},
+	} {
+		if got := c.OwnerNote(tt.owner); got != tt.want {
+			t.Errorf("OwnerNote(%q) = %q, want %q", tt.owner, got, tt.want)
+		}
+	}
+}

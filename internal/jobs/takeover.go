@@ -98,9 +98,14 @@ func (c *Core) RescueQueued(ctx context.Context, kind, id string, run int, dead 
 	return requeue("queued again: the job queue lost it before it ran", c.Enqueue(ctx, kind, id, run+1))
 }
 
-// DeadOwnerNote is the note a taken-over job carries about its owner.
-func DeadOwnerNote(owner string) string {
-	if owner == "" {
+// OwnerNote is the note a taken-over job carries about its owner: another
+// process that stopped, or this one, whose handler stopped running the job
+// (fenced off while the catalog database was unreachable).
+func (c *Core) OwnerNote(owner string) string {
+	switch owner {
+	case c.cfg.ProcID:
+		return "this process stopped running it while the catalog database was unreachable"
+	case "":
 		owner = "(unknown)"
 	}
 	return fmt.Sprintf("process %s that ran it stopped", owner)

@@ -40,7 +40,7 @@ func (mt *Maintenance) takeOverJob(ctx context.Context, j catalog.MaintenanceJob
 	if err != nil || !gone {
 		return false, err
 	}
-	note := jobs.DeadOwnerNote(j.Owner)
+	note := mt.cfg.Core.OwnerNote(j.Owner)
 	next := j
 	var then catalog.TxFunc
 	if j.Run+1 >= jobs.MaxRuns {

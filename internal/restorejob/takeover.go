@@ -35,7 +35,7 @@ func (r *Restores) takeOverJob(ctx context.Context, j catalog.RestoreJob, dead j
 	if err != nil || !gone {
 		return false, err
 	}
-	note := jobs.DeadOwnerNote(j.Owner)
+	note := r.cfg.Core.OwnerNote(j.Owner)
 	var then catalog.TxFunc
 	if j.Run+1 >= jobs.MaxRuns {
 		j.Status, j.CompletedAt = jobs.StateFailed, r.cfg.Clock.Now()
