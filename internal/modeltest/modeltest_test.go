@@ -99,17 +99,17 @@ type counts struct {
 	ops, puts, large, zero, deletes, markerOnMarker, versionDeletes, tagChanges int
 	backups, restores, restoresItems, restoresAll, rpDeleted, maintenance       int
 	restarts, restartsInJob, versionsCompared, sourceChecks                     int
-	resumedShort                                                                int // keys a resumed restore left short of versions
+	resumed                                                                     int // restores resumed after a restart
 }
 
 func (c counts) String() string {
 	return fmt.Sprintf("%d operations: %d puts (%d large, %d zero-byte), %d deletes, %d with a marker on a marker, "+
 		"%d version deletes, %d tag changes; %d backups, %d restores (%d with items, %d all versions), "+
 		"%d versions compared in restores, %d source checks, %d recovery points deleted, %d maintenance runs, "+
-		"%d restarts (%d during a job), %d keys short of versions after a resumed restore",
+		"%d restarts (%d during a job), %d restores resumed",
 		c.ops, c.puts, c.large, c.zero, c.deletes, c.markerOnMarker, c.versionDeletes, c.tagChanges,
 		c.backups, c.restores, c.restoresItems, c.restoresAll, c.versionsCompared, c.sourceChecks,
-		c.rpDeleted, c.maintenance, c.restarts, c.restartsInJob, c.resumedShort)
+		c.rpDeleted, c.maintenance, c.restarts, c.restartsInJob, c.resumed)
 }
 
 // runner is one target's run: coffer, the S3 server, the model and the log.

@@ -51,22 +51,38 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 			return j.keyFailed(ctx, key, "", fmt.Errorf("check destination: %w", err))
 		}
 		if exists {
-			j.existing(key)
-			return nil
+			resumed, err := j.resumeKey(ctx, key, sel)
+			if err != nil {
+				return j.keyFailed(ctx, key, "", fmt.Errorf("list destination versions: %w", err))
+			}
+			if resumed == nil {
+				j.existing(key)
+				return nil
+			}
+			return j.writeVersions(ctx, key, sel, resumed)
 		}
 		if j.opts.TestHookBeforeWrite != nil {
 			j.opts.TestHookBeforeWrite(key)
 		}
 	}
+	return j.writeVersions(ctx, key, sel, nil)
+}
+
+// writeVersions writes the selected history of key, from resumed on when
+// an earlier run of a resumed restore wrote its beginning.
+func (j *job) writeVersions(ctx context.Context, key string, sel []recpoint.Record, resumed *resumePoint) error {
+	from, prev := 0, "" // prev: the version id of this restore's last write of the key
+	if resumed != nil {
+		from, prev = resumed.from, resumed.prev
+	}
 	var size int64
-	for i := range sel {
+	for i := from; i < len(sel); i++ {
 		if !sel[i].DeleteMarker {
 			size += sel[i].Size
 		}
 	}
 	j.stats.totalBytes.Add(size)
-	prev := "" // the version id of this restore's last write of the key
-	for i := range sel {
+	for i := from; i < len(sel); i++ {
 		rec := &sel[i]
 		if rec.DeleteMarker {
 			if err := j.putDeleteMarker(ctx, key, prev); err != nil {
@@ -99,6 +115,35 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 	}
 	j.stats.objectsRestored.Add(1)
 	return nil
+}
+
+// resumePoint is where a resumed restore goes on with a key that the
+// earlier run had begun: from the from-th selected entry, on top of the
+// version prev.
+type resumePoint struct {
+	from int
+	prev string
+}
+
+// resumeKey looks, for a key found at the destination of a resumed
+// restore into a new bucket, at how much of its selected history the
+// earlier run wrote: nil when all of it (or when this is not such a
+// restore, or the key has one entry), else where to go on. In a bucket
+// the earlier run created, every entry of the key is its, in order (each
+// write is atomic), so the first n entries of sel are there.
+func (j *job) resumeKey(ctx context.Context, key string, sel []recpoint.Record) (*resumePoint, error) {
+	if !j.opts.Resume || !j.opts.NewBucket || len(sel) < 2 {
+		return nil, nil
+	}
+	have, err := j.dst.KeyVersions(ctx, j.opts.DestBucket, key, len(sel))
+	if err != nil || len(have) == 0 || len(have) >= len(sel) {
+		return nil, err
+	}
+	p := &resumePoint{from: len(have)}
+	if !have[0].DeleteMarker {
+		p.prev = have[0].VersionID
+	}
+	return p, nil
 }
 
 // existing counts a key found at the destination: written by the earlier

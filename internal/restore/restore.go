@@ -47,9 +47,8 @@ type Options struct {
 	// unfinished: with NewBucket, a destination that exists is the one the
 	// earlier run created, and an existing key there was written by it (a
 	// PUT is atomic), so it is counted as restored before rather than
-	// skipped. A multi-version key the earlier run had begun keeps the
-	// versions it wrote, so it may lack the later ones: restore such keys
-	// again with Overwrite if that matters.
+	// skipped; a multi-version key the earlier run had begun gets the
+	// versions it lacks, on top of those it has (resumeKey).
 	Resume bool
 	// TestHookBeforeWrite, if set, is called after a key was found absent
 	// at the destination and before its first write (tests write the key

@@ -98,6 +98,35 @@ func (c *Client) Latest(ctx context.Context, bucket, key string) (Version, bool,
 	return v, found, nil
 }
 
+// KeyVersions returns up to max entries of key's version listing
+// (versions and delete markers), newest first.
+func (c *Client) KeyVersions(ctx context.Context, bucket, key string, max int) ([]Version, error) {
+	var out []Version
+	err := c.do(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel() // stop the listing once max are seen
+		out = out[:0]
+		for o := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key}) {
+			if o.Err != nil {
+				return o.Err
+			}
+			if o.Key != key {
+				break // key sorts before every other key it prefixes
+			}
+			out = append(out, Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
+				LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)})
+			if len(out) == max {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapErr("list object versions", bucket, key, "", err)
+	}
+	return out, nil
+}
+
 // PutObject writes a new object (version) with the record's metadata and
 // tags, streaming r (size bytes), using multipart uploads above PartSize.
 // It holds at most 2*PartSize bytes of r in memory. It tries once (a stream

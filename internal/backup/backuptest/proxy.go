@@ -24,6 +24,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	deny     map[string]bool  // "bucket/key" whose object reads get 403
 	denyPut  map[string]bool  // "bucket/key" whose object writes get 403
+	allowPut map[string]int   // "bucket/key" whose writes get 403 after this many more
 	truncate map[string]int64 // "bucket/key" whose bodies are cut after n bytes
 	gets     map[string]int   // object reads per "bucket/key"
 	hook     func(bucket, key string)
@@ -38,7 +39,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy target %q: %v", target, err)
 	}
-	p := &Proxy{deny: map[string]bool{}, denyPut: map[string]bool{}, truncate: map[string]int64{}, gets: map[string]int{}}
+	p := &Proxy{deny: map[string]bool{}, denyPut: map[string]bool{}, allowPut: map[string]int{}, truncate: map[string]int64{}, gets: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(resp *http.Response) error {
 		bucket, key, ok := objectRead(resp.Request)
@@ -94,10 +95,34 @@ func (p *Proxy) DenyWrites(bucket, key string) {
 	p.denyPut[bucket+"/"+key] = true
 }
 
+// DenyWritesAfter lets n more writes (PUT) of bucket/key through, then
+// makes them fail with 403 AccessDenied, until AllowWrites.
+func (p *Proxy) DenyWritesAfter(bucket, key string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.allowPut[bucket+"/"+key] = n
+}
+
+// AllowWrites lets the writes of bucket/key through again.
+func (p *Proxy) AllowWrites(bucket, key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.denyPut, bucket+"/"+key)
+	delete(p.allowPut, bucket+"/"+key)
+}
+
 func (p *Proxy) writeDenied(path string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.denyPut[strings.TrimPrefix(path, "/")]
+	k := strings.TrimPrefix(path, "/")
+	if n, ok := p.allowPut[k]; ok {
+		if n > 0 {
+			p.allowPut[k] = n - 1
+			return false
+		}
+		return true
+	}
+	return p.denyPut[k]
 }
 
 func accessDenied(w http.ResponseWriter) {

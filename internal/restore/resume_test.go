@@ -1,0 +1,64 @@
+package restore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	bt "github.com/cofferbackup/coffer/internal/backup/backuptest"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/restore"
+	"github.com/cofferbackup/coffer/internal/testserver"
+)
+
+// TestResumeFinishesMultiVersionKeys: a restore of every version into a
+// new bucket stops after two of a key's four versions (its writes are
+// refused from then on, as a crash would stop it); the resumed run writes
+// the two it lacks on top, in order, and the destination's history equals
+// the source's. Before, the key kept its first two versions only.
+func TestResumeFinishesMultiVersionKeys(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range testserver.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv := testserver.Shared(t, kind)
+			mc := srv.Client(t)
+			bucket := srv.NewBucket(t, true)
+			for i, size := range []int{100, 2000, 0, 3000} {
+				if _, err := mc.PutObject(ctx, bucket, "multi", bt.Data(uint64(i), int64(size)), int64(size),
+					minio.PutObjectOptions{UserMetadata: map[string]string{"Rev": string(rune('a' + i))}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := mc.PutObject(ctx, bucket, "single", bt.Data(9, 500), 500, minio.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			want := bt.Histories(bt.Snapshot(t, mc, bucket))
+			src := bt.Source(t, srv, "")
+			v := bt.Vault(t)
+			res := bt.Backup(t, src, v, bucket, nil, nil)
+			if res.Manifest.Status != recpoint.StatusCompleted {
+				t.Fatalf("backup: %s", res.Manifest.Status)
+			}
+
+			px := bt.NewProxy(t, srv.Endpoint)
+			dst := bt.Source(t, srv, px.URL)
+			dest := testserver.UniqueBucketName("resume")
+			px.DenyWritesAfter(dest, "multi", 2)
+			first, err := restore.Run(ctx, dst, v, res.Manifest, restore.Options{DestBucket: dest, NewBucket: true}, nil)
+			if err != nil || first.Stats.ObjectsFailed != 1 {
+				t.Fatalf("first run: %v, %d failed; want the key to fail after two versions", err, first.Stats.ObjectsFailed)
+			}
+			px.AllowWrites(dest, "multi")
+			second, err := restore.Run(ctx, dst, v, res.Manifest, restore.Options{DestBucket: dest, NewBucket: true, Resume: true}, nil)
+			if err != nil || second.Stats.ObjectsFailed != 0 {
+				t.Fatalf("resumed run: %v, %+v", err, second.Stats)
+			}
+			bt.Compare(t, want.Select(0, nil), bt.Histories(bt.Snapshot(t, mc, dest)))
+			if second.Stats.VersionsRestored != 2 || second.Stats.ObjectsResumed != 1 {
+				t.Errorf("resumed run wrote %d versions and counted %d keys resumed; want the 2 missing versions and the single key resumed",
+					second.Stats.VersionsRestored, second.Stats.ObjectsResumed)
+			}
+		})
+	}
+}
