@@ -215,5 +215,9 @@ func parseTime(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("event time %q is not RFC 3339", s)
 	}
+	// The catalog stores nanoseconds since 1970 in an int64.
+	if t.Year() < 1970 || t.Year() > 2200 {
+		return time.Time{}, fmt.Errorf("event time %q is not between 1970 and 2200", s)
+	}
 	return t.UTC(), nil
 }

@@ -79,6 +79,7 @@ func TestParseRefuses(t *testing.T) {
 		{"empty", "", ErrUnknownShape},
 		{"record without key", `{"Records":[{"eventName":"ObjectCreated:Put","eventTime":"2026-01-01T00:00:00Z","s3":{"bucket":{"name":"b"}}}]}`, ErrUnknownShape},
 		{"bad time", `{"Records":[{"eventName":"ObjectCreated:Put","eventTime":"yesterday","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`, ErrUnknownShape},
+		{"time out of range", `{"Records":[{"eventName":"ObjectCreated:Put","eventTime":"0001-01-01T00:00:00Z","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`, ErrUnknownShape},
 		{"bad key encoding", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"2026-01-01T00:00:00Z","s3":{"bucket":{"name":"b"},"object":{"key":"secret%zzname"}}}]}`, ErrUnknownShape},
 		{"EventBridge without object", `{"source":"aws.s3","detail-type":"Object Created","time":"2026-01-01T00:00:00Z","detail":{"bucket":{"name":"b"}}}`, ErrUnknownShape},
 		{"too many records", many, ErrTooManyRecords},
