@@ -237,3 +237,33 @@ func checkMinIORows(t *testing.T, rows []catalog.InboxEvent) {
 		}
 	}
 }
+
+// BenchmarkPostEvents: one MinIO webhook request (one record) through the
+// HTTP server into the inbox, committed, per operation, on each engine.
+func BenchmarkPostEvents(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("..", "s3events", "testdata", "minio-put.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			e := coffertest.Start(b, coffertest.Options{Database: coffertest.Database(b, engine)})
+			for b.Loop() {
+				req, err := http.NewRequest(http.MethodPost, e.Endpoint+"/events/s3", bytes.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+e.EventsToken)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
