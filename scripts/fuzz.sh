@@ -27,6 +27,7 @@ TARGETS=(
 	"./internal/vocab FuzzBucketName"
 	"./internal/restore FuzzItems"
 	"./internal/recpoint FuzzReader"
+	"./internal/s3events FuzzParse"
 	"./internal/api FuzzAPI -parallel=1 -fuzzminimizetime=3x"
 	"./internal/api FuzzAPIFields -parallel=1 -fuzzminimizetime=3x"
 )

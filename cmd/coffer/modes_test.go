@@ -72,7 +72,7 @@ func TestDataDirPrivate(t *testing.T) {
 				t.Errorf("data dir after start: %v %v, want mode 0700", st.Mode(), err)
 			}
 			backupAndRestore(t, coffertest.NewClient(endpoint, creds), s3)
-			want := []string{"master.key", "credentials.json", "server.json", "vaults"}
+			want := []string{"master.key", "credentials.json", "events.token", "server.json", "vaults"}
 			if engine == "sqlite" {
 				want = append(want, "catalog.db", "catalog.db-wal", "catalog.db-shm")
 			} else {
@@ -118,8 +118,8 @@ func backupAndRestore(t *testing.T, c *backup.Client, s3 *testserver.Server) {
 }
 
 // TestServerRefusesExposedSecrets: `coffer server` does not start with a
-// master key or credentials file group or others can read or write, and
-// says which file, its mode and the chmod that fixes it.
+// master key, credentials or events token file group or others can read
+// or write, and says which file, its mode and the chmod that fixes it.
 func TestServerRefusesExposedSecrets(t *testing.T) {
 	withUmask(t, 0o022)
 	key := strings.Repeat("ab", 32) + "\n"
@@ -145,6 +145,10 @@ func TestServerRefusesExposedSecrets(t *testing.T) {
 			writeMode(t, keyFile, key, 0o600)
 			writeMode(t, filepath.Join(dataDir, "credentials.json"), `{"access_key_id":"CFA","secret_access_key":"s"}`, 0o644)
 		}},
+		{name: "events.token 0644", refused: "events.token", mode: "0644", setup: func(t *testing.T, dataDir, keyFile string) {
+			writeMode(t, keyFile, key, 0o600)
+			writeMode(t, filepath.Join(dataDir, "events.token"), strings.Repeat("cd", 32)+"\n", 0o644)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +159,7 @@ func TestServerRefusesExposedSecrets(t *testing.T) {
 			keyFile := filepath.Join(t.TempDir(), "key")
 			tt.setup(t, dataDir, keyFile)
 			files := map[string]string{"key": keyFile, "master.key": filepath.Join(dataDir, "master.key"),
-				"credentials.json": filepath.Join(dataDir, "credentials.json")}
+				"credentials.json": filepath.Join(dataDir, "credentials.json"), "events.token": filepath.Join(dataDir, "events.token")}
 			env := map[string]string{"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0"}
 			if _, err := os.Stat(keyFile); err == nil {
 				env["COFFER_MASTER_KEY_FILE"] = keyFile

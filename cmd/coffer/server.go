@@ -17,6 +17,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/auth"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/fsmode"
+	"github.com/cofferbackup/coffer/internal/s3events"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -30,6 +31,7 @@ func init() {
 type serverConfig struct {
 	DataDir, Listen, TLSCert, TLSKey, MasterKeyFile string
 	Database                                        string // service.Config.Database
+	EventsToken                                     string // COFFER_EVENTS_TOKEN; "" for events.token in DataDir
 	Insecure                                        bool
 	Root                                            auth.Credentials
 	Source                                          *s3source.Config
@@ -67,6 +69,7 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 		return c, fmt.Errorf("server: unexpected argument %q", fs.Arg(0))
 	}
 	c.MasterKeyFile = getenv("COFFER_MASTER_KEY_FILE")
+	c.EventsToken = getenv("COFFER_EVENTS_TOKEN")
 	c.Root = auth.Credentials{AccessKeyID: getenv("COFFER_ROOT_ACCESS_KEY_ID"), SecretAccessKey: getenv("COFFER_ROOT_SECRET_ACCESS_KEY")}
 	if c.Database != "" && !service.IsPostgresURL(c.Database) {
 		return c, errors.New("server: --database must be a postgres:// URL (or empty for SQLite in the data directory)")
@@ -140,6 +143,13 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 	if created {
 		log.Warn("generated root API credentials", "path", credPath, "access_key_id", root.AccessKeyID)
 	}
+	eventsToken, tokenPath, created, err := s3events.LoadOrCreateToken(c.DataDir, c.EventsToken)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Warn("generated the token S3 endpoints send events with (Authorization: Bearer <token>)", "path", tokenPath)
+	}
 	sources := map[string]s3source.Config{}
 	if c.Source != nil {
 		sources[service.DefaultConnection] = *c.Source
@@ -160,7 +170,7 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 	if c.Clock != nil {
 		now = c.Clock.Now
 	}
-	handler := api.New(svc, &auth.Verifier{Creds: root, Now: now}, "", log).WithLimits(c.Limits)
+	handler := api.New(svc, &auth.Verifier{Creds: root, Now: now}, "", log).WithLimits(c.Limits).WithEventsToken(eventsToken)
 	return listenAndServe(ctx, c, handler.HTTPServer(), log, ready)
 }
 

@@ -35,6 +35,8 @@ type Server struct {
 
 	limits    Limits
 	bodySlots chan struct{} // one token per body being read (Limits.MaxBodyReads)
+
+	eventsToken string // bearer token of POST /events/s3; "" refuses it
 }
 
 // New returns the API server for svc, accepting requests signed with creds.
@@ -120,6 +122,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			s.writeFailure(w, r, apiError{status: 500, code: "ServiceUnavailableException", msg: err.Error()}, err)
 		}
 	}()
+	if isEvents(r) { // bearer-token authenticated, not SigV4
+		s.serveEvents(w, r)
+		return
+	}
 	body, ok := s.readAuthenticated(w, r)
 	if !ok {
 		return

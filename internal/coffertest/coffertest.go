@@ -16,6 +16,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/api"
 	"github.com/cofferbackup/coffer/internal/auth"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/s3events"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
@@ -51,6 +52,9 @@ type Env struct {
 	Service  *service.Service
 	Client   *backup.Client
 	DataDir  string
+	// EventsToken is the bearer token of POST /events/s3 (events.token
+	// in DataDir).
+	EventsToken string
 
 	opts Options
 	srv  *httptest.Server
@@ -84,6 +88,9 @@ func Start(t testing.TB, opts Options) *Env {
 	if e.Creds, _, _, err = auth.LoadOrCreateRoot(opts.DataDir, auth.Credentials{}); err != nil {
 		t.Fatalf("root credentials: %v", err)
 	}
+	if e.EventsToken, _, _, err = s3events.LoadOrCreateToken(opts.DataDir, ""); err != nil {
+		t.Fatalf("events token: %v", err)
+	}
 	e.open(t)
 	t.Cleanup(func() { e.Stop(t) })
 	return e
@@ -108,7 +115,7 @@ func (e *Env) open(t testing.TB) {
 	e.Service = svc
 	// Signatures are checked against the wall clock: SDK clients sign with
 	// real time even when the service runs on a fake clock.
-	h := api.New(svc, &auth.Verifier{Creds: e.Creds}, "", nil)
+	h := api.New(svc, &auth.Verifier{Creds: e.Creds}, "", nil).WithEventsToken(e.EventsToken)
 	if e.srv == nil {
 		e.srv = httptest.NewServer(h)
 		e.Endpoint = e.srv.URL

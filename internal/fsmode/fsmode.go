@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -100,4 +101,43 @@ func shellQuote(path string) string {
 		return path
 	}
 	return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+}
+
+// WriteNew writes data (mode 0600) to path only if path does not exist
+// yet, and reports whether it did: a secret made on first start must
+// never replace one another process made meanwhile. The file appears
+// whole or not at all: it is written and synced under a temporary name,
+// then hard-linked to path, which fails if path exists (a rename would
+// replace it).
+func WriteNew(path string, data []byte) (made bool, err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, Dir); err != nil {
+		return false, fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return false, fmt.Errorf("create temporary file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	err = tmp.Chmod(File)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	switch err := os.Link(tmp.Name(), path); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	default:
+		return false, fmt.Errorf("link %s: %w", path, err)
+	}
 }

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/s3events"
+)
+
+// eventsPath is where S3 endpoints send event notifications. It is not an
+// AWS Backup operation and is not SigV4-signed: endpoints authenticate
+// with "Authorization: Bearer <events token>".
+const eventsPath = "/events/s3"
+
+// WithEventsToken enables POST /events/s3 with token as its bearer token
+// (s3events.LoadOrCreateToken); without one the endpoint refuses every
+// request.
+func (s *Server) WithEventsToken(token string) *Server {
+	s.eventsToken = token
+	return s
+}
+
+// isEvents reports whether r is for the events endpoint (with or without
+// a trailing slash).
+func isEvents(r *http.Request) bool {
+	return r.URL.Path == eventsPath || r.URL.Path == eventsPath+"/"
+}
+
+// serveEvents stores the records of one notification in the inbox and
+// answers 200 only once they are committed, so that an endpoint retries
+// (MinIO's queue_dir) whatever was not stored. No S3 call is made here:
+// capture happens behind the answer.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		closeUnread(w, r)
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, r, apiError{status: http.StatusMethodNotAllowed, code: "UnknownOperationException",
+			msg: eventsPath + " accepts POST only"})
+		return
+	}
+	if !s.eventsAuthorized(w, r) {
+		return
+	}
+	release, got := s.acquireBodySlot(r.Context())
+	if !got {
+		closeUnread(w, r)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, apiError{status: http.StatusServiceUnavailable, code: "ThrottlingException",
+			msg: "too many requests are sending their bodies at once; retry later"})
+		return
+	}
+	body, ok := s.readBody(w, r)
+	release()
+	if !ok {
+		return
+	}
+	records, err := s3events.Parse(body)
+	if err != nil {
+		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: err.Error()})
+		return
+	}
+	rows := make([]catalog.InboxEvent, len(records))
+	for i, rec := range records {
+		rows[i] = catalog.InboxEvent{Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Name: rec.Name,
+			Time: rec.Time, Sequencer: rec.Sequencer, ETag: rec.ETag, Size: rec.Size}
+	}
+	if err := s.svc.Catalog().AddInboxEvents(r.Context(), rows); err != nil {
+		s.writeFailure(w, r, toAPIError(fmt.Errorf("store events: %w", err)), err)
+		return
+	}
+	// Buckets and counts only: keys stay out of the log.
+	s.log.Debug("events stored", "request_id", r.Context().Value(requestIDKey{}), "records", len(rows), "buckets", eventBuckets(records))
+	writeJSON(w, http.StatusOK, map[string]int{"Stored": len(rows)})
+}
+
+// eventsAuthorized checks the bearer token before the body is read, or
+// answers 401 (no token) or 403 (another one).
+func (s *Server) eventsAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	var e apiError
+	switch {
+	case s.eventsToken == "":
+		e = apiError{status: http.StatusForbidden, code: "AccessDeniedException", msg: "this server has no events token configured"}
+	case h == "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="coffer events"`)
+		e = apiError{status: http.StatusUnauthorized, code: "UnauthorizedException",
+			msg: "missing Authorization: Bearer <token> (COFFER_EVENTS_TOKEN or events.token in the data directory)"}
+	case !s3events.Authorized(h, s.eventsToken):
+		e = apiError{status: http.StatusForbidden, code: "AccessDeniedException", msg: "the events token is wrong"}
+	default:
+		return true
+	}
+	s.log.Debug("events request refused", "request_id", r.Context().Value(requestIDKey{}), "status", e.status)
+	closeUnread(w, r)
+	writeError(w, r, e)
+	return false
+}
+
+// eventBuckets lists the distinct buckets of records, for the log.
+func eventBuckets(records []s3events.Record) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range records {
+		if !seen[r.Bucket] {
+			seen[r.Bucket] = true
+			out = append(out, r.Bucket)
+		}
+	}
+	return out
+}
