@@ -36,7 +36,7 @@ func LoadOrCreateMasterKey(dataDir, path string) (key []byte, used string, creat
 	if _, err := rand.Read(key); err != nil {
 		return nil, "", false, fmt.Errorf("generate master key: %w", err)
 	}
-	made, err := writeFileNew(used, []byte(hex.EncodeToString(key)+"\n"), 0o600)
+	made, err := fsmode.WriteNew(used, []byte(hex.EncodeToString(key)+"\n"))
 	if err != nil {
 		return nil, "", false, fmt.Errorf("write master key: %w", err)
 	}
@@ -79,42 +79,4 @@ func keyHashSecret(master []byte) []byte {
 	m := hmac.New(sha256.New, master)
 	m.Write([]byte("coffer object key hash v1"))
 	return m.Sum(nil)
-}
-
-// writeFileNew writes data to path only if path does not exist yet, and
-// reports whether it did. The file appears whole or not at all: it is
-// written and synced under a temporary name, then hard-linked to path,
-// which fails if path exists (a rename would replace it).
-func writeFileNew(path string, data []byte, mode os.FileMode) (made bool, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return false, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	switch err := os.Link(tmp.Name(), path); {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrExist):
-		return false, nil
-	default:
-		return false, fmt.Errorf("link %s: %w", path, err)
-	}
 }
