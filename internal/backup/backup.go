@@ -98,6 +98,9 @@ type job struct {
 	vw   *vault.Writer
 	opts Options
 	info s3source.BucketInfo
+	caps s3source.Capabilities // probed once for the run
+
+	listed atomic.Bool // some version came with its tags in the listing
 
 	stats counters
 	flow  flowMarks
@@ -131,11 +134,16 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 	if err != nil {
 		return Result{}, fmt.Errorf("backup of bucket %q: %w", opts.Bucket, err)
 	}
+	caps, err := src.Probe(ctx, opts.Bucket)
+	if err != nil {
+		// Unknown capabilities: every version is read as before.
+		caps = s3source.Capabilities{}
+	}
 	vw, err := v.NewWriter(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("backup of bucket %q: open vault writer: %w", opts.Bucket, err)
 	}
-	j := &job{src: src, vw: vw, opts: opts, info: info, big: bigobj.New(opts.Parallelism),
+	j := &job{src: src, vw: vw, opts: opts, info: info, caps: caps, big: bigobj.New(opts.Parallelism),
 		log: jobreport.Log{Max: maxFailures}}
 	switch info.Versioning {
 	case "":
@@ -186,6 +194,19 @@ func (j *job) run(ctx context.Context, v *vault.Vault, created time.Time) (Resul
 	}, nil
 }
 
+// probe is what the run found out about the endpoint, for the manifest.
+func (j *job) probe() *recpoint.Probe {
+	p := &recpoint.Probe{Server: j.caps.Server, ObjectLock: j.info.ObjectLock, MetadataListing: j.listed.Load()}
+	switch {
+	case !j.opts.BackupACLs:
+	case j.caps.ACLsFixed:
+		p.ACLs = "fixed"
+	default:
+		p.ACLs = "read"
+	}
+	return p
+}
+
 // manifest builds the recovery point description from the pipeline output.
 func (j *job) manifest(out pipelineOutput, created time.Time) recpoint.Manifest {
 	o := j.opts
@@ -199,6 +220,7 @@ func (j *job) manifest(out pipelineOutput, created time.Time) recpoint.Manifest 
 		Records:     string(out.records),
 		RecordCount: out.recordCount, ObjectCount: out.objectCount, TotalBytes: out.totalBytes,
 		FailedCount: j.stats.objectsFailed.Load(),
+		Probe:       j.probe(),
 	}
 	if m.FailedCount == 0 {
 		return m

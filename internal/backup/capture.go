@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
@@ -45,7 +46,7 @@ func (j *job) capture(ctx context.Context, it *item) error {
 		return err
 	}, transient)
 	if err == nil {
-		err = j.mutable(ctx, rec, tagCount)
+		err = j.mutable(ctx, rec, tagCount, v)
 	}
 	if err == nil {
 		if it.prev != nil {
@@ -179,13 +180,19 @@ func newRecord(v *s3source.Version, m *s3source.ObjectMeta) *recpoint.Record {
 
 // mutable reads the parts of a version that can change without a new
 // version: tags, ACL and object-lock state. tagCount is what GetObject said
-// (0 skips the tagging request, -1 unknown).
-func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int) error {
+// (0 skips the tagging request, -1 unknown); tags the listing showed (v.Listed)
+// need no request at all.
+func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int, v *s3source.Version) error {
 	b := j.opts.Bucket
 	rec.Tags, rec.TagsState = nil, recpoint.StateDisabled
 	if j.opts.BackupTags {
 		rec.TagsState = recpoint.StateCaptured
-		if tagCount != 0 {
+		switch {
+		case v.Listed:
+			if len(v.ListedTags) > 0 {
+				rec.Tags = maps.Clone(v.ListedTags)
+			}
+		case tagCount != 0:
 			tags, err := j.src.Tags(ctx, b, rec.Key, j.subresourceVersion(rec))
 			switch {
 			case errors.Is(err, s3source.ErrNotSupported), errors.Is(err, s3source.ErrNotFound):
@@ -236,6 +243,14 @@ func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
 		return nil
 	}
 	rec.ACLState = recpoint.StateUnavailable
+	if j.caps.ACLsFixed {
+		// One fixed ACL for every object, which the endpoint cannot set:
+		// nothing to restore, not worth a request per version.
+		if j.aclUnsupported.CompareAndSwap(false, true) {
+			j.log.Note("the endpoint answers one fixed ACL it cannot change: ACLs were not backed up")
+		}
+		return nil
+	}
 	if j.aclUnsupported.Load() {
 		return nil
 	}

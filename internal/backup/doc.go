@@ -13,7 +13,8 @@
 // Options.Parallelism workers captures entries: new versions are streamed
 // from GetObject into Writer.WriteObject; versions already captured reuse
 // their vault object and immutable metadata, only the mutable parts (tags,
-// ACL, lock) are read again. An ordered emitter writes the records in
+// ACL, lock) are read again, and not even those where the endpoint, probed
+// once per run, lists tags with the versions and has fixed ACLs (MinIO). An ordered emitter writes the records in
 // listing order into a recpoint.Writer whose output is piped into the vault,
 // so the record stream is itself a deduplicated vault object. A window
 // semaphore bounds the entries in flight, so memory stays flat however many

@@ -112,7 +112,14 @@ func (j *job) pipeline(ctx context.Context, prev *previous) (pipelineOutput, err
 // list streams the listing into work, numbering items in listing order.
 func (j *job) list(ctx context.Context, prev *previous, window chan struct{}, work chan<- *item) error {
 	var seq int64
-	err := j.src.ListVersions(ctx, j.opts.Bucket, func(v s3source.Version) error {
+	listFn := j.src.ListVersions
+	if j.caps.MetadataListing {
+		listFn = j.src.ListVersionsWithMetadata
+	}
+	err := listFn(ctx, j.opts.Bucket, func(v s3source.Version) error {
+		if v.Listed {
+			j.listed.Store(true)
+		}
 		it := &item{seq: seq, v: v}
 		seq++
 		it.prev = prev.find(&it.v)

@@ -36,4 +36,20 @@ type Manifest struct {
 	TotalBytes   int64    `json:"total_bytes"`  // sum of object sizes
 	FailedCount  int64    `json:"failed_count"`
 	FailedSample []string `json:"failed_sample,omitempty"` // first failed keys with reasons
+	// Probe is what the backup found the endpoint can do; nil in recovery
+	// points made before it was recorded.
+	Probe *Probe `json:"probe,omitempty"`
+}
+
+// Probe is what a backup asked the endpoint once for the whole run.
+type Probe struct {
+	Server string `json:"server,omitempty"` // the endpoint's Server header
+	// ACLs is "fixed" if the endpoint answers one ACL it cannot change (not
+	// read: the records say "unavailable"), "read" if ACLs were read per
+	// version, "" if ACL capture was off.
+	ACLs       string `json:"acls,omitempty"`
+	ObjectLock bool   `json:"object_lock,omitempty"` // lock enabled on the bucket: lock state read per version
+	// MetadataListing: versions were listed with their tags (MinIO's
+	// metadata=true), so unchanged versions cost no request.
+	MetadataListing bool `json:"metadata_listing,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/minio/minio-go/v7"
 )
@@ -71,7 +72,16 @@ func (c *Client) ListVersions(ctx context.Context, bucket string, fn func(Versio
 	return l.run(ctx)
 }
 
-func entryVersion(e listEntry) Version {
+// ListVersionsWithMetadata is ListVersions asking for MinIO's metadata
+// listing (metadata=true): versions the endpoint lists with their
+// metadata come with Listed set and their tags. Other endpoints ignore
+// the parameter; their versions come without Listed.
+func (c *Client) ListVersionsWithMetadata(ctx context.Context, bucket string, fn func(Version) error) error {
+	l := &lister{c: c, bucket: bucket, fn: fn, maxKeys: c.pageSize, meta: true}
+	return l.run(ctx)
+}
+
+func entryVersion(e listEntry) (Version, error) {
 	vid := e.VersionID
 	if vid == "" {
 		vid = nullVersion
@@ -88,7 +98,30 @@ func entryVersion(e listEntry) Version {
 		v.Size = e.Size
 		v.ETag = trimETag(e.ETag)
 	}
-	return v
+	if e.UserMetadata != nil && !e.dm {
+		tags, err := parseListedTags(e.UserTags)
+		if err != nil {
+			return Version{}, err
+		}
+		v.Listed, v.ListedTags = true, tags
+	}
+	return v, nil
+}
+
+// parseListedTags decodes MinIO's UserTags ("k=v&k2=v2", query-encoded).
+func parseListedTags(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, fmt.Errorf("listed tags %q: %w", s, err)
+	}
+	tags := make(map[string]string, len(q))
+	for k, vs := range q {
+		tags[k] = vs[0]
+	}
+	return tags, nil
 }
 
 // listCurrent lists current objects (ListObjectsV2), for endpoints

@@ -21,6 +21,7 @@ type lister struct {
 	maxKeys   int  // 0: the endpoint's default (1000)
 	grow      int  // page doublings after stalls
 	escape    bool // the endpoint decodes key-marker twice
+	meta      bool // ask for MinIO's metadata listing
 	// After a marker back-off, entries up to and including skip were
 	// passed to fn already.
 	skip    listEntry
@@ -66,7 +67,10 @@ func (l *lister) emit(es []listEntry) error {
 		if l.skipped(e) {
 			continue
 		}
-		v := entryVersion(e)
+		v, err := entryVersion(e)
+		if err != nil {
+			return wrapErr("list versions", l.bucket, e.Key, e.VersionID, err)
+		}
 		dup, err := l.chk.next(v)
 		if err != nil {
 			return wrapErr("list versions", l.bucket, v.Key, v.VersionID, err)
@@ -149,13 +153,13 @@ func (l *lister) page(ctx context.Context) (*versionsPage, error) {
 	if l.escape && km != "" {
 		sent = doubleEscape(km)
 	}
-	p, err := l.c.fetchVersionsPage(ctx, l.bucket, sent, l.vidMarker, l.maxKeys)
+	p, err := l.c.fetchVersionsPage(ctx, l.bucket, sent, l.vidMarker, l.maxKeys, l.meta)
 	if err != nil || km == "" || p.keyMarker == "" || p.keyMarker == km {
 		return p, err
 	}
 	if !l.escape {
 		l.escape = true
-		p2, err := l.c.fetchVersionsPage(ctx, l.bucket, doubleEscape(km), l.vidMarker, l.maxKeys)
+		p2, err := l.c.fetchVersionsPage(ctx, l.bucket, doubleEscape(km), l.vidMarker, l.maxKeys, l.meta)
 		if err != nil || p2.keyMarker == km {
 			return p2, err
 		}

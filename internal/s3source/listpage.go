@@ -35,6 +35,11 @@ type listEntry struct {
 	ETag         string    `xml:"ETag"`
 	Size         int64     `xml:"Size"`
 	StorageClass string    `xml:"StorageClass"`
+	// UserMetadata and UserTags are MinIO's answer to metadata=true; the
+	// metadata element is there for every version listed so, the tags
+	// (query-encoded) only if the version has any.
+	UserMetadata *struct{} `xml:"UserMetadata"`
+	UserTags     string    `xml:"UserTags"`
 	dm           bool
 	pos          int // position in the document
 }
@@ -52,8 +57,11 @@ type versionsPage struct {
 }
 
 // fetchVersionsPage requests and parses one page.
-func (c *Client) fetchVersionsPage(ctx context.Context, bucket, keyMarker, vidMarker string, maxKeys int) (*versionsPage, error) {
+func (c *Client) fetchVersionsPage(ctx context.Context, bucket, keyMarker, vidMarker string, maxKeys int, meta bool) (*versionsPage, error) {
 	q := url.Values{"versions": {""}, "encoding-type": {"url"}}
+	if meta {
+		q.Set("metadata", "true")
+	}
 	if keyMarker != "" {
 		q.Set("key-marker", keyMarker)
 	}

@@ -53,6 +53,11 @@ type Version struct {
 	Size         int64
 	ETag         string // without quotes
 	StorageClass string
+	// Listed says the listing showed this version's tags (MinIO's
+	// metadata listing): ListedTags are then its tags, nil if none, and
+	// no GetObjectTagging is needed.
+	Listed     bool
+	ListedTags map[string]string
 }
 
 // BucketInfo is what a backup needs to know about a bucket before listing.

@@ -185,7 +185,14 @@ func TestParseVersionsPage(t *testing.T) {
 	if len(es) != 2 {
 		t.Fatalf("entries %+v", es)
 	}
-	v, d := entryVersion(es[0]), entryVersion(es[1])
+	v, err := entryVersion(es[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := entryVersion(es[1])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if v.Key != "a b+c" || v.VersionID != "v1" || !v.IsLatest || v.ETag != "e1" || v.Size != 7 || v.StorageClass != "STANDARD" ||
 		!v.LastModified.Equal(time.Date(2024, 1, 2, 3, 4, 5, 678e6, time.UTC)) {
 		t.Errorf("version %+v", v)

@@ -20,6 +20,7 @@ type Proxy struct {
 
 	objectBytes atomic.Int64
 	objectGets  atomic.Int64
+	objectReqs  atomic.Int64 // requests naming an object: GET, HEAD, ?tagging, ?acl, ...
 
 	mu       sync.Mutex
 	deny     map[string]bool  // "bucket/key" whose object reads get 403
@@ -58,6 +59,9 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); key != "" {
+			p.objectReqs.Add(1)
+		}
 		if r.Method == http.MethodPut && p.writeDenied(r.URL.Path) {
 			accessDenied(w)
 			return
@@ -159,8 +163,14 @@ func (p *Proxy) ObjectBytes() int64 { return p.objectBytes.Load() }
 // ObjectGets is the number of successful object reads so far.
 func (p *Proxy) ObjectGets() int64 { return p.objectGets.Load() }
 
+// ObjectRequests is the number of requests that named an object (any
+// method or sub-resource: data, tagging, ACL, lock), not listings or
+// bucket requests.
+func (p *Proxy) ObjectRequests() int64 { return p.objectReqs.Load() }
+
 // Reset zeroes the counters.
 func (p *Proxy) Reset() {
+	p.objectReqs.Store(0)
 	p.objectBytes.Store(0)
 	p.objectGets.Store(0)
 	p.mu.Lock()
