@@ -1,9 +1,11 @@
 package capturelog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -131,7 +133,8 @@ func readState(t testing.TB, v *vault.Vault, tm time.Time) []recpoint.Record {
 // of seq order, with duplicates, a same-second tie and a tag change:
 //
 //	a: v1 at 1s, v2 at 5s, delete marker at 10s
-//	b: b1 and b2 both at 3s; the endpoint lists b2 as the newer (ord 1)
+//	b: b1 and b2 (version ids bz and ba, so that their order is not the
+//	   ids') both at 3s; the endpoint lists b2 as the newer (ord 1)
 //	c: c1 at 2s tagged x=1, retagged x=2 at 6s and x=3 at 8s (the later
 //	   tag change in the earlier segment)
 //	d: d1 at 20s
@@ -141,8 +144,8 @@ func history(t testing.TB, v *vault.Vault) {
 	a1 := version("a", "a1", at(1*time.Second), 0, nil)
 	a2 := version("a", "a2", at(5*time.Second), 1, nil)
 	adm := deleteMarker("a", "adm", at(10*time.Second), 2)
-	b1 := version("b", "b1", at(3*time.Second), 0, nil)
-	b2 := version("b", "b2", at(3*time.Second), 1, nil)
+	b1 := version("b", "bz", at(3*time.Second), 0, nil)
+	b2 := version("b", "ba", at(3*time.Second), 1, nil)
 	c1 := version("c", "c1", at(2*time.Second), 0, map[string]string{"x": "1"})
 	ctag := tagChange("c", "c1", at(6*time.Second), map[string]string{"x": "2"})
 	ctag2 := tagChange("c", "c1", at(8*time.Second), map[string]string{"x": "3"})
@@ -169,19 +172,19 @@ func TestStateAt(t *testing.T) {
 		{"before anything", at(500 * time.Millisecond), []string{}},
 		{"first version", at(1 * time.Second), []string{"a a1 latest"}},
 		{"tie: the endpoint's newer is current", at(3 * time.Second), []string{
-			"a a1 latest", "b b2 latest", "b b1", "c c1 latest x=1"}},
+			"a a1 latest", "b ba latest", "b bz", "c c1 latest x=1"}},
 		{"just before the tag change", at(6*time.Second - time.Nanosecond), []string{
-			"a a2 latest", "a a1", "b b2 latest", "b b1", "c c1 latest x=1"}},
+			"a a2 latest", "a a1", "b ba latest", "b bz", "c c1 latest x=1"}},
 		{"after the tag change", at(6 * time.Second), []string{
-			"a a2 latest", "a a1", "b b2 latest", "b b1", "c c1 latest x=2"}},
+			"a a2 latest", "a a1", "b ba latest", "b bz", "c c1 latest x=2"}},
 		{"after the second tag change", at(8 * time.Second), []string{
-			"a a2 latest", "a a1", "b b2 latest", "b b1", "c c1 latest x=3"}},
+			"a a2 latest", "a a1", "b ba latest", "b bz", "c c1 latest x=3"}},
 		{"the second before the delete", at(9 * time.Second), []string{
-			"a a2 latest", "a a1", "b b2 latest", "b b1", "c c1 latest x=3"}},
+			"a a2 latest", "a a1", "b ba latest", "b bz", "c c1 latest x=3"}},
 		{"at the delete", at(10 * time.Second), []string{
-			"a adm latest dm", "a a2", "a a1", "b b2 latest", "b b1", "c c1 latest x=3"}},
+			"a adm latest dm", "a a2", "a a1", "b ba latest", "b bz", "c c1 latest x=3"}},
 		{"everything", at(time.Hour), []string{
-			"a adm latest dm", "a a2", "a a1", "b b2 latest", "b b1", "c c1 latest x=3", "d d1 latest"}},
+			"a adm latest dm", "a a2", "a a1", "b ba latest", "b bz", "c c1 latest x=3", "d d1 latest"}},
 	}
 
 	for _, tt := range tests {
@@ -339,5 +342,59 @@ func TestWriteSegmentRefuses(t *testing.T) {
 				t.Fatalf("WriteSegment: %v, want ErrInvalid", err)
 			}
 		})
+	}
+}
+
+// TestWriteStateAtIsARecordStream: the state at T is a coffer-records
+// stream that recpoint's reader (the restore engine's) takes, current
+// version first per key.
+func TestWriteStateAtIsARecordStream(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	v := newVault(t)
+	history(t, v)
+
+	p, err := PlanAt(ctx, v, testRP, at(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var buf bytes.Buffer
+
+	n, err := WriteStateAt(ctx, v, p, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rd, err := recpoint.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got []recpoint.Record
+
+	for {
+		var r recpoint.Record
+
+		err := rd.Next(&r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		got = append(got, r)
+	}
+
+	want := []string{"a adm latest dm", "a a2", "a a1", "b ba latest", "b bz", "c c1 latest x=3"}
+	if s := summary(got); n != int64(len(want)) || !reflect.DeepEqual(s, want) {
+		t.Fatalf("stream of %d records: %q, want %q", n, s, want)
+	}
+
+	if got[3].Ord != 1 || got[3].Data != "" || got[3].ETag != "e-ba" {
+		t.Fatalf("record of b's current version: %+v", got[3])
 	}
 }
