@@ -77,6 +77,11 @@ type Record struct {
 	ACLState  string            `json:"acl_state,omitempty"`
 	Lock      *Lock             `json:"lock,omitempty"`
 
+	// Ord is the version's position from the oldest in the endpoint's
+	// listing of its key, recorded by continuous capture (internal/capturelog)
+	// to order versions with the same LastModified; 0 (absent) elsewhere.
+	Ord int64 `json:"ord,omitempty"`
+
 	// Data is the vault object holding the version's bytes; empty for delete
 	// markers and zero-byte objects.
 	Data string `json:"data,omitempty"`

@@ -17,7 +17,7 @@ import (
 
 // mark records in r.live every content reachable from a live recovery
 // point: the contents of its record stream object and of every record's
-// data object. Any failure (unreadable manifest or record stream, missing
+// data object; likewise for the capture log's manifests (markCaptureLog). Any failure (unreadable manifest or record stream, missing
 // content) aborts Maintain before anything is deleted.
 //
 // The manifests read are those committed when RunExclusive refreshed the
@@ -47,6 +47,10 @@ func (r *maintenanceRun) mark(ctx context.Context) error {
 		}
 
 		ids[m.ID] = struct{}{}
+	}
+
+	if err := r.markCaptureLog(ctx, seenIndirect); err != nil {
+		return err
 	}
 
 	r.st.LiveRecoveryPoints = len(ids)

@@ -121,6 +121,11 @@ func (w *Writer) begin() error {
 // content manager and object manager are internally locked); each call
 // uses its own object writer, and data is streamed chunk by chunk.
 func (w *Writer) WriteObject(ctx context.Context, r io.Reader) (ObjectID, int64, error) {
+	return w.writeObject(ctx, r, "")
+}
+
+// writeObject is WriteObject with a kopia splitter; "" is the repository's.
+func (w *Writer) writeObject(ctx context.Context, r io.Reader, splitter string) (ObjectID, int64, error) {
 	if err := w.begin(); err != nil {
 		return "", 0, fmt.Errorf("write object: %w", err)
 	}
@@ -130,6 +135,7 @@ func (w *Writer) WriteObject(ctx context.Context, r io.Reader) (ObjectID, int64,
 		Description:        "coffer-object",
 		Compressor:         compressor,
 		MetadataCompressor: compressor,
+		Splitter:           splitter,
 		AsyncWrites:        asyncWrites,
 	})
 	defer ow.Close() //nolint:errcheck // Close of an object writer only releases buffers
