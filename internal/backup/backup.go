@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,6 +109,9 @@ type job struct {
 
 	aclUnsupported atomic.Bool // the endpoint said GetObjectAcl is not supported
 
+	fixedMu  sync.Mutex
+	fixedACL *recpoint.ACL // the endpoint's one ACL (caps.ACLsFixed), once read
+
 	log jobreport.Log // failures (the first maxFailures) and notes
 }
 
@@ -145,6 +149,9 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 	}
 	j := &job{src: src, vw: vw, opts: opts, info: info, caps: caps, big: bigobj.New(opts.Parallelism),
 		log: jobreport.Log{Max: maxFailures}}
+	if p := opts.Previous; p != nil && p.Probe != nil && p.Probe.Server == caps.Server {
+		j.fixedACL = p.Probe.FixedACL
+	}
 	switch info.Versioning {
 	case "":
 		j.log.Note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")
@@ -201,6 +208,9 @@ func (j *job) probe() *recpoint.Probe {
 	case !j.opts.BackupACLs:
 	case j.caps.ACLsFixed:
 		p.ACLs = "fixed"
+		j.fixedMu.Lock()
+		p.FixedACL = j.fixedACL
+		j.fixedMu.Unlock()
 	default:
 		p.ACLs = "read"
 	}

@@ -244,12 +244,7 @@ func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
 	}
 	rec.ACLState = recpoint.StateUnavailable
 	if j.caps.ACLsFixed {
-		// One fixed ACL for every object, which the endpoint cannot set:
-		// nothing to restore, not worth a request per version.
-		if j.aclUnsupported.CompareAndSwap(false, true) {
-			j.log.Note("the endpoint answers one fixed ACL it cannot change: ACLs were not backed up")
-		}
-		return nil
+		return j.fixedACLOf(ctx, rec)
 	}
 	if j.aclUnsupported.Load() {
 		return nil
@@ -269,6 +264,34 @@ func (j *job) acl(ctx context.Context, rec *recpoint.Record) error {
 		}
 	default:
 		rec.ACL, rec.ACLState = acl, recpoint.StateCaptured
+	}
+	return nil
+}
+
+// fixedACLOf records the endpoint's one fixed ACL (caps.ACLsFixed) for
+// rec: read once per run (or taken from the previous recovery point), not
+// per version, since every object has it and none can have another.
+func (j *job) fixedACLOf(ctx context.Context, rec *recpoint.Record) error {
+	j.fixedMu.Lock()
+	defer j.fixedMu.Unlock()
+	if j.fixedACL == nil && !j.aclUnsupported.Load() {
+		acl, err := j.src.ACL(ctx, j.opts.Bucket, rec.Key, j.subresourceVersion(rec))
+		switch {
+		case errors.Is(err, s3source.ErrNotSupported):
+			j.aclUnsupported.Store(true)
+			j.log.Note("the endpoint does not support object ACLs: ACLs were not backed up")
+		case err != nil:
+			if ctx.Err() != nil {
+				return fmt.Errorf("get ACL: %w", err)
+			}
+			// This version's ACL is unavailable (e.g. a noncurrent one under
+			// a delete marker); the next version asks again.
+		default:
+			j.fixedACL = acl
+		}
+	}
+	if j.fixedACL != nil {
+		rec.ACL, rec.ACLState = j.fixedACL, recpoint.StateCaptured
 	}
 	return nil
 }

@@ -30,8 +30,18 @@ func TestIncrementalFromListing(t *testing.T) {
 	if p := m1.Probe; p == nil || !p.MetadataListing || p.ACLs != "fixed" || p.Server != "MinIO" {
 		t.Fatalf("probe %+v, want MinIO with a metadata listing and fixed ACLs", p)
 	}
-	if got := proxy.ObjectRequests(); got != int64(versions) {
-		t.Errorf("full backup made %d per-object requests, want %d (the GETs)", got, versions)
+	// The GETs, and one GetObjectAcl: MinIO's one fixed ACL, read once
+	// and recorded for every version.
+	if got := proxy.ObjectRequests(); got != int64(versions)+1 {
+		t.Errorf("full backup made %d per-object requests, want %d (the GETs and one ACL)", got, versions+1)
+	}
+	if m1.Probe.FixedACL == nil {
+		t.Fatal("probe records no fixed ACL")
+	}
+	for _, r := range bt.Records(t, v, m1) {
+		if !r.DeleteMarker && (r.ACLState != recpoint.StateCaptured || r.ACL == nil || r.ACL.OwnerID != m1.Probe.FixedACL.OwnerID || len(r.ACL.Grants) == 0) {
+			t.Fatalf("%s %s: ACL %+v (%s), want the fixed ACL captured", r.Key, r.VersionID, r.ACL, r.ACLState)
+		}
 	}
 
 	// k02 has three versions: retag the oldest, which is not current.

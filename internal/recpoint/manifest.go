@@ -44,11 +44,14 @@ type Manifest struct {
 // Probe is what a backup asked the endpoint once for the whole run.
 type Probe struct {
 	Server string `json:"server,omitempty"` // the endpoint's Server header
-	// ACLs is "fixed" if the endpoint answers one ACL it cannot change (not
-	// read: the records say "unavailable"), "read" if ACLs were read per
-	// version, "" if ACL capture was off.
-	ACLs       string `json:"acls,omitempty"`
-	ObjectLock bool   `json:"object_lock,omitempty"` // lock enabled on the bucket: lock state read per version
+	// ACLs is "fixed" if the endpoint answers one ACL it cannot change
+	// (read once, FixedACL, and recorded for every version), "read" if ACLs
+	// were read per version, "" if ACL capture was off.
+	ACLs string `json:"acls,omitempty"`
+	// FixedACL is that one ACL; the next backup starts from it instead of
+	// asking again.
+	FixedACL   *ACL `json:"fixed_acl,omitempty"`
+	ObjectLock bool `json:"object_lock,omitempty"` // lock enabled on the bucket: lock state read per version
 	// MetadataListing: versions were listed with their tags (MinIO's
 	// metadata=true), so unchanged versions cost no request.
 	MetadataListing bool `json:"metadata_listing,omitempty"`
