@@ -23,17 +23,10 @@ const kind = string(vocab.KindBackup)
 // environment; plain arn:aws:s3:::bucket resources are on it.
 const DefaultConnection = "default"
 
-// args are the River args of a backup job: the coffer job id, and the run
-// number, raised when another process takes the job over so that the job
-// gets a new River job.
-type args struct {
-	JobID string `json:"job_id"`
-	Run   int    `json:"run,omitempty"`
-}
+// kindName names the kind for its River args (jobs.Args).
+type kindName struct{}
 
-func (args) Kind() string { return kind }
-
-func (a args) CofferJobID() string { return a.JobID }
+func (kindName) KindName() vocab.Kind { return vocab.KindBackup }
 
 // Vaults is what backup jobs need of the inventory.
 type Vaults interface {
@@ -68,19 +61,22 @@ type Config struct {
 }
 
 // Backups owns the backup jobs.
-type Backups struct{ cfg Config }
+type Backups struct {
+	cfg      Config
+	register func(*jobqueue.Kinds) error // its River worker (jobs.Define)
+}
 
 // New returns the owner of backup jobs and registers their kind with the
 // job core.
 func New(cfg Config) *Backups {
 	b := &Backups{cfg: cfg}
-	cfg.Core.AddKind(kind, func(id string, run int) jobqueue.Args { return args{JobID: id, Run: run} }, b)
+	b.register = jobs.Define[kindName](cfg.Core, b, b.handle)
 	return b
 }
 
 // Register registers the River worker of backup jobs.
 func (b *Backups) Register(k *jobqueue.Kinds) error {
-	return jobqueue.Register(k, func(ctx context.Context, a args) error { return b.handle(ctx, a.JobID, a.Run) })
+	return b.register(k)
 }
 
 // Backup options coffer understands (BackupOptions of StartBackupJob, the

@@ -2,8 +2,11 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 func TestRunning(t *testing.T) {
@@ -57,5 +60,19 @@ func TestOwnerNote(t *testing.T) {
 		if got := c.OwnerNote(tt.owner); got != tt.want {
 			t.Errorf("OwnerNote(%q) = %q, want %q", tt.owner, got, tt.want)
 		}
+	}
+}
+
+type testKind struct{}
+
+func (testKind) KindName() vocab.Kind { return vocab.KindRestore }
+
+// TestArgs: one Args type serves every kind; its JSON is the job id and
+// run that River rows of earlier versions hold.
+func TestArgs(t *testing.T) {
+	a := Args[testKind]{JobID: "J1", Run: 2}
+	b, err := json.Marshal(a)
+	if err != nil || string(b) != `{"job_id":"J1","run":2}` || a.Kind() != "restore" || a.CofferJobID() != "J1" {
+		t.Fatalf("Args: %s %v, kind %q, id %q", b, err, a.Kind(), a.CofferJobID())
 	}
 }

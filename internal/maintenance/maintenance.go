@@ -23,16 +23,10 @@ const kind = string(vocab.KindMaintenance)
 // finds its vault held says so.
 const purpose = "maintenance"
 
-// args are the River args of a maintenance job: the coffer job id, and
-// the run number, raised when another process takes the job over.
-type args struct {
-	JobID string `json:"job_id"`
-	Run   int    `json:"run,omitempty"`
-}
+// kindName names the kind for its River args (jobs.Args).
+type kindName struct{}
 
-func (args) Kind() string { return kind }
-
-func (a args) CofferJobID() string { return a.JobID }
+func (kindName) KindName() vocab.Kind { return vocab.KindMaintenance }
 
 // Vaults is what maintenance needs of the inventory.
 type Vaults interface {
@@ -54,7 +48,8 @@ type Config struct {
 
 // Maintenance owns the maintenance jobs of every vault.
 type Maintenance struct {
-	cfg Config
+	cfg      Config
+	register func(*jobqueue.Kinds) error // its River worker (jobs.Define)
 
 	mu sync.Mutex
 	// tries counts, by job id, the busy tries of the maintenance jobs
@@ -66,13 +61,13 @@ type Maintenance struct {
 // core.
 func New(cfg Config) *Maintenance {
 	mt := &Maintenance{cfg: cfg, tries: map[string]int{}}
-	cfg.Core.AddKind(kind, func(id string, run int) jobqueue.Args { return args{JobID: id, Run: run} }, mt)
+	mt.register = jobs.Define[kindName](cfg.Core, mt, mt.handle)
 	return mt
 }
 
 // Register registers the River worker of maintenance jobs.
 func (mt *Maintenance) Register(k *jobqueue.Kinds) error {
-	return jobqueue.Register(k, func(ctx context.Context, a args) error { return mt.handle(ctx, a.JobID, a.Run) })
+	return mt.register(k)
 }
 
 // What asked for a maintenance job (its Trigger).

@@ -22,16 +22,10 @@ const kind = string(vocab.KindRestore)
 // environment.
 const DefaultConnection = "default"
 
-// args are the River args of a restore job: the coffer job id, and the
-// run number, raised when another process takes the job over.
-type args struct {
-	JobID string `json:"job_id"`
-	Run   int    `json:"run,omitempty"`
-}
+// kindName names the kind for its River args (jobs.Args).
+type kindName struct{}
 
-func (args) Kind() string { return kind }
-
-func (a args) CofferJobID() string { return a.JobID }
+func (kindName) KindName() vocab.Kind { return vocab.KindRestore }
 
 // Vaults is what restore jobs need of the inventory.
 type Vaults interface {
@@ -61,19 +55,22 @@ type Config struct {
 }
 
 // Restores owns the restore jobs.
-type Restores struct{ cfg Config }
+type Restores struct {
+	cfg      Config
+	register func(*jobqueue.Kinds) error // its River worker (jobs.Define)
+}
 
 // New returns the owner of restore jobs and registers their kind with the
 // job core.
 func New(cfg Config) *Restores {
 	r := &Restores{cfg: cfg}
-	cfg.Core.AddKind(kind, func(id string, run int) jobqueue.Args { return args{JobID: id, Run: run} }, r)
+	r.register = jobs.Define[kindName](cfg.Core, r, r.handle)
 	return r
 }
 
 // Register registers the River worker of restore jobs.
 func (r *Restores) Register(k *jobqueue.Kinds) error {
-	return jobqueue.Register(k, func(ctx context.Context, a args) error { return r.handle(ctx, a.JobID, a.Run) })
+	return r.register(k)
 }
 
 // Restore metadata keys (StartRestoreJob Metadata). Overwrite is coffer's own.

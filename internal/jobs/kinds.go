@@ -1,0 +1,40 @@
+package jobs
+
+import (
+	"context"
+
+	"github.com/cofferbackup/coffer/internal/jobqueue"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// KindName names a job kind at the type level, so that one Args type
+// serves every kind (River tells kinds apart by their args' Kind).
+type KindName interface{ KindName() vocab.Kind }
+
+// Args are the River args of a job of kind K: the coffer job id, and the
+// run number, raised when another process takes the job over so that the
+// job gets a new River job.
+type Args[K KindName] struct {
+	JobID string `json:"job_id"`
+	Run   int    `json:"run,omitempty"`
+}
+
+// Kind is the River kind.
+func (Args[K]) Kind() string {
+	var k K
+	return string(k.KindName())
+}
+
+// CofferJobID is the coffer job the River job runs.
+func (a Args[K]) CofferJobID() string { return a.JobID }
+
+// Define registers kind K with the core (how to build its args, how to
+// take its jobs over) and returns the function that registers handle as
+// its River worker when the queue is opened.
+func Define[K KindName](c *Core, t Taker, handle func(ctx context.Context, id string, run int) error) func(*jobqueue.Kinds) error {
+	var k K
+	c.AddKind(string(k.KindName()), func(id string, run int) jobqueue.Args { return Args[K]{JobID: id, Run: run} }, t)
+	return func(kinds *jobqueue.Kinds) error {
+		return jobqueue.Register(kinds, func(ctx context.Context, a Args[K]) error { return handle(ctx, a.JobID, a.Run) })
+	}
+}
