@@ -2,7 +2,6 @@ package backupjob
 
 import (
 	"context"
-	"errors"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -16,17 +15,9 @@ import (
 // it runs) or its vault (maintenance or deletion holds it). A waiting job
 // holds no worker, so a stop, its start window or a shutdown reaches it.
 func (b *Backups) handle(ctx context.Context, id string, run int) error {
-	if b.cfg.Core.Stopping() {
-		return jobqueue.Snooze(jobs.ShutdownRetry)
-	}
-	j, err := b.cfg.DB.BackupJob(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		b.cfg.Log.Error("queued backup job is not in the catalog", "job", id)
-		return nil
-	}
-	if err != nil {
-		b.cfg.Log.Error("read backup job", "job", id, "err", err)
-		return jobqueue.Snooze(jobs.CatalogRetry)
+	j, found, answer := jobs.Pick(ctx, b.cfg.Core, kind, id, b.cfg.DB.BackupJob)
+	if !found {
+		return answer
 	}
 	if j.State != jobs.StateCreated && j.State != jobs.StatePending || j.Run != run {
 		return nil // settled, or taken over: a newer River job runs it

@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"context"
+	"errors"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -37,4 +39,24 @@ func Define[K KindName](c *Core, t Taker, handle func(ctx context.Context, id st
 	return func(kinds *jobqueue.Kinds) error {
 		return jobqueue.Register(kinds, func(ctx context.Context, a Args[K]) error { return handle(ctx, a.JobID, a.Run) })
 	}
+}
+
+// Pick reads the job a River job names, for its kind's handler. ok is
+// false when there is nothing to run now, with the handler's answer:
+// coffer is stopping (a snooze: the job runs after the restart), the job
+// is not in the catalog (nil), or the catalog cannot be read (a snooze).
+func Pick[T any](ctx context.Context, c *Core, kind, id string, get func(context.Context, string) (T, error)) (j T, ok bool, answer error) {
+	if c.Stopping() {
+		return j, false, jobqueue.Snooze(ShutdownRetry)
+	}
+	j, err := get(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		c.cfg.Log.Error("queued job is not in the catalog", "kind", kind, "job", id)
+		return j, false, nil
+	}
+	if err != nil {
+		c.cfg.Log.Error("read job", "kind", kind, "job", id, "err", err)
+		return j, false, jobqueue.Snooze(CatalogRetry)
+	}
+	return j, true, nil
 }

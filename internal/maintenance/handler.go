@@ -21,17 +21,9 @@ import (
 // tried maintenanceTries times; then it waits for the lease for at most
 // maintenanceWait.
 func (mt *Maintenance) handle(ctx context.Context, id string, run int) error {
-	if mt.cfg.Core.Stopping() {
-		return jobqueue.Snooze(jobs.ShutdownRetry)
-	}
-	j, err := mt.cfg.DB.MaintenanceJob(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		mt.cfg.Log.Error("queued maintenance job is not in the catalog", "job", id)
-		return nil
-	}
-	if err != nil {
-		mt.cfg.Log.Error("read maintenance job", "job", id, "err", err)
-		return jobqueue.Snooze(jobs.CatalogRetry)
+	j, found, answer := jobs.Pick(ctx, mt.cfg.Core, kind, id, mt.cfg.DB.MaintenanceJob)
+	if !found {
+		return answer
 	}
 	if j.State != jobs.StateCreated || j.Run != run {
 		mt.forgetTries(id)

@@ -2,9 +2,7 @@ package restorejob
 
 import (
 	"context"
-	"errors"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 )
@@ -14,17 +12,9 @@ import (
 // restore whose vault maintenance or deletion holds stays PENDING, saying
 // so, and is snoozed.
 func (r *Restores) handle(ctx context.Context, id string, run int) error {
-	if r.cfg.Core.Stopping() {
-		return jobqueue.Snooze(jobs.ShutdownRetry)
-	}
-	j, err := r.cfg.DB.RestoreJob(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		r.cfg.Log.Error("queued restore job is not in the catalog", "job", id)
-		return nil
-	}
-	if err != nil {
-		r.cfg.Log.Error("read restore job", "job", id, "err", err)
-		return jobqueue.Snooze(jobs.CatalogRetry)
+	j, found, answer := jobs.Pick(ctx, r.cfg.Core, kind, id, r.cfg.DB.RestoreJob)
+	if !found {
+		return answer
 	}
 	if j.Status != jobs.StatePending || j.Run != run {
 		return nil
