@@ -2,10 +2,8 @@ package backupjob
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -41,10 +39,7 @@ type Vaults interface {
 
 // Config configures the backup jobs.
 type Config struct {
-	DB     *catalog.DB
-	Clock  clock.Clock
-	Log    *slog.Logger
-	Core   *jobs.Core
+	jobs.Deps
 	Vaults Vaults
 	Names  vocab.Names
 	// Source returns the client of a connection.

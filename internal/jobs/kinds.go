@@ -3,8 +3,10 @@ package jobs
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -59,4 +61,13 @@ func Pick[T any](ctx context.Context, c *Core, kind, id string, get func(context
 		return j, false, jobqueue.Snooze(CatalogRetry)
 	}
 	return j, true, nil
+}
+
+// Deps is what every kind's owner gets from the composition: the catalog,
+// the clock, the logger and this core. Each kind's Config embeds it.
+type Deps struct {
+	DB    *catalog.DB
+	Clock clock.Clock
+	Log   *slog.Logger
+	Core  *Core
 }

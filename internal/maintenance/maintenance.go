@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vaults"
@@ -36,10 +34,7 @@ type Vaults interface {
 
 // Config configures the maintenance of vaults.
 type Config struct {
-	DB     *catalog.DB
-	Clock  clock.Clock
-	Log    *slog.Logger
-	Core   *jobs.Core
+	jobs.Deps
 	Vaults Vaults
 	// Held, for tests only, is called once maintenance holds a vault's
 	// exclusive lease, before it maintains (see service.TestHooks).

@@ -2,10 +2,7 @@ package restorejob
 
 import (
 	"context"
-	"log/slog"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -36,10 +33,7 @@ type Vaults interface {
 
 // Config configures the restore jobs.
 type Config struct {
-	DB     *catalog.DB
-	Clock  clock.Clock
-	Log    *slog.Logger
-	Core   *jobs.Core
+	jobs.Deps
 	Vaults Vaults
 	// Source returns the client of a connection.
 	Source func(conn string) (*s3source.Client, error)

@@ -29,12 +29,12 @@ func (s *Service) compose() {
 		hooks = &TestHooks{}
 	}
 	hasher := jobreport.NewHasher(keyHashSecret(s.cfg.MasterKey))
-	s.backups = backupjob.New(backupjob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
+	deps := jobs.Deps{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core}
+	s.backups = backupjob.New(backupjob.Config{Deps: deps, Vaults: s.inv,
 		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher})
-	s.restores = restorejob.New(restorejob.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
+	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
-	s.maint = maintenance.New(maintenance.Config{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core, Vaults: s.inv,
-		Held: hooks.MaintenanceHeld})
+	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
 	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.DeleteRecoveryPoint,
 		Reclaim: func(ctx context.Context, vaultName string) { s.maint.Later(ctx, vaultName, TriggerExpiry) }})
