@@ -40,13 +40,19 @@ func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, cre
 // also stops when the test ends).
 func startServerIn(t *testing.T, dataDir string, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server, stop func()) {
 	t.Helper()
+	return startServerArgs(t, dataDir, extra)
+}
+
+// startServerArgs is startServerIn with `coffer server` flags.
+func startServerArgs(t *testing.T, dataDir string, extra map[string]string, args ...string) (endpoint string, creds auth.Credentials, s3 *testserver.Server, stop func()) {
+	t.Helper()
 	s3 = testserver.Shared(t, testserver.MinIO)
 	env := map[string]string{
 		"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0",
 		"COFFER_S3_ENDPOINT": s3.Endpoint, "COFFER_S3_ACCESS_KEY": s3.AccessKey, "COFFER_S3_SECRET_KEY": s3.SecretKey,
 	}
 	maps.Copy(env, extra)
-	cfg, err := parseServerConfig(nil, func(k string) string { return env[k] })
+	cfg, err := parseServerConfig(args, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
