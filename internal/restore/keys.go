@@ -38,28 +38,36 @@ func selectVersions(recs []recpoint.Record, n int) []recpoint.Record {
 // If-None-Match: *, so a key written between the HEAD and the PUT is not
 // replaced either (412, counted as skipped like the HEAD's finding). Only
 // the first write is conditional: the later versions of a multi-version
-// key go on top of the one this restore just wrote.
+// key go on top of the one this restore just wrote. A resumed restore
+// into a new bucket goes by the key's listed history instead (resumeKey).
 func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 	sel := selectVersions(recs, j.opts.VersionsUpTo)
 	if len(sel) == 0 {
 		return nil
 	}
 	key := sel[0].Key
+	if j.opts.Resume && j.opts.NewBucket {
+		// In the bucket the earlier run created, the key's listed history
+		// tells how much of it that run wrote; a HEAD would miss a key
+		// whose newest entry is a delete marker and write it all again.
+		resumed, done, err := j.resumeKey(ctx, key, sel)
+		if err != nil {
+			return j.keyFailed(ctx, key, "", fmt.Errorf("list destination versions: %w", err))
+		}
+		if done {
+			j.existing(key)
+			return nil
+		}
+		return j.writeVersions(ctx, key, sel, resumed)
+	}
 	if !j.opts.Overwrite {
 		exists, err := j.dst.ObjectExists(ctx, j.opts.DestBucket, key)
 		if err != nil {
 			return j.keyFailed(ctx, key, "", fmt.Errorf("check destination: %w", err))
 		}
 		if exists {
-			resumed, err := j.resumeKey(ctx, key, sel)
-			if err != nil {
-				return j.keyFailed(ctx, key, "", fmt.Errorf("list destination versions: %w", err))
-			}
-			if resumed == nil {
-				j.existing(key)
-				return nil
-			}
-			return j.writeVersions(ctx, key, sel, resumed)
+			j.existing(key)
+			return nil
 		}
 		if j.opts.TestHookBeforeWrite != nil {
 			j.opts.TestHookBeforeWrite(key)
@@ -125,25 +133,27 @@ type resumePoint struct {
 	prev string
 }
 
-// resumeKey looks, for a key found at the destination of a resumed
-// restore into a new bucket, at how much of its selected history the
-// earlier run wrote: nil when all of it (or when this is not such a
-// restore, or the key has one entry), else where to go on. In a bucket
-// the earlier run created, every entry of the key is its, in order (each
+// resumeKey looks, for a key of a resumed restore into a new bucket, at
+// how much of its selected history the earlier run wrote: done when all
+// of it, a nil point when none, else where to go on. In a bucket the
+// earlier run created, every entry of the key is its, in order (each
 // write is atomic), so the first n entries of sel are there.
-func (j *job) resumeKey(ctx context.Context, key string, sel []recpoint.Record) (*resumePoint, error) {
-	if !j.opts.Resume || !j.opts.NewBucket || len(sel) < 2 {
-		return nil, nil
-	}
+func (j *job) resumeKey(ctx context.Context, key string, sel []recpoint.Record) (p *resumePoint, done bool, err error) {
 	have, err := j.dst.KeyVersions(ctx, j.opts.DestBucket, key, len(sel))
-	if err != nil || len(have) == 0 || len(have) >= len(sel) {
-		return nil, err
+	if err != nil {
+		return nil, false, err
 	}
-	p := &resumePoint{from: len(have)}
+	switch {
+	case len(have) >= len(sel):
+		return nil, true, nil
+	case len(have) == 0:
+		return nil, false, nil
+	}
+	p = &resumePoint{from: len(have)}
 	if !have[0].DeleteMarker {
 		p.prev = have[0].VersionID
 	}
-	return p, nil
+	return p, false, nil
 }
 
 // existing counts a key found at the destination: written by the earlier

@@ -45,10 +45,11 @@ type Options struct {
 	Parallelism int
 	// Resume continues a run of the same job that a dead process left
 	// unfinished: with NewBucket, a destination that exists is the one the
-	// earlier run created, and an existing key there was written by it (a
-	// PUT is atomic), so it is counted as restored before rather than
-	// skipped; a multi-version key the earlier run had begun gets the
-	// versions it lacks, on top of those it has (resumeKey).
+	// earlier run created, and every entry of a key there was written by
+	// it (a PUT is atomic): a key's listed history, delete markers
+	// included, says how much of it is done. A key done is counted as
+	// restored before rather than skipped; one the earlier run had begun
+	// gets the entries it lacks, on top of those it has (resumeKey).
 	Resume bool
 	// TestHookBeforeWrite, if set, is called after a key was found absent
 	// at the destination and before its first write (tests write the key
