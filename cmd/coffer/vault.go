@@ -29,6 +29,8 @@ func init() {
 		{name: "describe", args: "NAME", summary: "show a backup vault", run: vaultDescribe},
 		{name: "delete", args: "NAME", summary: "delete an empty backup vault", run: vaultDelete},
 		{name: "attach", args: "PATH [--name NEW]", summary: "attach a vault directory made by a server with the same master key", run: vaultAttach},
+		{name: "lock", args: "NAME [--min-days N] [--max-days N] [--changeable-days N]", summary: "apply a vault lock (compliance mode with --changeable-days)", run: vaultLock},
+		{name: "unlock", args: "NAME", summary: "remove a vault lock (governance mode, or before its lock date)", run: vaultUnlock},
 		{name: "verify", args: "NAME [--read-data PCT] [--seed N]", summary: "check a vault's integrity; exits 1 when a problem is found", run: vaultVerify},
 	})
 }

@@ -17,14 +17,28 @@ type vaultJSON struct {
 	CreatorRequestId       string `json:",omitempty"`
 	NumberOfRecoveryPoints int64
 	Locked                 bool
+	MinRetentionDays       int64  `json:",omitempty"`
+	MaxRetentionDays       int64  `json:",omitempty"`
+	LockDate               *epoch `json:",omitempty"`
 }
 
 func toVaultJSON(v catalog.Vault) vaultJSON {
-	return vaultJSON{
-		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: "BACKUP_VAULT", VaultState: "AVAILABLE",
+	out := vaultJSON{
+		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: vaultType(v), VaultState: "AVAILABLE",
 		EncryptionKeyArn: v.EncryptionKeyARN, CreationDate: ts(v.CreatedAt), CreatorRequestId: v.CreatorRequestID,
 		NumberOfRecoveryPoints: v.RecoveryPoints,
 	}
+	if l := v.Lock; l != nil {
+		out.Locked, out.MinRetentionDays, out.MaxRetentionDays, out.LockDate = true, l.MinRetentionDays, l.MaxRetentionDays, ts(l.LockDate)
+	}
+	return out
+}
+
+func vaultType(v catalog.Vault) string {
+	if v.VaultType == "" {
+		return "BACKUP_VAULT"
+	}
+	return v.VaultType
 }
 
 func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
@@ -58,16 +72,16 @@ func (s *Server) listVaults(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := r.URL.Query().Get("vaultType"); t != "" && t != "BACKUP_VAULT" {
-		return map[string]any{"BackupVaultList": []vaultJSON{}}, nil
-	}
+	typ := r.URL.Query().Get("vaultType")
 	vs, tok, err := s.svc.ListVaults(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]vaultJSON, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, toVaultJSON(v))
+		if typ == "" || typ == vaultType(v) { // a filtered page may come out short, as AWS's may
+			out = append(out, toVaultJSON(v))
+		}
 	}
 	return listOut("BackupVaultList", out, tok), nil
 }

@@ -53,6 +53,9 @@ type Config struct {
 	// is committed to its vault, before the catalog records it (see
 	// service.TestHooks).
 	Committed func(ctx context.Context, jobID string)
+	// Retention refuses a job retention (days, 0: forever) outside the
+	// bounds of its vault's lock (package vaultlock); nil allows any.
+	Retention func(ctx context.Context, vaultName string, days int64) error
 }
 
 // Backups owns the backup jobs.

@@ -86,6 +86,13 @@ func (b *Backups) requeueInterrupted(ctx context.Context, j catalog.BackupJob) b
 }
 
 func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) (backup.Result, error) {
+	if b.cfg.Retention != nil {
+		// Checked when the job runs, as AWS does: the lock may have come
+		// after the job was created.
+		if err := b.cfg.Retention(ctx, j.VaultName, j.DeleteAfterDays); err != nil {
+			return backup.Result{}, err
+		}
+	}
 	src, err := b.cfg.Source(DefaultConnection)
 	if err != nil {
 		return backup.Result{}, err

@@ -24,6 +24,10 @@ type Config struct {
 	// Targeted refuses the deletion of a vault that a live plan targets
 	// (the scheduler knows the plans).
 	Targeted func(ctx context.Context, vaultName string) error
+	// MayDelete refuses the deletion of a recovery point that a vault lock
+	// or a legal hold protects (package vaultlock); expiry: the deletion
+	// is its expiry at its DeleteAt.
+	MayDelete func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error
 }
 
 // Inventory is the owner of vaults and recovery points. Safe for

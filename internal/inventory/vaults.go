@@ -16,7 +16,7 @@ import (
 // descriptorOf is what vault v records about itself.
 func descriptorOf(v catalog.Vault) vault.Descriptor {
 	return vault.Descriptor{ID: v.ID, Name: v.Name, ARN: v.ARN, CreatedAt: v.CreatedAt,
-		CreatorRequestID: v.CreatorRequestID, EncryptionKeyARN: v.EncryptionKeyARN}
+		CreatorRequestID: v.CreatorRequestID, EncryptionKeyARN: v.EncryptionKeyARN, VaultType: v.VaultType}
 }
 
 var vaultNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_]{2,50}$`)
@@ -27,6 +27,10 @@ type CreateVaultInput struct {
 	Tags             map[string]string
 	EncryptionKeyARN string
 	CreatorRequestID string
+	// VaultType is "" for a BACKUP_VAULT; a LOGICALLY_AIR_GAPPED_BACKUP_VAULT
+	// comes with its Lock (package vaultlock validates both).
+	VaultType string
+	Lock      *vault.Lock
 }
 
 // CreateVault creates an empty, encrypted vault on local disk. A repeated
@@ -36,7 +40,7 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		return catalog.Vault{}, fmt.Errorf("%w: BackupVaultName %q must be 2 to 50 letters, digits, '-' or '_'", vocab.ErrInvalidParameter, in.Name)
 	}
 	if existing, err := inv.cfg.DB.Vault(ctx, in.Name); err == nil {
-		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID {
+		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID && existing.VaultType == in.VaultType {
 			return existing, nil
 		}
 		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, vocab.ErrAlreadyExists)
@@ -51,7 +55,7 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 	}
 	v := catalog.Vault{
 		Name: in.Name, ID: id, ARN: inv.cfg.Names.VaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
-		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: inv.cfg.Clock.Now(),
+		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: inv.cfg.Clock.Now(), VaultType: in.VaultType,
 	}
 	discard := func() {
 		ctx := context.WithoutCancel(ctx)
@@ -61,8 +65,11 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		}
 	}
 	// The descriptor goes first: a crash before the catalog row leaves a
-	// vault that the next start registers from it (docs/format.md).
-	if err := vv.PutDescriptor(ctx, descriptorOf(v)); err != nil {
+	// vault that the next start registers from it (docs/format.md), lock
+	// included.
+	d := descriptorOf(v)
+	d.Lock = in.Lock
+	if err := vv.PutDescriptor(ctx, d); err != nil {
 		discard()
 		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
 	}
@@ -74,6 +81,9 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		return catalog.Vault{}, err
 	}
 	if err := inv.cfg.DB.SetTags(ctx, v.ARN, in.Tags); err != nil {
+		return catalog.Vault{}, err
+	}
+	if err := inv.restoreLocks(ctx, v.Name, d, vv); err != nil {
 		return catalog.Vault{}, err
 	}
 	if err := inv.registry.Add(ctx, v.ID, vv); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restorejob"
 	"github.com/cofferbackup/coffer/internal/retention"
+	"github.com/cofferbackup/coffer/internal/vaultlock"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/scheduler"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
@@ -99,6 +100,7 @@ type Service struct {
 	restores *restorejob.Restores
 	maint    *maintenance.Maintenance
 	expiry   *retention.Expirer
+	locks    *vaultlock.Locks
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and

@@ -32,6 +32,11 @@ func (n Names) PlanARN(id string) string {
 	return fmt.Sprintf("arn:%s:backup:%s:%s:backup-plan:%s", Partition, n.Region, n.AccountID, id)
 }
 
+// LegalHoldARN is the ARN of legal hold id.
+func (n Names) LegalHoldARN(id string) string {
+	return fmt.Sprintf("arn:%s:backup:%s:%s:legal-hold:%s", Partition, n.Region, n.AccountID, id)
+}
+
 // NewID returns a random UUID-shaped id in upper case, as AWS job ids look.
 func NewID() string {
 	var b [16]byte
