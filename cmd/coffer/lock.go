@@ -116,7 +116,9 @@ func holdPoints(ctx context.Context, args []string) error {
 	return callAndShow(c, args, func(ctx context.Context, s *session, id string) (map[string][]types.RecoveryPointMember, error) {
 		items, err := listAll(ctx, backup.NewListRecoveryPointsByLegalHoldPaginator(s.client, &backup.ListRecoveryPointsByLegalHoldInput{
 			LegalHoldId: aws.String(id), MaxResults: pageSize()}),
-			func(o *backup.ListRecoveryPointsByLegalHoldOutput) []types.RecoveryPointMember { return o.RecoveryPoints }, "list held recovery points")
+			func(o *backup.ListRecoveryPointsByLegalHoldOutput) []types.RecoveryPointMember {
+				return o.RecoveryPoints
+			}, "list held recovery points")
 		return map[string][]types.RecoveryPointMember{"RecoveryPoints": items}, err
 	}, func(w io.Writer, out map[string][]types.RecoveryPointMember, _ string) error {
 		t := newTable(w, "RECOVERY POINT", "VAULT", "RESOURCE")

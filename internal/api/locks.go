@@ -213,4 +213,3 @@ func (s *Server) listRecoveryPointsByLegalHold(r *http.Request, _ []byte) (any, 
 	}
 	return listOut("RecoveryPoints", out, tok), nil
 }
-

@@ -236,7 +236,9 @@ func testLegalHold(t *testing.T, eng catalogEngine) {
 	l.clk.Advance(time.Hour)
 	second := l.completed(t, vaultName, 1)
 
-	create := func(in backup.CreateLegalHoldInput) (*backup.CreateLegalHoldOutput, error) { return c.CreateLegalHold(ctx, &in) }
+	create := func(in backup.CreateLegalHoldInput) (*backup.CreateLegalHoldOutput, error) {
+		return c.CreateLegalHold(ctx, &in)
+	}
 	vaults := &types.RecoveryPointSelection{VaultNames: []string{vaultName}}
 	for _, tc := range []struct {
 		name string

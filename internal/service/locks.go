@@ -76,4 +76,3 @@ func (s *Service) CancelLegalHold(ctx context.Context, id, description string, r
 func (s *Service) ListRecoveryPointsByLegalHold(ctx context.Context, id string, p catalog.Page) ([]catalog.HeldPoint, string, error) {
 	return s.locks.HeldPoints(ctx, id, p)
 }
-

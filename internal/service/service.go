@@ -21,9 +21,9 @@ import (
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restorejob"
 	"github.com/cofferbackup/coffer/internal/retention"
-	"github.com/cofferbackup/coffer/internal/vaultlock"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/scheduler"
+	"github.com/cofferbackup/coffer/internal/vaultlock"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
