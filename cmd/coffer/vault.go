@@ -175,5 +175,8 @@ func (s *session) extensionWithin(ctx context.Context, timeout time.Duration, me
 		}
 		return &smithy.GenericAPIError{Code: code, Message: e.Message}
 	}
+	if out == nil {
+		return nil
+	}
 	return json.Unmarshal(data, out)
 }

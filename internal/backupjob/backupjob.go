@@ -17,9 +17,9 @@ import (
 // kind is the River kind of backup jobs.
 const kind = string(vocab.KindBackup)
 
-// DefaultConnection names the source connection configured from the
-// environment; plain arn:aws:s3:::bucket resources are on it.
-const DefaultConnection = "default"
+// DefaultConnection names the S3 connection of the COFFER_S3_*
+// environment (vocab.DefaultConnection).
+const DefaultConnection = vocab.DefaultConnection
 
 // kindName names the kind for its River args (jobs.Args).
 type kindName struct{}
@@ -43,7 +43,7 @@ type Config struct {
 	Vaults Vaults
 	Names  vocab.Names
 	// Source returns the client of a connection.
-	Source func(conn string) (*s3source.Client, error)
+	Source func(ctx context.Context, conn string) (*s3source.Client, error)
 	// Parallelism is the number of objects a job reads at once.
 	Parallelism int
 	// Hasher makes the keyed hashes that stand for object keys in the

@@ -51,7 +51,11 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 	if err != nil {
 		return catalog.RestoreJob{}, err
 	}
-	if err := r.checkDestination(ctx, opts); err != nil {
+	conn, err := destConnection(in.Metadata, rp.ResourceARN)
+	if err != nil {
+		return catalog.RestoreJob{}, err
+	}
+	if err := r.checkDestination(ctx, conn, opts); err != nil {
 		return catalog.RestoreJob{}, err
 	}
 	v, err := r.cfg.DB.Vault(ctx, rp.VaultName)
@@ -200,8 +204,8 @@ func boolMeta(md map[string]string, key string) (bool, error) {
 }
 
 // checkDestination refuses at once what the job would fail on.
-func (r *Restores) checkDestination(ctx context.Context, o restore.Options) error {
-	dst, err := r.cfg.Source(DefaultConnection)
+func (r *Restores) checkDestination(ctx context.Context, conn string, o restore.Options) error {
+	dst, err := r.cfg.Source(ctx, conn)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/connections"
 	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -28,9 +29,9 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// DefaultConnection names the source connection configured from the
-// environment. Named connections to more endpoints are looked up by name.
-const DefaultConnection = "default"
+// DefaultConnection names the S3 connection of the COFFER_S3_*
+// environment (vocab.DefaultConnection).
+const DefaultConnection = vocab.DefaultConnection
 
 // Config configures the control plane.
 type Config struct {
@@ -78,12 +79,12 @@ type Config struct {
 // backup, restore and maintenance jobs, retention) and keeps the names
 // the API layer uses. Safe for concurrent use.
 type Service struct {
-	cfg     Config
-	db      *catalog.DB
-	clock   clock.Clock
-	log     *slog.Logger
-	sources map[string]*s3source.Client
-	store   vaultstore.Store
+	cfg   Config
+	db    *catalog.DB
+	clock clock.Clock
+	log   *slog.Logger
+	conns *connections.Connections
+	store vaultstore.Store
 
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
@@ -146,8 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
-		sources: map[string]*s3source.Client{},
-		procID:  "coffer-" + strings.ToLower(vocab.NewID()),
+		procID: "coffer-" + strings.ToLower(vocab.NewID()),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.open(ctx); err != nil {
@@ -179,17 +179,14 @@ func (s *Service) open(ctx context.Context) error {
 		}
 		s.store = fs
 	}
-	for name, sc := range s.cfg.Sources {
-		c, err := s3source.New(sc)
-		if err != nil {
-			return fmt.Errorf("connection %q: %w", name, err)
-		}
-		s.sources[name] = c
-	}
 	if err := s.openCatalog(ctx); err != nil {
 		return err
 	}
 	s.db.SetClock(s.clock)
+	if s.conns, err = connections.New(connections.Config{DB: s.db, Clock: s.clock, Log: s.log, SealKey: connectionSealKey(s.cfg.MasterKey),
+		Static: s.cfg.Sources, Template: s.connectionTemplate()}); err != nil {
+		return err
+	}
 	s.compose()
 	if err := s.registerProcess(ctx); err != nil {
 		return err
@@ -265,10 +262,14 @@ func (s *Service) names() vocab.Names {
 }
 
 // source returns the client for a resource's connection.
-func (s *Service) source(conn string) (*s3source.Client, error) {
-	c, ok := s.sources[conn]
-	if !ok {
-		return nil, fmt.Errorf("%w: no S3 connection %q is configured (set COFFER_S3_ENDPOINT and credentials)", ErrInvalidParameter, conn)
-	}
-	return c, nil
+func (s *Service) source(ctx context.Context, conn string) (*s3source.Client, error) {
+	return s.conns.Client(ctx, conn)
+}
+
+// connectionTemplate is what a created connection's client takes from
+// the configuration: the default connection's settings but its endpoint.
+func (s *Service) connectionTemplate() s3source.Config {
+	t := s.cfg.Sources[DefaultConnection]
+	t.Endpoint, t.AccessKey, t.SecretKey, t.Region, t.VirtualHosted, t.CACertPEM = "", "", "", "", false, nil
+	return t
 }
