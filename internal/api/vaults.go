@@ -20,13 +20,14 @@ type vaultJSON struct {
 	MinRetentionDays       int64  `json:",omitempty"`
 	MaxRetentionDays       int64  `json:",omitempty"`
 	LockDate               *epoch `json:",omitempty"`
+	StorageLocation        string `json:",omitempty"` // coffer extension
 }
 
 func toVaultJSON(v catalog.Vault) vaultJSON {
 	out := vaultJSON{
 		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: vaultType(v), VaultState: "AVAILABLE",
 		EncryptionKeyArn: v.EncryptionKeyARN, CreationDate: ts(v.CreatedAt), CreatorRequestId: v.CreatorRequestID,
-		NumberOfRecoveryPoints: v.RecoveryPoints,
+		NumberOfRecoveryPoints: v.RecoveryPoints, StorageLocation: v.StorageLocation,
 	}
 	if l := v.Lock; l != nil {
 		out.Locked, out.MinRetentionDays, out.MaxRetentionDays, out.LockDate = true, l.MinRetentionDays, l.MaxRetentionDays, ts(l.LockDate)
@@ -46,17 +47,23 @@ func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
 		BackupVaultTags  map[string]string
 		EncryptionKeyArn string
 		CreatorRequestId string
+		StorageLocation  string // coffer extension: s3://CONNECTION/BUCKET[/PREFIX]
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	v, err := s.svc.CreateVault(r.Context(), service.CreateVaultInput{
 		Name: r.PathValue("name"), Tags: in.BackupVaultTags, EncryptionKeyARN: in.EncryptionKeyArn, CreatorRequestID: in.CreatorRequestId,
+		Location: in.StorageLocation,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt)}, nil
+	out := map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt)}
+	if v.StorageLocation != "" {
+		out["StorageLocation"] = v.StorageLocation
+	}
+	return out, nil
 }
 
 func (s *Server) describeVault(r *http.Request, _ []byte) (any, error) {
@@ -96,11 +103,12 @@ func (s *Server) attachVault(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		Path            string
 		BackupVaultName string
+		StorageLocation string // an S3-backed vault's, instead of Path
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	a, err := s.svc.AttachVault(r.Context(), service.AttachVaultInput{Path: in.Path, Name: in.BackupVaultName})
+	a, err := s.svc.AttachVault(r.Context(), service.AttachVaultInput{Path: in.Path, Name: in.BackupVaultName, Location: in.StorageLocation})
 	if err != nil {
 		return nil, err
 	}

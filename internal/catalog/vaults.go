@@ -20,6 +20,9 @@ type Vault struct {
 	VaultType        string     // "" for BACKUP_VAULT
 	RecoveryPoints   int64      // filled by reads
 	Lock             *VaultLock // filled by reads; nil without a lock
+	// StorageLocation is s3://CONNECTION/BUCKET[/PREFIX] for a vault whose
+	// blobs live in S3 (filled by the inventory from the vault store).
+	StorageLocation string
 }
 
 const vaultCols = `name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type,

@@ -221,6 +221,27 @@ func (c *Connections) Client(ctx context.Context, name string) (*s3source.Client
 	return cl, nil
 }
 
+// Config returns connection name's endpoint and credentials, for a
+// vault whose blobs live on it.
+func (c *Connections) Config(ctx context.Context, name string) (s3source.Config, error) {
+	if sc, ok := c.cfg.Static[name]; ok {
+		return sc, nil
+	}
+	r, err := c.cfg.DB.Connection(ctx, name)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return s3source.Config{}, fmt.Errorf("%w: no S3 connection %q (coffer connection list)", vocab.ErrInvalidParameter, name)
+	}
+	if err != nil {
+		return s3source.Config{}, err
+	}
+	secret, err := c.open(r.Name, r.SecretSealed)
+	if err != nil {
+		return s3source.Config{}, err
+	}
+	return CreateInput{Endpoint: r.Endpoint, Region: r.Region, AccessKey: r.AccessKey, SecretKey: secret,
+		VirtualHosted: r.VirtualHosted, CACertPEM: r.CAPEM}.config(c.cfg.Template), nil
+}
+
 // Names lists every connection's name: the static ones, then the stored.
 func (c *Connections) Names(ctx context.Context) ([]string, error) {
 	all, err := catalog.AllPages(func(p catalog.Page) ([]Info, string, error) { return c.List(ctx, p) })

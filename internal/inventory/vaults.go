@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -31,6 +33,9 @@ type CreateVaultInput struct {
 	// comes with its Lock (package vaultlock validates both).
 	VaultType string
 	Lock      *vault.Lock
+	// Location is s3://CONNECTION/BUCKET[/PREFIX] for a vault whose blobs
+	// live in an S3 bucket; "" for the server's default.
+	Location string
 }
 
 // CreateVault creates an empty, encrypted vault on local disk. A repeated
@@ -49,9 +54,9 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		return catalog.Vault{}, err
 	}
 	id := "v-" + vocab.NewID()
-	vv, err := inv.cfg.Store.Create(ctx, id, inv.cfg.Secret(id))
+	vv, err := inv.createFiles(ctx, id, in)
 	if err != nil {
-		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
+		return catalog.Vault{}, err
 	}
 	v := catalog.Vault{
 		Name: in.Name, ID: id, ARN: inv.cfg.Names.VaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
@@ -89,8 +94,78 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 	if err := inv.registry.Add(ctx, v.ID, vv); err != nil {
 		inv.cfg.Log.Warn("register new vault", "vault", v.Name, "err", err)
 	}
-	inv.cfg.Log.Info("vault created", "vault", v.Name, "location", inv.cfg.Store.Location(id))
+	inv.cfg.Log.Info("vault created", "vault", v.Name, "location", inv.location(id))
+	v.StorageLocation = inv.storageLocation(id)
 	return v, nil
+}
+
+// createFiles makes vault id in the store: in its directory, or with its
+// blobs in the S3 location asked for (or the server's default), under
+// Object Lock when the bucket has it.
+func (inv *Inventory) createFiles(ctx context.Context, id string, in CreateVaultInput) (*vault.Vault, error) {
+	where := in.Location
+	if where == "" {
+		where = inv.cfg.DefaultLocation
+	}
+	if where == "" {
+		vv, err := inv.cfg.Store.Create(ctx, id, inv.cfg.Secret(id))
+		if err != nil {
+			return nil, fmt.Errorf("create vault %q: %w", in.Name, err)
+		}
+		return vv, nil
+	}
+	l, err := vaultstore.ParseLocation(where)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", vocab.ErrInvalidParameter, err)
+	}
+	s3s, ok := inv.cfg.Store.(vaultstore.S3Store)
+	if !ok || inv.cfg.Bucket == nil {
+		return nil, fmt.Errorf("%w: this server's vault store cannot keep vaults in S3", vocab.ErrInvalidParameter)
+	}
+	info, err := inv.cfg.Bucket(ctx, l.Connection, l.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("%w: vault location %s: %v", vocab.ErrInvalidParameter, l, err)
+	}
+	var lock *vault.ObjectLock
+	if info.ObjectLock {
+		days := inv.cfg.ObjectLockDays
+		if days <= 0 {
+			days = DefaultObjectLockDays
+		}
+		mode := info.ObjectLockMode
+		if mode == "" {
+			mode = "GOVERNANCE" // the bucket says none: the one an administrator can lift
+		}
+		lock = &vault.ObjectLock{Mode: mode, Period: time.Duration(days) * 24 * time.Hour}
+	}
+	vv, err := s3s.CreateS3(ctx, id, inv.cfg.Secret(id), l, lock)
+	if err != nil {
+		return nil, fmt.Errorf("create vault %q: %w", in.Name, err)
+	}
+	return vv, nil
+}
+
+// DefaultObjectLockDays is the default rolling retention of an S3 vault's
+// blobs on a bucket with Object Lock.
+const DefaultObjectLockDays = 30
+
+// location describes where vault id lives, for logs.
+func (inv *Inventory) location(id string) string {
+	if l := inv.storageLocation(id); l != "" {
+		return l
+	}
+	return inv.cfg.Store.Location(id)
+}
+
+// storageLocation is s3://CONNECTION/BUCKET[/PREFIX]/<vault id> for a
+// vault whose blobs are in S3, else "".
+func (inv *Inventory) storageLocation(id string) string {
+	if s3s, ok := inv.cfg.Store.(vaultstore.S3Store); ok {
+		if l, ok, err := s3s.VaultLocation(id); err == nil && ok {
+			return l.String() + "/" + id // what coffer vault attach --location takes
+		}
+	}
+	return ""
 }
 
 // Vault describes one vault.
@@ -99,6 +174,7 @@ func (inv *Inventory) Vault(ctx context.Context, name string) (catalog.Vault, er
 	if errors.Is(err, catalog.ErrNotFound) {
 		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", name, vocab.ErrNotFound)
 	}
+	v.StorageLocation = inv.storageLocation(v.ID)
 	return v, err
 }
 

@@ -71,6 +71,9 @@ type Version struct {
 type BucketInfo struct {
 	Versioning string // "Enabled", "Suspended" or "" (never enabled)
 	ObjectLock bool   // object lock enabled on the bucket
+	// ObjectLockMode is the mode of the bucket's default retention
+	// (COMPLIANCE or GOVERNANCE), "" without one.
+	ObjectLockMode string
 }
 
 // ObjectMeta is the metadata of one object version as GetObject returns it.

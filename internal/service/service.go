@@ -24,6 +24,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/retention"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/scheduler"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaultlock"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -47,8 +48,15 @@ type Config struct {
 	// Sources maps connection names to endpoints; DefaultConnection serves
 	// plain arn:aws:s3:::bucket resources.
 	Sources map[string]s3source.Config
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	// VaultLocation is where vaults created without a StorageLocation keep
+	// their blobs: "" for their directory under DataDir, else
+	// s3://CONNECTION/BUCKET[/PREFIX].
+	VaultLocation string
+	// ObjectLockDays is the rolling S3 Object Lock retention of an S3
+	// vault's blobs on a bucket with Object Lock (default 30).
+	ObjectLockDays int
+	Clock          clock.Clock
+	Logger         *slog.Logger
 	// MaxConcurrentJobs bounds the jobs (backups and restores) this
 	// process runs at once: the job queue's workers (default 2).
 	MaxConcurrentJobs int
@@ -177,6 +185,7 @@ func (s *Service) open(ctx context.Context) error {
 		if s.shared() {
 			fs.WithCacheRoot(s.cacheRoot())
 		}
+		fs.WithResolver(s.vaultConnection)
 		s.store = fs
 	}
 	if err := s.openCatalog(ctx); err != nil {
@@ -264,6 +273,28 @@ func (s *Service) names() vocab.Names {
 // source returns the client for a resource's connection.
 func (s *Service) source(ctx context.Context, conn string) (*s3source.Client, error) {
 	return s.conns.Client(ctx, conn)
+}
+
+// vaultConnection gives the vault store the endpoint and credentials of
+// an S3 vault's connection.
+func (s *Service) vaultConnection(ctx context.Context, conn string) (vault.S3Location, error) {
+	if s.conns == nil {
+		return vault.S3Location{}, errors.New("connections are not open yet")
+	}
+	c, err := s.conns.Config(ctx, conn)
+	if err != nil {
+		return vault.S3Location{}, err
+	}
+	return vault.S3Location{Endpoint: c.Endpoint, Region: c.Region, AccessKey: c.AccessKey, SecretKey: c.SecretKey, RootCA: c.CACertPEM}, nil
+}
+
+// vaultBucket tells the inventory about an S3 vault location's bucket.
+func (s *Service) vaultBucket(ctx context.Context, conn, bucket string) (s3source.BucketInfo, error) {
+	c, err := s.source(ctx, conn)
+	if err != nil {
+		return s3source.BucketInfo{}, err
+	}
+	return c.Bucket(ctx, bucket)
 }
 
 // connectionTemplate is what a created connection's client takes from
