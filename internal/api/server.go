@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	s.maintenanceRoutes() // coffer extension
 	s.reportRoutes()      // coffer extension
 	s.lockRoutes()
+	s.copyRoutes()
 	s.connectionRoutes() // coffer extension
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/copyjob"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
@@ -41,6 +42,7 @@ func (s *Service) compose() {
 		Retention: s.locks.CheckRetention})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
+	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
 	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.ExpireRecoveryPoint,
@@ -52,7 +54,7 @@ func (s *Service) compose() {
 // periodic work. Workers bound the jobs this process runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
 	kinds := jobqueue.NewKinds()
-	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.maint.Register} {
+	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.copies.Register, s.maint.Register} {
 		if err := register(kinds); err != nil {
 			return fmt.Errorf("open job queue: %w", err)
 		}
