@@ -16,6 +16,8 @@ import (
 	"github.com/cofferbackup/coffer/internal/vaultcopy"
 )
 
+func TestMain(m *testing.M) { testserver.Main(m) }
+
 var ctx = context.Background()
 
 const (
