@@ -54,7 +54,9 @@ func startCopy(t *testing.T, c *backup.Client, rp, srcVault, dstARN string, days
 func copyBytesRead(t *testing.T, e *coffertest.Env, id string) int64 {
 	t.Helper()
 	status, body := extension(t, e, http.MethodGet, "/copy-jobs/"+id, nil)
-	var out struct{ CopyJob struct{ BytesTransferred int64 } }
+	var out struct {
+		CopyJob struct{ BytesTransferred int64 }
+	}
 	if err := json.Unmarshal(body, &out); status != http.StatusOK || err != nil {
 		t.Fatalf("describe copy job: %d %s", status, body)
 	}

@@ -39,7 +39,7 @@ func (s *Service) compose() {
 	deps := jobs.Deps{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core}
 	s.backups = backupjob.New(backupjob.Config{Deps: deps, Vaults: s.inv,
 		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher,
-		Retention: s.locks.CheckRetention})
+		Retention: s.locks.CheckRetention, Ended: func(ctx context.Context, j catalog.BackupJob) { s.copies.AfterBackup(ctx, j) }})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
 	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher})
