@@ -98,7 +98,8 @@ func TestCopyJobs(t *testing.T) {
 	}
 	copy1 := aws.ToString(j1.DestinationRecoveryPointArn)
 	rp, err := c.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("remote"), RecoveryPointArn: aws.String(copy1)})
-	if err != nil || rp.CalculatedLifecycle == nil || rp.CalculatedLifecycle.DeleteAt == nil {
+	if err != nil || rp.CalculatedLifecycle == nil || rp.CalculatedLifecycle.DeleteAt == nil ||
+		aws.ToString(rp.SourceBackupVaultArn) != aws.ToString(j1.SourceBackupVaultArn) || !strings.HasSuffix(aws.ToString(rp.SourceBackupVaultArn), ":backup-vault:disk") {
 		t.Fatalf("the copy in the destination vault: %+v %v", rp, err)
 	}
 	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, copy1), want)

@@ -28,10 +28,13 @@ type RecoveryPoint struct {
 	// PlanID, PlanVersion and RuleID name the plan rule whose job made the
 	// recovery point (read from that job; empty for on-demand backups).
 	PlanID, PlanVersion, RuleID string
+	// SourceBackupVaultARN is the vault a copy was copied from; empty
+	// for backups.
+	SourceBackupVaultARN string
 }
 
 const rpCols = `arn, id, vault_name, resource_arn, resource_type, backup_job_id, status, status_message,
-	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags`
+	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags, source_backup_vault_arn`
 
 // rpSelect is what queries of recovery points select: rpCols and the plan
 // rule of the job that made each one (backup_job_id names no column of
@@ -46,7 +49,7 @@ func scanRP(s rowScanner) (RecoveryPoint, error) {
 	var created, completed, deleteAt int64
 	var tags string
 	err := s.Scan(&r.ARN, &r.ID, &r.VaultName, &r.ResourceARN, &r.ResourceType, &r.BackupJobID, &r.Status, &r.StatusMessage,
-		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags, &r.PlanID, &r.PlanVersion, &r.RuleID)
+		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags, &r.SourceBackupVaultARN, &r.PlanID, &r.PlanVersion, &r.RuleID)
 	r.CreatedAt, r.CompletedAt, r.DeleteAt = fromNanos(created), fromNanos(completed), fromNanos(deleteAt)
 	r.Tags = fromJSONMap(tags)
 	return r, err
@@ -54,11 +57,11 @@ func scanRP(s rowScanner) (RecoveryPoint, error) {
 
 // PutRecoveryPoint inserts r, or replaces the entry with the same ARN.
 func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (arn) DO UPDATE SET status = excluded.status, status_message = excluded.status_message,
 		completed_at = excluded.completed_at, size_bytes = excluded.size_bytes, object_count = excluded.object_count`,
 		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
-		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags))
+		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags), r.SourceBackupVaultARN)
 	if err != nil {
 		return fmt.Errorf("insert recovery point %q: %w", r.ARN, err)
 	}

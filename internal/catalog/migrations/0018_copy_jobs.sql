@@ -32,3 +32,6 @@ CREATE TABLE copy_jobs (
 );
 CREATE INDEX copy_jobs_created ON copy_jobs (created_at);
 CREATE UNIQUE INDEX copy_jobs_token ON copy_jobs (idempotency_token) WHERE idempotency_token <> '';
+-- A copy's recovery point names the vault it was copied from
+-- (DescribeRecoveryPoint's SourceBackupVaultArn), empty for backups.
+ALTER TABLE recovery_points ADD COLUMN source_backup_vault_arn TEXT NOT NULL DEFAULT '';
