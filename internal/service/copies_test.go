@@ -9,8 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/service"
 )
 
 // TestPlanCopyActions: after a scheduled backup of a rule completes, a
@@ -91,4 +93,63 @@ func testPlanCopyActions(t *testing.T, db string) {
 		t.Fatalf("the copy into a missing vault: %q", aws.ToString(failed.StatusMessage))
 	}
 	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, aws.ToString(done.DestinationRecoveryPointArn)), want)
+}
+
+// TestCopyTakeover: a copy job left RUNNING by a process that died is
+// taken over: it runs again from the start, completes, and its copy
+// restores byte for byte.
+func TestCopyTakeover(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	c, mc := e.Client, e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	want := coffertest.FillBucket(t, mc, bucket, "t/", 8, 900)
+	createVault(t, c, "from")
+	createVault(t, c, "to")
+	b := startBackup(t, c, "from", bucket, 0)
+	if j := e.WaitBackup(t, aws.ToString(b.BackupJobId)); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("backup: %s", j.State)
+	}
+	db := e.Service.Catalog()
+	src, err := db.Vault(ctx, "from")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := db.Vault(ctx, "to")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A job as a dead process leaves it: RUNNING, its owner gone, no
+	// River job queued.
+	j := catalog.CopyJob{ID: "ghost-copy", SourceVaultName: "from", SourceVaultARN: src.ARN, SourceRecoveryPointARN: aws.ToString(b.RecoveryPointArn),
+		DestinationVaultName: "to", DestinationVaultARN: dst.ARN, DestinationRecoveryPointARN: strings.Replace(aws.ToString(b.RecoveryPointArn), ":recovery-point:", ":recovery-point:copy-", 1),
+		ResourceARN: "arn:aws:s3:::" + bucket, ResourceType: "S3", State: service.StateCreated, CreatedAt: time.Now()}
+	if err := db.InsertCopyJob(ctx, j, nil); err != nil {
+		t.Fatal(err)
+	}
+	j.State, j.Owner, j.StartedAt = service.StateRunning, "ghost-process", time.Now()
+	if ok, err := db.TransitionCopyJob(ctx, j, service.StateCreated); err != nil || !ok {
+		t.Fatalf("mark running: %v %v", ok, err)
+	}
+	if n, err := e.Service.TakeOver(ctx); err != nil || n != 1 {
+		t.Fatalf("takeover moved %d jobs (%v), want 1", n, err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := c.DescribeCopyJob(ctx, &backup.DescribeCopyJobInput{CopyJobId: aws.String(j.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cj := out.CopyJob
+		if cj.State == types.CopyJobStateCompleted {
+			if !strings.Contains(aws.ToString(cj.StatusMessage), "run 2") {
+				t.Errorf("status message of the taken-over copy: %q", aws.ToString(cj.StatusMessage))
+			}
+			coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, j.DestinationRecoveryPointARN), want)
+			return
+		}
+		if cj.State == types.CopyJobStateFailed || time.Now().After(deadline) {
+			t.Fatalf("taken-over copy: %s %q", cj.State, aws.ToString(cj.StatusMessage))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
