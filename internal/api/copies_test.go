@@ -64,7 +64,7 @@ func copyBytesRead(t *testing.T, e *coffertest.Env, id string) int64 {
 }
 
 // TestCopyJobs: through the SDK, a copy of a disk vault's recovery point
-// into an S3-backed vault restores byte for byte; a second copy after a
+// into an S3-backed vault on another connection restores byte for byte; a second copy after a
 // 1% change reads only the changed version; a copy into a locked vault
 // with a retention outside its bounds fails with a message; ListCopyJobs
 // filters and pages.
@@ -74,8 +74,13 @@ func TestCopyJobs(t *testing.T) {
 	if _, err := c.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("disk")}); err != nil {
 		t.Fatal(err)
 	}
+	// The destination vault lives in a bucket of another named connection.
+	if status, body := extension(t, e, http.MethodPut, "/connections/offsite", map[string]any{"Endpoint": e.S3.Endpoint,
+		"AccessKeyId": e.S3.AccessKey, "SecretAccessKey": e.S3.SecretKey}); status != http.StatusOK {
+		t.Fatalf("create connection: %d %s", status, body)
+	}
 	vaultBucket := e.S3.NewBucket(t, false)
-	if status, body := extension(t, e, http.MethodPut, "/backup-vaults/remote", map[string]any{"StorageLocation": "s3://default/" + vaultBucket}); status != http.StatusOK {
+	if status, body := extension(t, e, http.MethodPut, "/backup-vaults/remote", map[string]any{"StorageLocation": "s3://offsite/" + vaultBucket}); status != http.StatusOK {
 		t.Fatalf("create S3 vault: %d %s", status, body)
 	}
 	remote, err := c.DescribeBackupVault(ctx, &backup.DescribeBackupVaultInput{BackupVaultName: aws.String("remote")})
