@@ -40,6 +40,8 @@ type Config struct {
 	// bounds of its destination vault's lock (package vaultlock); nil
 	// allows any.
 	Retention func(ctx context.Context, vaultName string, days int64) error
+	// Parallelism is the number of versions a copy writes at once.
+	Parallelism int
 	// Hasher makes the keyed hashes that stand for object keys in the
 	// catalog and the log (an error may name one).
 	Hasher jobreport.Hasher

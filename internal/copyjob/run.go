@@ -67,7 +67,7 @@ func (c *Copies) execute(ctx context.Context, j *catalog.CopyJob, dst *vault.Vau
 		}
 		opts := vaultcopy.Options{Source: m, SourceVaultARN: j.SourceVaultARN, JobID: j.ID, VaultName: j.DestinationVaultName,
 			RecoveryPointID: rpID, RecoveryPointARN: j.DestinationRecoveryPointARN, DeleteAfterDays: j.DeleteAfterDays,
-			Previous: prev, Clock: c.cfg.Clock}
+			Previous: prev, Clock: c.cfg.Clock, Parallelism: c.cfg.Parallelism}
 		res, err = vaultcopy.Run(ctx, src, dst, opts, func(st vaultcopy.Stats) { c.progress(j, st) })
 		return jobs.Engine(err)
 	}

@@ -42,7 +42,7 @@ func (s *Service) compose() {
 		Retention: s.locks.CheckRetention, Ended: func(ctx context.Context, j catalog.BackupJob) { s.copies.AfterBackup(ctx, j) }})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
-	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher})
+	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
 	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.ExpireRecoveryPoint,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,14 @@ type Options struct {
 	Previous *recpoint.Manifest
 	// Clock stamps the manifest; default the wall clock.
 	Clock clock.Clock
+	// Parallelism is the number of versions copied at once; default
+	// DefaultParallelism.
+	Parallelism int
 }
+
+// DefaultParallelism is the number of versions copied at once when
+// Options.Parallelism is not set.
+const DefaultParallelism = 8
 
 // Stats are a copy's counters. BytesRead counts the bytes read from the
 // source vault (the versions copied); Referenced the versions the
@@ -134,8 +142,12 @@ type output struct {
 }
 
 // stream writes the copied records, in the source's order, into a record
-// stream piped into the destination session.
+// stream piped into the destination session. The versions to copy are
+// copied by a pool of workers; records wait for their data in a window of
+// bounded size, so memory does not grow with the recovery point.
 func (c *copier) stream(ctx context.Context, rd *recpoint.Reader, prev *previous) (output, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var out output
 	pr, pw := io.Pipe()
 	type stored struct {
@@ -157,30 +169,40 @@ func (c *copier) stream(ctx context.Context, rd *recpoint.Reader, prev *previous
 	if err != nil {
 		return fail(fmt.Errorf("record stream: %w", err))
 	}
-	var rec recpoint.Record
-	for {
-		err := rd.Next(&rec)
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	work := make(chan *item)
+	ordered := make(chan *item, c.window())
+	var wg sync.WaitGroup
+	for range c.parallelism() {
+		wg.Go(func() {
+			for it := range work {
+				it.done <- c.copyOne(ctx, &it.rec)
+			}
+		})
+	}
+	emitted := make(chan error, 1)
+	go func() {
+		err := c.emit(w, ordered, &out)
 		if err != nil {
-			return fail(fmt.Errorf("source record stream: %w", err))
+			cancel(err)
 		}
-		if err := ctx.Err(); err != nil {
-			return fail(err)
-		}
-		if err := c.copyData(ctx, &rec, prev); err != nil {
-			return fail(err)
-		}
-		if err := w.Write(&rec); err != nil {
-			return fail(fmt.Errorf("record stream: %w", err))
-		}
-		out.recordCount++
-		c.stats.records.Add(1)
-		if !rec.DeleteMarker {
-			out.objectCount++
-			out.totalBytes += rec.Size
-		}
+		emitted <- err
+	}()
+	feedErr := c.feed(ctx, rd, prev, work, ordered)
+	if feedErr != nil {
+		cancel(feedErr)
+	}
+	close(work)
+	close(ordered)
+	wg.Wait()
+	emitErr := <-emitted
+	switch {
+	case emitErr != nil:
+		return fail(emitErr)
+	case feedErr != nil:
+		return fail(feedErr)
+	}
+	if err := context.Cause(ctx); err != nil {
+		return fail(err)
 	}
 	if err := w.Flush(); err != nil {
 		return fail(fmt.Errorf("record stream: %w", err))
@@ -194,22 +216,92 @@ func (c *copier) stream(ctx context.Context, rd *recpoint.Reader, prev *previous
 	return out, nil
 }
 
-// copyData points rec.Data at the version's bytes in the destination:
-// the previous copy's object when it holds the same version, else a new
-// object written from the source's.
-func (c *copier) copyData(ctx context.Context, rec *recpoint.Record, prev *previous) error {
+// item is one record on its way to the new stream; done (nil when there
+// is nothing to copy) says when its data is in the destination.
+type item struct {
+	rec  recpoint.Record
+	done chan error
+}
+
+// feed reads the source records in order, references the versions the
+// destination holds and hands the others to the workers.
+func (c *copier) feed(ctx context.Context, rd *recpoint.Reader, prev *previous, work, ordered chan<- *item) error {
+	for {
+		it := &item{}
+		err := rd.Next(&it.rec)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("source record stream: %w", err)
+		}
+		copyIt := c.reference(&it.rec, prev)
+		if copyIt {
+			it.done = make(chan error, 1)
+		}
+		select {
+		case ordered <- it:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		if !copyIt {
+			continue
+		}
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			it.done <- context.Cause(ctx)
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// emit writes the records in order once their data is copied.
+func (c *copier) emit(w *recpoint.Writer, ordered <-chan *item, out *output) error {
+	for it := range ordered {
+		if it.done != nil {
+			if err := <-it.done; err != nil {
+				return err
+			}
+		}
+		if err := w.Write(&it.rec); err != nil {
+			return fmt.Errorf("record stream: %w", err)
+		}
+		out.recordCount++
+		c.stats.records.Add(1)
+		if !it.rec.DeleteMarker {
+			out.objectCount++
+			out.totalBytes += it.rec.Size
+		}
+	}
+	return nil
+}
+
+// reference points rec.Data at the previous copy's object when the
+// destination holds the same version, and reports whether the version's
+// data must be copied instead.
+func (c *copier) reference(rec *recpoint.Record, prev *previous) bool {
 	if rec.DeleteMarker {
 		c.stats.deleteMarkers.Add(1)
-		return nil
+		return false
 	}
 	if rec.Data == "" {
-		return nil // zero bytes
+		return false // zero bytes
 	}
 	if p := prev.find(rec); p != nil {
 		rec.Data = p.Data
 		c.stats.objectsReferenced.Add(1)
 		c.stats.bytesReferenced.Add(rec.Size)
-		return nil
+		return false
+	}
+	return true
+}
+
+// copyOne writes the version's data from the source into the destination
+// and points rec.Data at the new object.
+func (c *copier) copyOne(ctx context.Context, rec *recpoint.Record) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
 	}
 	rc, err := c.src.OpenObject(ctx, vault.ObjectID(rec.Data))
 	if err != nil {
@@ -228,6 +320,16 @@ func (c *copier) copyData(ctx context.Context, rec *recpoint.Record, prev *previ
 	c.stats.objectsCopied.Add(1)
 	return nil
 }
+
+func (c *copier) parallelism() int {
+	if c.opts.Parallelism > 0 {
+		return c.opts.Parallelism
+	}
+	return DefaultParallelism
+}
+
+// window bounds the records waiting for their data.
+func (c *copier) window() int { return 4 * c.parallelism() }
 
 // manifest describes the copy: the source's description of the bucket,
 // with the copy's own identity, lifecycle and provenance.
