@@ -98,7 +98,7 @@ type MaintenanceStats struct {
 	// blob was extended to (LockExtendedBlobs of them); zero otherwise.
 	LockedUntil       time.Time
 	LockExtendedBlobs int64
-	Duration                time.Duration
+	Duration          time.Duration
 }
 
 // maxSettle bounds the waits for the wall clock to pass deletion
