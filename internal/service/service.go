@@ -193,7 +193,8 @@ func (s *Service) open(ctx context.Context) error {
 	}
 	s.db.SetClock(s.clock)
 	if s.conns, err = connections.New(connections.Config{DB: s.db, Clock: s.clock, Log: s.log, SealKey: connectionSealKey(s.cfg.MasterKey),
-		Static: s.cfg.Sources, Template: s.connectionTemplate()}); err != nil {
+		Static: s.cfg.Sources, Template: s.connectionTemplate(),
+		VaultsOn: func(ctx context.Context, conn string) (int, error) { return s.inv.VaultsOn(ctx, conn) }}); err != nil {
 		return err
 	}
 	s.compose()
