@@ -40,8 +40,11 @@ type serverConfig struct {
 	// expiry (service.Config.JanitorInterval); Maintenance how often it
 	// queues maintenance of every vault.
 	Periodic, Maintenance time.Duration
-	LogLevel              string
-	Clock                 clock.Clock // nil: wall clock
+	// Reconcile is the time between continuous protection's
+	// reconciliation scans (service.Config.ReconcileInterval).
+	Reconcile time.Duration
+	LogLevel  string
+	Clock     clock.Clock // nil: wall clock
 	// Limits bounds the API's connections (timeouts, concurrent body
 	// reads); zero fields take api.DefaultLimits.
 	Limits api.Limits
@@ -61,12 +64,22 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
 	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
 	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
+	reconcile := first(getenv("COFFER_RECONCILE_INTERVAL"), "15m")
+	defReconcile, err := time.ParseDuration(reconcile)
+	if err != nil || defReconcile <= 0 {
+		return c, fmt.Errorf("server: COFFER_RECONCILE_INTERVAL %q is not a positive Go duration", reconcile)
+	}
+	fs.DurationVar(&c.Reconcile, "reconcile-interval", defReconcile,
+		"time between the reconciliation scans of a continuously protected bucket, its RPO without events (env COFFER_RECONCILE_INTERVAL)")
 	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("server: unexpected argument %q", fs.Arg(0))
+	}
+	if c.Reconcile <= 0 {
+		return c, errors.New("server: --reconcile-interval must be positive")
 	}
 	c.MasterKeyFile = getenv("COFFER_MASTER_KEY_FILE")
 	c.EventsToken = getenv("COFFER_EVENTS_TOKEN")
@@ -157,7 +170,8 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
-		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance})
+		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance,
+		ReconcileInterval: c.Reconcile})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,11 @@ type recoveryPointJSON struct {
 	CreatedBy           map[string]string `json:",omitempty"`
 	// ObjectCount is coffer's extension: object versions held.
 	ObjectCount int64
+	// EarliestRestorableTime and LatestRestorableTime are coffer's
+	// extension for continuous recovery points: the window a restore's
+	// RestoreTime may fall in.
+	EarliestRestorableTime *epoch `json:",omitempty"`
+	LatestRestorableTime   *epoch `json:",omitempty"`
 }
 
 func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, describe bool) recoveryPointJSON {
@@ -41,6 +46,9 @@ func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, 
 	}
 	if describe {
 		out.StorageClass = "WARM"
+	}
+	if rp.Kind == catalog.KindContinuous {
+		out.EarliestRestorableTime, out.LatestRestorableTime = ts(rp.EarliestRestorable), ts(rp.LatestRestorable)
 	}
 	if rp.DeleteAfterDays > 0 {
 		out.Lifecycle = &lifecycleJSON{DeleteAfterDays: rp.DeleteAfterDays}

@@ -117,8 +117,12 @@ func (inv *Inventory) registerVault(ctx context.Context, id string, vv *vault.Va
 			return v, 0, err
 		}
 	}
-	v.RecoveryPoints = int64(len(manifests))
-	return v, len(manifests), nil
+	continuous, err := inv.continuousInVault(ctx, v.Name, vv)
+	if err != nil {
+		return v, 0, err
+	}
+	v.RecoveryPoints = int64(len(manifests) + len(continuous))
+	return v, len(manifests) + len(continuous), nil
 }
 
 // guessDescriptor describes a vault made before vaults had descriptors

@@ -1,0 +1,172 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/backup"
+	"github.com/cofferbackup/coffer/internal/capturelog"
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
+)
+
+// maxKeyVersions bounds the versions of one key an events batch lists to
+// place the versions its events name (older ones are left to scans).
+const maxKeyVersions = 1000
+
+// events captures one batch of the inbox of the protection's bucket: the
+// versions (and tag sets) its events name, read from the endpoint, as one
+// segment; then it deletes the batch's rows. Covered time moves to the
+// time the batch was read when it took every row, else to just before
+// the oldest row left.
+func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.Vault, src *s3source.Client) error {
+	read := c.cfg.Clock.Now()
+	evs, err := c.cfg.DB.InboxEvents(ctx, p.Bucket, c.cfg.Batch)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	st, err := c.loadState(ctx, p, v, src.Endpoint())
+	if err != nil {
+		return err
+	}
+	w, err := v.NewWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Abort(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it does nothing
+	capt, err := backup.NewCapturer(ctx, src, w, c.captureOptions(p))
+	if err != nil {
+		return err
+	}
+	if why := versioningOff(capt.Info(), p.Bucket); why != "" {
+		st.Status, st.StatusMessage = StateStopped, why
+		return c.commit(ctx, w, p, &st)
+	}
+	changes, err := c.captureEvents(ctx, p, src, capt, dedupe(evs))
+	if err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		seq, err := capturelog.NextSeq(ctx, v, p.RPID)
+		if err != nil {
+			return err
+		}
+		seg, err := capturelog.WriteSegment(ctx, w, p.RPID, seq, changes)
+		if err != nil {
+			return err
+		}
+		st.Versions += seg.Versions
+		for i := range changes {
+			st.Bytes += changes[i].Size
+		}
+	}
+	covered := read
+	if len(evs) == c.cfg.Batch { // rows may be left: cover up to the last taken
+		covered = evs[len(evs)-1].ReceivedAt.Add(-time.Nanosecond)
+	}
+	if st.Status == StateAvailable && covered.After(st.Covered) {
+		st.Covered = covered
+	}
+	if err := c.commit(ctx, w, p, &st); err != nil {
+		return err
+	}
+	ids := make([]string, len(evs))
+	for i, e := range evs {
+		ids[i] = e.ID
+	}
+	_, err = c.cfg.DB.DeleteInboxEvents(context.WithoutCancel(ctx), p.Bucket, ids)
+	return err
+}
+
+// dedupe keeps one event per (key, version, kind of change), in order.
+func dedupe(evs []catalog.InboxEvent) []catalog.InboxEvent {
+	seen := map[string]bool{}
+	out := evs[:0:0]
+	for _, e := range evs {
+		k := e.Key + "\x00" + e.VersionID + "\x00" + fmt.Sprint(isTagging(e.Name))
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func isTagging(name string) bool { return strings.Contains(name, "ObjectTagging") }
+
+// captureEvents reads what each event names. Each key's versions are
+// listed once, which gives the listing entry to capture and its ord (the
+// tie rule); a version no longer listed (deleted for good) is skipped.
+func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) ([]capturelog.Change, error) {
+	listed := map[string][]s3source.Version{}
+	var out []capturelog.Change
+	for _, e := range evs {
+		vers, ok := listed[e.Key]
+		if !ok {
+			var err error
+			if vers, err = src.KeyVersions(ctx, p.Bucket, e.Key, maxKeyVersions); err != nil {
+				return nil, err
+			}
+			listed[e.Key] = vers
+		}
+		ver, ord, found := findVersion(vers, e.VersionID)
+		if !found {
+			continue
+		}
+		if isTagging(e.Name) {
+			ch, ok, err := c.tagChange(ctx, p, src, ver, e.Time)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, ch)
+			}
+			continue
+		}
+		rec, err := capt.Capture(ctx, ver, nil)
+		if err != nil {
+			if backup.IsFatal(err) {
+				return nil, err
+			}
+			continue // the next scan captures it
+		}
+		rec.Ord = ord
+		out = append(out, capturelog.Change{Record: *rec, Seen: e.Time})
+	}
+	return out, nil
+}
+
+// findVersion finds version id in a key's listing (newest first); "" is
+// the newest. ord counts from the oldest.
+func findVersion(vers []s3source.Version, id string) (s3source.Version, int64, bool) {
+	for i, v := range vers {
+		if v.VersionID == id || id == "" {
+			return v, int64(len(vers) - 1 - i), true
+		}
+	}
+	return s3source.Version{}, 0, false
+}
+
+// tagChange reads a version's tags now, as a tag change seen at the
+// event's time.
+func (c *Captures) tagChange(ctx context.Context, p *catalog.Protection, src *s3source.Client, ver s3source.Version, at time.Time) (capturelog.Change, bool, error) {
+	if ver.DeleteMarker || p.Options["BackupObjectTags"] == "disabled" {
+		return capturelog.Change{}, false, nil
+	}
+	tags, err := src.Tags(ctx, p.Bucket, ver.Key, ver.VersionID)
+	switch {
+	case errors.Is(err, s3source.ErrNotFound), errors.Is(err, s3source.ErrNotSupported):
+		return capturelog.Change{}, false, nil
+	case err != nil:
+		return capturelog.Change{}, false, fmt.Errorf("get tags: %w", err)
+	}
+	ch := capturelog.Change{Op: capturelog.OpTags, Seen: at}
+	ch.Key, ch.VersionID, ch.Tags, ch.TagsState = ver.Key, ver.VersionID, maps.Clone(tags), recpoint.StateCaptured
+	return ch, true, nil
+}
