@@ -63,7 +63,6 @@ func (inv *Inventory) keepContinuous(ctx context.Context, rp catalog.RecoveryPoi
 	return err == nil || !errors.Is(err, catalog.ErrNotFound)
 }
 
-
 // deleteContinuous removes a continuous recovery point's capture log
 // from its vault (reclaimed by the next maintenance) and its protection.
 func (inv *Inventory) deleteContinuous(ctx context.Context, vv *vault.Vault, rp catalog.RecoveryPoint) error {
