@@ -43,7 +43,9 @@ type scanRun struct {
 // the scan's start (versions, delete markers, changed tag sets), then
 // moves covered time to the start if nothing failed.
 func (c *Captures) scan(ctx context.Context, p *catalog.Protection, v *vault.Vault, src *s3source.Client) error {
-	start := c.cfg.Clock.Now()
+	// Milliseconds, as the API shows times: a tag change dated at the
+	// scan's start is then in the state at the LatestRestorableTime shown.
+	start := c.cfg.Clock.Now().Truncate(time.Millisecond)
 	st, err := c.loadState(ctx, p, v, src.Endpoint())
 	if err != nil {
 		return err

@@ -40,7 +40,8 @@ func restoreTime(md map[string]string, rp catalog.RecoveryPoint) (time.Time, err
 		return time.Time{}, fmt.Errorf("%w: Metadata RestoreTime %q is not an RFC 3339 time", vocab.ErrInvalidParameter, raw)
 	}
 	lo, hi := rp.EarliestRestorable, rp.LatestRestorable
-	if lo.IsZero() || hi.IsZero() || t.Before(lo) || t.After(hi) {
+	// The API shows milliseconds: the earliest time shown is restorable.
+	if lo.IsZero() || hi.IsZero() || t.Before(lo.Truncate(time.Millisecond)) || t.After(hi) {
 		return time.Time{}, fmt.Errorf("%w: RestoreTime %s is outside the restorable window of %s: %s", vocab.ErrInvalidParameter,
 			t.UTC().Format(time.RFC3339Nano), rp.ARN, window(lo, hi))
 	}
