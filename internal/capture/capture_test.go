@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -343,6 +344,91 @@ func TestContinuousScansOnly(t *testing.T) {
 	// state at the covered time has it, the state before the delete not.
 	restoreAt(t, e, arn, latest, final)
 	restoreAt(t, e, arn, deletedAt.Add(-time.Millisecond), beforeDelete)
+
+	// Outside the window: refused, naming it.
+	_, err := e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(arn),
+		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"), Metadata: map[string]string{"DestinationBucketName": "x-never",
+			"NewBucket": "true", "RestoreTime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)}})
+	var ipe *types.InvalidParameterValueException
+	if !errors.As(err, &ipe) || !strings.Contains(err.Error(), "restorable window") {
+		t.Fatalf("restore after the window: %v, want InvalidParameterValueException naming the window", err)
+	}
+
+	// The selection dropped: protection stops, the recovery point stays
+	// restorable.
+	sels, err := e.Client.ListBackupSelections(ctx, &backup.ListBackupSelectionsInput{BackupPlanId: aws.String(planOf(t, e))})
+	if err != nil || len(sels.BackupSelectionsList) != 1 {
+		t.Fatalf("ListBackupSelections: %v", err)
+	}
+	if _, err := e.Client.DeleteBackupSelection(ctx, &backup.DeleteBackupSelectionInput{BackupPlanId: sels.BackupSelectionsList[0].BackupPlanId,
+		SelectionId: sels.BackupSelectionsList[0].SelectionId}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the protection to stop", func() bool {
+		_, _, status := window(t, e, vault, arn)
+		return status == "STOPPED"
+	})
+	restoreAt(t, e, arn, deletedAt.Add(-time.Millisecond), beforeDelete)
+}
+
+// planOf returns the one plan of the test's server.
+func planOf(t *testing.T, e *coffertest.Env) string {
+	t.Helper()
+	out, err := e.Client.ListBackupPlans(ctx, &backup.ListBackupPlansInput{})
+	if err != nil || len(out.BackupPlansList) != 1 {
+		t.Fatalf("ListBackupPlans: %v", err)
+	}
+	return aws.ToString(out.BackupPlansList[0].BackupPlanId)
+}
+
+// TestContinuousRuleLimits: one continuous rule per bucket (in a plan,
+// across plans), and a continuous retention of 1 to 3650 days.
+func TestContinuousRuleLimits(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String("cv")}); err != nil {
+		t.Fatal(err)
+	}
+	rule := func(name string, days int64) types.BackupRuleInput {
+		return types.BackupRuleInput{RuleName: aws.String(name), TargetBackupVaultName: aws.String("cv"),
+			ScheduleExpression: aws.String("cron(0 5 ? * * *)"), EnableContinuousBackup: aws.Bool(true),
+			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(days)}}
+	}
+	plan := func(name string, rules ...types.BackupRuleInput) (*backup.CreateBackupPlanOutput, error) {
+		return e.Client.CreateBackupPlan(ctx, &backup.CreateBackupPlanInput{BackupPlan: &types.BackupPlanInput{BackupPlanName: aws.String(name), Rules: rules}})
+	}
+	var ipe *types.InvalidParameterValueException
+	if _, err := plan("two", rule("a", 7), rule("b", 7)); !errors.As(err, &ipe) || !strings.Contains(err.Error(), "only one continuous rule") {
+		t.Errorf("two continuous rules: %v", err)
+	}
+	if _, err := plan("long", rule("a", 3651)); !errors.As(err, &ipe) {
+		t.Errorf("3651 days: %v", err)
+	}
+	if _, err := plan("decade", rule("a", 3650)); err != nil {
+		t.Errorf("3650 days: %v", err)
+	}
+	sel := func(planID *string, res string) error {
+		_, err := e.Client.CreateBackupSelection(ctx, &backup.CreateBackupSelectionInput{BackupPlanId: planID,
+			BackupSelection: &types.BackupSelection{SelectionName: aws.String("s"), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"),
+				Resources: []string{res}}})
+		return err
+	}
+	p1, err := plan("one", rule("a", 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sel(p1.BackupPlanId, "arn:aws:s3:::shared-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := plan("other", rule("a", 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sel(p2.BackupPlanId, "arn:aws:s3:::shared-*"); !errors.As(err, &ipe) || !strings.Contains(err.Error(), "shared-bucket") {
+		t.Errorf("second continuous rule on the bucket: %v, want InvalidParameterValueException naming it", err)
+	}
+	if err := sel(p2.BackupPlanId, "arn:aws:s3:::another-bucket"); err != nil {
+		t.Errorf("another bucket: %v", err)
+	}
 }
 
 // vaultName finds the vault of a recovery point.
