@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -440,4 +443,30 @@ func vaultName(t *testing.T, e *coffertest.Env, arn string) string {
 		t.Fatalf("ListRecoveryPointsByResource: %v", err)
 	}
 	return aws.ToString(out.RecoveryPoints[0].BackupVaultName)
+}
+
+// TestContinuousCatalogRebuild: the catalog lost, the continuous
+// recovery point is registered again from its vault with its window, and
+// restores as before.
+func TestContinuousCatalogRebuild(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{Configure: fast(time.Hour)})
+	mc := e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	seed(t, mc, bucket)
+	want := current(t, mc, bucket)
+	arn := protectBucket(t, e, bucket)
+	vault := vaultName(t, e, arn)
+	earliest, latest, _ := window(t, e, vault, arn)
+	e.Stop(t)
+	for _, f := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm"} {
+		if err := os.Remove(filepath.Join(e.DataDir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	e.Restart(t)
+	e2, l2, _ := window(t, e, vault, arn)
+	if !e2.Equal(earliest) || !l2.Equal(latest) {
+		t.Fatalf("window after the rebuild %s..%s, want %s..%s", e2, l2, earliest, latest)
+	}
+	restoreAt(t, e, arn, latest, want)
 }
