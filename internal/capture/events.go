@@ -47,7 +47,7 @@ func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.V
 		st.Status, st.StatusMessage = StateStopped, why
 		return c.commit(ctx, w, p, &st)
 	}
-	changes, err := c.captureEvents(ctx, p, src, capt, dedupe(evs))
+	changes, failedAt, err := c.captureEvents(ctx, p, src, capt, dedupe(evs))
 	if err != nil {
 		return err
 	}
@@ -77,6 +77,14 @@ func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.V
 	}
 	if covered.After(read) {
 		covered = read
+	}
+	if !failedAt.IsZero() {
+		if !covered.Before(failedAt) {
+			covered = failedAt.Add(-time.Millisecond) // not past a change that failed: a scan soon has it
+		}
+		if soon := read.Add(min(failRetry, c.cfg.ReconcileInterval)); p.NextScanAt.After(soon) {
+			p.NextScanAt = soon
+		}
 	}
 	if st.Status == StateAvailable && covered.After(st.Covered) {
 		st.Covered = covered
@@ -111,15 +119,15 @@ func isTagging(name string) bool { return strings.Contains(name, "Tagging") } //
 // captureEvents reads what each event names. Each key's versions are
 // listed once, which gives the listing entry to capture and its ord (the
 // tie rule); a version no longer listed (deleted for good) is skipped.
-func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) ([]capturelog.Change, error) {
+// failedAt is the earliest time of an event whose version could not be
+// captured (zero if none).
+func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) (out []capturelog.Change, failedAt time.Time, err error) {
 	listed := map[string][]s3source.Version{}
-	var out []capturelog.Change
 	for _, e := range evs {
 		vers, ok := listed[e.Key]
 		if !ok {
-			var err error
 			if vers, err = src.KeyVersions(ctx, p.Bucket, e.Key, maxKeyVersions); err != nil {
-				return nil, err
+				return nil, failedAt, err
 			}
 			listed[e.Key] = vers
 		}
@@ -130,7 +138,7 @@ func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src
 		if isTagging(e.Name) {
 			ch, ok, err := c.tagChange(ctx, p, src, ver, e.Time)
 			if err != nil {
-				return nil, err
+				return nil, failedAt, err
 			}
 			if ok {
 				out = append(out, ch)
@@ -140,14 +148,17 @@ func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src
 		rec, err := capt.Capture(ctx, ver, nil)
 		if err != nil {
 			if backup.IsFatal(err) {
-				return nil, err
+				return nil, failedAt, err
 			}
-			continue // the next scan captures it
+			if failedAt.IsZero() || e.Time.Before(failedAt) {
+				failedAt = e.Time // the next scan captures it
+			}
+			continue
 		}
 		rec.Ord = ord
 		out = append(out, capturelog.Change{Record: *rec, Seen: e.Time})
 	}
-	return out, nil
+	return out, failedAt, nil
 }
 
 // findVersion finds version id in a key's listing (newest first); "" is
