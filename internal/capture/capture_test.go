@@ -49,9 +49,14 @@ func fast(reconcile time.Duration) func(*service.Config) {
 // every body it forwarded.
 type relay struct {
 	target atomic.Value // coffer's endpoint
-	mu     sync.Mutex
-	bodies [][]byte
-	srv    *httptest.Server
+	// dropEvery > 0 drops every dropEvery-th request: answered 200 (MinIO
+	// thinks it delivered) but never forwarded.
+	dropEvery int64
+	n         atomic.Int64
+	dropped   atomic.Int64
+	mu        sync.Mutex
+	bodies    [][]byte
+	srv       *httptest.Server
 }
 
 func newRelay(t *testing.T) *relay {
@@ -63,6 +68,11 @@ func newRelay(t *testing.T) *relay {
 			return
 		}
 		body, _ := io.ReadAll(req.Body)
+		if r.dropEvery > 0 && r.n.Add(1)%r.dropEvery == 0 {
+			r.dropped.Add(1)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		out, _ := http.NewRequest(req.Method, target+req.URL.Path, bytes.NewReader(body))
 		out.Header = req.Header.Clone()
 		resp, err := http.DefaultClient.Do(out)
@@ -242,19 +252,15 @@ func seed(t *testing.T, mc *minio.Client, bucket string) {
 	put(t, mc, bucket, "a.txt", 3)
 }
 
-// TestContinuousWebhooks: MinIO sends its webhooks to coffer (no scan
-// after the initial one); writes, an overwrite, a tag change and a
-// delete are captured from the events, LatestRestorableTime follows,
-// and restores at the millisecond before and at the delete equal the
-// bucket as it was then. Events sent again, in reverse order, change
-// nothing.
-func TestContinuousWebhooks(t *testing.T) {
+// webhookEnv starts a MinIO that sends its webhooks through rl to a
+// coffer reading that MinIO, and a bucket notifying every change.
+func webhookEnv(t *testing.T, rl *relay, reconcile time.Duration) (e *coffertest.Env, mc *minio.Client, bucket, token string) {
+	t.Helper()
 	dataDir := t.TempDir()
 	token, _, _, err := s3events.LoadOrCreateToken(dataDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl := newRelay(t)
 	const id = "COFFER"
 	m := testserver.StartWith(t, testserver.MinIO, testserver.Options{Env: []string{
 		"MINIO_NOTIFY_WEBHOOK_ENABLE_" + id + "=on",
@@ -262,10 +268,10 @@ func TestContinuousWebhooks(t *testing.T) {
 		"MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_" + id + "=" + token,
 		"MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_" + id + "=" + t.TempDir(),
 	}})
-	e := coffertest.Start(t, coffertest.Options{S3: m, DataDir: dataDir, Configure: fast(time.Hour)})
+	e = coffertest.Start(t, coffertest.Options{S3: m, DataDir: dataDir, Configure: fast(reconcile)})
 	rl.target.Store(e.Endpoint)
-	mc := m.Client(t)
-	bucket := m.NewBucket(t, true)
+	mc = m.Client(t)
+	bucket = m.NewBucket(t, true)
 	cfg := notification.Configuration{}
 	qc := notification.NewConfig(notification.NewArn("minio", "sqs", "", id, "webhook"))
 	qc.AddEvents(notification.ObjectCreatedAll, notification.ObjectRemovedAll)
@@ -273,6 +279,18 @@ func TestContinuousWebhooks(t *testing.T) {
 	if err := mc.SetBucketNotification(ctx, bucket, cfg); err != nil {
 		t.Fatalf("SetBucketNotification: %v", err)
 	}
+	return e, mc, bucket, token
+}
+
+// TestContinuousWebhooks: MinIO sends its webhooks to coffer (no scan
+// after the initial one); writes, an overwrite, a tag change and a
+// delete are captured from the events, LatestRestorableTime follows,
+// and restores at the millisecond before and at the delete equal the
+// bucket as it was then. Events sent again, in reverse order, change
+// nothing.
+func TestContinuousWebhooks(t *testing.T) {
+	rl := newRelay(t)
+	e, mc, bucket, token := webhookEnv(t, rl, time.Hour)
 	seed(t, mc, bucket)
 	start := current(t, mc, bucket)
 	arn := protectBucket(t, e, bucket)
@@ -469,4 +487,25 @@ func TestContinuousCatalogRebuild(t *testing.T) {
 		t.Fatalf("window after the rebuild %s..%s, want %s..%s", e2, l2, earliest, latest)
 	}
 	restoreAt(t, e, arn, latest, want)
+}
+
+// TestContinuousDroppedEvents: a relay drops every fifth webhook (MinIO
+// is told they arrived); scans every two seconds capture what the lost
+// events named, and restores before the delete and at the end equal the
+// bucket then.
+func TestContinuousDroppedEvents(t *testing.T) {
+	rl := newRelay(t)
+	rl.dropEvery = 5
+	e, mc, bucket, _ := webhookEnv(t, rl, 2*time.Second)
+	seed(t, mc, bucket)
+	arn := protectBucket(t, e, bucket)
+	vault := vaultName(t, e, arn)
+	before, deletedAt, final := changes(t, mc, bucket)
+	waitCovered(t, e, vault, arn, time.Now())
+	if rl.dropped.Load() == 0 {
+		t.Fatal("the relay dropped no event")
+	}
+	restoreAt(t, e, arn, deletedAt.Add(-time.Millisecond), before)
+	_, latest, _ := window(t, e, vault, arn)
+	restoreAt(t, e, arn, latest, final)
 }
