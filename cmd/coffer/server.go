@@ -43,8 +43,11 @@ type serverConfig struct {
 	// Reconcile is the time between continuous protection's
 	// reconciliation scans (service.Config.ReconcileInterval).
 	Reconcile time.Duration
-	LogLevel  string
-	Clock     clock.Clock // nil: wall clock
+	// Stall is how long capture may fail before a continuous protection
+	// stops (service.Config.ContinuousStall).
+	Stall    time.Duration
+	LogLevel string
+	Clock    clock.Clock // nil: wall clock
 	// Limits bounds the API's connections (timeouts, concurrent body
 	// reads); zero fields take api.DefaultLimits.
 	Limits api.Limits
@@ -71,6 +74,8 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	}
 	fs.DurationVar(&c.Reconcile, "reconcile-interval", defReconcile,
 		"time between the reconciliation scans of a continuously protected bucket, its RPO without events (env COFFER_RECONCILE_INTERVAL)")
+	fs.DurationVar(&c.Stall, "continuous-stall", 15*time.Minute,
+		"how long capture of a continuously protected bucket may fail (endpoint unreachable) before its recovery point goes STOPPED")
 	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -171,7 +176,7 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
 		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance,
-		ReconcileInterval: c.Reconcile})
+		ReconcileInterval: c.Reconcile, ContinuousStall: c.Stall})
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,13 @@ type Config struct {
 	Parallelism int
 	// Batch is the most events one events job captures (default 1000).
 	Batch int
+	// Stall is how long capture may fail (the endpoint unreachable)
+	// before the protection goes STOPPED (default DefaultStall).
+	Stall time.Duration
 }
+
+// DefaultStall is Config.Stall's default (--continuous-stall).
+const DefaultStall = 15 * time.Minute
 
 // Captures owns continuous protections and capture jobs.
 type Captures struct {
@@ -86,6 +92,9 @@ func New(cfg Config) *Captures {
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 1000
+	}
+	if cfg.Stall <= 0 {
+		cfg.Stall = DefaultStall
 	}
 	c := &Captures{cfg: cfg}
 	c.register = jobs.Define[kindName](cfg.Core, nil, c.handle)

@@ -509,3 +509,49 @@ func TestContinuousDroppedEvents(t *testing.T) {
 	_, latest, _ := window(t, e, vault, arn)
 	restoreAt(t, e, arn, latest, final)
 }
+
+// TestContinuousHealth: the endpoint unreachable for longer than the
+// stall threshold stops the protection; once it is back a scan heals it
+// (AVAILABLE), the gap is recorded and a RestoreTime inside it refused
+// naming it, and changes made meanwhile are captured.
+func TestContinuousHealth(t *testing.T) {
+	srv := testserver.Shared(t, testserver.MinIO)
+	u, err := url.Parse(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := coffertest.NewCutProxy(t, u.Host)
+	e := coffertest.Start(t, coffertest.Options{S3: srv, Configure: func(c *service.Config) {
+		fast(time.Second)(c)
+		c.ContinuousStall = 2 * time.Second
+		src := c.Sources[service.DefaultConnection]
+		src.Endpoint = cut.ViaProxy(t, src.Endpoint)
+		c.Sources[service.DefaultConnection] = src
+	}})
+	mc := srv.Client(t)
+	bucket := srv.NewBucket(t, true)
+	seed(t, mc, bucket)
+	arn := protectBucket(t, e, bucket)
+	vault := vaultName(t, e, arn)
+	cut.Cut()
+	waitFor(t, 60*time.Second, "the protection to stop", func() bool {
+		_, _, status := window(t, e, vault, arn)
+		return status == "STOPPED"
+	})
+	_, stoppedAt, _ := window(t, e, vault, arn)
+	put(t, mc, bucket, "a.txt", 30)
+	cut.Restore()
+	waitFor(t, 60*time.Second, "the protection to heal", func() bool {
+		_, _, status := window(t, e, vault, arn)
+		return status == "AVAILABLE"
+	})
+	_, latest, _ := window(t, e, vault, arn)
+	restoreAt(t, e, arn, latest, current(t, mc, bucket))
+	_, err = e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(arn),
+		IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"), Metadata: map[string]string{"DestinationBucketName": "x-never",
+			"NewBucket": "true", "RestoreTime": stoppedAt.Add(time.Millisecond).UTC().Format(time.RFC3339Nano)}})
+	var ipe *types.InvalidParameterValueException
+	if !errors.As(err, &ipe) || !strings.Contains(err.Error(), "in a gap") {
+		t.Fatalf("restore inside the gap: %v, want InvalidParameterValueException naming the gap", err)
+	}
+}

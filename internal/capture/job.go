@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/capturelog"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
 )
 
@@ -66,7 +68,9 @@ func (c *Captures) handle(ctx context.Context, id string, _ int) error {
 }
 
 // failed records a capture job that failed: counted, and a scan is
-// retried soon. Covered time does not move.
+// retried soon. Covered time does not move. Credentials refused, or
+// failures for longer than the stall threshold, stop the protection
+// (health): a successful scan heals it, recording the gap.
 func (c *Captures) failed(ctx context.Context, p *catalog.Protection, err error) {
 	c.cfg.Log.Error("capture job failed", "rp", p.RPARN, "mode", p.JobMode, "err", err)
 	cur, rerr := c.cfg.DB.Protection(ctx, p.RPARN)
@@ -75,6 +79,10 @@ func (c *Captures) failed(ctx context.Context, p *catalog.Protection, err error)
 	}
 	cur.Failures++
 	cur.LastError = err.Error()
+	if why := c.unhealthy(&cur, err); why != "" && cur.State != StateStopped {
+		cur.State, cur.StatusMessage = StateStopped, why
+		c.cfg.Log.Warn("continuous protection stopped", "rp", p.RPARN, "reason", why)
+	}
 	if retry := c.cfg.Clock.Now().Add(min(failRetry, c.cfg.ReconcileInterval)); cur.NextScanAt.After(retry) || p.JobMode == ModeScan {
 		cur.NextScanAt = retry
 	}
@@ -140,4 +148,19 @@ func (c *Captures) loadState(ctx context.Context, p *catalog.Protection, v *vaul
 func (c *Captures) captureOptions(p *catalog.Protection) backup.CaptureOptions {
 	return backup.CaptureOptions{Bucket: p.Bucket, Parallelism: c.cfg.Parallelism,
 		BackupACLs: p.Options["BackupACLs"] != "disabled", BackupTags: p.Options["BackupObjectTags"] != "disabled"}
+}
+
+// unhealthy says why failing capture stops a protection, or "".
+func (c *Captures) unhealthy(p *catalog.Protection, err error) string {
+	if errors.Is(err, s3source.ErrAccessDenied) {
+		return "the endpoint refuses coffer's credentials: " + err.Error()
+	}
+	since := p.CoveredAt
+	if since.IsZero() {
+		since = p.CreatedAt
+	}
+	if c.cfg.Clock.Now().Sub(since) > c.cfg.Stall {
+		return fmt.Sprintf("capture has failed since %s (the endpoint may be unreachable): %v", since.UTC().Format(time.RFC3339), err)
+	}
+	return ""
 }

@@ -110,8 +110,12 @@ func (c *Captures) scanned(p *catalog.Protection, st *capturelog.State, start ti
 		p.Failures++
 		return
 	}
-	if st.Status == StateStopped && !st.Covered.IsZero() && start.After(st.Covered) {
-		st.Gaps = append(st.Gaps, capturelog.Gap{From: st.Covered, To: start, Reason: st.StatusMessage})
+	if (st.Status == StateStopped || p.State == StateStopped) && !st.Covered.IsZero() && start.After(st.Covered) {
+		reason := st.StatusMessage
+		if p.State == StateStopped {
+			reason = p.StatusMessage
+		}
+		st.Gaps = append(st.Gaps, capturelog.Gap{From: st.Covered, To: start, Reason: reason})
 	}
 	if st.Start.IsZero() {
 		st.Start = start

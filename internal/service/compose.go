@@ -38,7 +38,7 @@ func (s *Service) compose() {
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
 	s.captures = capture.New(capture.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Source: s.source,
-		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism})
+		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism, Stall: s.cfg.ContinuousStall})
 	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.DeleteRecoveryPoint,
 		Reclaim: func(ctx context.Context, vaultName string) { s.maint.Later(ctx, vaultName, TriggerExpiry) }})
 }

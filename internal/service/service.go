@@ -69,6 +69,9 @@ type Config struct {
 	// ReconcileInterval is the time between the reconciliation scans of a
 	// continuous protection (default capture.DefaultReconcileInterval).
 	ReconcileInterval time.Duration
+	// ContinuousStall is how long capture may fail before a protection
+	// goes STOPPED (default capture.DefaultStall).
+	ContinuousStall time.Duration
 	// ProtectInterval is how often the leader makes and stops
 	// continuous protections and queues due scans (default 10 s), and
 	// EventsInterval how often it looks for events to capture (default
