@@ -237,9 +237,15 @@ func (c *Captures) queue(ctx context.Context, p *catalog.Protection, mode string
 
 // PollEvents queues an events job for every bucket with events in the
 // inbox whose protection is AVAILABLE and idle, and drops the events of
-// buckets no protection captures (they are hints: nothing is lost). It
-// runs on the leader every second and after events arrive.
-func (c *Captures) PollEvents(ctx context.Context) (int, error) {
+// buckets no protection captures (they are hints: nothing is lost). The
+// leader runs it every second.
+func (c *Captures) PollEvents(ctx context.Context) (int, error) { return c.pollEvents(ctx, true) }
+
+// EventsArrived is PollEvents without the dropping, run after events
+// are stored so that their capture starts at once.
+func (c *Captures) EventsArrived(ctx context.Context) (int, error) { return c.pollEvents(ctx, false) }
+
+func (c *Captures) pollEvents(ctx context.Context, drop bool) (int, error) {
 	buckets, err := c.cfg.DB.InboxBuckets(ctx)
 	if err != nil || len(buckets) == 0 {
 		return 0, err
@@ -260,7 +266,9 @@ func (c *Captures) PollEvents(ctx context.Context) (int, error) {
 		p := live[b]
 		switch {
 		case p == nil:
-			errs = append(errs, c.dropEvents(ctx, b))
+			if drop {
+				errs = append(errs, c.dropEvents(ctx, b))
+			}
 		case p.State != StateAvailable || p.JobID != "":
 			// The initial scan (or a job) runs: the events wait.
 		default:

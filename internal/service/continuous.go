@@ -26,7 +26,7 @@ func (s *Service) ProtectContinuously(ctx context.Context) (int, error) {
 // EventsStored is called once S3 events are stored in the inbox: it
 // queues their capture without waiting for the leader's next poll.
 func (s *Service) EventsStored(ctx context.Context) {
-	if _, err := s.captures.PollEvents(ctx); err != nil && ctx.Err() == nil {
+	if _, err := s.captures.EventsArrived(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("queue capture of events", "err", err)
 	}
 }
