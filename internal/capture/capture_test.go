@@ -556,3 +556,19 @@ func TestContinuousHealth(t *testing.T) {
 		t.Fatalf("restore inside the gap: %v, want InvalidParameterValueException naming the gap", err)
 	}
 }
+
+// TestContinuousPostgres: protection and scans with the catalog and the
+// job queue on PostgreSQL (capture jobs queued in pgx transactions).
+func TestContinuousPostgres(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{Database: coffertest.Database(t, "postgres"), Configure: fast(time.Second)})
+	mc := e.S3.Client(t)
+	bucket := e.S3.NewBucket(t, true)
+	seed(t, mc, bucket)
+	arn := protectBucket(t, e, bucket)
+	vault := vaultName(t, e, arn)
+	put(t, mc, bucket, "f.pg", 40)
+	want := current(t, mc, bucket)
+	waitCovered(t, e, vault, arn, time.Now())
+	_, latest, _ := window(t, e, vault, arn)
+	restoreAt(t, e, arn, latest, want)
+}
