@@ -43,6 +43,11 @@ func (c *Captures) handle(ctx context.Context, id string, _ int) error {
 	defer func() {
 		if _, err := c.cfg.DB.ClearCapture(bg, p.RPARN, id); err != nil {
 			c.cfg.Log.Error("clear capture job", "rp", p.RPARN, "job", id, "err", err)
+			return
+		}
+		// Events that arrived meanwhile are captured now, not at the poll.
+		if _, err := c.EventsArrived(bg); err != nil && !c.cfg.Core.Stopping() {
+			c.cfg.Log.Warn("queue capture of events", "err", err)
 		}
 	}()
 	err := c.cfg.Vaults.WithVault(jctx, p.VaultName, func(v *vault.Vault) error {
