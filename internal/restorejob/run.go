@@ -86,19 +86,23 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	if err != nil {
 		return restore.Result{}, err
 	}
-	m, err := vv.RecoveryPoint(ctx, rp.ID)
-	if err != nil {
-		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
-	}
-	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
-	res, err := restore.Run(ctx, dst, vv, m, opts, func(st restore.Stats) {
+	progress := func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)
 		j.Stats = jobs.JSON(st)
 		if _, err := r.cfg.DB.TransitionOwnRestoreJob(context.WithoutCancel(ctx), *j, jobs.StateRunning); err != nil {
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
-	})
+	}
+	if rp.Kind == catalog.KindContinuous {
+		return r.executeAt(ctx, j, vv, rp, dst, conn, opts, progress)
+	}
+	m, err := vv.RecoveryPoint(ctx, rp.ID)
+	if err != nil {
+		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
+	}
+	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
+	res, err := restore.Run(ctx, dst, vv, m, opts, progress)
 	return res, jobs.Engine(err)
 }
 

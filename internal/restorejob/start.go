@@ -51,6 +51,9 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 	if err != nil {
 		return catalog.RestoreJob{}, err
 	}
+	if err := r.checkRestoreTime(ctx, in.Metadata, rp); err != nil {
+		return catalog.RestoreJob{}, err
+	}
 	conn, err := destConnection(in.Metadata, rp.ResourceARN)
 	if err != nil {
 		return catalog.RestoreJob{}, err
