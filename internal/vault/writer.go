@@ -16,8 +16,9 @@ import (
 )
 
 const (
-	// compressor compresses object data and metadata before encryption;
-	// incompressible chunks are stored as they are.
+	// compressor compresses object data (when its sample compresses, see
+	// compressorFor) and metadata before encryption; chunks it does not
+	// shrink are stored as they are.
 	compressor compression.Name = "zstd-fastest"
 
 	// asyncWrites lets one object's chunks be hashed, compressed,
@@ -131,21 +132,39 @@ func (w *Writer) writeObject(ctx context.Context, r io.Reader, splitter string) 
 	}
 	defer w.mu.RUnlock()
 
+	bp, _ := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+
+	// The object's start decides its compression (see compressorFor).
+	buf := *bp
+	cr := ctxReader{ctx: ctx, r: r}
+
+	head, err := io.ReadFull(cr, buf[:sampleSize])
+	whole := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !whole {
+		return "", 0, fmt.Errorf("write object: %w", err)
+	}
+
 	ow := w.w.NewObjectWriter(ctx, object.WriterOptions{
 		Description:        "coffer-object",
-		Compressor:         compressor,
+		Compressor:         compressorFor(buf[:head]),
 		MetadataCompressor: compressor,
 		Splitter:           splitter,
 		AsyncWrites:        asyncWrites,
 	})
 	defer ow.Close() //nolint:errcheck // Close of an object writer only releases buffers
 
-	bp, _ := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
+	if _, err := ow.Write(buf[:head]); err != nil {
+		return "", 0, fmt.Errorf("write object: %w", err)
+	}
 
-	n, err := io.CopyBuffer(onlyWriter{ow}, ctxReader{ctx: ctx, r: r}, *bp)
-	if err != nil {
-		return "", n, fmt.Errorf("write object: %w", err)
+	n := int64(head)
+	if !whole {
+		rest, err := io.CopyBuffer(onlyWriter{ow}, cr, buf)
+		n += rest
+		if err != nil {
+			return "", n, fmt.Errorf("write object: %w", err)
+		}
 	}
 
 	oid, err := ow.Result()
