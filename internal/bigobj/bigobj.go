@@ -22,16 +22,6 @@ func New(parallelism int) *Limiter {
 	return &Limiter{slots: make(chan struct{}, max(1, min(parallelism, max(2, runtime.GOMAXPROCS(0)))))}
 }
 
-// ForRestore returns the limiter of a restore job: twice as many slots as
-// New (at least four, at most parallelism). Writing a large object back is
-// bound by the endpoint's PUTs more than by the CPU (reading from the vault
-// only decrypts and verifies), so more of them in flight keep the endpoint
-// busy; each costs less memory than a backup's (a chunk read back and two
-// upload parts of s3source's 8 MiB).
-func ForRestore(parallelism int) *Limiter {
-	return &Limiter{slots: make(chan struct{}, max(1, min(parallelism, 2*max(2, runtime.GOMAXPROCS(0)))))}
-}
-
 // Slots returns how many large objects stream at once.
 func (l *Limiter) Slots() int { return cap(l.slots) }
 

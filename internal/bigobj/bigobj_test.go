@@ -3,7 +3,6 @@ package bigobj
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -59,27 +58,5 @@ func TestLimiter(t *testing.T) {
 	r, err := l.Acquire(cctx, 1<<30)
 	if !errors.Is(err, context.Canceled) || r != nil {
 		t.Fatalf("Acquire with a cancelled context and no free slot = %v", err)
-	}
-}
-
-// TestSlots: a restore streams twice as many large objects as a backup
-// (at least four), never more than its parallelism.
-func TestSlots(t *testing.T) {
-	t.Parallel()
-	cpus := runtime.GOMAXPROCS(0)
-	tests := []struct {
-		name string
-		l    *Limiter
-		want int
-	}{
-		{"backup", New(64), max(2, cpus)},
-		{"restore", ForRestore(64), 2 * max(2, cpus)},
-		{"restore, parallelism 3", ForRestore(3), 3},
-		{"restore, parallelism 0", ForRestore(0), 1},
-	}
-	for _, tt := range tests {
-		if got := tt.l.Slots(); got != tt.want {
-			t.Errorf("%s: %d slots, want %d", tt.name, got, tt.want)
-		}
 	}
 }

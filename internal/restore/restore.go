@@ -147,7 +147,7 @@ func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.M
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
-	j := &job{dst: dst, v: v, opts: opts, big: bigobj.ForRestore(opts.Parallelism), log: jobreport.Log{Max: maxListed}}
+	j := &job{dst: dst, v: v, opts: opts, big: bigobj.New(opts.Parallelism), log: jobreport.Log{Max: maxListed}}
 	if err := j.prepareDest(ctx); err != nil {
 		return Result{}, fmt.Errorf("restore: %w", err)
 	}
