@@ -12,11 +12,13 @@ import (
 // 570 MiB of heap and 630 MiB resident. With a limit the collector runs
 // earlier as the heap nears it; it is soft: a job that needs more live
 // memory gets it, at the cost of more collections (the runtime caps the
-// collector at about half the CPU). Resident memory ends up about 35 MiB
-// above the limit (the binary, stacks, kopia's mapped indexes): 224 MiB
-// keeps a server under 300 MiB with a job's live heap of ~150 MiB.
-// GOMEMLIMIT in the environment, Go's own setting, wins.
-const defaultMemoryLimit = 224 << 20
+// collector at about half the CPU). Resident memory ends up 25 to 45 MiB
+// above the limit (the binary, stacks, kopia's mapped indexes): 256 MiB
+// kept a server at 301 MiB over ../shared/bench/side-by-side.sh, and 224
+// MiB made it collect so often that restores of large objects took half
+// again as long (docs/performance.md). GOMEMLIMIT in the environment,
+// Go's own setting, wins.
+const defaultMemoryLimit = 256 << 20
 
 // applyMemoryLimit sets the runtime's soft memory limit to mib MiB unless
 // GOMEMLIMIT is set; 0 leaves the runtime's default (no limit).

@@ -168,8 +168,8 @@ func TestServerConfig(t *testing.T) {
 		}},
 		{name: "database not postgres", args: []string{"--database", "mysql://db/x"}, wantErr: "--database must be a postgres:// URL"},
 		{name: "memory limit default", check: func(c serverConfig) error {
-			if c.MemoryLimitMiB != 224 {
-				return fmt.Errorf("memory limit %d MiB by default, want 224", c.MemoryLimitMiB)
+			if c.MemoryLimitMiB != 256 {
+				return fmt.Errorf("memory limit %d MiB by default, want 256", c.MemoryLimitMiB)
 			}
 			return nil
 		}},
