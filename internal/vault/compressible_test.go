@@ -2,6 +2,8 @@ package vault
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -107,5 +109,57 @@ func TestLegacyFormatReadable(t *testing.T) {
 
 	if h := fresh.rep.ContentReader().ContentFormat().GetHashFunction(); h != contentHash {
 		t.Fatalf("new vault hashes with %s, want %s", h, contentHash)
+	}
+}
+
+// failingReader returns data, then err.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+
+	return n, nil
+}
+
+// TestWriteObjectPassesReadErrors: a body cut short (io.ErrUnexpectedEOF)
+// or failing, within the sample or after it, fails the write with that
+// error, so that the caller retries it rather than store a short object.
+func TestWriteObjectPassesReadErrors(t *testing.T) {
+	t.Parallel()
+
+	v := createVault(t, t.TempDir())
+	defer closeVault(t, v)
+
+	ctx := testCtx(t)
+
+	w, err := v.NewWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort(ctx) //nolint:errcheck // nothing to keep
+
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name string
+		n    int
+		err  error
+	}{
+		{"short in sample", 1000, io.ErrUnexpectedEOF},
+		{"short after sample", 3 * sampleSize, io.ErrUnexpectedEOF},
+		{"failing in sample", 10, boom},
+		{"failing at once", 0, boom},
+	} {
+		_, _, err := w.WriteObject(ctx, &failingReader{data: randomBytes(tc.n, 9), err: tc.err})
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%s: WriteObject = %v, want %v", tc.name, err, tc.err)
+		}
 	}
 }

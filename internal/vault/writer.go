@@ -139,10 +139,9 @@ func (w *Writer) writeObject(ctx context.Context, r io.Reader, splitter string) 
 	buf := *bp
 	cr := ctxReader{ctx: ctx, r: r}
 
-	head, err := io.ReadFull(cr, buf[:sampleSize])
-	whole := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-	if err != nil && !whole {
-		return "", 0, fmt.Errorf("write object: %w", err)
+	head, whole, err := readSample(cr, buf[:sampleSize])
+	if err != nil {
+		return "", int64(head), fmt.Errorf("write object: %w", err)
 	}
 
 	ow := w.w.NewObjectWriter(ctx, object.WriterOptions{
@@ -177,6 +176,24 @@ func (w *Writer) writeObject(ctx context.Context, r io.Reader, splitter string) 
 	}
 
 	return ObjectID(oid.String()), n, nil
+}
+
+// readSample fills sample from r and reports whether r ended (io.EOF)
+// within it. Unlike io.ReadFull it passes on every error of r, an
+// io.ErrUnexpectedEOF of a cut-off body included (the caller retries those).
+func readSample(r io.Reader, sample []byte) (n int, whole bool, err error) {
+	for n < len(sample) {
+		m, err := r.Read(sample[n:])
+		n += m
+		if err == io.EOF { //nolint:errorlint // io.Reader's contract: EOF itself, never wrapped
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
+	}
+
+	return n, false, nil
 }
 
 // onlyWriter hides any ReaderFrom of the wrapped writer so that
