@@ -39,6 +39,9 @@ type serverConfig struct {
 	// VaultLocation and ObjectLockDays: service.Config's.
 	VaultLocation  string
 	ObjectLockDays int
+	// MemoryLimitMiB is the Go runtime's soft memory limit (runServer
+	// applies it; tests running servers in one process do not).
+	MemoryLimitMiB int64
 	// Periodic is how often the leader runs schedules, job windows and
 	// expiry (service.Config.JanitorInterval); Maintenance how often it
 	// queues maintenance of every vault.
@@ -68,6 +71,8 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
 	fs.IntVar(&c.Parallelism, "parallelism", 16, "objects read or written at once per job")
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
+	fs.Int64Var(&c.MemoryLimitMiB, "memory-limit", defaultMemoryLimit>>20,
+		"soft memory limit of the process in MiB: the garbage collector works harder near it (0: none; env GOMEMLIMIT wins)")
 	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
 	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
 	fs.StringVar(&c.VaultLocation, "vault-location", getenv("COFFER_VAULT_LOCATION"),
@@ -141,6 +146,7 @@ func runServer(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(c.MemoryLimitMiB)
 	return serve(ctx, c, nil)
 }
 

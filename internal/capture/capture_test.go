@@ -174,7 +174,9 @@ func window(t *testing.T, e *coffertest.Env, vault, arn string) (earliest, lates
 // waitCovered waits until LatestRestorableTime reaches at.
 func waitCovered(t *testing.T, e *coffertest.Env, vault, arn string, at time.Time) {
 	t.Helper()
-	defer func() { t.Logf("LatestRestorableTime reached %s %s after it", at.Format(time.RFC3339Nano), time.Since(at).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("LatestRestorableTime reached %s %s after it", at.Format(time.RFC3339Nano), time.Since(at).Round(time.Millisecond))
+	}()
 	waitFor(t, 60*time.Second, "LatestRestorableTime to reach "+at.Format(time.RFC3339Nano), func() bool {
 		_, latest, _ := window(t, e, vault, arn)
 		return !latest.Before(at.Truncate(time.Millisecond))
