@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	s.tagRoutes()
 	s.maintenanceRoutes() // coffer extension
 	s.reportRoutes()      // coffer extension
+	s.previewRoutes()     // coffer extension
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})

@@ -34,7 +34,9 @@ type KeyClass struct {
 // version), DeleteMark DeleteMarkersRestored, Unchanged ObjectsUnchanged.
 // Versions, DeleteMarkers and Bytes are what would be written.
 type Preview struct {
-	Rollback                           bool
+	Rollback bool
+	// Bucket is the destination bucket.
+	Bucket                             string
 	Write, Skip, DeleteMark, Unchanged KeyClass
 	Versions, DeleteMarkers, Bytes     int64
 	// Failed counts keys the preview could not compare (a rollback reads
@@ -132,8 +134,8 @@ func PreviewStream(ctx context.Context, dst *s3source.Client, s Stream, opts Opt
 	p := j.plan
 	st := j.stats.snapshot()
 	return Preview{
-		Rollback: opts.Rollback,
-		Write:    p.classes[classWrite], Skip: p.classes[classSkip],
+		Rollback: opts.Rollback, Bucket: opts.DestBucket,
+		Write: p.classes[classWrite], Skip: p.classes[classSkip],
 		DeleteMark: p.classes[classDeleteMark], Unchanged: p.classes[classUnchanged],
 		Versions: p.versions, DeleteMarkers: p.markers, Bytes: p.nbytes,
 		Failed: st.ObjectsFailed, Failures: j.log.Failures(), Notes: j.log.Notes(),

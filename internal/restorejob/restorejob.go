@@ -75,6 +75,15 @@ const (
 	MetaVersionsUpTo      = "RestoreLatestVersionsUpTo"
 	MetaRestoreACLs       = "RestoreACLs"
 	MetaOverwrite         = "Overwrite"
+	// MetaRestoreMode is coffer's: "restore" (the default) or "rollback",
+	// an in-place rollback of the recovery point's own bucket.
+	MetaRestoreMode = "RestoreMode"
+)
+
+// Restore modes (Metadata RestoreMode).
+const (
+	ModeRestore  = "restore"
+	ModeRollback = "rollback"
 )
 
 // What the catalog keeps of ItemsToRestore instead of the items, which

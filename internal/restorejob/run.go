@@ -38,9 +38,9 @@ func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vau
 	case err != nil:
 		end.status, end.msg, end.detail = jobs.StateFailed, r.cfg.Hasher.Redact(err, items...), err.Error()
 	case res.Stats.ObjectsFailed > 0:
-		end.status, end.msg, end.res = jobs.StateFailed, restoreMessage(res), &res
+		end.status, end.msg, end.res = jobs.StateFailed, endMessage(j, res), &res
 	default:
-		end.status, end.msg, end.res = jobs.StateCompleted, restoreMessage(res), &res
+		end.status, end.msg, end.res = jobs.StateCompleted, endMessage(j, res), &res
 	}
 	r.finish(bg, j, end)
 	return nil
@@ -82,12 +82,12 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	if err != nil {
 		return restore.Result{}, err
 	}
-	m, err := vv.RecoveryPoint(ctx, rp.ID)
+	stream, err := r.stateStream(ctx, vv, rp, j.Metadata)
 	if err != nil {
-		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
+		return restore.Result{}, err
 	}
 	j.CreatedResourceARN = "arn:aws:s3:::" + opts.DestBucket
-	res, err := restore.Run(ctx, dst, vv, m, opts, func(st restore.Stats) {
+	res, err := restore.RunStream(ctx, dst, vv, stream, opts, func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)
 		j.Stats = jobs.JSON(st)
