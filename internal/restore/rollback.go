@@ -136,29 +136,23 @@ func (j *job) rollbackKey(ctx context.Context, recs []recpoint.Record, cur *s3so
 
 // sameState reports whether the current version have equals the recorded
 // version want: data (size and ETag), metadata and, where the recovery
-// point captured them, tags. The same version id is the same data and
-// metadata (versions are immutable; tags are not). A version written by a
-// multipart upload has another ETag than its source: such keys compare
-// different and are written again (docs/operations.md).
+// point captured them, tags. Metadata is read even when the version id is
+// the recorded one: versitygw (v1.8.0) changes a version's metadata in
+// place on a copy onto itself. A version written by a multipart upload
+// has another ETag than its source: such keys compare different and are
+// written again (docs/operations.md).
 func (j *job) sameState(ctx context.Context, want *recpoint.Record, have *s3source.Version) (bool, error) {
 	if want.Size != have.Size || want.ETag != have.ETag {
 		return false, nil
 	}
-	tagsKnown := want.TagsState == recpoint.StateCaptured
-	sameVersion := have.VersionID != "" && have.VersionID != "null" && have.VersionID == want.VersionID
-	if !sameVersion {
-		m, err := j.dst.Head(ctx, j.opts.DestBucket, have.Key, have.VersionID)
-		if err != nil {
-			return false, err
-		}
-		if m.Size != want.Size || m.ETag != want.ETag || !sameMetadata(want, &m) {
-			return false, nil
-		}
-		if !tagsKnown || (m.TagCount == 0 && len(want.Tags) == 0) {
-			return true, nil
-		}
+	m, err := j.dst.Head(ctx, j.opts.DestBucket, have.Key, have.VersionID)
+	if err != nil {
+		return false, err
 	}
-	if !tagsKnown {
+	if m.Size != want.Size || m.ETag != want.ETag || !sameMetadata(want, &m) {
+		return false, nil
+	}
+	if want.TagsState != recpoint.StateCaptured || (m.TagCount == 0 && len(want.Tags) == 0) {
 		return true, nil
 	}
 	tags, err := j.dst.Tags(ctx, j.opts.DestBucket, have.Key, have.VersionID)
