@@ -104,6 +104,16 @@ func (t tagFlag) Set(v string) error {
 	return nil
 }
 
+// listFlag is a repeatable flag of strings.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
 // timeFlag is an optional RFC 3339 time.
 type timeFlag struct{ t *time.Time }
 

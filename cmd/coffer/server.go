@@ -36,6 +36,9 @@ type serverConfig struct {
 	Root                                            auth.Credentials
 	Source                                          *s3source.Config
 	Parallelism, MaxJobs                            int
+	// VaultLocation and ObjectLockDays: service.Config's.
+	VaultLocation  string
+	ObjectLockDays int
 	// Periodic is how often the leader runs schedules, job windows and
 	// expiry (service.Config.JanitorInterval); Maintenance how often it
 	// queues maintenance of every vault.
@@ -61,6 +64,9 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
 	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
 	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
+	fs.StringVar(&c.VaultLocation, "vault-location", getenv("COFFER_VAULT_LOCATION"),
+		"where vaults created without a location keep their data: empty for the data directory, or s3://CONNECTION/BUCKET[/PREFIX] (env COFFER_VAULT_LOCATION)")
+	fs.IntVar(&c.ObjectLockDays, "object-lock-days", 30, "rolling S3 Object Lock retention of an S3 vault's data on a bucket with Object Lock; maintenance extends it")
 	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -157,7 +163,8 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
-		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance})
+		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance,
+		VaultLocation: c.VaultLocation, ObjectLockDays: c.ObjectLockDays})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -24,11 +26,13 @@ import (
 
 func init() {
 	registerGroup("vault", "create, list, describe and delete backup vaults", []subcommand{
-		{name: "create", args: "NAME [--tag KEY=VALUE]...", summary: "create a backup vault", run: vaultCreate},
+		{name: "create", args: "NAME [--tag KEY=VALUE]... [--location s3://CONNECTION/BUCKET[/PREFIX]]", summary: "create a backup vault (on this server's disk, or in an S3 bucket)", run: vaultCreate},
 		{name: "list", summary: "list backup vaults", run: vaultList},
 		{name: "describe", args: "NAME", summary: "show a backup vault", run: vaultDescribe},
 		{name: "delete", args: "NAME", summary: "delete an empty backup vault", run: vaultDelete},
-		{name: "attach", args: "PATH [--name NEW]", summary: "attach a vault directory made by a server with the same master key", run: vaultAttach},
+		{name: "attach", args: "PATH|s3://CONNECTION/BUCKET[/PREFIX]/VAULT-ID [--name NEW]", summary: "attach a vault (a directory, or an S3 location) made by a server with the same master key", run: vaultAttach},
+		{name: "lock", args: "NAME [--min-days N] [--max-days N] [--changeable-days N]", summary: "apply a vault lock (compliance mode with --changeable-days)", run: vaultLock},
+		{name: "unlock", args: "NAME", summary: "remove a vault lock (governance mode, or before its lock date)", run: vaultUnlock},
 		{name: "verify", args: "NAME [--read-data PCT] [--seed N]", summary: "check a vault's integrity; exits 1 when a problem is found", run: vaultVerify},
 	})
 }
@@ -38,19 +42,27 @@ func vaultCreate(ctx context.Context, args []string) error {
 	tags := tagFlag{}
 	c.fs.Var(tags, "tag", "vault tag `KEY=VALUE` (repeatable)")
 	creatorID := c.fs.String("creator-request-id", "", "idempotency id for the creation")
-	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*backup.CreateBackupVaultOutput, error) {
-		in := &backup.CreateBackupVaultInput{BackupVaultName: aws.String(name)}
+	location := c.fs.String("location", "", "keep the vault's data in `s3://CONNECTION/BUCKET[/PREFIX]` (Object Lock retention when the bucket has it)")
+	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*vaultCreated, error) {
+		// The AWS SDK has no StorageLocation: coffer's extension of the
+		// same call.
+		in := map[string]any{}
 		if len(tags) > 0 {
-			in.BackupVaultTags = tags
+			in["BackupVaultTags"] = map[string]string(tags)
 		}
 		if *creatorID != "" {
-			in.CreatorRequestId = creatorID
+			in["CreatorRequestId"] = *creatorID
 		}
-		out, err := s.client.CreateBackupVault(ctx, in)
-		return out, wrapAPI("create vault "+name, err)
-	}, func(w io.Writer, out *backup.CreateBackupVaultOutput, _ string) error {
-		fmt.Fprintf(w, "created vault %s\n", cell(out.BackupVaultName))
-		return fields(w, "ARN", out.BackupVaultArn, "Created", out.CreationDate)
+		if *location != "" {
+			in["StorageLocation"] = *location
+		}
+		var out vaultCreated
+		err := s.extension(ctx, http.MethodPut, "/backup-vaults/"+url.PathEscape(name), in, &out)
+		return &out, wrapAPI("create vault "+name, err)
+	}, func(w io.Writer, out *vaultCreated, _ string) error {
+		fmt.Fprintf(w, "created vault %s\n", out.BackupVaultName)
+		created := time.UnixMilli(int64(out.CreationDate * 1000)).UTC()
+		return fields(w, "ARN", &out.BackupVaultArn, "Created", &created, "Location", &out.StorageLocation)
 	})
 }
 
@@ -94,6 +106,12 @@ func vaultDelete(ctx context.Context, args []string) error {
 	}, say[*backup.DeleteBackupVaultOutput]("deleted vault %s"))
 }
 
+// vaultCreated is CreateBackupVault's answer with coffer's StorageLocation.
+type vaultCreated struct {
+	BackupVaultName, BackupVaultArn, StorageLocation string
+	CreationDate                                     float64
+}
+
 // attachOutput is the answer of the attach extension (docs/api.md).
 type attachOutput struct {
 	BackupVaultName        string
@@ -105,20 +123,26 @@ type attachOutput struct {
 }
 
 func vaultAttach(ctx context.Context, args []string) error {
-	c := newClientCmd(ctx, "vault attach", "PATH [--name NEW]", "one vault directory PATH")
+	c := newClientCmd(ctx, "vault attach", "PATH|s3://CONNECTION/BUCKET[/PREFIX]/VAULT-ID [--name NEW]", "one vault directory PATH or S3 location")
 	name := c.fs.String("name", "", "attach the vault as `NEW` (when its own name is taken on this server)")
 	return callAndShow(c, args, func(ctx context.Context, s *session, path string) (*attachOutput, error) {
-		// The server opens the path: send it absolute, as the user meant it.
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return nil, fmt.Errorf("attach vault %s: %w", path, err)
+		in := map[string]string{"BackupVaultName": *name}
+		if strings.HasPrefix(path, "s3://") {
+			in["StorageLocation"] = path // an S3-backed vault's location
+		} else {
+			// The server opens the path: send it absolute, as the user meant it.
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				return nil, fmt.Errorf("attach vault %s: %w", path, err)
+			}
+			in["Path"] = abs
 		}
 		var out attachOutput
-		err = s.extension(ctx, http.MethodPut, "/backup-vault-attachments", map[string]string{"Path": abs, "BackupVaultName": *name}, &out)
+		err := s.extension(ctx, http.MethodPut, "/backup-vault-attachments", in, &out)
 		return &out, wrapAPI("attach vault "+path, err)
 	}, func(w io.Writer, out *attachOutput, path string) error {
 		fmt.Fprintf(w, "attached vault %s with %d recovery points\n", out.BackupVaultName, out.RecoveryPointsAttached)
-		if !out.Moved {
+		if !out.Moved && !strings.HasPrefix(path, "s3://") {
 			fmt.Fprintf(w, "the vault was copied into the server's vault store; %s is left as it was and can be removed\n", path)
 		}
 		created := time.UnixMilli(int64(out.CreationDate * 1000)).UTC()
@@ -172,6 +196,9 @@ func (s *session) extensionWithin(ctx context.Context, timeout time.Duration, me
 			code, e.Message = resp.Status, string(data)
 		}
 		return &smithy.GenericAPIError{Code: code, Message: e.Message}
+	}
+	if out == nil {
+		return nil
 	}
 	return json.Unmarshal(data, out)
 }

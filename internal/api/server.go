@@ -85,14 +85,20 @@ func (s *Server) routes() {
 	s.tagRoutes()
 	s.maintenanceRoutes() // coffer extension
 	s.reportRoutes()      // coffer extension
-	s.previewRoutes()     // coffer extension
+	s.lockRoutes()
+	s.connectionRoutes() // coffer extension
+	s.previewRoutes()    // coffer extension
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})
 	})
 }
 
-func (s *Server) handle(pattern string, h handlerFunc) {
+func (s *Server) handle(pattern string, h handlerFunc) { s.handleStatus(pattern, http.StatusOK, h) }
+
+// handleStatus is handle for an operation whose success is another
+// status than 200 (CancelLegalHold's 201).
+func (s *Server) handleStatus(pattern string, status int, h handlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		body := r.Context().Value(bodyKey{}).([]byte)
 		out, err := h(r, body)
@@ -100,7 +106,7 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			s.writeFailure(w, r, toAPIError(err), err)
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, status, out)
 	})
 }
 

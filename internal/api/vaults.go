@@ -17,14 +17,29 @@ type vaultJSON struct {
 	CreatorRequestId       string `json:",omitempty"`
 	NumberOfRecoveryPoints int64
 	Locked                 bool
+	MinRetentionDays       int64  `json:",omitempty"`
+	MaxRetentionDays       int64  `json:",omitempty"`
+	LockDate               *epoch `json:",omitempty"`
+	StorageLocation        string `json:",omitempty"` // coffer extension
 }
 
 func toVaultJSON(v catalog.Vault) vaultJSON {
-	return vaultJSON{
-		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: "BACKUP_VAULT", VaultState: "AVAILABLE",
+	out := vaultJSON{
+		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: vaultType(v), VaultState: "AVAILABLE",
 		EncryptionKeyArn: v.EncryptionKeyARN, CreationDate: ts(v.CreatedAt), CreatorRequestId: v.CreatorRequestID,
-		NumberOfRecoveryPoints: v.RecoveryPoints,
+		NumberOfRecoveryPoints: v.RecoveryPoints, StorageLocation: v.StorageLocation,
 	}
+	if l := v.Lock; l != nil {
+		out.Locked, out.MinRetentionDays, out.MaxRetentionDays, out.LockDate = true, l.MinRetentionDays, l.MaxRetentionDays, ts(l.LockDate)
+	}
+	return out
+}
+
+func vaultType(v catalog.Vault) string {
+	if v.VaultType == "" {
+		return "BACKUP_VAULT"
+	}
+	return v.VaultType
 }
 
 func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
@@ -32,17 +47,23 @@ func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
 		BackupVaultTags  map[string]string
 		EncryptionKeyArn string
 		CreatorRequestId string
+		StorageLocation  string // coffer extension: s3://CONNECTION/BUCKET[/PREFIX]
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	v, err := s.svc.CreateVault(r.Context(), service.CreateVaultInput{
 		Name: r.PathValue("name"), Tags: in.BackupVaultTags, EncryptionKeyARN: in.EncryptionKeyArn, CreatorRequestID: in.CreatorRequestId,
+		Location: in.StorageLocation,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt)}, nil
+	out := map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt)}
+	if v.StorageLocation != "" {
+		out["StorageLocation"] = v.StorageLocation
+	}
+	return out, nil
 }
 
 func (s *Server) describeVault(r *http.Request, _ []byte) (any, error) {
@@ -58,16 +79,16 @@ func (s *Server) listVaults(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := r.URL.Query().Get("vaultType"); t != "" && t != "BACKUP_VAULT" {
-		return map[string]any{"BackupVaultList": []vaultJSON{}}, nil
-	}
+	typ := r.URL.Query().Get("vaultType")
 	vs, tok, err := s.svc.ListVaults(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]vaultJSON, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, toVaultJSON(v))
+		if typ == "" || typ == vaultType(v) { // a filtered page may come out short, as AWS's may
+			out = append(out, toVaultJSON(v))
+		}
 	}
 	return listOut("BackupVaultList", out, tok), nil
 }
@@ -82,11 +103,12 @@ func (s *Server) attachVault(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		Path            string
 		BackupVaultName string
+		StorageLocation string // an S3-backed vault's, instead of Path
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	a, err := s.svc.AttachVault(r.Context(), service.AttachVaultInput{Path: in.Path, Name: in.BackupVaultName})
+	a, err := s.svc.AttachVault(r.Context(), service.AttachVaultInput{Path: in.Path, Name: in.BackupVaultName, Location: in.StorageLocation})
 	if err != nil {
 		return nil, err
 	}

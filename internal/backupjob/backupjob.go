@@ -17,9 +17,9 @@ import (
 // kind is the River kind of backup jobs.
 const kind = string(vocab.KindBackup)
 
-// DefaultConnection names the source connection configured from the
-// environment; plain arn:aws:s3:::bucket resources are on it.
-const DefaultConnection = "default"
+// DefaultConnection names the S3 connection of the COFFER_S3_*
+// environment (vocab.DefaultConnection).
+const DefaultConnection = vocab.DefaultConnection
 
 // kindName names the kind for its River args (jobs.Args).
 type kindName struct{}
@@ -43,7 +43,7 @@ type Config struct {
 	Vaults Vaults
 	Names  vocab.Names
 	// Source returns the client of a connection.
-	Source func(conn string) (*s3source.Client, error)
+	Source func(ctx context.Context, conn string) (*s3source.Client, error)
 	// Parallelism is the number of objects a job reads at once.
 	Parallelism int
 	// Hasher makes the keyed hashes that stand for object keys in the
@@ -53,6 +53,9 @@ type Config struct {
 	// is committed to its vault, before the catalog records it (see
 	// service.TestHooks).
 	Committed func(ctx context.Context, jobID string)
+	// Retention refuses a job retention (days, 0: forever) outside the
+	// bounds of its vault's lock (package vaultlock); nil allows any.
+	Retention func(ctx context.Context, vaultName string, days int64) error
 }
 
 // Backups owns the backup jobs.

@@ -86,11 +86,18 @@ func (b *Backups) requeueInterrupted(ctx context.Context, j catalog.BackupJob) b
 }
 
 func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) (backup.Result, error) {
-	src, err := b.cfg.Source(DefaultConnection)
+	if b.cfg.Retention != nil {
+		// Checked when the job runs, as AWS does: the lock may have come
+		// after the job was created.
+		if err := b.cfg.Retention(ctx, j.VaultName, j.DeleteAfterDays); err != nil {
+			return backup.Result{}, err
+		}
+	}
+	conn, bucket, err := vocab.ParseS3ARN(j.ResourceARN)
 	if err != nil {
 		return backup.Result{}, err
 	}
-	bucket, err := vocab.ParseBucketARN(j.ResourceARN)
+	src, err := b.cfg.Source(ctx, conn)
 	if err != nil {
 		return backup.Result{}, err
 	}
@@ -101,7 +108,7 @@ func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.V
 	rpID := recoveryPointID(*j)
 	opts := backup.Options{
 		JobID: j.ID, VaultName: j.VaultName, RecoveryPointID: rpID, RecoveryPointARN: j.RecoveryPointARN,
-		ResourceARN: j.ResourceARN, Bucket: bucket, Connection: DefaultConnection,
+		ResourceARN: j.ResourceARN, Bucket: bucket, Connection: conn,
 		BackupACLs: j.BackupOptions[OptBackupACLs] != "disabled", BackupTags: j.BackupOptions[OptBackupObjectTags] != "disabled",
 		Parallelism: b.cfg.Parallelism, DeleteAfterDays: j.DeleteAfterDays, Tags: j.RecoveryPointTags,
 		Previous: prev, Clock: b.cfg.Clock,

@@ -46,11 +46,11 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 	if err != nil {
 		return catalog.BackupJob{}, err
 	}
-	bucket, err := vocab.ParseBucketARN(in.ResourceARN)
+	conn, bucket, err := vocab.ParseS3ARN(in.ResourceARN)
 	if err != nil {
 		return catalog.BackupJob{}, err
 	}
-	if _, err := b.cfg.Source(DefaultConnection); err != nil {
+	if _, err := b.cfg.Source(ctx, conn); err != nil {
 		return catalog.BackupJob{}, err
 	}
 	if err := validateBackupOptions(in.BackupOptions); err != nil {

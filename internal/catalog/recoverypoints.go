@@ -98,6 +98,7 @@ type RecoveryPointFilter struct {
 	CreatedBefore time.Time
 	DueBefore     time.Time // delete_at set and before this time
 	PlanID        string    // made by a job of this backup plan
+	NotHeld       bool      // under no active legal hold
 }
 
 // ListRecoveryPoints returns recovery points newest first.
@@ -113,7 +114,22 @@ func (c *DB) ListRecoveryPoints(ctx context.Context, f RecoveryPointFilter, p Pa
 	if !f.DueBefore.IsZero() {
 		w.add("delete_at > 0 AND delete_at <= ?", f.DueBefore.UnixNano())
 	}
+	if f.NotHeld {
+		w.conds = append(w.conds, notHeld)
+	}
 	return queryPage(ctx, c, "recovery points", `SELECT `+rpSelect+` FROM recovery_points`+w.sql()+` ORDER BY created_at DESC, arn`, w.args, p, scanRP)
+}
+
+// UpdateRecoveryPointLifecycle sets a recovery point's retention.
+func (c *DB) UpdateRecoveryPointLifecycle(ctx context.Context, arn string, days int64, deleteAt time.Time) error {
+	res, err := c.db.ExecContext(ctx, `UPDATE recovery_points SET delete_after_days = ?, delete_at = ? WHERE arn = ?`, days, toNanos(deleteAt), arn)
+	if err != nil {
+		return fmt.Errorf("update lifecycle of recovery point %q: %w", arn, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("recovery point %q: %w", arn, ErrNotFound)
+	}
+	return nil
 }
 
 // DeleteRecoveryPoint removes a recovery point's entry.

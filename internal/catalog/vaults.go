@@ -17,26 +17,40 @@ type Vault struct {
 	EncryptionKeyARN string
 	Tags             map[string]string
 	CreatedAt        time.Time
-	RecoveryPoints   int64 // filled by reads
+	VaultType        string     // "" for BACKUP_VAULT
+	RecoveryPoints   int64      // filled by reads
+	Lock             *VaultLock // filled by reads; nil without a lock
+	// StorageLocation is s3://CONNECTION/BUCKET[/PREFIX] for a vault whose
+	// blobs live in S3 (filled by the inventory from the vault store).
+	StorageLocation string
 }
 
-const vaultCols = `name, id, arn, creator_request_id, encryption_key_arn, tags, created_at,
-	(SELECT COUNT(*) FROM recovery_points r WHERE r.vault_name = vaults.name)`
+const vaultCols = `name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type,
+	(SELECT COUNT(*) FROM recovery_points r WHERE r.vault_name = vaults.name),
+	COALESCE((SELECT min_retention_days FROM vault_locks l WHERE l.vault_name = vaults.name), -1),
+	COALESCE((SELECT max_retention_days FROM vault_locks l WHERE l.vault_name = vaults.name), 0),
+	COALESCE((SELECT lock_date FROM vault_locks l WHERE l.vault_name = vaults.name), 0)`
 
 func scanVault(s rowScanner) (Vault, error) {
 	var v Vault
 	var tags string
-	var created int64
-	err := s.Scan(&v.Name, &v.ID, &v.ARN, &v.CreatorRequestID, &v.EncryptionKeyARN, &tags, &created, &v.RecoveryPoints)
+	var created, lockDate int64
+	l := VaultLock{}
+	err := s.Scan(&v.Name, &v.ID, &v.ARN, &v.CreatorRequestID, &v.EncryptionKeyARN, &tags, &created, &v.VaultType, &v.RecoveryPoints,
+		&l.MinRetentionDays, &l.MaxRetentionDays, &lockDate)
 	v.Tags = fromJSONMap(tags)
 	v.CreatedAt = fromNanos(created)
+	if l.MinRetentionDays >= 0 { // -1: no lock row
+		l.VaultName, l.LockDate = v.Name, fromNanos(lockDate)
+		v.Lock = &l
+	}
 	return v, err
 }
 
 // CreateVault inserts v; ErrExists if the name is taken.
 func (c *DB) CreateVault(ctx context.Context, v Vault) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO vaults (name, id, arn, creator_request_id, encryption_key_arn, tags, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, v.Name, v.ID, v.ARN, v.CreatorRequestID, v.EncryptionKeyARN, mustJSON(v.Tags), toNanos(v.CreatedAt))
+	_, err := c.db.ExecContext(ctx, `INSERT INTO vaults (name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Name, v.ID, v.ARN, v.CreatorRequestID, v.EncryptionKeyARN, mustJSON(v.Tags), toNanos(v.CreatedAt), v.VaultType)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("vault %q: %w", v.Name, ErrExists)
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -21,6 +23,10 @@ type AttachVaultInput struct {
 	Path string
 	// Name renames the vault; default the name it had.
 	Name string
+	// Location, instead of Path, is an S3-backed vault's
+	// s3://CONNECTION/BUCKET[/PREFIX]/<vault id> (DescribeBackupVault's
+	// StorageLocation on the server that made it).
+	Location string
 }
 
 // AttachedVault is what AttachVault did.
@@ -39,6 +45,9 @@ type AttachedVault struct {
 // is free) before anything is moved. A directory of the store that the
 // catalog skipped (its name was taken) is registered where it is.
 func (inv *Inventory) AttachVault(ctx context.Context, in AttachVaultInput) (AttachedVault, error) {
+	if in.Location != "" {
+		return inv.attachS3(ctx, in)
+	}
 	if in.Path == "" {
 		return AttachedVault{}, fmt.Errorf("%w: Path (the vault directory) is required", vocab.ErrMissingParameter)
 	}
@@ -185,4 +194,51 @@ func (inv *Inventory) unregisterVault(ctx context.Context, name string) {
 	if err = errors.Join(err, inv.cfg.DB.DeleteVault(ctx, name)); err != nil {
 		inv.cfg.Log.Error("remove half-attached vault from the catalog", "vault", name, "err", err)
 	}
+}
+
+// attachS3 registers the S3-backed vault at in.Location: its directory
+// in the store (the location file) first, then its catalog rows from its
+// descriptor and recovery points; a failure removes both again.
+func (inv *Inventory) attachS3(ctx context.Context, in AttachVaultInput) (AttachedVault, error) {
+	if in.Name != "" && !vaultNameRE.MatchString(in.Name) {
+		return AttachedVault{}, fmt.Errorf("%w: BackupVaultName %q must be 2 to 50 letters, digits, '-' or '_'", vocab.ErrInvalidParameter, in.Name)
+	}
+	l, err := vaultstore.ParseLocation(in.Location)
+	if err != nil {
+		return AttachedVault{}, fmt.Errorf("%w: %v", vocab.ErrInvalidParameter, err)
+	}
+	id := path.Base(l.Prefix)
+	if l.Prefix == "" || vaultstore.ValidID(id) != nil {
+		return AttachedVault{}, fmt.Errorf("%w: vault location %q must end with the vault id (s3://CONNECTION/BUCKET[/PREFIX]/<vault id>)", vocab.ErrInvalidParameter, in.Location)
+	}
+	l.Prefix = strings.TrimSuffix(strings.TrimSuffix(l.Prefix, id), "/")
+	s3s, ok := inv.cfg.Store.(vaultstore.S3Store)
+	if !ok {
+		return AttachedVault{}, fmt.Errorf("%w: this server's vault store cannot keep vaults in S3", vocab.ErrInvalidRequest)
+	}
+	inv.attachMu.Lock()
+	defer inv.attachMu.Unlock()
+	if present, err := inv.cfg.Store.Exists(ctx, id); err != nil {
+		return AttachedVault{}, err
+	} else if present {
+		return AttachedVault{}, fmt.Errorf("%w: vault id %s is already in this server's vault store", vocab.ErrAlreadyExists, id)
+	}
+	vv, err := s3s.AttachS3(ctx, id, inv.cfg.Secret(id), l)
+	if err != nil {
+		if errors.Is(err, vault.ErrWrongPassword) {
+			return AttachedVault{}, fmt.Errorf("%w: the vault at %s does not open with this server's master key", vocab.ErrInvalidParameter, in.Location)
+		}
+		return AttachedVault{}, fmt.Errorf("%w: %v", vocab.ErrInvalidParameter, err)
+	}
+	_ = vv.Close(ctx) // registerAttached opens it through the store
+	v, n, err := inv.registerAttached(ctx, id, in.Name)
+	if err != nil {
+		if derr := inv.cfg.Store.Delete(context.WithoutCancel(ctx), id); derr != nil {
+			inv.cfg.Log.Error("remove the directory of a failed attach", "id", id, "err", derr)
+		}
+		return AttachedVault{}, err
+	}
+	v.StorageLocation = inv.storageLocation(id)
+	inv.cfg.Log.Info("vault attached", "vault", v.Name, "location", v.StorageLocation, "recovery_points", n)
+	return AttachedVault{Vault: v, RecoveryPoints: n, Moved: true}, nil
 }

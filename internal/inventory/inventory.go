@@ -7,6 +7,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -24,6 +25,18 @@ type Config struct {
 	// Targeted refuses the deletion of a vault that a live plan targets
 	// (the scheduler knows the plans).
 	Targeted func(ctx context.Context, vaultName string) error
+	// MayDelete refuses the deletion of a recovery point that a vault lock
+	// or a legal hold protects (package vaultlock); expiry: the deletion
+	// is its expiry at its DeleteAt.
+	MayDelete func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error
+	// Bucket tells about a bucket of a connection (a vault location's).
+	Bucket func(ctx context.Context, conn, bucket string) (s3source.BucketInfo, error)
+	// ObjectLockDays is the rolling retention of an S3 vault's blobs on a
+	// bucket with Object Lock (default 30), which maintenance extends.
+	ObjectLockDays int
+	// DefaultLocation is where vaults created without a location keep
+	// their blobs: "" for the vault's directory, else s3://CONN/BUCKET[/PREFIX].
+	DefaultLocation string
 }
 
 // Inventory is the owner of vaults and recovery points. Safe for

@@ -101,21 +101,24 @@ func (inv *Inventory) registerVault(ctx context.Context, id string, vv *vault.Va
 		}
 	}
 	v := catalog.Vault{Name: d.Name, ID: id, ARN: d.ARN, CreatorRequestID: d.CreatorRequestID,
-		EncryptionKeyARN: d.EncryptionKeyARN, CreatedAt: d.CreatedAt}
+		EncryptionKeyARN: d.EncryptionKeyARN, CreatedAt: d.CreatedAt, VaultType: d.VaultType}
 	if err := inv.cfg.DB.CreateVault(ctx, v); err != nil {
 		if errors.Is(err, catalog.ErrExists) {
 			return catalog.Vault{}, 0, fmt.Errorf("backup vault %q: %w", d.Name, vocab.ErrAlreadyExists)
 		}
 		return catalog.Vault{}, 0, err
 	}
-	tags, err := vv.AllRecoveryPointTags(ctx)
+	ov, err := readOverrides(ctx, vv)
 	if err != nil {
 		return v, 0, err
 	}
 	for _, m := range manifests {
-		if err := inv.registerFromVault(ctx, v.Name, m, tags); err != nil {
+		if err := inv.registerFromVault(ctx, v.Name, m, ov); err != nil {
 			return v, 0, err
 		}
+	}
+	if err := inv.restoreLocks(ctx, v.Name, d, vv); err != nil {
+		return v, 0, err
 	}
 	v.RecoveryPoints = int64(len(manifests))
 	return v, len(manifests), nil
@@ -134,14 +137,34 @@ func (inv *Inventory) guessDescriptor(id string, manifests []recpoint.Manifest) 
 		CreatedAt: manifests[0].CreatedAt}, nil
 }
 
+// overrides are what a vault records of its recovery points after their
+// backup: tags and retention changed since.
+type overrides struct {
+	tags       map[string]vault.RecoveryPointTags
+	lifecycles map[string]vault.RecoveryPointLifecycle
+}
+
+func readOverrides(ctx context.Context, vv *vault.Vault) (overrides, error) {
+	tags, err := vv.AllRecoveryPointTags(ctx)
+	if err != nil {
+		return overrides{}, err
+	}
+	lcs, err := vv.AllRecoveryPointLifecycles(ctx)
+	return overrides{tags: tags, lifecycles: lcs}, err
+}
+
 // registerFromVault indexes recovery point m of vault vaultName with its
-// current tags: those recorded after the backup if any, else the backup'inv.
-func (inv *Inventory) registerFromVault(ctx context.Context, vaultName string, m recpoint.Manifest, tags map[string]vault.RecoveryPointTags) error {
+// current tags and retention: those recorded after the backup if any,
+// else the backup's.
+func (inv *Inventory) registerFromVault(ctx context.Context, vaultName string, m recpoint.Manifest, ov overrides) error {
 	m.VaultName = vaultName // the vault may have been attached under a new name
+	if lc, ok := ov.lifecycles[m.ID]; ok {
+		m.DeleteAfterDays = lc.DeleteAfterDays
+	}
 	if err := inv.RegisterRecoveryPoint(ctx, m); err != nil {
 		return err
 	}
-	t, ok := tags[m.ID]
+	t, ok := ov.tags[m.ID]
 	if !ok {
 		return nil
 	}

@@ -39,31 +39,40 @@ func (inv *Inventory) reconcileVault(ctx context.Context, v catalog.Vault) error
 	defer l.Release()
 	// A vault made before vaults described themselves gets its descriptor
 	// now, so that it can be rebuilt from its files too.
-	if _, err := l.Vault().Descriptor(ctx); errors.Is(err, vault.ErrNotFound) {
-		if err := l.Vault().PutDescriptor(ctx, descriptorOf(v)); err != nil {
+	d, err := l.Vault().Descriptor(ctx)
+	if errors.Is(err, vault.ErrNotFound) {
+		d = descriptorOf(v)
+		if err := l.Vault().PutDescriptor(ctx, d); err != nil {
 			return err
 		}
 		inv.cfg.Log.Info("vault descriptor written", "vault", v.Name)
 	} else if err != nil {
 		return err
 	}
+	// What a crash left only in the vault (a lock or hold is recorded
+	// there first) reaches the catalog; nothing is removed from it.
+	if err := inv.restoreLocks(ctx, v.Name, d, l.Vault()); err != nil {
+		return err
+	}
 	manifests, err := l.Vault().RecoveryPoints(ctx)
 	if err != nil {
 		return fmt.Errorf("list recovery points of vault %q: %w", v.Name, err)
 	}
-	var tags map[string]vault.RecoveryPointTags
+	var ov *overrides
 	inVault := map[string]bool{}
 	for _, m := range manifests {
 		inVault[m.ARN] = true
 		if _, err := inv.cfg.DB.RecoveryPoint(ctx, v.Name, m.ARN); err == nil {
 			continue
 		}
-		if tags == nil {
-			if tags, err = l.Vault().AllRecoveryPointTags(ctx); err != nil {
+		if ov == nil {
+			o, err := readOverrides(ctx, l.Vault())
+			if err != nil {
 				return err
 			}
+			ov = &o
 		}
-		if err := inv.registerFromVault(ctx, v.Name, m, tags); err != nil {
+		if err := inv.registerFromVault(ctx, v.Name, m, *ov); err != nil {
 			return err
 		}
 		inv.cfg.Log.Warn("recovery point found in vault but not in catalog; registered", "vault", v.Name, "rp", m.ARN)

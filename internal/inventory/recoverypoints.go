@@ -50,8 +50,24 @@ func (inv *Inventory) ListRecoveryPoints(ctx context.Context, f catalog.Recovery
 }
 
 // DeleteRecoveryPoint removes recovery point rp from its vault and the
-// catalog. Its space is reclaimed by the vault's next maintenance.
+// catalog, unless a vault lock or legal hold protects it. Its space is
+// reclaimed by the vault's next maintenance.
 func (inv *Inventory) DeleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPoint) error {
+	return inv.deleteRecoveryPoint(ctx, rp, false)
+}
+
+// ExpireRecoveryPoint is DeleteRecoveryPoint at the end of rp's
+// retention: a vault lock allows it, a legal hold does not.
+func (inv *Inventory) ExpireRecoveryPoint(ctx context.Context, rp catalog.RecoveryPoint) error {
+	return inv.deleteRecoveryPoint(ctx, rp, true)
+}
+
+func (inv *Inventory) deleteRecoveryPoint(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {
+	if inv.cfg.MayDelete != nil {
+		if err := inv.cfg.MayDelete(ctx, rp, expiry); err != nil {
+			return err
+		}
+	}
 	v, err := inv.cfg.DB.Vault(ctx, rp.VaultName)
 	if err != nil {
 		return err

@@ -5,18 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
+	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // descriptorOf is what vault v records about itself.
 func descriptorOf(v catalog.Vault) vault.Descriptor {
 	return vault.Descriptor{ID: v.ID, Name: v.Name, ARN: v.ARN, CreatedAt: v.CreatedAt,
-		CreatorRequestID: v.CreatorRequestID, EncryptionKeyARN: v.EncryptionKeyARN}
+		CreatorRequestID: v.CreatorRequestID, EncryptionKeyARN: v.EncryptionKeyARN, VaultType: v.VaultType}
 }
 
 var vaultNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_]{2,50}$`)
@@ -27,6 +29,13 @@ type CreateVaultInput struct {
 	Tags             map[string]string
 	EncryptionKeyARN string
 	CreatorRequestID string
+	// VaultType is "" for a BACKUP_VAULT; a LOGICALLY_AIR_GAPPED_BACKUP_VAULT
+	// comes with its Lock (package vaultlock validates both).
+	VaultType string
+	Lock      *vault.Lock
+	// Location is s3://CONNECTION/BUCKET[/PREFIX] for a vault whose blobs
+	// live in an S3 bucket; "" for the server's default.
+	Location string
 }
 
 // CreateVault creates an empty, encrypted vault on local disk. A repeated
@@ -36,7 +45,7 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		return catalog.Vault{}, fmt.Errorf("%w: BackupVaultName %q must be 2 to 50 letters, digits, '-' or '_'", vocab.ErrInvalidParameter, in.Name)
 	}
 	if existing, err := inv.cfg.DB.Vault(ctx, in.Name); err == nil {
-		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID {
+		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID && existing.VaultType == in.VaultType {
 			return existing, nil
 		}
 		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", in.Name, vocab.ErrAlreadyExists)
@@ -45,13 +54,13 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		return catalog.Vault{}, err
 	}
 	id := "v-" + vocab.NewID()
-	vv, err := inv.cfg.Store.Create(ctx, id, inv.cfg.Secret(id))
+	vv, err := inv.createFiles(ctx, id, in)
 	if err != nil {
-		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
+		return catalog.Vault{}, err
 	}
 	v := catalog.Vault{
 		Name: in.Name, ID: id, ARN: inv.cfg.Names.VaultARN(in.Name), CreatorRequestID: in.CreatorRequestID,
-		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: inv.cfg.Clock.Now(),
+		EncryptionKeyARN: in.EncryptionKeyARN, Tags: in.Tags, CreatedAt: inv.cfg.Clock.Now(), VaultType: in.VaultType,
 	}
 	discard := func() {
 		ctx := context.WithoutCancel(ctx)
@@ -61,8 +70,11 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 		}
 	}
 	// The descriptor goes first: a crash before the catalog row leaves a
-	// vault that the next start registers from it (docs/format.md).
-	if err := vv.PutDescriptor(ctx, descriptorOf(v)); err != nil {
+	// vault that the next start registers from it (docs/format.md), lock
+	// included.
+	d := descriptorOf(v)
+	d.Lock = in.Lock
+	if err := vv.PutDescriptor(ctx, d); err != nil {
 		discard()
 		return catalog.Vault{}, fmt.Errorf("create vault %q: %w", in.Name, err)
 	}
@@ -76,11 +88,84 @@ func (inv *Inventory) CreateVault(ctx context.Context, in CreateVaultInput) (cat
 	if err := inv.cfg.DB.SetTags(ctx, v.ARN, in.Tags); err != nil {
 		return catalog.Vault{}, err
 	}
+	if err := inv.restoreLocks(ctx, v.Name, d, vv); err != nil {
+		return catalog.Vault{}, err
+	}
 	if err := inv.registry.Add(ctx, v.ID, vv); err != nil {
 		inv.cfg.Log.Warn("register new vault", "vault", v.Name, "err", err)
 	}
-	inv.cfg.Log.Info("vault created", "vault", v.Name, "location", inv.cfg.Store.Location(id))
+	inv.cfg.Log.Info("vault created", "vault", v.Name, "location", inv.location(id))
+	v.StorageLocation = inv.storageLocation(id)
 	return v, nil
+}
+
+// createFiles makes vault id in the store: in its directory, or with its
+// blobs in the S3 location asked for (or the server's default), under
+// Object Lock when the bucket has it.
+func (inv *Inventory) createFiles(ctx context.Context, id string, in CreateVaultInput) (*vault.Vault, error) {
+	where := in.Location
+	if where == "" {
+		where = inv.cfg.DefaultLocation
+	}
+	if where == "" {
+		vv, err := inv.cfg.Store.Create(ctx, id, inv.cfg.Secret(id))
+		if err != nil {
+			return nil, fmt.Errorf("create vault %q: %w", in.Name, err)
+		}
+		return vv, nil
+	}
+	l, err := vaultstore.ParseLocation(where)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", vocab.ErrInvalidParameter, err)
+	}
+	s3s, ok := inv.cfg.Store.(vaultstore.S3Store)
+	if !ok || inv.cfg.Bucket == nil {
+		return nil, fmt.Errorf("%w: this server's vault store cannot keep vaults in S3", vocab.ErrInvalidParameter)
+	}
+	info, err := inv.cfg.Bucket(ctx, l.Connection, l.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("%w: vault location %s: %v", vocab.ErrInvalidParameter, l, err)
+	}
+	var lock *vault.ObjectLock
+	if info.ObjectLock {
+		days := inv.cfg.ObjectLockDays
+		if days <= 0 {
+			days = DefaultObjectLockDays
+		}
+		mode := info.ObjectLockMode
+		if mode == "" {
+			mode = "GOVERNANCE" // the bucket says none: the one an administrator can lift
+		}
+		lock = &vault.ObjectLock{Mode: mode, Period: time.Duration(days) * 24 * time.Hour}
+	}
+	vv, err := s3s.CreateS3(ctx, id, inv.cfg.Secret(id), l, lock)
+	if err != nil {
+		return nil, fmt.Errorf("create vault %q: %w", in.Name, err)
+	}
+	return vv, nil
+}
+
+// DefaultObjectLockDays is the default rolling retention of an S3 vault's
+// blobs on a bucket with Object Lock.
+const DefaultObjectLockDays = 30
+
+// location describes where vault id lives, for logs.
+func (inv *Inventory) location(id string) string {
+	if l := inv.storageLocation(id); l != "" {
+		return l
+	}
+	return inv.cfg.Store.Location(id)
+}
+
+// storageLocation is s3://CONNECTION/BUCKET[/PREFIX]/<vault id> for a
+// vault whose blobs are in S3, else "".
+func (inv *Inventory) storageLocation(id string) string {
+	if s3s, ok := inv.cfg.Store.(vaultstore.S3Store); ok {
+		if l, ok, err := s3s.VaultLocation(id); err == nil && ok {
+			return l.String() + "/" + id // what coffer vault attach --location takes
+		}
+	}
+	return ""
 }
 
 // Vault describes one vault.
@@ -89,6 +174,7 @@ func (inv *Inventory) Vault(ctx context.Context, name string) (catalog.Vault, er
 	if errors.Is(err, catalog.ErrNotFound) {
 		return catalog.Vault{}, fmt.Errorf("backup vault %q: %w", name, vocab.ErrNotFound)
 	}
+	v.StorageLocation = inv.storageLocation(v.ID)
 	return v, err
 }
 

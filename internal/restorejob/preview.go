@@ -27,11 +27,11 @@ func (r *Restores) Preview(ctx context.Context, in StartRestoreInput, maxKeys in
 	if maxKeys < 0 || maxKeys > MaxPreviewKeys {
 		return restore.Preview{}, fmt.Errorf("%w: MaxKeys must be from 0 to %d, not %d", vocab.ErrInvalidParameter, MaxPreviewKeys, maxKeys)
 	}
-	rp, opts, err := r.validate(ctx, in)
+	rp, opts, conn, err := r.validate(ctx, in)
 	if err != nil {
 		return restore.Preview{}, err
 	}
-	dst, err := r.cfg.Source(DefaultConnection)
+	dst, err := r.cfg.Source(ctx, conn)
 	if err != nil {
 		return restore.Preview{}, err
 	}

@@ -15,9 +15,9 @@ import (
 // kind is the River kind of restore jobs.
 const kind = string(vocab.KindRestore)
 
-// DefaultConnection names the destination connection configured from the
-// environment.
-const DefaultConnection = "default"
+// DefaultConnection names the S3 connection of the COFFER_S3_*
+// environment (vocab.DefaultConnection).
+const DefaultConnection = vocab.DefaultConnection
 
 // kindName names the kind for its River args (jobs.Args).
 type kindName struct{}
@@ -36,7 +36,7 @@ type Config struct {
 	jobs.Deps
 	Vaults Vaults
 	// Source returns the client of a connection.
-	Source func(conn string) (*s3source.Client, error)
+	Source func(ctx context.Context, conn string) (*s3source.Client, error)
 	// Parallelism is the number of objects a job writes at once.
 	Parallelism int
 	// Hasher makes the keyed hashes that stand for object keys in the
@@ -75,6 +75,9 @@ const (
 	MetaVersionsUpTo      = "RestoreLatestVersionsUpTo"
 	MetaRestoreACLs       = "RestoreACLs"
 	MetaOverwrite         = "Overwrite"
+	// MetaDestinationConnection names the S3 connection to restore to
+	// (coffer's); default: the recovery point's own.
+	MetaDestinationConnection = "DestinationConnection"
 	// MetaRestoreMode is coffer's: "restore" (the default) or "rollback",
 	// an in-place rollback of the recovery point's own bucket.
 	MetaRestoreMode = "RestoreMode"
@@ -85,6 +88,16 @@ const (
 	ModeRestore  = "restore"
 	ModeRollback = "rollback"
 )
+
+// destConnection is the connection a restore of a recovery point of
+// resource rpResource writes to.
+func destConnection(md map[string]string, rpResource string) (string, error) {
+	if c := md[MetaDestinationConnection]; c != "" {
+		return c, vocab.ValidateConnectionName(c)
+	}
+	conn, _, err := vocab.ParseS3ARN(rpResource)
+	return conn, err
+}
 
 // What the catalog keeps of ItemsToRestore instead of the items, which
 // name objects and are kept in the vault (vault.RestoreItems): their

@@ -78,7 +78,11 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	// by coffer's stop after it began writing (it had named its
 	// destination): continue what it wrote.
 	opts.Resume = j.Run > 0 || j.CreatedResourceARN != ""
-	dst, err := r.cfg.Source(DefaultConnection)
+	conn, err := destConnection(j.Metadata, rp.ResourceARN)
+	if err != nil {
+		return restore.Result{}, err
+	}
+	dst, err := r.cfg.Source(ctx, conn)
 	if err != nil {
 		return restore.Result{}, err
 	}
@@ -86,7 +90,7 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	if err != nil {
 		return restore.Result{}, err
 	}
-	j.CreatedResourceARN = "arn:aws:s3:::" + opts.DestBucket
+	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
 	res, err := restore.RunStream(ctx, dst, vv, stream, opts, func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)

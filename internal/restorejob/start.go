@@ -36,7 +36,7 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 			return prev, err
 		}
 	}
-	rp, opts, err := r.validate(ctx, in)
+	rp, opts, _, err := r.validate(ctx, in)
 	if err != nil {
 		return catalog.RestoreJob{}, err
 	}
@@ -65,27 +65,34 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 }
 
 // validate checks a restore request (StartRestoreJob's or a preview's)
-// and returns its recovery point and engine options.
-func (r *Restores) validate(ctx context.Context, in StartRestoreInput) (catalog.RecoveryPoint, restore.Options, error) {
+// and returns its recovery point, engine options and destination
+// connection.
+func (r *Restores) validate(ctx context.Context, in StartRestoreInput) (rp catalog.RecoveryPoint, opts restore.Options, conn string, err error) {
 	if in.ResourceType != "" && in.ResourceType != "S3" {
-		return catalog.RecoveryPoint{}, restore.Options{}, fmt.Errorf("%w: ResourceType %q is not supported; coffer restores S3", vocab.ErrInvalidParameter, in.ResourceType)
+		return rp, opts, "", fmt.Errorf("%w: ResourceType %q is not supported; coffer restores S3", vocab.ErrInvalidParameter, in.ResourceType)
 	}
-	rp, err := r.cfg.DB.RecoveryPointByARN(ctx, in.RecoveryPointARN)
+	rp, err = r.cfg.DB.RecoveryPointByARN(ctx, in.RecoveryPointARN)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return rp, restore.Options{}, fmt.Errorf("recovery point %q: %w", in.RecoveryPointARN, vocab.ErrNotFound)
+		return rp, opts, "", fmt.Errorf("recovery point %q: %w", in.RecoveryPointARN, vocab.ErrNotFound)
 	}
 	if err != nil {
-		return rp, restore.Options{}, err
+		return rp, opts, "", err
 	}
-	bucket, _ := vocab.ParseBucketARN(rp.ResourceARN)
-	opts, err := parseRestoreMetadata(in.Metadata, bucket)
-	if err != nil {
-		return rp, opts, err
+	srcConn, bucket, _ := vocab.ParseS3ARN(rp.ResourceARN)
+	if opts, err = parseRestoreMetadata(in.Metadata, bucket); err != nil {
+		return rp, opts, "", err
 	}
-	if err := r.checkDestination(ctx, opts); err != nil {
-		return rp, opts, err
+	if conn, err = destConnection(in.Metadata, rp.ResourceARN); err != nil {
+		return rp, opts, "", err
 	}
-	return rp, opts, nil
+	if opts.Rollback && conn != srcConn {
+		return rp, opts, "", fmt.Errorf("%w: a rollback restores the recovery point's own bucket in place, on its connection %q, not %q",
+			vocab.ErrInvalidParameter, srcConn, conn)
+	}
+	if err := r.checkDestination(ctx, conn, opts); err != nil {
+		return rp, opts, "", err
+	}
+	return rp, opts, conn, nil
 }
 
 // catalogMetadata is the metadata the catalog keeps of a request: all but
@@ -213,8 +220,8 @@ func boolMeta(md map[string]string, key string) (bool, error) {
 }
 
 // checkDestination refuses at once what the job would fail on.
-func (r *Restores) checkDestination(ctx context.Context, o restore.Options) error {
-	dst, err := r.cfg.Source(DefaultConnection)
+func (r *Restores) checkDestination(ctx context.Context, conn string, o restore.Options) error {
+	dst, err := r.cfg.Source(ctx, conn)
 	if err != nil {
 		return err
 	}

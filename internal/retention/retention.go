@@ -37,7 +37,7 @@ func (e *Expirer) Expire(ctx context.Context) (int, error) {
 	var errs []error
 	n := 0
 	for progress := true; progress; {
-		due, _, err := e.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{DueBefore: now}, catalog.Page{Max: 100})
+		due, _, err := e.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{DueBefore: now, NotHeld: true}, catalog.Page{Max: 100})
 		if err != nil {
 			return n, err
 		}

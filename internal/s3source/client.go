@@ -2,6 +2,8 @@ package s3source
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -68,13 +70,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
+	if len(cfg.CACertPEM) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(cfg.CACertPEM) {
+			return nil, fmt.Errorf("%w: the CA certificates hold no PEM certificate", ErrInvalidConfig)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	lookup := minio.BucketLookupPath
+	if cfg.VirtualHosted {
+		lookup = minio.BucketLookupDNS
+	}
 	rt := noteTransport{tr}
 	mc, err := minio.New(u.Host, &minio.Options{
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:       u.Scheme == "https",
 		Transport:    rt,
 		Region:       cfg.Region,
-		BucketLookup: minio.BucketLookupPath,
+		BucketLookup: lookup,
 		// One try per minio-go call: retries are decided by cfg.Retry
 		// alone (retry.Policy), not multiplied by minio-go's own loop.
 		MaxRetries: 1,

@@ -33,14 +33,18 @@ func (c *Client) Bucket(ctx context.Context, bucket string) (BucketInfo, error) 
 	}
 	info := BucketInfo{Versioning: v.Status}
 	var lock string
+	var mode *minio.RetentionMode
 	err = c.do(ctx, func(ctx context.Context) error {
 		var err error
-		lock, _, _, _, err = c.mc.GetObjectLockConfig(ctx, bucket)
+		lock, mode, _, _, err = c.mc.GetObjectLockConfig(ctx, bucket)
 		return err
 	})
 	switch {
 	case err == nil:
 		info.ObjectLock = lock == "Enabled"
+		if mode != nil {
+			info.ObjectLockMode = string(*mode)
+		}
 	case isAbsentConfig(err):
 	default:
 		return BucketInfo{}, wrapErr("get object lock configuration", bucket, "", "", err)

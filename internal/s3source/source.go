@@ -37,6 +37,13 @@ type Config struct {
 	// body. The request is then tried again under Retry. Default
 	// DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// VirtualHosted addresses buckets as bucket.host (AWS's virtual-hosted
+	// style) instead of host/bucket (path style, the default, which every
+	// S3-compatible server takes).
+	VirtualHosted bool
+	// CACertPEM, if set, are the only certificate authorities trusted for
+	// an https endpoint (a private CA).
+	CACertPEM []byte
 }
 
 // DefaultIdleTimeout is Config.IdleTimeout's default: as long as the
@@ -64,6 +71,9 @@ type Version struct {
 type BucketInfo struct {
 	Versioning string // "Enabled", "Suspended" or "" (never enabled)
 	ObjectLock bool   // object lock enabled on the bucket
+	// ObjectLockMode is the mode of the bucket's default retention
+	// (COMPLIANCE or GOVERNANCE), "" without one.
+	ObjectLockMode string
 }
 
 // ObjectMeta is the metadata of one object version as GetObject returns it.

@@ -183,17 +183,43 @@ func (s *Scheduler) recordRun(ctx context.Context, r catalog.PlanRun) error {
 	return nil
 }
 
-// resolver evaluates selections against the buckets of the default
-// connection, reading the bucket list and each bucket's tags at most once
-// per scheduler pass.
+// resolver evaluates selections against the buckets of every
+// connection, reading each bucket list and each bucket's tags at most
+// once per scheduler pass.
 type resolver struct {
 	s       *Scheduler
-	buckets []string
+	buckets []string // bucket ARNs of every connection; nil until listed
 	tags    map[string]map[string]string
 }
 
 func (s *Scheduler) newResolver() *resolver {
 	return &resolver{s: s, tags: map[string]map[string]string{}}
+}
+
+// listBuckets lists the buckets of every connection as ARNs.
+func (r *resolver) listBuckets(ctx context.Context) error {
+	conns := []string{vocab.DefaultConnection}
+	if r.s.conns != nil {
+		var err error
+		if conns, err = r.s.conns(ctx); err != nil {
+			return err
+		}
+	}
+	r.buckets = []string{}
+	for _, conn := range conns {
+		src, err := r.s.buckets(ctx, conn)
+		if err != nil {
+			return err
+		}
+		names, err := src.ListBuckets(ctx)
+		if err != nil {
+			return fmt.Errorf("list the buckets of connection %q: %w", conn, err)
+		}
+		for _, b := range names {
+			r.buckets = append(r.buckets, vocab.BucketARN(conn, b))
+		}
+	}
+	return nil
 }
 
 // resources returns the bucket ARNs a plan's selections match, sorted.
@@ -202,20 +228,16 @@ func (r *resolver) resources(ctx context.Context, planID string) ([]string, erro
 	if err != nil || len(sels) == 0 {
 		return nil, err
 	}
-	src, err := r.s.buckets()
-	if err != nil {
-		return nil, err
-	}
 	if r.buckets == nil {
-		if r.buckets, err = src.ListBuckets(ctx); err != nil {
+		if err := r.listBuckets(ctx); err != nil {
 			return nil, err
 		}
 	}
 	set := map[string]bool{}
 	for _, sel := range sels {
 		candidates := map[string]bool{}
-		for _, b := range r.buckets {
-			candidates["arn:aws:s3:::"+b] = true
+		for _, arn := range r.buckets {
+			candidates[arn] = true
 		}
 		for _, arn := range sel.Doc.Resources {
 			if !strings.ContainsAny(arn, "*?") {
@@ -223,7 +245,7 @@ func (r *resolver) resources(ctx context.Context, planID string) ([]string, erro
 			}
 		}
 		for arn := range candidates {
-			tags, err := r.bucketTags(ctx, strings.TrimPrefix(arn, "arn:aws:s3:::"))
+			tags, err := r.bucketTags(ctx, arn)
 			if err != nil {
 				return nil, err
 			}
@@ -240,11 +262,15 @@ func (r *resolver) resources(ctx context.Context, planID string) ([]string, erro
 	return out, nil
 }
 
-func (r *resolver) bucketTags(ctx context.Context, bucket string) (map[string]string, error) {
-	if t, ok := r.tags[bucket]; ok {
+func (r *resolver) bucketTags(ctx context.Context, arn string) (map[string]string, error) {
+	if t, ok := r.tags[arn]; ok {
 		return t, nil
 	}
-	src, err := r.s.buckets()
+	conn, bucket, err := vocab.ParseS3ARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	src, err := r.s.buckets(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +278,6 @@ func (r *resolver) bucketTags(ctx context.Context, bucket string) (map[string]st
 	if err != nil {
 		return nil, err
 	}
-	r.tags[bucket] = t
+	r.tags[arn] = t
 	return t, nil
 }

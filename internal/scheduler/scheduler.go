@@ -71,9 +71,12 @@ type Config struct {
 	Log     *slog.Logger
 	Names   vocab.Names // ARNs of plans
 	Backups Backups
-	// Buckets returns the endpoint of plain arn:aws:s3:::bucket
-	// resources (an error if none is configured).
-	Buckets func() (Buckets, error)
+	// Buckets returns the endpoint of connection conn's buckets
+	// (arn:aws:s3:CONN::bucket; an error if there is no such connection).
+	Buckets func(ctx context.Context, conn string) (Buckets, error)
+	// Connections lists the connections whose buckets selections look at;
+	// nil: the default connection only.
+	Connections func(ctx context.Context) ([]string, error)
 }
 
 // Scheduler owns plans, selections and their runs. Safe for concurrent use.
@@ -83,12 +86,14 @@ type Scheduler struct {
 	log     *slog.Logger
 	names   vocab.Names
 	backups Backups
-	buckets func() (Buckets, error)
+	buckets func(ctx context.Context, conn string) (Buckets, error)
+	conns   func(ctx context.Context) ([]string, error)
 }
 
 // New returns the scheduler over cfg.
 func New(cfg Config) *Scheduler {
-	return &Scheduler{db: cfg.DB, clock: cfg.Clock, log: cfg.Log, names: cfg.Names, backups: cfg.Backups, buckets: cfg.Buckets}
+	return &Scheduler{db: cfg.DB, clock: cfg.Clock, log: cfg.Log, names: cfg.Names, backups: cfg.Backups, buckets: cfg.Buckets,
+		conns: cfg.Connections}
 }
 
 func mustJSON(v any) string {

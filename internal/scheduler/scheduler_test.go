@@ -74,7 +74,7 @@ func TestRunSchedules(t *testing.T) {
 	buckets := staticBuckets{"prod-a": {"env": "prod"}, "prod-b": {"env": "prod"}, "dev": {"env": "dev"}, "gone": {"env": "prod"}}
 	s := New(Config{DB: db, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Names: vocab.Names{Region: "us-east-1", AccountID: "000000000000"}, Backups: rec,
-		Buckets: func() (Buckets, error) { return buckets, nil }})
+		Buckets: func(context.Context, string) (Buckets, error) { return buckets, nil }})
 	window := int64(60)
 	p, err := s.CreatePlan(ctx, plan.Document{BackupPlanName: "hourly", Rules: []plan.Rule{{RuleName: "h",
 		TargetBackupVaultName: "v", ScheduleExpression: "cron(0 * ? * * *)", StartWindowMinutes: &window}}}, nil, "")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/backupjob"
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
@@ -13,6 +14,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restorejob"
 	"github.com/cofferbackup/coffer/internal/retention"
+	"github.com/cofferbackup/coffer/internal/vaultlock"
 )
 
 // compose builds the owners on the open catalog, each with only what it
@@ -23,7 +25,11 @@ func (s *Service) compose() {
 		Life: s.ctx, Shared: s.shared(), DeadAfter: s.cfg.DeadAfter})
 	s.inv = inventory.New(inventory.Config{DB: s.db, Store: s.store, Names: s.names(), Clock: s.clock, Log: s.log,
 		Secret:   func(id string) string { return vaultSecret(s.cfg.MasterKey, id) },
-		Targeted: s.planTargets})
+		Targeted: s.planTargets, Bucket: s.vaultBucket, ObjectLockDays: s.cfg.ObjectLockDays, DefaultLocation: s.cfg.VaultLocation,
+		MayDelete: func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {
+			return s.locks.MayDelete(ctx, rp, expiry)
+		}})
+	s.locks = vaultlock.New(vaultlock.Config{DB: s.db, Clock: s.clock, Log: s.log, Names: s.names(), Recorder: s.inv})
 	hooks := s.cfg.TestHooks
 	if hooks == nil {
 		hooks = &TestHooks{}
@@ -31,12 +37,13 @@ func (s *Service) compose() {
 	hasher := jobreport.NewHasher(keyHashSecret(s.cfg.MasterKey))
 	deps := jobs.Deps{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core}
 	s.backups = backupjob.New(backupjob.Config{Deps: deps, Vaults: s.inv,
-		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher})
+		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher,
+		Retention: s.locks.CheckRetention})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
-	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.DeleteRecoveryPoint,
+	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.ExpireRecoveryPoint,
 		Reclaim: func(ctx context.Context, vaultName string) { s.maint.Later(ctx, vaultName, TriggerExpiry) }})
 }
 

@@ -80,3 +80,11 @@ func keyHashSecret(master []byte) []byte {
 	m.Write([]byte("coffer object key hash v1"))
 	return m.Sum(nil)
 }
+
+// connectionSealKey derives from the master key the key that seals the
+// secret keys of S3 connections in the catalog.
+func connectionSealKey(master []byte) []byte {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("coffer connection secrets v1"))
+	return m.Sum(nil)
+}

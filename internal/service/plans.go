@@ -27,7 +27,8 @@ const (
 func (s *Service) newScheduler() *scheduler.Scheduler {
 	return scheduler.New(scheduler.Config{DB: s.db, Clock: s.clock, Log: s.log,
 		Names: s.names(), Backups: s.backups,
-		Buckets: func() (scheduler.Buckets, error) { return s.source(DefaultConnection) }})
+		Buckets:     func(ctx context.Context, conn string) (scheduler.Buckets, error) { return s.source(ctx, conn) },
+		Connections: s.conns.Names})
 }
 
 // CreatePlan validates and stores a new backup plan.

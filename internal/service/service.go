@@ -14,6 +14,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
+	"github.com/cofferbackup/coffer/internal/connections"
 	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -23,13 +24,15 @@ import (
 	"github.com/cofferbackup/coffer/internal/retention"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/scheduler"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultlock"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// DefaultConnection names the source connection configured from the
-// environment. Named connections to more endpoints are looked up by name.
-const DefaultConnection = "default"
+// DefaultConnection names the S3 connection of the COFFER_S3_*
+// environment (vocab.DefaultConnection).
+const DefaultConnection = vocab.DefaultConnection
 
 // Config configures the control plane.
 type Config struct {
@@ -45,8 +48,15 @@ type Config struct {
 	// Sources maps connection names to endpoints; DefaultConnection serves
 	// plain arn:aws:s3:::bucket resources.
 	Sources map[string]s3source.Config
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	// VaultLocation is where vaults created without a StorageLocation keep
+	// their blobs: "" for their directory under DataDir, else
+	// s3://CONNECTION/BUCKET[/PREFIX].
+	VaultLocation string
+	// ObjectLockDays is the rolling S3 Object Lock retention of an S3
+	// vault's blobs on a bucket with Object Lock (default 30).
+	ObjectLockDays int
+	Clock          clock.Clock
+	Logger         *slog.Logger
 	// MaxConcurrentJobs bounds the jobs (backups and restores) this
 	// process runs at once: the job queue's workers (default 2).
 	MaxConcurrentJobs int
@@ -77,12 +87,12 @@ type Config struct {
 // backup, restore and maintenance jobs, retention) and keeps the names
 // the API layer uses. Safe for concurrent use.
 type Service struct {
-	cfg     Config
-	db      *catalog.DB
-	clock   clock.Clock
-	log     *slog.Logger
-	sources map[string]*s3source.Client
-	store   vaultstore.Store
+	cfg   Config
+	db    *catalog.DB
+	clock clock.Clock
+	log   *slog.Logger
+	conns *connections.Connections
+	store vaultstore.Store
 
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
@@ -99,6 +109,7 @@ type Service struct {
 	restores *restorejob.Restores
 	maint    *maintenance.Maintenance
 	expiry   *retention.Expirer
+	locks    *vaultlock.Locks
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and
@@ -144,8 +155,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
-		sources: map[string]*s3source.Client{},
-		procID:  "coffer-" + strings.ToLower(vocab.NewID()),
+		procID: "coffer-" + strings.ToLower(vocab.NewID()),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.open(ctx); err != nil {
@@ -175,19 +185,17 @@ func (s *Service) open(ctx context.Context) error {
 		if s.shared() {
 			fs.WithCacheRoot(s.cacheRoot())
 		}
+		fs.WithResolver(s.vaultConnection)
 		s.store = fs
-	}
-	for name, sc := range s.cfg.Sources {
-		c, err := s3source.New(sc)
-		if err != nil {
-			return fmt.Errorf("connection %q: %w", name, err)
-		}
-		s.sources[name] = c
 	}
 	if err := s.openCatalog(ctx); err != nil {
 		return err
 	}
 	s.db.SetClock(s.clock)
+	if s.conns, err = connections.New(connections.Config{DB: s.db, Clock: s.clock, Log: s.log, SealKey: connectionSealKey(s.cfg.MasterKey),
+		Static: s.cfg.Sources, Template: s.connectionTemplate()}); err != nil {
+		return err
+	}
 	s.compose()
 	if err := s.registerProcess(ctx); err != nil {
 		return err
@@ -263,10 +271,36 @@ func (s *Service) names() vocab.Names {
 }
 
 // source returns the client for a resource's connection.
-func (s *Service) source(conn string) (*s3source.Client, error) {
-	c, ok := s.sources[conn]
-	if !ok {
-		return nil, fmt.Errorf("%w: no S3 connection %q is configured (set COFFER_S3_ENDPOINT and credentials)", ErrInvalidParameter, conn)
+func (s *Service) source(ctx context.Context, conn string) (*s3source.Client, error) {
+	return s.conns.Client(ctx, conn)
+}
+
+// vaultConnection gives the vault store the endpoint and credentials of
+// an S3 vault's connection.
+func (s *Service) vaultConnection(ctx context.Context, conn string) (vault.S3Location, error) {
+	if s.conns == nil {
+		return vault.S3Location{}, errors.New("connections are not open yet")
 	}
-	return c, nil
+	c, err := s.conns.Config(ctx, conn)
+	if err != nil {
+		return vault.S3Location{}, err
+	}
+	return vault.S3Location{Endpoint: c.Endpoint, Region: c.Region, AccessKey: c.AccessKey, SecretKey: c.SecretKey, RootCA: c.CACertPEM}, nil
+}
+
+// vaultBucket tells the inventory about an S3 vault location's bucket.
+func (s *Service) vaultBucket(ctx context.Context, conn, bucket string) (s3source.BucketInfo, error) {
+	c, err := s.source(ctx, conn)
+	if err != nil {
+		return s3source.BucketInfo{}, err
+	}
+	return c.Bucket(ctx, bucket)
+}
+
+// connectionTemplate is what a created connection's client takes from
+// the configuration: the default connection's settings but its endpoint.
+func (s *Service) connectionTemplate() s3source.Config {
+	t := s.cfg.Sources[DefaultConnection]
+	t.Endpoint, t.AccessKey, t.SecretKey, t.Region, t.VirtualHosted, t.CACertPEM = "", "", "", "", false, nil
+	return t
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,8 +15,10 @@ import (
 // manifests and marks only recovery-point manifests, so these are safe
 // from it.
 const (
-	manifestTypeDescriptor = "coffer-vault"
-	manifestTypeRPTags     = "coffer-recovery-point-tags"
+	manifestTypeDescriptor  = "coffer-vault"
+	manifestTypeRPTags      = "coffer-recovery-point-tags"
+	manifestTypeRPLifecycle = "coffer-recovery-point-lifecycle"
+	manifestTypeLegalHold   = "coffer-legal-hold"
 )
 
 // DescriptorVersion is the format version of a Descriptor this code writes.
@@ -32,6 +35,52 @@ type Descriptor struct {
 	CreatedAt        time.Time `json:"created_at"`
 	CreatorRequestID string    `json:"creator_request_id,omitempty"`
 	EncryptionKeyARN string    `json:"encryption_key_arn,omitempty"`
+	// VaultType is "" for a BACKUP_VAULT, else AWS's VaultType.
+	VaultType string `json:"vault_type,omitempty"`
+	// Lock is the vault lock configuration, nil without one.
+	Lock *Lock `json:"lock,omitempty"`
+}
+
+// Lock is a vault's lock configuration as the vault records it (zero
+// days: unset; zero LockDate: governance mode).
+type Lock struct {
+	MinRetentionDays int64     `json:"min_retention_days,omitempty"`
+	MaxRetentionDays int64     `json:"max_retention_days,omitempty"`
+	LockDate         time.Time `json:"lock_date,omitzero"`
+}
+
+// RecoveryPointLifecycle is a recovery point's retention as changed after
+// the backup (UpdateRecoveryPointLifecycle); the manifest keeps the one
+// given at backup time.
+type RecoveryPointLifecycle struct {
+	ID              string    `json:"id"` // recovery point id
+	DeleteAfterDays int64     `json:"delete_after_days"`
+	DeleteAt        time.Time `json:"delete_at,omitzero"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// LegalHold is a legal hold as each vault holding one of its recovery
+// points records it, with the points of that vault.
+type LegalHold struct {
+	ID                string            `json:"id"`
+	ARN               string            `json:"arn"`
+	Title             string            `json:"title"`
+	Description       string            `json:"description"`
+	Status            string            `json:"status"`
+	CancelDescription string            `json:"cancel_description,omitempty"`
+	Selection         json.RawMessage   `json:"selection,omitempty"`
+	Tags              map[string]string `json:"tags,omitempty"`
+	CreatedAt         time.Time         `json:"created_at"`
+	CancelledAt       time.Time         `json:"cancelled_at,omitzero"`
+	RetainRecordUntil time.Time         `json:"retain_record_until,omitzero"`
+	Points            []HeldPoint       `json:"points"`
+}
+
+// HeldPoint is one recovery point of this vault that a legal hold holds.
+type HeldPoint struct {
+	ARN          string `json:"arn"`
+	ResourceARN  string `json:"resource_arn"`
+	ResourceType string `json:"resource_type"`
 }
 
 // RecoveryPointTags is the current tag set of a recovery point, written
@@ -93,29 +142,88 @@ func (v *Vault) PutRecoveryPointTags(ctx context.Context, t RecoveryPointTags) e
 // (only recovery points whose tags changed after the backup have one).
 func (v *Vault) AllRecoveryPointTags(ctx context.Context) (map[string]RecoveryPointTags, error) {
 	out := map[string]RecoveryPointTags{}
-
-	err := v.withRepo(ctx, func(r repo.Repository) error {
-		mds, err := r.FindManifests(ctx, rpTagLabels(""))
-		if err != nil {
-			return fmt.Errorf("find manifests: %w", err)
-		}
-
-		for _, md := range mds { // oldest first: the newest wins
-			var t RecoveryPointTags
-			if _, err := r.GetManifest(ctx, md.ID, &t); err != nil {
-				return fmt.Errorf("read manifest %v: %w", md.ID, err)
-			}
-
-			out[t.ID] = t
-		}
-
-		return nil
-	})
+	err := allManifests(ctx, v, rpTagLabels(""), func(t RecoveryPointTags) { out[t.ID] = t })
 	if err != nil {
 		return nil, fmt.Errorf("vault %q: recovery point tags: %w", v.dir, err)
 	}
 
 	return out, nil
+}
+
+// PutRecoveryPointLifecycle records the retention of recovery point l.ID,
+// replacing the earlier record, and commits.
+func (v *Vault) PutRecoveryPointLifecycle(ctx context.Context, l RecoveryPointLifecycle) error {
+	if l.ID == "" {
+		return fmt.Errorf("vault %q: put recovery point lifecycle: %w", v.dir, ErrNotFound)
+	}
+
+	labels := map[string]string{labelType: manifestTypeRPLifecycle, labelID: l.ID}
+	if err := v.replaceManifest(ctx, labels, l); err != nil {
+		return fmt.Errorf("vault %q: put lifecycle of recovery point %q: %w", v.dir, l.ID, err)
+	}
+
+	return nil
+}
+
+// AllRecoveryPointLifecycles returns the recorded retentions by recovery
+// point id (only those changed after the backup have one).
+func (v *Vault) AllRecoveryPointLifecycles(ctx context.Context) (map[string]RecoveryPointLifecycle, error) {
+	out := map[string]RecoveryPointLifecycle{}
+	err := allManifests(ctx, v, map[string]string{labelType: manifestTypeRPLifecycle}, func(l RecoveryPointLifecycle) { out[l.ID] = l })
+	if err != nil {
+		return nil, fmt.Errorf("vault %q: recovery point lifecycles: %w", v.dir, err)
+	}
+
+	return out, nil
+}
+
+// PutLegalHold records legal hold h with its points in this vault,
+// replacing the earlier record of the same hold, and commits.
+func (v *Vault) PutLegalHold(ctx context.Context, h LegalHold) error {
+	labels := map[string]string{labelType: manifestTypeLegalHold, labelID: h.ID}
+	if err := v.replaceManifest(ctx, labels, h); err != nil {
+		return fmt.Errorf("vault %q: put legal hold %q: %w", v.dir, h.ID, err)
+	}
+
+	return nil
+}
+
+// LegalHolds returns the legal holds recorded in this vault.
+func (v *Vault) LegalHolds(ctx context.Context) ([]LegalHold, error) {
+	byID := map[string]LegalHold{}
+	err := allManifests(ctx, v, map[string]string{labelType: manifestTypeLegalHold}, func(h LegalHold) { byID[h.ID] = h })
+	if err != nil {
+		return nil, fmt.Errorf("vault %q: legal holds: %w", v.dir, err)
+	}
+
+	out := make([]LegalHold, 0, len(byID))
+	for _, h := range byID {
+		out = append(out, h)
+	}
+
+	return out, nil
+}
+
+// allManifests calls each with the payload of every manifest with labels,
+// oldest first (so that, keyed by id, the newest wins).
+func allManifests[T any](ctx context.Context, v *Vault, labels map[string]string, each func(T)) error {
+	return v.withRepo(ctx, func(r repo.Repository) error {
+		mds, err := r.FindManifests(ctx, labels)
+		if err != nil {
+			return fmt.Errorf("find manifests: %w", err)
+		}
+
+		for _, md := range mds {
+			var t T
+			if _, err := r.GetManifest(ctx, md.ID, &t); err != nil {
+				return fmt.Errorf("read manifest %v: %w", md.ID, err)
+			}
+
+			each(t)
+		}
+
+		return nil
+	})
 }
 
 func rpTagLabels(id string) map[string]string {

@@ -181,7 +181,7 @@ func (v *Vault) deleteRecoveryPoint(ctx context.Context, id string) error {
 }
 
 // deleteRecoveryPointIn deletes recovery point id's manifests (and its
-// later tags) from r in one write session.
+// later tags and lifecycle) from r in one write session.
 func deleteRecoveryPointIn(ctx context.Context, r repo.Repository, id string) error {
 	_, w, err := r.NewWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-delete"})
 	if err != nil {
@@ -198,13 +198,19 @@ func deleteRecoveryPointIn(ctx context.Context, r repo.Repository, id string) er
 		return ErrNotFound
 	}
 
-	// The recovery point's later tags go with it (same session).
+	// The recovery point's later tags and lifecycle go with it (same
+	// session).
 	tags, err := w.FindManifests(ctx, rpTagLabels(id))
 	if err != nil {
 		return fmt.Errorf("find manifests: %w", err)
 	}
 
-	if err := deleteManifests(ctx, w, append(mds, tags...)); err != nil {
+	lcs, err := w.FindManifests(ctx, map[string]string{labelType: manifestTypeRPLifecycle, labelID: id})
+	if err != nil {
+		return fmt.Errorf("find manifests: %w", err)
+	}
+
+	if err := deleteManifests(ctx, w, append(append(mds, tags...), lcs...)); err != nil {
 		return err
 	}
 

@@ -66,6 +66,13 @@ type Options struct {
 	// that the margins kopia measures on blob ages follow the same clock:
 	// tests advance it instead of sleeping.
 	Clock clock.Clock
+	// S3, if set, keeps the vault's blobs in that bucket; the directory
+	// keeps only the connection config and the cache.
+	S3 *S3Location
+	// ObjectLock, with S3 and only at Create, writes every blob with that
+	// S3 Object Lock retention, which maintenance extends (the bucket
+	// must have Object Lock enabled).
+	ObjectLock *ObjectLock
 }
 
 // owner returns the maintenance owner split into kopia's user and host.
@@ -173,12 +180,25 @@ func create(ctx context.Context, dir, secret string, opts Options) (*Vault, erro
 		return nil, err
 	}
 
+	ro := newRepositoryOptions()
+	if l := opts.ObjectLock; l != nil {
+		if opts.S3 == nil {
+			return nil, errors.New("object lock needs an S3 location")
+		}
+
+		if err := l.validate(); err != nil {
+			return nil, err
+		}
+
+		ro.RetentionMode, ro.RetentionPeriod = blob.RetentionMode(l.Mode), l.Period
+	}
+
 	st, err := newStorage(ctx, dir, true, opts)
 	if err != nil {
 		return nil, err
 	}
 
-	err = repo.Initialize(ctx, st, newRepositoryOptions(), secret)
+	err = repo.Initialize(ctx, st, ro, secret)
 	if cerr := st.Close(ctx); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -197,7 +217,17 @@ func create(ctx context.Context, dir, secret string, opts Options) (*Vault, erro
 		return nil, fmt.Errorf("clear cache: %w", err)
 	}
 
-	return openDir(ctx, dir, secret, opts)
+	v, err := openDir(ctx, dir, secret, opts)
+	if err != nil || opts.ObjectLock == nil {
+		return v, err
+	}
+
+	if err := v.enableObjectLockExtension(ctx); err != nil {
+		_ = v.Close(ctx)
+		return nil, err
+	}
+
+	return v, nil
 }
 
 // newRepositoryOptions fixes the repository format: authenticated
@@ -325,6 +355,10 @@ func openRepository(ctx context.Context, dir, secret string, ci blob.ConnectionI
 // newStorage builds the blob storage of the vault in dir. It is the only
 // place that knows the backend; an S3 backend plugs in here.
 func newStorage(ctx context.Context, dir string, create bool, opts Options) (blob.Storage, error) {
+	if opts.S3 != nil {
+		return newS3Storage(ctx, opts.S3, create)
+	}
+
 	// kopia's defaults, stated: the vault's blobs are its owner's only.
 	fo := filesystem.Options{Path: filepath.Join(dir, repoDirName), FileMode: fsmode.File, DirectoryMode: fsmode.Dir}
 

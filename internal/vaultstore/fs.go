@@ -29,6 +29,7 @@ type FS struct {
 	root      string
 	opts      vault.Options
 	cacheRoot string // "": each vault's cache inside its directory
+	resolve   Resolver
 }
 
 // WithCacheRoot keeps each vault's local cache (and its connection config)
@@ -121,7 +122,15 @@ func (f *FS) Open(ctx context.Context, id, secret string) (*vault.Vault, error) 
 	case !ok:
 		return nil, fmt.Errorf("open vault %s: %w", id, ErrNotFound)
 	}
-	v, err := vault.Open(ctx, f.Location(id), secret, f.vaultOpts(id))
+	o := f.vaultOpts(id)
+	if l, ok, err := f.VaultLocation(id); err != nil {
+		return nil, err
+	} else if ok {
+		if o, err = f.s3Options(ctx, id, l); err != nil {
+			return nil, err
+		}
+	}
+	v, err := vault.Open(ctx, f.Location(id), secret, o)
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", id, err)
 	}

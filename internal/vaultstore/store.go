@@ -54,3 +54,15 @@ type Imported struct {
 	// removing the copy), for a caller whose next step failed.
 	Undo func() error
 }
+
+// S3Store is a Store that can keep vaults' blobs in S3 buckets.
+type S3Store interface {
+	// CreateS3 makes vault id with its blobs at l (under lock's retention
+	// if lock is not nil).
+	CreateS3(ctx context.Context, id, secret string, l Location, lock *vault.ObjectLock) (*vault.Vault, error)
+	// AttachS3 takes in vault id whose blobs are at l.
+	AttachS3(ctx context.Context, id, secret string, l Location) (*vault.Vault, error)
+	// VaultLocation says where vault id's blobs are (ok false: in its
+	// directory).
+	VaultLocation(id string) (l Location, ok bool, err error)
+}

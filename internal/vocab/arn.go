@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -32,6 +33,11 @@ func (n Names) PlanARN(id string) string {
 	return fmt.Sprintf("arn:%s:backup:%s:%s:backup-plan:%s", Partition, n.Region, n.AccountID, id)
 }
 
+// LegalHoldARN is the ARN of legal hold id.
+func (n Names) LegalHoldARN(id string) string {
+	return fmt.Sprintf("arn:%s:backup:%s:%s:legal-hold:%s", Partition, n.Region, n.AccountID, id)
+}
+
 // NewID returns a random UUID-shaped id in upper case, as AWS job ids look.
 func NewID() string {
 	var b [16]byte
@@ -44,17 +50,53 @@ func NewID() string {
 	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
 }
 
-// ParseBucketARN extracts the bucket of arn:aws:s3:::bucket.
+// DefaultConnection names the S3 connection of the COFFER_S3_*
+// environment: plain arn:aws:s3:::bucket resources.
+const DefaultConnection = "default"
+
+var connectionNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$`)
+
+// ValidateConnectionName checks the name of an S3 connection: what the
+// region field of a bucket ARN may hold.
+func ValidateConnectionName(name string) error {
+	if !connectionNameRE.MatchString(name) {
+		return fmt.Errorf("%w: connection name %q must be 1 to 63 letters, digits or '-', starting with a letter or digit", ErrInvalidParameter, name)
+	}
+	return nil
+}
+
+// ParseBucketARN extracts the bucket of arn:aws:s3:CONNECTION::bucket.
 func ParseBucketARN(arn string) (bucket string, err error) {
-	const prefix = "arn:aws:s3:::"
-	if !strings.HasPrefix(arn, prefix) {
-		return "", fmt.Errorf("%w: resource ARN %q is not an S3 bucket ARN (arn:aws:s3:::bucket)", ErrInvalidParameter, arn)
+	_, bucket, err = ParseS3ARN(arn)
+	return bucket, err
+}
+
+// ParseS3ARN splits a bucket ARN arn:aws:s3:CONNECTION::bucket into its
+// connection (the region field; empty: DefaultConnection) and bucket.
+func ParseS3ARN(arn string) (conn, bucket string, err error) {
+	const prefix = "arn:aws:s3:"
+	rest, ok := strings.CutPrefix(arn, prefix)
+	conn, bucket, ok2 := strings.Cut(rest, "::")
+	if !ok || !ok2 || strings.Contains(conn, ":") {
+		return "", "", fmt.Errorf("%w: resource ARN %q is not an S3 bucket ARN (arn:aws:s3:::bucket, or arn:aws:s3:CONNECTION::bucket)", ErrInvalidParameter, arn)
 	}
-	bucket = strings.TrimPrefix(arn, prefix)
+	if conn == "" {
+		conn = DefaultConnection
+	} else if err := ValidateConnectionName(conn); err != nil {
+		return "", "", err
+	}
 	if err := ValidateBucketName(bucket); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return bucket, nil
+	return conn, bucket, nil
+}
+
+// BucketARN is the ARN of bucket on connection conn.
+func BucketARN(conn, bucket string) string {
+	if conn == DefaultConnection {
+		conn = ""
+	}
+	return "arn:aws:s3:" + conn + "::" + bucket
 }
 
 // ARN is an Amazon Resource Name split into its fields:

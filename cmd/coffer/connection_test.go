@@ -1,0 +1,33 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestConnectionCommands: in coffer connection create, --endpoint and
+// --region name the S3 endpoint (the coffer server comes from the later
+// --endpoint here, as from COFFER_ENDPOINT); the secret never shows.
+func TestConnectionCommands(t *testing.T) {
+	endpoint, creds, s3 := startServer(t)
+	e := newCLIEnv(t, endpoint, creds)
+	_, errOut := e.fail("connection", "create", "second", "--endpoint", s3.Endpoint, "--access-key", s3.AccessKey, "--secret-key", "wrong")
+	if !strings.Contains(errOut, "refused") {
+		t.Errorf("create with a wrong secret: %q", errOut)
+	}
+	out := e.run("connection", "create", "second", "--endpoint", s3.Endpoint, "--region", "eu-west-1",
+		"--access-key", s3.AccessKey, "--secret-key", s3.SecretKey)
+	if !strings.Contains(out, "created connection second") || !strings.Contains(out, "eu-west-1") || strings.Contains(out, s3.SecretKey) {
+		t.Errorf("create:\n%s", out)
+	}
+	if out := e.run("connection", "list"); !strings.Contains(out, "second") || !strings.Contains(out, "default") {
+		t.Errorf("list:\n%s", out)
+	}
+	var c connectionJSON
+	e.runJSON(&c, "connection", "describe", "second")
+	if c.Endpoint != s3.Endpoint || c.AccessKeyId != s3.AccessKey || c.Static {
+		t.Errorf("describe: %+v", c)
+	}
+	e.run("connection", "delete", "second")
+	e.fail("connection", "describe", "second")
+}

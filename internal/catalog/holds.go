@@ -1,0 +1,250 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// VaultLock is a vault's lock configuration (internal/vaultlock owns its
+// rules). Zero days are unset; a zero LockDate is governance mode.
+type VaultLock struct {
+	VaultName        string
+	MinRetentionDays int64
+	MaxRetentionDays int64
+	LockDate         time.Time
+	UpdatedAt        time.Time
+}
+
+// PutVaultLock writes a vault's lock configuration, replacing any.
+func (c *DB) PutVaultLock(ctx context.Context, l VaultLock) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO vault_locks (vault_name, min_retention_days, max_retention_days, lock_date, updated_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (vault_name) DO UPDATE SET min_retention_days = excluded.min_retention_days,
+		max_retention_days = excluded.max_retention_days, lock_date = excluded.lock_date, updated_at = excluded.updated_at`,
+		l.VaultName, l.MinRetentionDays, l.MaxRetentionDays, toNanos(l.LockDate), toNanos(l.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put lock of vault %q: %w", l.VaultName, err)
+	}
+	return nil
+}
+
+// VaultLock returns a vault's lock configuration and whether it has one.
+func (c *DB) VaultLock(ctx context.Context, vault string) (VaultLock, bool, error) {
+	l := VaultLock{VaultName: vault}
+	var lockDate, updated int64
+	err := c.db.QueryRowContext(ctx, `SELECT min_retention_days, max_retention_days, lock_date, updated_at FROM vault_locks WHERE vault_name = ?`,
+		vault).Scan(&l.MinRetentionDays, &l.MaxRetentionDays, &lockDate, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return VaultLock{}, false, nil
+	}
+	if err != nil {
+		return VaultLock{}, false, fmt.Errorf("read lock of vault %q: %w", vault, err)
+	}
+	l.LockDate, l.UpdatedAt = fromNanos(lockDate), fromNanos(updated)
+	return l, true, nil
+}
+
+// DeleteVaultLock removes a vault's lock configuration, if any.
+func (c *DB) DeleteVaultLock(ctx context.Context, vault string) error {
+	if _, err := c.db.ExecContext(ctx, `DELETE FROM vault_locks WHERE vault_name = ?`, vault); err != nil {
+		return fmt.Errorf("delete lock of vault %q: %w", vault, err)
+	}
+	return nil
+}
+
+// Legal hold statuses (AWS's LegalHoldStatus; coffer never leaves a hold
+// CREATING or CANCELING: each change is one transaction).
+const (
+	HoldActive   = "ACTIVE"
+	HoldCanceled = "CANCELED"
+)
+
+// HoldSelection is a legal hold's RecoveryPointSelection: a recovery point
+// matches when it is in one of VaultNames (any if empty), of one of
+// ResourceARNs (any if empty) and created in [From, To] (open if zero).
+type HoldSelection struct {
+	VaultNames   []string  `json:"vault_names,omitempty"`
+	ResourceARNs []string  `json:"resource_arns,omitempty"`
+	From         time.Time `json:"from,omitzero"`
+	To           time.Time `json:"to,omitzero"`
+}
+
+// LegalHold is one legal hold.
+type LegalHold struct {
+	ID, ARN, Title, Description string
+	Status, CancelDescription   string
+	Selection                   HoldSelection
+	IdempotencyToken            string
+	Tags                        map[string]string
+	CreatedAt, CancelledAt      time.Time
+	RetainRecordUntil           time.Time
+}
+
+// HeldPoint is a recovery point a legal hold holds.
+type HeldPoint struct {
+	HoldID, RecoveryPointARN, VaultName, ResourceARN, ResourceType string
+}
+
+const holdCols = `id, arn, title, description, status, cancel_description, selection, idempotency_token, tags,
+	created_at, cancelled_at, retain_record_until`
+
+func scanHold(s rowScanner) (LegalHold, error) {
+	var h LegalHold
+	var sel, tags string
+	var created, cancelled, retain int64
+	err := s.Scan(&h.ID, &h.ARN, &h.Title, &h.Description, &h.Status, &h.CancelDescription, &sel, &h.IdempotencyToken, &tags,
+		&created, &cancelled, &retain)
+	if err != nil {
+		return h, err
+	}
+	if err := json.Unmarshal([]byte(sel), &h.Selection); err != nil {
+		return h, fmt.Errorf("legal hold %q: selection: %w", h.ID, err)
+	}
+	h.Tags = fromJSONMap(tags)
+	h.CreatedAt, h.CancelledAt, h.RetainRecordUntil = fromNanos(created), fromNanos(cancelled), fromNanos(retain)
+	return h, nil
+}
+
+// CreateLegalHold inserts h and, in the same transaction, holds the
+// recovery points its selection matches now. It returns how many.
+func (c *DB) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
+	var n int64
+	err := c.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO legal_holds (`+holdCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, mustJSON(h.Selection), h.IdempotencyToken,
+			mustJSON(h.Tags), toNanos(h.CreatedAt), toNanos(h.CancelledAt), toNanos(h.RetainRecordUntil)); err != nil {
+			if isUniqueViolation(err) {
+				return fmt.Errorf("legal hold %q: %w", h.ID, ErrExists)
+			}
+			return fmt.Errorf("insert legal hold %q: %w", h.ID, err)
+		}
+		w := selectionWhere(h.Selection)
+		res, err := tx.ExecContext(ctx, `INSERT INTO legal_hold_points (hold_id, rp_arn, vault_name, resource_arn, resource_type)
+			SELECT ?, arn, vault_name, resource_arn, resource_type FROM recovery_points`+w.sql(), append([]any{h.ID}, w.args...)...)
+		if err != nil {
+			return fmt.Errorf("hold the recovery points of legal hold %q: %w", h.ID, err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+func selectionWhere(s HoldSelection) where {
+	var w where
+	w.in("vault_name", s.VaultNames)
+	w.in("resource_arn", s.ResourceARNs)
+	if !s.From.IsZero() {
+		w.add("created_at >= ?", s.From.UnixNano())
+	}
+	if !s.To.IsZero() {
+		w.add("created_at <= ?", s.To.UnixNano())
+	}
+	return w
+}
+
+// LegalHold returns one legal hold; ErrNotFound if absent.
+func (c *DB) LegalHold(ctx context.Context, id string) (LegalHold, error) {
+	h, err := scanHold(c.db.QueryRowContext(ctx, `SELECT `+holdCols+` FROM legal_holds WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return LegalHold{}, fmt.Errorf("legal hold %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return LegalHold{}, fmt.Errorf("read legal hold %q: %w", id, err)
+	}
+	return h, nil
+}
+
+// LegalHoldByToken returns the hold created with an idempotency token.
+func (c *DB) LegalHoldByToken(ctx context.Context, token string) (LegalHold, bool, error) {
+	h, err := scanHold(c.db.QueryRowContext(ctx, `SELECT `+holdCols+` FROM legal_holds WHERE idempotency_token = ? ORDER BY created_at LIMIT 1`, token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return LegalHold{}, false, nil
+	}
+	if err != nil {
+		return LegalHold{}, false, fmt.Errorf("read legal hold by token: %w", err)
+	}
+	return h, true, nil
+}
+
+// ListLegalHolds returns legal holds oldest first.
+func (c *DB) ListLegalHolds(ctx context.Context, p Page) ([]LegalHold, string, error) {
+	return queryPage(ctx, c, "legal holds", `SELECT `+holdCols+` FROM legal_holds ORDER BY created_at, id`, nil, p, scanHold)
+}
+
+// CancelLegalHold marks an active hold CANCELED; ErrNotFound if there is
+// no such hold, vocab.ErrInvalidState if it is not active.
+func (c *DB) CancelLegalHold(ctx context.Context, id, description string, at, retainUntil time.Time) error {
+	res, err := c.db.ExecContext(ctx, `UPDATE legal_holds SET status = ?, cancel_description = ?, cancelled_at = ?, retain_record_until = ?
+		WHERE id = ? AND status = ?`, HoldCanceled, description, toNanos(at), toNanos(retainUntil), id, HoldActive)
+	if err != nil {
+		return fmt.Errorf("cancel legal hold %q: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	if _, err := c.LegalHold(ctx, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("legal hold %q is not active: %w", id, vocab.ErrInvalidState)
+}
+
+// HeldPoints lists the recovery points of a hold, by ARN.
+func (c *DB) HeldPoints(ctx context.Context, holdID string, p Page) ([]HeldPoint, string, error) {
+	return queryPage(ctx, c, "held recovery points", `SELECT hold_id, rp_arn, vault_name, resource_arn, resource_type
+		FROM legal_hold_points WHERE hold_id = ? ORDER BY rp_arn`, []any{holdID}, p, func(s rowScanner) (HeldPoint, error) {
+		var h HeldPoint
+		err := s.Scan(&h.HoldID, &h.RecoveryPointARN, &h.VaultName, &h.ResourceARN, &h.ResourceType)
+		return h, err
+	})
+}
+
+// ActiveHolds returns the ids of the active holds on a recovery point.
+func (c *DB) ActiveHolds(ctx context.Context, rpARN string) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT p.hold_id FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
+		WHERE p.rp_arn = ? AND h.status = ? ORDER BY p.hold_id`, rpARN, HoldActive)
+	if err != nil {
+		return nil, fmt.Errorf("legal holds of %q: %w", rpARN, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("legal holds of %q: %w", rpARN, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// notHeld is the condition on recovery_points rows that no active hold
+// holds them.
+const notHeld = `NOT EXISTS (SELECT 1 FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
+	WHERE p.rp_arn = recovery_points.arn AND h.status = 'ACTIVE')`
+
+// RestoreLegalHold records hold h and its points as a vault recorded
+// them (a rebuild from the vaults, one vault at a time): a hold already
+// there gains the points, and stays ACTIVE if any vault says so.
+func (c *DB) RestoreLegalHold(ctx context.Context, h LegalHold, points []HeldPoint) error {
+	return c.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO legal_holds (`+holdCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET status = CASE WHEN excluded.status = 'ACTIVE' THEN 'ACTIVE' ELSE legal_holds.status END`,
+			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, mustJSON(h.Selection), h.IdempotencyToken,
+			mustJSON(h.Tags), toNanos(h.CreatedAt), toNanos(h.CancelledAt), toNanos(h.RetainRecordUntil)); err != nil {
+			return fmt.Errorf("restore legal hold %q: %w", h.ID, err)
+		}
+		for _, p := range points {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO legal_hold_points (hold_id, rp_arn, vault_name, resource_arn, resource_type)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (hold_id, rp_arn) DO NOTHING`, h.ID, p.RecoveryPointARN, p.VaultName, p.ResourceARN, p.ResourceType); err != nil {
+				return fmt.Errorf("restore legal hold %q: %w", h.ID, err)
+			}
+		}
+		return nil
+	})
+}
