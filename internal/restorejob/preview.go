@@ -50,8 +50,12 @@ func (r *Restores) Preview(ctx context.Context, in StartRestoreInput, maxKeys in
 
 // stateStream is the record stream of rp's state that a restore of it
 // (or its preview) reads, given the request's metadata: for a periodic
-// recovery point, its manifest's Records object.
-func (r *Restores) stateStream(ctx context.Context, vv *vault.Vault, rp catalog.RecoveryPoint, _ map[string]string) (restore.Stream, error) {
+// recovery point, its manifest's Records object; for a continuous one,
+// its state at the RestoreTime.
+func (r *Restores) stateStream(ctx context.Context, vv *vault.Vault, rp catalog.RecoveryPoint, md map[string]string) (restore.Stream, error) {
+	if rp.Kind == catalog.KindContinuous {
+		return continuousStream(ctx, vv, rp, md)
+	}
 	m, err := vv.RecoveryPoint(ctx, rp.ID)
 	if err != nil {
 		return restore.Stream{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)

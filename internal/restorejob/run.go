@@ -86,19 +86,22 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	if err != nil {
 		return restore.Result{}, err
 	}
-	stream, err := r.stateStream(ctx, vv, rp, j.Metadata)
-	if err != nil {
-		return restore.Result{}, err
-	}
-	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
-	res, err := restore.RunStream(ctx, dst, vv, stream, opts, func(st restore.Stats) {
+	progress := func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)
 		j.Stats = jobs.JSON(st)
 		if _, err := r.cfg.DB.TransitionOwnRestoreJob(context.WithoutCancel(ctx), *j, jobs.StateRunning); err != nil {
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
-	})
+	}
+	// A continuous recovery point's RestoreTime is checked again: the
+	// window may have moved since Start.
+	stream, err := r.stateStream(ctx, vv, rp, j.Metadata)
+	if err != nil {
+		return restore.Result{}, err
+	}
+	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
+	res, err := restore.RunStream(ctx, dst, vv, stream, opts, progress)
 	return res, jobs.Engine(err)
 }
 

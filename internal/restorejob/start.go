@@ -82,6 +82,9 @@ func (r *Restores) validate(ctx context.Context, in StartRestoreInput) (rp catal
 	if opts, err = parseRestoreMetadata(in.Metadata, bucket); err != nil {
 		return rp, opts, "", err
 	}
+	if err := r.checkRestoreTime(ctx, in.Metadata, rp); err != nil {
+		return rp, opts, "", err
+	}
 	if conn, err = destConnection(in.Metadata, rp.ResourceARN); err != nil {
 		return rp, opts, "", err
 	}
