@@ -393,6 +393,31 @@ func TestContinuousScansOnly(t *testing.T) {
 		return status == "STOPPED"
 	})
 	restoreAt(t, e, arn, deletedAt.Add(-time.Millisecond), beforeDelete)
+
+	// Roll the bucket itself back to before the delete: the preview says
+	// what the job then does, the current state is beforeDelete again and
+	// no version is lost.
+	md := map[string]string{"RestoreMode": "rollback", "RestoreTime": deletedAt.Add(-time.Millisecond).UTC().Format(time.RFC3339Nano)}
+	p, err := e.Service.PreviewRestore(ctx, service.StartRestoreInput{RecoveryPointARN: arn, Metadata: md}, 0)
+	if err != nil || p.Write.Count != 2 || strings.Join(p.Write.Keys, "|") != "b/ü b.bin|c.del" || p.DeleteMark.Count != 0 || p.Failed != 0 {
+		t.Fatalf("preview of a rollback to before the delete: %+v %v", p, err)
+	}
+	n := len(backuptest.Snapshot(t, mc, bucket))
+	rj, err := e.Client.StartRestoreJob(ctx, &backup.StartRestoreJobInput{RecoveryPointArn: aws.String(arn), Metadata: md})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := coffertest.WaitRestoreJob(t, e.Client, aws.ToString(rj.RestoreJobId))
+	if msg := aws.ToString(out.StatusMessage); out.Status != types.RestoreJobStatusCompleted || !strings.Contains(msg, "wrote 2 objects") ||
+		!strings.Contains(msg, "put 0 delete markers") {
+		t.Fatalf("rollback: %s %q", out.Status, msg)
+	}
+	for _, d := range backuptest.Diff(beforeDelete, current(t, mc, bucket)) {
+		t.Errorf("after the rollback: %s", d)
+	}
+	if after := len(backuptest.Snapshot(t, mc, bucket)); after != n+2 {
+		t.Errorf("%d entries after the rollback, %d before: want 2 new versions and none lost", after, n)
+	}
 }
 
 // planOf returns the one plan of the test's server.

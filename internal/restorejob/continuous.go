@@ -9,10 +9,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/capturelog"
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/jobs"
-	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/restore"
-	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -80,39 +77,29 @@ func checkGaps(ctx context.Context, vv *vault.Vault, rp catalog.RecoveryPoint, t
 	return nil
 }
 
-// restoreAt restores the state of continuous recovery point rp at t: the
-// capture log's plan at t, streamed as records into the restore engine.
-func restoreAt(ctx context.Context, dst *s3source.Client, vv *vault.Vault, rp catalog.RecoveryPoint, t time.Time, opts restore.Options, progress func(restore.Stats)) (restore.Result, error) {
-	plan, err := capturelog.PlanAt(ctx, vv, rp.ID, t)
+// continuousStream is the state of continuous recovery point rp at the
+// request's RestoreTime (checked again: the window may have moved since
+// Start) as a record stream: the capture log's plan at that time, which
+// capturelog.WriteStateAt writes into a pipe the restore engine reads.
+func continuousStream(ctx context.Context, vv *vault.Vault, rp catalog.RecoveryPoint, md map[string]string) (restore.Stream, error) {
+	t, err := restoreTime(md, rp)
 	if err != nil {
-		return restore.Result{}, err
-	}
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := capturelog.WriteStateAt(ctx, vv, plan, pw)
-		pw.CloseWithError(err) //nolint:errcheck // always nil
-	}()
-	defer pr.Close() //nolint:errcheck // unblocks the producer on an early end
-	rd, err := recpoint.NewReader(pr)
-	if err != nil {
-		return restore.Result{}, err
-	}
-	bucket, _ := vocab.ParseBucketARN(rp.ResourceARN)
-	return restore.RunRecords(ctx, dst, vv, rp.ARN, bucket, rd, opts, progress)
-}
-
-// executeAt runs a restore of continuous recovery point rp at the job's
-// RestoreTime (checked again: the window may have moved since Start).
-func (r *Restores) executeAt(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault, rp catalog.RecoveryPoint, dst *s3source.Client,
-	conn string, opts restore.Options, progress func(restore.Stats)) (restore.Result, error) {
-	t, err := restoreTime(j.Metadata, rp)
-	if err != nil {
-		return restore.Result{}, err
+		return restore.Stream{}, err
 	}
 	if err := checkGaps(ctx, vv, rp, t); err != nil {
-		return restore.Result{}, err
+		return restore.Stream{}, err
 	}
-	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
-	res, err := restoreAt(ctx, dst, vv, rp, t, opts, progress)
-	return res, jobs.Engine(err)
+	plan, err := capturelog.PlanAt(ctx, vv, rp.ID, t)
+	if err != nil {
+		return restore.Stream{}, err
+	}
+	bucket, _ := vocab.ParseBucketARN(rp.ResourceARN)
+	return restore.Stream{Name: rp.ARN, Bucket: bucket, Open: func(ctx context.Context) (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			_, err := capturelog.WriteStateAt(ctx, vv, plan, pw)
+			pw.CloseWithError(err) //nolint:errcheck // always nil
+		}()
+		return pr, nil // closing it early unblocks the producer
+	}}, nil
 }

@@ -38,9 +38,9 @@ func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vau
 	case err != nil:
 		end.status, end.msg, end.detail = jobs.StateFailed, r.cfg.Hasher.Redact(err, items...), err.Error()
 	case res.Stats.ObjectsFailed > 0:
-		end.status, end.msg, end.res = jobs.StateFailed, restoreMessage(res), &res
+		end.status, end.msg, end.res = jobs.StateFailed, endMessage(j, res), &res
 	default:
-		end.status, end.msg, end.res = jobs.StateCompleted, restoreMessage(res), &res
+		end.status, end.msg, end.res = jobs.StateCompleted, endMessage(j, res), &res
 	}
 	r.finish(bg, j, end)
 	return nil
@@ -94,15 +94,14 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
 	}
-	if rp.Kind == catalog.KindContinuous {
-		return r.executeAt(ctx, j, vv, rp, dst, conn, opts, progress)
-	}
-	m, err := vv.RecoveryPoint(ctx, rp.ID)
+	// A continuous recovery point's RestoreTime is checked again: the
+	// window may have moved since Start.
+	stream, err := r.stateStream(ctx, vv, rp, j.Metadata)
 	if err != nil {
-		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
+		return restore.Result{}, err
 	}
 	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
-	res, err := restore.Run(ctx, dst, vv, m, opts, progress)
+	res, err := restore.RunStream(ctx, dst, vv, stream, opts, progress)
 	return res, jobs.Engine(err)
 }
 
