@@ -261,6 +261,15 @@ func restoreAndWait(t *testing.T, e *cliEnv, c *minio.Client, rpArn, src string,
 	}
 
 	dst2 := testserver.UniqueBucketName("restore-prefix")
+	var pv restorePreview
+	e.runJSON(&pv, "restore", "preview", rpArn, "--bucket", dst2, "--new-bucket", "--item", "s3://"+src+"/docs/")
+	if pv.Write.Count != 2 || !reflect.DeepEqual(pv.Write.Keys, []string{"docs/a.txt", "docs/deep/b.txt"}) || pv.Skip.Count != 0 ||
+		pv.RestoreMode != "restore" || pv.BytesToWrite != int64(len("alpha")+len("beta")) {
+		t.Errorf("restore preview = %+v", pv)
+	}
+	if out := e.run("restore", "preview", rpArn, "--bucket", dst2, "--new-bucket", "--item", "s3://"+src+"/docs/"); !strings.Contains(out, "Write (2):\n  docs/a.txt\n  docs/deep/b.txt\n") {
+		t.Errorf("restore preview output:\n%s", out)
+	}
 	out := e.run("restore", "start", "--recovery-point", rpArn, "--dest-bucket", dst2, "--new-bucket",
 		"--item", "s3://"+src+"/docs/", "--wait")
 	sameObjects(t, "prefix restore", readBucket(t, c, dst2), map[string]string{"docs/a.txt": "alpha", "docs/deep/b.txt": "beta"})

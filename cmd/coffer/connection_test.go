@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
 // TestConnectionCommands: in coffer connection create, --endpoint and
@@ -28,6 +30,22 @@ func TestConnectionCommands(t *testing.T) {
 	if c.Endpoint != s3.Endpoint || c.AccessKeyId != s3.AccessKey || c.Static {
 		t.Errorf("describe: %+v", c)
 	}
+	bucket := s3.NewBucketWith(t, testserver.BucketOptions{ObjectLock: true})
+	vault := testserver.UniqueBucketName("s3vault")
+	// "second" says eu-west-1, which this MinIO refuses for bucket calls.
+	e.run("connection", "create", "third", "--endpoint", s3.Endpoint, "--access-key", s3.AccessKey, "--secret-key", s3.SecretKey)
+	out = e.run("vault", "create", vault, "--location", "s3://third/"+bucket+"/vaults")
+	if !strings.Contains(out, "Location:") || !strings.Contains(out, "s3://third/"+bucket+"/vaults/v-") {
+		t.Errorf("vault create --location:\n%s", out)
+	}
+	if out := e.run("vault", "describe", vault); !strings.Contains(out, "s3://third/"+bucket+"/vaults/v-") {
+		t.Errorf("vault describe of an S3 vault:\n%s", out)
+	}
+	if _, errOut := e.fail("connection", "delete", "third"); !strings.Contains(errOut, "1 vaults") {
+		t.Errorf("delete of a connection a vault lives on: %q", errOut)
+	}
+	e.run("vault", "delete", vault)
+	e.run("connection", "delete", "third")
 	e.run("connection", "delete", "second")
 	e.fail("connection", "describe", "second")
 }

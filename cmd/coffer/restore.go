@@ -18,6 +18,7 @@ import (
 func init() {
 	registerGroup("restore", "start, list, describe and report restore jobs", []subcommand{
 		{name: "start", args: "--recovery-point ARN --dest-bucket B [--new-bucket] [--item s3://B/PREFIX]... [--wait]", summary: "restore a recovery point into a bucket", run: restoreStart},
+		{name: "preview", args: "RP-ARN --bucket B [--new-bucket] [--item s3://B/PREFIX]... [--rollback]", summary: "show what a restore or rollback would write, skip and delete-mark, writing nothing", run: restorePreviewCmd},
 		{name: "list", args: "[--status S]", summary: "list restore jobs", run: restoreList},
 		{name: "describe", args: "JOB-ID", summary: "show a restore job", run: restoreDescribe},
 		{name: "report", args: "JOB-ID", summary: "list the items, skipped and failed keys of a restore job (kept in the vault)", run: reportCommand("restore", "/restore-jobs/")},
@@ -27,7 +28,7 @@ func init() {
 // restoreFlags are the flags of `restore start`.
 type restoreFlags struct {
 	recoveryPoint, destBucket, versions, iamRole, token string
-	newBucket, overwrite, restoreACLs, wait             bool
+	newBucket, overwrite, restoreACLs, wait, rollback   bool
 	items                                               stringList
 	restoreTime                                         timeFlag
 }
@@ -37,14 +38,20 @@ type restoreFlags struct {
 // s3://bucket/prefix strings) and RestoreTime, and coffer's
 // RestoreLatestVersionsUpTo, Overwrite and RestoreACLs.
 func (f *restoreFlags) metadata() (map[string]string, error) {
-	if f.destBucket == "" {
-		return nil, usageError("--dest-bucket is required")
+	if f.destBucket == "" && !f.rollback {
+		return nil, usageError("--dest-bucket is required (or --rollback)")
 	}
 	md := map[string]string{
 		"DestinationBucketName": f.destBucket,
 		"NewBucket":             strconv.FormatBool(f.newBucket),
 		"Overwrite":             strconv.FormatBool(f.overwrite),
 		"RestoreACLs":           strconv.FormatBool(f.restoreACLs),
+	}
+	if f.rollback {
+		md["RestoreMode"] = "rollback"
+		if f.destBucket == "" {
+			delete(md, "DestinationBucketName") // the recovery point's own bucket
+		}
 	}
 	if len(f.items) > 0 {
 		for _, it := range f.items {
@@ -105,6 +112,7 @@ func (f *restoreFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.overwrite, "overwrite", false, "overwrite objects that exist in the destination")
 	fs.BoolVar(&f.restoreACLs, "restore-acls", false, "restore object ACLs")
 	fs.Var(&f.restoreTime, "restore-time", "point in `TIME` to restore (RFC 3339; continuous recovery points)")
+	fs.BoolVar(&f.rollback, "rollback", false, "roll the recovery point's own (versioned) bucket back in place: --dest-bucket may be left out")
 	fs.StringVar(&f.iamRole, "iam-role-arn", "", "IAM role `ARN` to send (unused by coffer)")
 	fs.StringVar(&f.token, "idempotency-token", "", "`TOKEN` making retries of the same start a no-op")
 	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing progress")

@@ -39,12 +39,21 @@ type serverConfig struct {
 	// VaultLocation and ObjectLockDays: service.Config's.
 	VaultLocation  string
 	ObjectLockDays int
+	// MemoryLimitMiB is the Go runtime's soft memory limit (runServer
+	// applies it; tests running servers in one process do not).
+	MemoryLimitMiB int64
 	// Periodic is how often the leader runs schedules, job windows and
 	// expiry (service.Config.JanitorInterval); Maintenance how often it
 	// queues maintenance of every vault.
 	Periodic, Maintenance time.Duration
-	LogLevel              string
-	Clock                 clock.Clock // nil: wall clock
+	// Reconcile is the time between continuous protection's
+	// reconciliation scans (service.Config.ReconcileInterval).
+	Reconcile time.Duration
+	// Stall is how long capture may fail before a continuous protection
+	// stops (service.Config.ContinuousStall).
+	Stall    time.Duration
+	LogLevel string
+	Clock    clock.Clock // nil: wall clock
 	// Limits bounds the API's connections (timeouts, concurrent body
 	// reads); zero fields take api.DefaultLimits.
 	Limits api.Limits
@@ -62,17 +71,31 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
 	fs.IntVar(&c.Parallelism, "parallelism", 16, "objects read or written at once per job")
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
+	fs.Int64Var(&c.MemoryLimitMiB, "memory-limit", defaultMemoryLimit>>20,
+		"soft memory limit of the process in MiB: the garbage collector works harder near it (0: none; env GOMEMLIMIT wins)")
 	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
 	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
 	fs.StringVar(&c.VaultLocation, "vault-location", getenv("COFFER_VAULT_LOCATION"),
 		"where vaults created without a location keep their data: empty for the data directory, or s3://CONNECTION/BUCKET[/PREFIX] (env COFFER_VAULT_LOCATION)")
 	fs.IntVar(&c.ObjectLockDays, "object-lock-days", 30, "rolling S3 Object Lock retention of an S3 vault's data on a bucket with Object Lock; maintenance extends it")
+	reconcile := first(getenv("COFFER_RECONCILE_INTERVAL"), "15m")
+	defReconcile, err := time.ParseDuration(reconcile)
+	if err != nil || defReconcile <= 0 {
+		return c, fmt.Errorf("server: COFFER_RECONCILE_INTERVAL %q is not a positive Go duration", reconcile)
+	}
+	fs.DurationVar(&c.Reconcile, "reconcile-interval", defReconcile,
+		"time between the reconciliation scans of a continuously protected bucket, its RPO without events (env COFFER_RECONCILE_INTERVAL)")
+	fs.DurationVar(&c.Stall, "continuous-stall", 15*time.Minute,
+		"how long capture of a continuously protected bucket may fail (endpoint unreachable) before its recovery point goes STOPPED")
 	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("server: unexpected argument %q", fs.Arg(0))
+	}
+	if c.Reconcile <= 0 {
+		return c, errors.New("server: --reconcile-interval must be positive")
 	}
 	c.MasterKeyFile = getenv("COFFER_MASTER_KEY_FILE")
 	c.EventsToken = getenv("COFFER_EVENTS_TOKEN")
@@ -123,6 +146,7 @@ func runServer(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(c.MemoryLimitMiB)
 	return serve(ctx, c, nil)
 }
 
@@ -164,7 +188,8 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
 		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance,
-		VaultLocation: c.VaultLocation, ObjectLockDays: c.ObjectLockDays})
+		VaultLocation: c.VaultLocation, ObjectLockDays: c.ObjectLockDays,
+		ReconcileInterval: c.Reconcile, ContinuousStall: c.Stall})
 	if err != nil {
 		return err
 	}

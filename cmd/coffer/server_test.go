@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"path/filepath"
@@ -166,6 +167,18 @@ func TestServerConfig(t *testing.T) {
 			return nil
 		}},
 		{name: "database not postgres", args: []string{"--database", "mysql://db/x"}, wantErr: "--database must be a postgres:// URL"},
+		{name: "memory limit default", check: func(c serverConfig) error {
+			if c.MemoryLimitMiB != 256 {
+				return fmt.Errorf("memory limit %d MiB by default, want 256", c.MemoryLimitMiB)
+			}
+			return nil
+		}},
+		{name: "memory limit off", args: []string{"--memory-limit", "0"}, check: func(c serverConfig) error {
+			if c.MemoryLimitMiB != 0 {
+				return errors.New("--memory-limit 0 ignored")
+			}
+			return nil
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

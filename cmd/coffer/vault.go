@@ -78,10 +78,19 @@ func vaultList(ctx context.Context, args []string) error {
 
 func vaultDescribe(ctx context.Context, args []string) error {
 	c := newClientCmd(ctx, "vault describe", "NAME", "one vault NAME")
-	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*backup.DescribeBackupVaultOutput, error) {
+	return callAndShow(c, args, func(ctx context.Context, s *session, name string) (*vaultDescription, error) {
 		out, err := s.client.DescribeBackupVault(ctx, &backup.DescribeBackupVaultInput{BackupVaultName: aws.String(name)})
-		return out, wrapAPI("describe vault "+name, err)
-	}, func(w io.Writer, out *backup.DescribeBackupVaultOutput, _ string) error {
+		if err != nil {
+			return nil, wrapAPI("describe vault "+name, err)
+		}
+		// The SDK drops coffer's StorageLocation: read it raw.
+		var ext struct{ StorageLocation string }
+		if err := s.extension(ctx, http.MethodGet, "/backup-vaults/"+url.PathEscape(name), nil, &ext); err != nil {
+			return nil, wrapAPI("describe vault "+name, err)
+		}
+		return &vaultDescription{out, ext.StorageLocation}, nil
+	}, func(w io.Writer, d *vaultDescription, _ string) error {
+		out := d.DescribeBackupVaultOutput
 		return fields(w,
 			"Name", out.BackupVaultName,
 			"ARN", out.BackupVaultArn,
@@ -89,6 +98,7 @@ func vaultDescribe(ctx context.Context, args []string) error {
 			"Recovery points", out.NumberOfRecoveryPoints,
 			"State", out.VaultState,
 			"Type", out.VaultType,
+			"Location", &d.StorageLocation,
 			"Encryption key", out.EncryptionKeyArn,
 			"Locked", out.Locked,
 			"Lock date", out.LockDate,
@@ -96,6 +106,13 @@ func vaultDescribe(ctx context.Context, args []string) error {
 			"Max retention days", out.MaxRetentionDays,
 		)
 	})
+}
+
+// vaultDescription is DescribeBackupVault's answer with coffer's
+// StorageLocation.
+type vaultDescription struct {
+	*backup.DescribeBackupVaultOutput
+	StorageLocation string `json:",omitempty"`
 }
 
 func vaultDelete(ctx context.Context, args []string) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -69,6 +70,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, r, toAPIError(fmt.Errorf("store events: %w", err)), err)
 		return
 	}
+	s.svc.EventsStored(context.WithoutCancel(r.Context()))
 	// Buckets and counts only: keys stay out of the log.
 	s.log.Debug("events stored", "request_id", r.Context().Value(requestIDKey{}), "records", len(rows), "buckets", eventBuckets(records))
 	writeJSON(w, http.StatusOK, map[string]int{"Stored": len(rows)})

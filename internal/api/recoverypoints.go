@@ -31,6 +31,11 @@ type recoveryPointJSON struct {
 	ObjectCount int64
 	// SourceBackupVaultArn: the vault a copy was copied from.
 	SourceBackupVaultArn string `json:",omitempty"`
+	// EarliestRestorableTime and LatestRestorableTime are coffer's
+	// extension for continuous recovery points: the window a restore's
+	// RestoreTime may fall in.
+	EarliestRestorableTime *epoch `json:",omitempty"`
+	LatestRestorableTime   *epoch `json:",omitempty"`
 }
 
 func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, describe bool) recoveryPointJSON {
@@ -44,6 +49,9 @@ func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, 
 	}
 	if describe {
 		out.StorageClass = "WARM"
+	}
+	if rp.Kind == catalog.KindContinuous {
+		out.EarliestRestorableTime, out.LatestRestorableTime = ts(rp.EarliestRestorable), ts(rp.LatestRestorable)
 	}
 	if rp.DeleteAfterDays > 0 {
 		out.Lifecycle = &lifecycleJSON{DeleteAfterDays: rp.DeleteAfterDays}
@@ -92,4 +100,42 @@ func (s *Server) describeRecoveryPoint(r *http.Request, _ []byte) (any, error) {
 
 func (s *Server) deleteRecoveryPoint(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteRecoveryPoint(r.Context(), r.PathValue("name"), r.PathValue("arn"))
+}
+
+// recoveryPointByResourceJSON is one entry of ListRecoveryPointsByResource
+// (AWS's RecoveryPointByResource, with coffer's window fields).
+type recoveryPointByResourceJSON struct {
+	RecoveryPointArn       string
+	BackupVaultName        string
+	ResourceName           string
+	Status                 string
+	StatusMessage          string `json:",omitempty"`
+	CreationDate           *epoch `json:",omitempty"`
+	BackupSizeBytes        int64
+	VaultType              string
+	IsParent               bool
+	EarliestRestorableTime *epoch `json:",omitempty"`
+	LatestRestorableTime   *epoch `json:",omitempty"`
+}
+
+func (s *Server) listRecoveryPointsByResource(r *http.Request, _ []byte) (any, error) {
+	p, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	rps, tok, err := s.svc.ListRecoveryPointsByResource(r.Context(), r.PathValue("arn"), p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]recoveryPointByResourceJSON, 0, len(rps))
+	for _, rp := range rps {
+		e := recoveryPointByResourceJSON{RecoveryPointArn: rp.ARN, BackupVaultName: rp.VaultName,
+			ResourceName: strings.TrimPrefix(rp.ResourceARN, "arn:aws:s3:::"), Status: rp.Status, StatusMessage: rp.StatusMessage,
+			CreationDate: ts(rp.CreatedAt), BackupSizeBytes: rp.SizeBytes, VaultType: "BACKUP_VAULT"}
+		if rp.Kind == catalog.KindContinuous {
+			e.EarliestRestorableTime, e.LatestRestorableTime = ts(rp.EarliestRestorable), ts(rp.LatestRestorable)
+		}
+		out = append(out, e)
+	}
+	return listOut("RecoveryPoints", out, tok), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -25,7 +26,7 @@ import (
 // only the master key (and the connection) attaches the vault from the
 // bucket and restores it.
 func TestS3VaultWithObjectLock(t *testing.T) {
-	e := coffertest.Start(t, coffertest.Options{})
+	e := coffertest.Start(t, coffertest.Options{Configure: func(c *service.Config) { c.ObjectLockDays = 3 }})
 	c, mc := e.Client, e.S3.Client(t)
 	lockBucket := e.S3.NewBucketWith(t, testserver.BucketOptions{ObjectLock: true})
 
@@ -53,6 +54,9 @@ func TestS3VaultWithObjectLock(t *testing.T) {
 	want := coffertest.FillBucket(t, mc, src, "s/", 5, 3000)
 	rp := backupOn(t, e, "s3v", "arn:aws:s3:::"+src)
 	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, rp), want)
+	// Ten days of retention, beyond the 3-day rolling lock: maintenance
+	// must lock every blob until then.
+	ten := backupWithDays(t, e, "s3v", "arn:aws:s3:::"+src, 10)
 
 	prefix := strings.TrimPrefix(loc, "s3://default/"+lockBucket+"/") + "/"
 	n := 0
@@ -91,6 +95,24 @@ func TestS3VaultWithObjectLock(t *testing.T) {
 		}
 	}
 	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, rp), want)
+	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, c, ten), want)
+	locked := 0
+	for o := range mc.ListObjects(ctx, lockBucket, minio.ListObjectsOptions{Prefix: prefix + "p", Recursive: true, WithVersions: true}) {
+		if o.Err != nil || o.IsDeleteMarker {
+			continue
+		}
+		_, until, err := mc.GetObjectRetention(ctx, lockBucket, o.Key, o.VersionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if until == nil || until.Before(time.Now().Add(9*24*time.Hour)) {
+			t.Errorf("pack %s locked until %v; want past the 10-day recovery point's DeleteAt", o.Key, until)
+		}
+		locked++
+	}
+	if locked == 0 {
+		t.Fatal("no pack blob of the vault found")
+	}
 
 	// A new server: only the master key is carried over.
 	dir := t.TempDir()
@@ -103,7 +125,7 @@ func TestS3VaultWithObjectLock(t *testing.T) {
 	}
 	e2 := coffertest.Start(t, coffertest.Options{DataDir: dir, S3: e.S3})
 	status, body = extension(t, e2, http.MethodPut, "/backup-vault-attachments", map[string]any{"StorageLocation": loc})
-	if status != http.StatusOK || !strings.Contains(string(body), `"RecoveryPointsAttached":1`) {
+	if status != http.StatusOK || !strings.Contains(string(body), `"RecoveryPointsAttached":2`) {
 		t.Fatalf("attach on a new server: %d %s", status, body)
 	}
 	j, err := e2.Client.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("s3v"), RecoveryPointArn: aws.String(rp)})
@@ -111,4 +133,19 @@ func TestS3VaultWithObjectLock(t *testing.T) {
 		t.Fatalf("recovery point on the new server: %v", err)
 	}
 	coffertest.CheckBucket(t, mc, coffertest.RestoreToNewBucket(t, e2.Client, rp), want)
+}
+
+// backupWithDays backs resource up into vaultName, kept days days.
+func backupWithDays(t *testing.T, e *coffertest.Env, vaultName, resource string, days int64) string {
+	t.Helper()
+	out, err := e.Client.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String(vaultName),
+		ResourceArn: aws.String(resource), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"),
+		Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(days)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := e.WaitBackup(t, aws.ToString(out.BackupJobId)); j.State != types.BackupJobStateCompleted {
+		t.Fatalf("backup of %s: %s %q", resource, j.State, aws.ToString(j.StatusMessage))
+	}
+	return aws.ToString(out.RecoveryPointArn)
 }

@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	s.handle("GET /backup-vaults/{name}/recovery-points", s.listRecoveryPoints)
 	s.handle("GET /backup-vaults/{name}/recovery-points/{arn}", s.describeRecoveryPoint)
 	s.handle("DELETE /backup-vaults/{name}/recovery-points/{arn}", s.deleteRecoveryPoint)
+	s.handle("GET /resources/{arn}/recovery-points", s.listRecoveryPointsByResource)
 	s.handle("PUT /restore-jobs", s.startRestoreJob)
 	s.handle("GET /restore-jobs/{id}", s.describeRestoreJob)
 	s.handle("GET /restore-jobs", s.listRestoreJobs)
@@ -88,6 +89,7 @@ func (s *Server) routes() {
 	s.lockRoutes()
 	s.copyRoutes()
 	s.connectionRoutes() // coffer extension
+	s.previewRoutes()    // coffer extension
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})

@@ -66,7 +66,7 @@ func (j *job) capture(ctx context.Context, it *item) error {
 		return fe.err
 	}
 	j.fail(v.Key, v.VersionID, err)
-	it.failed = true
+	it.failed, it.err = true, err
 	return nil
 }
 

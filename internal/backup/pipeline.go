@@ -20,6 +20,7 @@ type item struct {
 	prev   *recpoint.Record // same version in the previous recovery point
 	rec    *recpoint.Record // result; nil if the version failed
 	failed bool
+	err    error // why it failed
 }
 
 // pipelineOutput is what the emitter wrote.

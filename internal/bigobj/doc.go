@@ -7,7 +7,7 @@
 // encrypts up to two more in the background (about 56 MiB per object
 // written); reading one back holds a chunk's packed, decrypted and
 // decompressed copies (about 24 MiB), and the multipart upload of a
-// restore buffers two 16 MiB parts. With 16 workers on a bucket of large
+// restore buffers two 8 MiB parts. With 16 workers on a bucket of large
 // objects that would be a gigabyte, so at most Slots of them stream at
 // once per job while the other workers go on with small objects.
 package bigobj

@@ -197,9 +197,28 @@ func NextSeq(ctx context.Context, v *vault.Vault, rp string) (int64, error) {
 }
 
 func loadManifests[T any](ctx context.Context, v *vault.Vault, typ, rp string) ([]T, error) {
-	raws, err := v.CaptureManifests(ctx, typ, map[string]string{labelRP: rp})
+	out, err := loadLabelled[T](ctx, v, typ, map[string]string{labelRP: rp})
 	if err != nil {
 		return nil, fmt.Errorf("capture log %q: %w", rp, err)
+	}
+
+	return out, nil
+}
+
+// loadAll reads the manifests of type typ of every recovery point.
+func loadAll[T any](ctx context.Context, v *vault.Vault, typ string) ([]T, error) {
+	out, err := loadLabelled[T](ctx, v, typ, map[string]string{})
+	if err != nil {
+		return nil, fmt.Errorf("capture log: %w", err)
+	}
+
+	return out, nil
+}
+
+func loadLabelled[T any](ctx context.Context, v *vault.Vault, typ string, labels map[string]string) ([]T, error) {
+	raws, err := v.CaptureManifests(ctx, typ, labels)
+	if err != nil {
+		return nil, err
 	}
 
 	out := make([]T, 0, len(raws))
@@ -207,7 +226,7 @@ func loadManifests[T any](ctx context.Context, v *vault.Vault, typ, rp string) (
 	for _, raw := range raws {
 		var m T
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("capture log %q: decode %s manifest: %w", rp, typ, err)
+			return nil, fmt.Errorf("decode %s manifest: %w", typ, err)
 		}
 
 		out = append(out, m)

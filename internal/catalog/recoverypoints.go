@@ -28,13 +28,24 @@ type RecoveryPoint struct {
 	// PlanID, PlanVersion and RuleID name the plan rule whose job made the
 	// recovery point (read from that job; empty for on-demand backups).
 	PlanID, PlanVersion, RuleID string
+	// Kind is KindPeriodic ("" reads as it) or KindContinuous; a
+	// continuous one has its restorable window (zero while unknown).
+	Kind                                 string
+	EarliestRestorable, LatestRestorable time.Time
 	// SourceBackupVaultARN is the vault a copy was copied from; empty
 	// for backups.
 	SourceBackupVaultARN string
 }
 
+// Recovery point kinds.
+const (
+	KindPeriodic   = "periodic"
+	KindContinuous = "continuous"
+)
+
 const rpCols = `arn, id, vault_name, resource_arn, resource_type, backup_job_id, status, status_message,
-	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags, source_backup_vault_arn`
+	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags,
+	kind, earliest_restorable, latest_restorable, source_backup_vault_arn`
 
 // rpSelect is what queries of recovery points select: rpCols and the plan
 // rule of the job that made each one (backup_job_id names no column of
@@ -46,22 +57,26 @@ const rpSelect = rpCols + `,
 
 func scanRP(s rowScanner) (RecoveryPoint, error) {
 	var r RecoveryPoint
-	var created, completed, deleteAt int64
+	var created, completed, deleteAt, earliest, latest int64
 	var tags string
 	err := s.Scan(&r.ARN, &r.ID, &r.VaultName, &r.ResourceARN, &r.ResourceType, &r.BackupJobID, &r.Status, &r.StatusMessage,
-		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags, &r.SourceBackupVaultARN, &r.PlanID, &r.PlanVersion, &r.RuleID)
+		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags,
+		&r.Kind, &earliest, &latest, &r.SourceBackupVaultARN, &r.PlanID, &r.PlanVersion, &r.RuleID)
 	r.CreatedAt, r.CompletedAt, r.DeleteAt = fromNanos(created), fromNanos(completed), fromNanos(deleteAt)
+	r.EarliestRestorable, r.LatestRestorable = fromNanos(earliest), fromNanos(latest)
 	r.Tags = fromJSONMap(tags)
 	return r, err
 }
 
 // PutRecoveryPoint inserts r, or replaces the entry with the same ARN.
 func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(19)+`)
 		ON CONFLICT (arn) DO UPDATE SET status = excluded.status, status_message = excluded.status_message,
-		completed_at = excluded.completed_at, size_bytes = excluded.size_bytes, object_count = excluded.object_count`,
+		completed_at = excluded.completed_at, size_bytes = excluded.size_bytes, object_count = excluded.object_count,
+		earliest_restorable = excluded.earliest_restorable, latest_restorable = excluded.latest_restorable`,
 		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
-		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags), r.SourceBackupVaultARN)
+		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags),
+		nonEmpty(r.Kind, KindPeriodic), toNanos(r.EarliestRestorable), toNanos(r.LatestRestorable), r.SourceBackupVaultARN)
 	if err != nil {
 		return fmt.Errorf("insert recovery point %q: %w", r.ARN, err)
 	}

@@ -29,6 +29,9 @@ type Config struct {
 	// Static are the connections of the configuration (DefaultConnection
 	// from the environment): listed, never stored, not deletable.
 	Static map[string]s3source.Config
+	// VaultsOn counts the vaults whose data lives on a connection (nil:
+	// none can).
+	VaultsOn func(ctx context.Context, conn string) (int, error)
 	// Template gives a created connection's client the settings of the
 	// process (retry policy, part size, timeouts) beside its endpoint.
 	Template s3source.Config
@@ -158,8 +161,9 @@ func (c *Connections) List(ctx context.Context, p catalog.Page) ([]Info, string,
 	return out, tok, nil
 }
 
-// Delete removes a connection that nothing uses: no recovery point of
-// one of its buckets, no selection naming one, no unfinished job.
+// Delete removes a connection that nothing uses: no vault keeping its
+// data there, no recovery point of one of its buckets, no selection
+// naming one, no unfinished job.
 func (c *Connections) Delete(ctx context.Context, name string) error {
 	if _, ok := c.cfg.Static[name]; ok {
 		return fmt.Errorf("%w: connection %q is configured by the server's environment; change it there", vocab.ErrInvalidRequest, name)
@@ -171,9 +175,15 @@ func (c *Connections) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if rps+sels+jobs > 0 {
-		return fmt.Errorf("%w: connection %q is used by %d recovery points, %d backup selections and %d unfinished jobs",
-			vocab.ErrInvalidRequest, name, rps, sels, jobs)
+	var vaults int
+	if c.cfg.VaultsOn != nil {
+		if vaults, err = c.cfg.VaultsOn(ctx, name); err != nil {
+			return err
+		}
+	}
+	if rps+sels+jobs > 0 || vaults > 0 {
+		return fmt.Errorf("%w: connection %q is used by %d vaults, %d recovery points, %d backup selections and %d unfinished jobs",
+			vocab.ErrInvalidRequest, name, vaults, rps, sels, jobs)
 	}
 	if err := c.cfg.DB.DeleteConnection(ctx, name); err != nil {
 		return err

@@ -49,6 +49,9 @@ func (c *Copies) Start(ctx context.Context, in StartCopyInput) (catalog.CopyJob,
 	if err != nil {
 		return catalog.CopyJob{}, err
 	}
+	if rp.Kind == catalog.KindContinuous {
+		return catalog.CopyJob{}, fmt.Errorf("%w: recovery point %q is continuous: copying continuous recovery points (as a snapshot at the copy's time) is not supported yet", vocab.ErrInvalidParameter, rp.ARN)
+	}
 	destName := in.DestinationVault
 	if strings.HasPrefix(destName, "arn:") {
 		if _, destName, err = vocab.ParseVaultARN(in.DestinationVault); err != nil {

@@ -117,11 +117,15 @@ func (inv *Inventory) registerVault(ctx context.Context, id string, vv *vault.Va
 			return v, 0, err
 		}
 	}
+	continuous, err := inv.continuousInVault(ctx, v.Name, vv)
+	if err != nil {
+		return v, 0, err
+	}
 	if err := inv.restoreLocks(ctx, v.Name, d, vv); err != nil {
 		return v, 0, err
 	}
-	v.RecoveryPoints = int64(len(manifests))
-	return v, len(manifests), nil
+	v.RecoveryPoints = int64(len(manifests) + len(continuous))
+	return v, len(manifests) + len(continuous), nil
 }
 
 // guessDescriptor describes a vault made before vaults had descriptors

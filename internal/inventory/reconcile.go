@@ -77,6 +77,13 @@ func (inv *Inventory) reconcileVault(ctx context.Context, v catalog.Vault) error
 		}
 		inv.cfg.Log.Warn("recovery point found in vault but not in catalog; registered", "vault", v.Name, "rp", m.ARN)
 	}
+	continuous, err := inv.continuousInVault(ctx, v.Name, l.Vault())
+	if err != nil {
+		return err
+	}
+	for arn := range continuous {
+		inVault[arn] = true
+	}
 	p := catalog.Page{Max: 1000}
 	for {
 		rps, tok, err := inv.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: v.Name}, p)
@@ -84,7 +91,7 @@ func (inv *Inventory) reconcileVault(ctx context.Context, v catalog.Vault) error
 			return err
 		}
 		for _, rp := range rps {
-			if inVault[rp.ARN] {
+			if inVault[rp.ARN] || inv.keepContinuous(ctx, rp) {
 				continue
 			}
 			inv.cfg.Log.Warn("recovery point in catalog but not in vault; dropped from catalog", "vault", v.Name, "rp", rp.ARN)

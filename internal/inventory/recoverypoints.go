@@ -81,7 +81,11 @@ func (inv *Inventory) deleteRecoveryPoint(ctx context.Context, rp catalog.Recove
 	defer l.Release()
 	// Vault first: if the catalog delete then fails, the next start's
 	// reconciliation drops the stale entry; the reverse would resurrect it.
-	if err := l.Vault().DeleteRecoveryPoint(ctx, rp.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+	if rp.Kind == catalog.KindContinuous {
+		if err := inv.deleteContinuous(ctx, l.Vault(), rp); err != nil {
+			return fmt.Errorf("delete recovery point %q: %w", rp.ARN, err)
+		}
+	} else if err := l.Vault().DeleteRecoveryPoint(ctx, rp.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return fmt.Errorf("delete recovery point %q: %w", rp.ARN, err)
 	}
 	if err := inv.cfg.DB.DeleteRecoveryPoint(ctx, rp.ARN); err != nil {

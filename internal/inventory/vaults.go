@@ -149,6 +149,29 @@ func (inv *Inventory) createFiles(ctx context.Context, id string, in CreateVault
 // blobs on a bucket with Object Lock.
 const DefaultObjectLockDays = 30
 
+// VaultsOn counts the vaults whose data lives on connection conn.
+func (inv *Inventory) VaultsOn(ctx context.Context, conn string) (int, error) {
+	s3s, ok := inv.cfg.Store.(vaultstore.S3Store)
+	if !ok {
+		return 0, nil
+	}
+	ids, err := inv.cfg.Store.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		l, ok, err := s3s.VaultLocation(id)
+		if err != nil {
+			return 0, err
+		}
+		if ok && l.Connection == conn {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // location describes where vault id lives, for logs.
 func (inv *Inventory) location(id string) string {
 	if l := inv.storageLocation(id); l != "" {

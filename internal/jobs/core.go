@@ -154,3 +154,19 @@ func QueuedInterrupted(jctx context.Context) error {
 	}
 	return nil
 }
+
+// QueueState is River's state of the job of kind with coffer id id
+// ("completed", "running", ...), or "" when River holds no row for it
+// (never queued, or cleaned up): for kinds whose jobs are rows of their
+// own table only while queued (capture), to find a job lost with its
+// process.
+func (c *Core) QueueState(ctx context.Context, kind, id string) (string, error) {
+	info, err := c.queue.Lookup(ctx, kind, id)
+	if errors.Is(err, jobqueue.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return info.State, nil
+}

@@ -92,7 +92,14 @@ func (d *Document) Validate(vaultExists func(string) bool) error {
 		return invalid("a backup plan needs at least one rule")
 	}
 	seen := map[string]bool{}
+	continuous := ""
 	for i := range d.Rules {
+		if d.Rules[i].Continuous() {
+			if continuous != "" {
+				return invalid("rules %q and %q both enable continuous backup: only one continuous rule may protect a bucket", continuous, d.Rules[i].RuleName)
+			}
+			continuous = d.Rules[i].RuleName
+		}
 		r := &d.Rules[i]
 		if seen[r.RuleName] {
 			return invalid("rule name %q is used twice", r.RuleName)
@@ -139,6 +146,9 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 	if err := r.Lifecycle.validate("rule " + r.RuleName); err != nil {
 		return err
 	}
+	if err := r.validateContinuous(); err != nil {
+		return err
+	}
 	// A vocab error (not ErrInvalid): too many tags is LimitExceededException.
 	if err := vocab.ValidateTags(r.RecoveryPointTags); err != nil {
 		return fmt.Errorf("rule %q: RecoveryPointTags: %w", r.RuleName, err)
@@ -150,6 +160,25 @@ func (r *Rule) validate(vaultExists func(string) bool) error {
 		if err := c.Lifecycle.validate("rule " + r.RuleName + " copy action"); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Continuous reports whether the rule enables continuous backup.
+func (r *Rule) Continuous() bool { return r.EnableContinuousBackup != nil && *r.EnableContinuousBackup }
+
+// MaxContinuousDays is the longest retention of a continuous recovery
+// point: AWS allows 35 days, coffer (an extension) ten years.
+const MaxContinuousDays = 3650
+
+// validateContinuous bounds a continuous rule's retention (1 to
+// MaxContinuousDays; none means the longest).
+func (r *Rule) validateContinuous() error {
+	if !r.Continuous() || r.Lifecycle == nil || r.Lifecycle.DeleteAfterDays == nil {
+		return nil
+	}
+	if d := *r.Lifecycle.DeleteAfterDays; d < 1 || d > MaxContinuousDays {
+		return invalid("rule %q: a continuous rule's Lifecycle.DeleteAfterDays must be 1 to %d, not %d", r.RuleName, MaxContinuousDays, d)
 	}
 	return nil
 }

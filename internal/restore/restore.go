@@ -51,6 +51,10 @@ type Options struct {
 	// restored before rather than skipped; one the earlier run had begun
 	// gets the entries it lacks, on top of those it has (resumeKey).
 	Resume bool
+	// Rollback rolls DestBucket, the recovery point's own bucket, which
+	// must be versioned, back to the recovery point's state: see
+	// rollback.go. VersionsUpTo and Overwrite do not apply.
+	Rollback bool
 	// TestHookBeforeWrite, if set, is called after a key was found absent
 	// at the destination and before its first write (tests write the key
 	// there meanwhile). Nil in production.
@@ -65,6 +69,9 @@ type Stats struct {
 	ObjectsSkipped, ObjectsFailed, TotalBytes                               int64
 	// ObjectsResumed counts keys an earlier run of a resumed job wrote.
 	ObjectsResumed int64
+	// ObjectsUnchanged counts the keys a rollback found already equal to
+	// the recovery point's state.
+	ObjectsUnchanged int64 `json:",omitempty"`
 }
 
 // Failure is one key (at one version) that could not be restored.
@@ -82,7 +89,7 @@ type Result struct {
 type counters struct {
 	objectsRestored, bytesRestored, versionsRestored, deleteMarkersRestored atomic.Int64
 	objectsSkipped, objectsFailed, totalBytes                               atomic.Int64
-	objectsResumed                                                          atomic.Int64
+	objectsResumed, objectsUnchanged                                        atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -91,6 +98,7 @@ func (c *counters) snapshot() Stats {
 		VersionsRestored: c.versionsRestored.Load(), DeleteMarkersRestored: c.deleteMarkersRestored.Load(),
 		ObjectsSkipped: c.objectsSkipped.Load(), ObjectsFailed: c.objectsFailed.Load(),
 		TotalBytes: c.totalBytes.Load(), ObjectsResumed: c.objectsResumed.Load(),
+		ObjectsUnchanged: c.objectsUnchanged.Load(),
 	}
 }
 
@@ -106,6 +114,10 @@ type job struct {
 	// ifAbsent: the first write of each key is conditional (If-None-Match:
 	// *), because Overwrite is off and the destination honours it.
 	ifAbsent bool
+
+	// plan, in a preview, collects what the run would do instead of
+	// doing it (preview.go).
+	plan *plan
 
 	log     jobreport.Log // failures (the first maxListed) and notes
 	mu      sync.Mutex
@@ -126,21 +138,19 @@ func (j *job) skip(key string) {
 	}
 }
 
-// Run restores the recovery point m from v into opts.DestBucket on dst.
+// RunStream restores the recovery point state s into opts.DestBucket on
+// dst, with the data from v (Run is RunStream of a manifest's records).
 // Per-key failures are reported in the Result (the caller decides between
 // COMPLETED, PARTIAL and FAILED); an unusable destination, an unreadable
 // record stream or a cancelled context (ctx.Err()) fail the run.
-func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.Manifest, opts Options, progress func(Stats)) (Result, error) {
+func RunStream(ctx context.Context, dst *s3source.Client, v *vault.Vault, s Stream, opts Options, progress func(Stats)) (Result, error) {
 	if opts.DestBucket == "" {
 		return Result{}, errors.New("restore: no destination bucket given")
 	}
 	if opts.VersionsUpTo < 0 {
 		return Result{}, fmt.Errorf("restore: versions to restore must be 0 (all) or more, got %d", opts.VersionsUpTo)
 	}
-	if m.Records == "" {
-		return Result{}, fmt.Errorf("restore: recovery point %q has no record stream", m.ID)
-	}
-	prefixes, err := ParseItems(opts.Items, m.Bucket)
+	prefixes, err := ParseItems(opts.Items, s.Bucket)
 	if err != nil {
 		return Result{}, fmt.Errorf("restore: %w", err)
 	}
@@ -151,23 +161,23 @@ func Run(ctx context.Context, dst *s3source.Client, v *vault.Vault, m recpoint.M
 	if err := j.prepareDest(ctx); err != nil {
 		return Result{}, fmt.Errorf("restore: %w", err)
 	}
-	rc, err := v.OpenObject(ctx, vault.ObjectID(m.Records))
+	rd, closeStream, err := s.open(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("restore: open record stream of recovery point %q: %w", m.ID, err)
+		return Result{}, fmt.Errorf("restore: %w", err)
 	}
-	defer rc.Close()
-	rd, err := recpoint.NewReader(rc)
-	if err != nil {
-		return Result{}, fmt.Errorf("restore: recovery point %q: %w", m.ID, err)
-	}
+	defer closeStream()
 	stop := jobreport.StartProgress(j.stats.snapshot, progress)
-	err = j.dispatch(ctx, rd, newMatcher(prefixes))
+	if opts.Rollback {
+		err = j.rollback(ctx, rd, newMatcher(prefixes))
+	} else {
+		err = j.dispatch(ctx, rd, newMatcher(prefixes))
+	}
 	stop()
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("restore of recovery point %q: %w", m.ID, err)
+		return Result{}, fmt.Errorf("restore of recovery point %q: %w", s.Name, err)
 	}
 	return j.result(), nil
 }
@@ -210,6 +220,9 @@ func (j *job) prepareDest(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("destination bucket %q at %s: %w", b, j.dst.Endpoint(), err)
+	}
+	if j.opts.Rollback {
+		return rollbackDest(b, info)
 	}
 	if info.Versioning != "Enabled" && j.opts.VersionsUpTo != 1 {
 		j.log.NoteOnce("versioning", fmt.Sprintf("destination bucket %s has no versioning: only the final state of each key is kept", b))

@@ -57,3 +57,34 @@ func TestParseRestoreMetadata(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRestoreMode(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		md       map[string]string
+		wantErr  error
+		rollback bool
+		dest     string
+	}{
+		{name: "default", md: map[string]string{MetaDestinationBucket: "dest"}, dest: "dest"},
+		{name: "restore", md: map[string]string{MetaDestinationBucket: "dest", MetaRestoreMode: "Restore"}, dest: "dest"},
+		{name: "rollback to the source by default", md: map[string]string{MetaRestoreMode: "rollback"}, rollback: true, dest: "src"},
+		{name: "rollback naming the source", md: map[string]string{MetaRestoreMode: " ROLLBACK ", MetaDestinationBucket: "src"}, rollback: true, dest: "src"},
+		{name: "rollback elsewhere", md: map[string]string{MetaRestoreMode: "rollback", MetaDestinationBucket: "dest"}, wantErr: vocab.ErrInvalidParameter},
+		{name: "rollback to a new bucket", md: map[string]string{MetaRestoreMode: "rollback", MetaNewBucket: "true"}, wantErr: vocab.ErrInvalidParameter},
+		{name: "unknown mode", md: map[string]string{MetaRestoreMode: "rewind", MetaDestinationBucket: "dest"}, wantErr: vocab.ErrInvalidParameter},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseRestoreMetadata(tt.md, "src")
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || o.Rollback != tt.rollback || o.DestBucket != tt.dest {
+				t.Fatalf("rollback %v dest %q err %v; want %v %q", o.Rollback, o.DestBucket, err, tt.rollback, tt.dest)
+			}
+		})
+	}
+}

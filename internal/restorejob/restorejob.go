@@ -78,6 +78,15 @@ const (
 	// MetaDestinationConnection names the S3 connection to restore to
 	// (coffer's); default: the recovery point's own.
 	MetaDestinationConnection = "DestinationConnection"
+	// MetaRestoreMode is coffer's: "restore" (the default) or "rollback",
+	// an in-place rollback of the recovery point's own bucket.
+	MetaRestoreMode = "RestoreMode"
+)
+
+// Restore modes (Metadata RestoreMode).
+const (
+	ModeRestore  = "restore"
+	ModeRollback = "rollback"
 )
 
 // destConnection is the connection a restore of a recovery point of

@@ -38,9 +38,9 @@ func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vau
 	case err != nil:
 		end.status, end.msg, end.detail = jobs.StateFailed, r.cfg.Hasher.Redact(err, items...), err.Error()
 	case res.Stats.ObjectsFailed > 0:
-		end.status, end.msg, end.res = jobs.StateFailed, restoreMessage(res), &res
+		end.status, end.msg, end.res = jobs.StateFailed, endMessage(j, res), &res
 	default:
-		end.status, end.msg, end.res = jobs.StateCompleted, restoreMessage(res), &res
+		end.status, end.msg, end.res = jobs.StateCompleted, endMessage(j, res), &res
 	}
 	r.finish(bg, j, end)
 	return nil
@@ -86,19 +86,22 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 	if err != nil {
 		return restore.Result{}, err
 	}
-	m, err := vv.RecoveryPoint(ctx, rp.ID)
-	if err != nil {
-		return restore.Result{}, fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
-	}
-	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
-	res, err := restore.Run(ctx, dst, vv, m, opts, func(st restore.Stats) {
+	progress := func(st restore.Stats) {
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)
 		j.Stats = jobs.JSON(st)
 		if _, err := r.cfg.DB.TransitionOwnRestoreJob(context.WithoutCancel(ctx), *j, jobs.StateRunning); err != nil {
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
-	})
+	}
+	// A continuous recovery point's RestoreTime is checked again: the
+	// window may have moved since Start.
+	stream, err := r.stateStream(ctx, vv, rp, j.Metadata)
+	if err != nil {
+		return restore.Result{}, err
+	}
+	j.CreatedResourceARN = vocab.BucketARN(conn, opts.DestBucket)
+	res, err := restore.RunStream(ctx, dst, vv, stream, opts, progress)
 	return res, jobs.Engine(err)
 }
 

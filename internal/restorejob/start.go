@@ -36,26 +36,8 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 			return prev, err
 		}
 	}
-	if in.ResourceType != "" && in.ResourceType != "S3" {
-		return catalog.RestoreJob{}, fmt.Errorf("%w: ResourceType %q is not supported; coffer restores S3", vocab.ErrInvalidParameter, in.ResourceType)
-	}
-	rp, err := r.cfg.DB.RecoveryPointByARN(ctx, in.RecoveryPointARN)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return catalog.RestoreJob{}, fmt.Errorf("recovery point %q: %w", in.RecoveryPointARN, vocab.ErrNotFound)
-	}
+	rp, opts, _, err := r.validate(ctx, in)
 	if err != nil {
-		return catalog.RestoreJob{}, err
-	}
-	bucket, _ := vocab.ParseBucketARN(rp.ResourceARN)
-	opts, err := parseRestoreMetadata(in.Metadata, bucket)
-	if err != nil {
-		return catalog.RestoreJob{}, err
-	}
-	conn, err := destConnection(in.Metadata, rp.ResourceARN)
-	if err != nil {
-		return catalog.RestoreJob{}, err
-	}
-	if err := r.checkDestination(ctx, conn, opts); err != nil {
 		return catalog.RestoreJob{}, err
 	}
 	v, err := r.cfg.DB.Vault(ctx, rp.VaultName)
@@ -80,6 +62,40 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 	}
 	r.cfg.Log.Info("restore job created", "job", job.ID, "rp", rp.ARN, "destination", opts.DestBucket)
 	return job, nil
+}
+
+// validate checks a restore request (StartRestoreJob's or a preview's)
+// and returns its recovery point, engine options and destination
+// connection.
+func (r *Restores) validate(ctx context.Context, in StartRestoreInput) (rp catalog.RecoveryPoint, opts restore.Options, conn string, err error) {
+	if in.ResourceType != "" && in.ResourceType != "S3" {
+		return rp, opts, "", fmt.Errorf("%w: ResourceType %q is not supported; coffer restores S3", vocab.ErrInvalidParameter, in.ResourceType)
+	}
+	rp, err = r.cfg.DB.RecoveryPointByARN(ctx, in.RecoveryPointARN)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return rp, opts, "", fmt.Errorf("recovery point %q: %w", in.RecoveryPointARN, vocab.ErrNotFound)
+	}
+	if err != nil {
+		return rp, opts, "", err
+	}
+	srcConn, bucket, _ := vocab.ParseS3ARN(rp.ResourceARN)
+	if opts, err = parseRestoreMetadata(in.Metadata, bucket); err != nil {
+		return rp, opts, "", err
+	}
+	if err := r.checkRestoreTime(ctx, in.Metadata, rp); err != nil {
+		return rp, opts, "", err
+	}
+	if conn, err = destConnection(in.Metadata, rp.ResourceARN); err != nil {
+		return rp, opts, "", err
+	}
+	if opts.Rollback && conn != srcConn {
+		return rp, opts, "", fmt.Errorf("%w: a rollback restores the recovery point's own bucket in place, on its connection %q, not %q",
+			vocab.ErrInvalidParameter, srcConn, conn)
+	}
+	if err := r.checkDestination(ctx, conn, opts); err != nil {
+		return rp, opts, "", err
+	}
+	return rp, opts, conn, nil
 }
 
 // catalogMetadata is the metadata the catalog keeps of a request: all but
@@ -152,6 +168,9 @@ func (r *Restores) restoreJobByToken(ctx context.Context, token string) (catalog
 func parseRestoreMetadata(md map[string]string, sourceBucket string) (restore.Options, error) {
 	var o restore.Options
 	o.DestBucket = md[MetaDestinationBucket]
+	if err := parseMode(md, sourceBucket, &o); err != nil {
+		return o, err
+	}
 	if o.DestBucket == "" {
 		return o, fmt.Errorf("%w: Metadata DestinationBucketName is required", vocab.ErrMissingParameter)
 	}
@@ -211,8 +230,10 @@ func (r *Restores) checkDestination(ctx context.Context, conn string, o restore.
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, err = dst.Bucket(ctx, o.DestBucket)
+	info, err := dst.Bucket(ctx, o.DestBucket)
 	switch {
+	case o.Rollback && err == nil && info.Versioning != "Enabled":
+		return fmt.Errorf("%w: bucket %q is not versioned: a rollback writes new versions and delete markers and keeps every version, which needs versioning enabled", vocab.ErrInvalidParameter, o.DestBucket)
 	case o.NewBucket && err == nil:
 		return fmt.Errorf("%w: destination bucket %q already exists; set NewBucket to false to restore into it", vocab.ErrInvalidParameter, o.DestBucket)
 	case o.NewBucket && errors.Is(err, s3source.ErrNoSuchBucket):

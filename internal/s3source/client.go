@@ -21,7 +21,7 @@ import (
 
 const (
 	defaultRegion   = "us-east-1"
-	defaultPartSize = 16 << 20
+	defaultPartSize = 8 << 20
 	minPartSize     = 5 << 20 // S3's smallest allowed part (but the last)
 	maxPartSize     = 5 << 30
 	// putThreads parts are buffered and uploaded at once by a multipart

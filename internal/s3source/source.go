@@ -26,7 +26,7 @@ type Config struct {
 	AccessKey string
 	SecretKey string
 	Region    string // default us-east-1
-	// PartSize for multipart uploads on restore; default 16 MiB.
+	// PartSize for multipart uploads on restore; default 8 MiB.
 	PartSize uint64
 	// Retry is the policy of every request on this connection and of the
 	// engine steps that use it; the zero value is retry.Default.

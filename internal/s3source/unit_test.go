@@ -43,7 +43,7 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 	c, _ := New(Config{Endpoint: "http://x"})
-	if c.Region() != "us-east-1" || c.cfg.PartSize != 16<<20 {
+	if c.Region() != "us-east-1" || c.cfg.PartSize != 8<<20 {
 		t.Errorf("defaults: region %q part size %d", c.Region(), c.cfg.PartSize)
 	}
 }

@@ -110,6 +110,9 @@ func (s *Scheduler) UpdatePlan(ctx context.Context, id string, doc plan.Document
 	if err := s.validatePlan(ctx, &doc); err != nil {
 		return Plan{}, err
 	}
+	if err := s.checkContinuousOverlap(ctx, id, &doc, nil); err != nil {
+		return Plan{}, err
+	}
 	ids := map[string]string{}
 	for _, r := range cur.Doc.Rules {
 		ids[r.RuleName] = r.RuleId

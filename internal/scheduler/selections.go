@@ -27,6 +27,9 @@ func (s *Scheduler) CreateSelection(ctx context.Context, planID string, doc plan
 		}
 		return Selection{}, err
 	}
+	if err := s.checkContinuousOverlap(ctx, planID, &p.Doc, &doc); err != nil {
+		return Selection{}, err
+	}
 	if creatorRequestID != "" {
 		existing, err := s.allSelections(ctx, planID)
 		if err != nil {

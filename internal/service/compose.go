@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/backupjob"
+	"github.com/cofferbackup/coffer/internal/capture"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/copyjob"
 	"github.com/cofferbackup/coffer/internal/inventory"
@@ -45,6 +46,8 @@ func (s *Service) compose() {
 	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
+	s.captures = capture.New(capture.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Source: s.source,
+		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism, Stall: s.cfg.ContinuousStall})
 	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.ExpireRecoveryPoint,
 		Reclaim: func(ctx context.Context, vaultName string) { s.maint.Later(ctx, vaultName, TriggerExpiry) }})
 }
@@ -54,7 +57,7 @@ func (s *Service) compose() {
 // periodic work. Workers bound the jobs this process runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
 	kinds := jobqueue.NewKinds()
-	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.copies.Register, s.maint.Register} {
+	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.copies.Register, s.maint.Register, s.captures.Register} {
 		if err := register(kinds); err != nil {
 			return fmt.Errorf("open job queue: %w", err)
 		}

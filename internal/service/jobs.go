@@ -8,6 +8,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/maintenance"
+	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/restorejob"
 	"github.com/cofferbackup/coffer/internal/vault"
 )
@@ -31,6 +32,8 @@ const (
 type (
 	StartBackupInput  = backupjob.StartBackupInput
 	StartRestoreInput = restorejob.StartRestoreInput
+	// RestorePreview is what a restore or rollback would do.
+	RestorePreview = restore.Preview
 )
 
 // Backup options and restore metadata keys coffer understands.
@@ -43,6 +46,7 @@ const (
 	MetaVersionsUpTo      = restorejob.MetaVersionsUpTo
 	MetaRestoreACLs       = restorejob.MetaRestoreACLs
 	MetaOverwrite         = restorejob.MetaOverwrite
+	MetaRestoreMode       = restorejob.MetaRestoreMode
 )
 
 // What asked for a maintenance job (its Trigger).
@@ -84,6 +88,12 @@ func (s *Service) EnforceWindows(ctx context.Context) (int, error) {
 // StartRestoreJob validates a restore request, records it and queues it.
 func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (catalog.RestoreJob, error) {
 	return s.restores.Start(ctx, in)
+}
+
+// PreviewRestore tells what StartRestoreJob with in would write, skip
+// and delete-mark now, writing nothing (coffer's extension).
+func (s *Service) PreviewRestore(ctx context.Context, in StartRestoreInput, maxKeys int) (RestorePreview, error) {
+	return s.restores.Preview(ctx, in, maxKeys)
 }
 
 // RestoreJob describes one restore job.

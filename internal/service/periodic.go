@@ -16,6 +16,8 @@ func (s *Service) periodic() []jobqueue.Periodic {
 			jobqueue.Periodic{Name: "schedules", Every: every, Run: s.logged("run schedules", s.RunSchedules)},
 			jobqueue.Periodic{Name: "windows", Every: every, Run: s.logged("enforce job windows", s.EnforceWindows)},
 			jobqueue.Periodic{Name: "expiry", Every: every, Run: s.logged("expire recovery points", s.ExpireRecoveryPoints)},
+			jobqueue.Periodic{Name: "continuous", Every: s.cfg.ProtectInterval, Run: s.logged("continuous protections", s.captures.Protect)},
+			jobqueue.Periodic{Name: "capture-events", Every: s.cfg.EventsInterval, Run: s.logged("queue capture of events", s.captures.PollEvents)},
 		)
 	}
 	if every := s.cfg.TakeoverInterval; every > 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/backupjob"
+	"github.com/cofferbackup/coffer/internal/capture"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/connections"
@@ -76,6 +77,17 @@ type Config struct {
 	// maintenance job for every vault (default
 	// DefaultMaintenanceInterval); negative disables it.
 	MaintenanceInterval time.Duration
+	// ReconcileInterval is the time between the reconciliation scans of a
+	// continuous protection (default capture.DefaultReconcileInterval).
+	ReconcileInterval time.Duration
+	// ContinuousStall is how long capture may fail before a protection
+	// goes STOPPED (default capture.DefaultStall).
+	ContinuousStall time.Duration
+	// ProtectInterval is how often the leader makes and stops
+	// continuous protections and queues due scans (default 10 s), and
+	// EventsInterval how often it looks for events to capture (default
+	// 1 s); a negative JanitorInterval disables both.
+	ProtectInterval, EventsInterval time.Duration
 	// TestHooks are for tests only (see TestHooks); nil in production.
 	TestHooks *TestHooks
 	// Vaults is where the vaults live; default a vaultstore.FS over
@@ -112,6 +124,7 @@ type Service struct {
 	maint    *maintenance.Maintenance
 	expiry   *retention.Expirer
 	locks    *vaultlock.Locks
+	captures *capture.Captures
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and
@@ -137,6 +150,12 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.JanitorInterval == 0 {
 		cfg.JanitorInterval = time.Minute
+	}
+	if cfg.ProtectInterval <= 0 {
+		cfg.ProtectInterval = 10 * time.Second
+	}
+	if cfg.EventsInterval <= 0 {
+		cfg.EventsInterval = time.Second
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = DefaultHeartbeatInterval
@@ -195,7 +214,8 @@ func (s *Service) open(ctx context.Context) error {
 	}
 	s.db.SetClock(s.clock)
 	if s.conns, err = connections.New(connections.Config{DB: s.db, Clock: s.clock, Log: s.log, SealKey: connectionSealKey(s.cfg.MasterKey),
-		Static: s.cfg.Sources, Template: s.connectionTemplate()}); err != nil {
+		Static: s.cfg.Sources, Template: s.connectionTemplate(),
+		VaultsOn: func(ctx context.Context, conn string) (int, error) { return s.inv.VaultsOn(ctx, conn) }}); err != nil {
 		return err
 	}
 	s.compose()

@@ -207,23 +207,26 @@ func (v *Vault) LegalHolds(ctx context.Context) ([]LegalHold, error) {
 // allManifests calls each with the payload of every manifest with labels,
 // oldest first (so that, keyed by id, the newest wins).
 func allManifests[T any](ctx context.Context, v *Vault, labels map[string]string, each func(T)) error {
-	return v.withRepo(ctx, func(r repo.Repository) error {
-		mds, err := r.FindManifests(ctx, labels)
-		if err != nil {
-			return fmt.Errorf("find manifests: %w", err)
+	return v.withRepo(ctx, func(r repo.Repository) error { return allManifestsIn(ctx, r, labels, each) })
+}
+
+// allManifestsIn is allManifests on an open repository or write session.
+func allManifestsIn[T any](ctx context.Context, r repo.Repository, labels map[string]string, each func(T)) error {
+	mds, err := r.FindManifests(ctx, labels)
+	if err != nil {
+		return fmt.Errorf("find manifests: %w", err)
+	}
+
+	for _, md := range mds {
+		var t T
+		if _, err := r.GetManifest(ctx, md.ID, &t); err != nil {
+			return fmt.Errorf("read manifest %v: %w", md.ID, err)
 		}
 
-		for _, md := range mds {
-			var t T
-			if _, err := r.GetManifest(ctx, md.ID, &t); err != nil {
-				return fmt.Errorf("read manifest %v: %w", md.ID, err)
-			}
+		each(t)
+	}
 
-			each(t)
-		}
-
-		return nil
-	})
+	return nil
 }
 
 func rpTagLabels(id string) map[string]string {

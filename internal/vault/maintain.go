@@ -93,7 +93,12 @@ type MaintenanceStats struct {
 	BytesBefore, BytesAfter int64
 	Safety                  Safety
 	Owner                   string // maintenance owner recorded in the vault
-	Duration                time.Duration
+	// LockedUntil, in a vault under S3 Object Lock whose longest live
+	// DeleteAt is beyond the rolling retention, is the retention every
+	// blob was extended to (LockExtendedBlobs of them); zero otherwise.
+	LockedUntil       time.Time
+	LockExtendedBlobs int64
+	Duration          time.Duration
 }
 
 // maxSettle bounds the waits for the wall clock to pass deletion
@@ -154,6 +159,9 @@ type maintenanceRun struct {
 
 	live       map[content.ID]struct{}
 	maxDeleted int64 // newest deletion timestamp (unix seconds) set by the sweep
+
+	lifecycles  map[string]RecoveryPointLifecycle // retentions changed after the backup
+	maxDeleteAt time.Time                         // latest DeleteAt of a live recovery point
 }
 
 func (v *Vault) maintain(ctx context.Context) (MaintenanceStats, error) {
@@ -288,6 +296,10 @@ func (r *maintenanceRun) exclusive(ctx context.Context, rp maintenance.RunParame
 
 	if err := maintenance.Run(ctx, rp, r.runSafety()); err != nil {
 		return fmt.Errorf("kopia maintenance: %w", err)
+	}
+
+	if err := r.coverDeleteAt(ctx); err != nil {
+		return fmt.Errorf("object lock: %w", err)
 	}
 
 	if err := r.collectStats(ctx, prev); err != nil {

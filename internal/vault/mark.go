@@ -35,6 +35,12 @@ func (r *maintenanceRun) mark(ctx context.Context) error {
 
 	ids := map[string]struct{}{}
 
+	r.lifecycles = map[string]RecoveryPointLifecycle{}
+	if err := allManifestsIn(ctx, r.w, map[string]string{labelType: manifestTypeRPLifecycle},
+		func(l RecoveryPointLifecycle) { r.lifecycles[l.ID] = l }); err != nil {
+		return err
+	}
+
 	// Every manifest is marked, duplicates of one id included.
 	for _, md := range mds {
 		var m recpoint.Manifest
@@ -45,6 +51,8 @@ func (r *maintenanceRun) mark(ctx context.Context) error {
 		if err := r.markRecoveryPoint(ctx, m, seenIndirect); err != nil {
 			return fmt.Errorf("recovery point %q: %w", m.ID, err)
 		}
+
+		r.noteDeleteAt(m)
 
 		ids[m.ID] = struct{}{}
 	}

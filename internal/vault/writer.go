@@ -16,8 +16,9 @@ import (
 )
 
 const (
-	// compressor compresses object data and metadata before encryption;
-	// incompressible chunks are stored as they are.
+	// compressor compresses object data (when its sample compresses, see
+	// compressorFor) and metadata before encryption; chunks it does not
+	// shrink are stored as they are.
 	compressor compression.Name = "zstd-fastest"
 
 	// asyncWrites lets one object's chunks be hashed, compressed,
@@ -131,21 +132,38 @@ func (w *Writer) writeObject(ctx context.Context, r io.Reader, splitter string) 
 	}
 	defer w.mu.RUnlock()
 
+	bp, _ := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+
+	// The object's start decides its compression (see compressorFor).
+	buf := *bp
+	cr := ctxReader{ctx: ctx, r: r}
+
+	head, whole, err := readSample(cr, buf[:sampleSize])
+	if err != nil {
+		return "", int64(head), fmt.Errorf("write object: %w", err)
+	}
+
 	ow := w.w.NewObjectWriter(ctx, object.WriterOptions{
 		Description:        "coffer-object",
-		Compressor:         compressor,
+		Compressor:         compressorFor(buf[:head]),
 		MetadataCompressor: compressor,
 		Splitter:           splitter,
 		AsyncWrites:        asyncWrites,
 	})
 	defer ow.Close() //nolint:errcheck // Close of an object writer only releases buffers
 
-	bp, _ := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
+	if _, err := ow.Write(buf[:head]); err != nil {
+		return "", 0, fmt.Errorf("write object: %w", err)
+	}
 
-	n, err := io.CopyBuffer(onlyWriter{ow}, ctxReader{ctx: ctx, r: r}, *bp)
-	if err != nil {
-		return "", n, fmt.Errorf("write object: %w", err)
+	n := int64(head)
+	if !whole {
+		rest, err := io.CopyBuffer(onlyWriter{ow}, cr, buf)
+		n += rest
+		if err != nil {
+			return "", n, fmt.Errorf("write object: %w", err)
+		}
 	}
 
 	oid, err := ow.Result()
@@ -158,6 +176,24 @@ func (w *Writer) writeObject(ctx context.Context, r io.Reader, splitter string) 
 	}
 
 	return ObjectID(oid.String()), n, nil
+}
+
+// readSample fills sample from r and reports whether r ended (io.EOF)
+// within it. Unlike io.ReadFull it passes on every error of r, an
+// io.ErrUnexpectedEOF of a cut-off body included (the caller retries those).
+func readSample(r io.Reader, sample []byte) (n int, whole bool, err error) {
+	for n < len(sample) {
+		m, err := r.Read(sample[n:])
+		n += m
+		if err == io.EOF { //nolint:errorlint // io.Reader's contract: EOF itself, never wrapped
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
+	}
+
+	return n, false, nil
 }
 
 // onlyWriter hides any ReaderFrom of the wrapped writer so that

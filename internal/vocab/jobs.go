@@ -16,6 +16,9 @@ const (
 	KindRestore     Kind = "restore"
 	KindMaintenance Kind = "maintenance"
 	KindCopy        Kind = "copy"
+	// KindCapture is continuous protection's capture job (a scan or a
+	// batch of events); it has no AWS states of its own.
+	KindCapture Kind = "capture"
 )
 
 // JobState is a job's state, as AWS Backup names them (restore jobs use
