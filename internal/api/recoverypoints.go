@@ -29,6 +29,8 @@ type recoveryPointJSON struct {
 	CreatedBy           map[string]string `json:",omitempty"`
 	// ObjectCount is coffer's extension: object versions held.
 	ObjectCount int64
+	// SourceBackupVaultArn: the vault a copy was copied from.
+	SourceBackupVaultArn string `json:",omitempty"`
 	// EarliestRestorableTime and LatestRestorableTime are coffer's
 	// extension for continuous recovery points: the window a restore's
 	// RestoreTime may fall in.
@@ -43,6 +45,7 @@ func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, 
 		Status: rp.Status, StatusMessage: rp.StatusMessage, CreationDate: ts(rp.CreatedAt), InitiationDate: ts(rp.CreatedAt),
 		CompletionDate: ts(rp.CompletedAt), BackupSizeInBytes: rp.SizeBytes, IsEncrypted: true, VaultType: "BACKUP_VAULT",
 		ObjectCount: rp.ObjectCount, CreatedBy: createdBy(vaultARN, rp.VaultName, rp.PlanID, rp.PlanVersion, rp.RuleID),
+		SourceBackupVaultArn: rp.SourceBackupVaultARN,
 	}
 	if describe {
 		out.StorageClass = "WARM"

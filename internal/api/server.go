@@ -87,6 +87,7 @@ func (s *Server) routes() {
 	s.maintenanceRoutes() // coffer extension
 	s.reportRoutes()      // coffer extension
 	s.lockRoutes()
+	s.copyRoutes()
 	s.connectionRoutes() // coffer extension
 	s.previewRoutes()    // coffer extension
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -56,6 +56,10 @@ type Config struct {
 	// Retention refuses a job retention (days, 0: forever) outside the
 	// bounds of its vault's lock (package vaultlock); nil allows any.
 	Retention func(ctx context.Context, vaultName string, days int64) error
+	// Ended, if not nil, is called once a job's end is recorded with a
+	// recovery point (COMPLETED or PARTIAL): the plan rule's copies start
+	// there (package copyjob).
+	Ended func(ctx context.Context, j catalog.BackupJob)
 }
 
 // Backups owns the backup jobs.

@@ -185,6 +185,14 @@ func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, e ending) {
 		return
 	}
 	b.cfg.Log.Info("backup job ended", "job", j.ID, "state", e.state, "message", e.msg)
+	b.ended(ctx, *j)
+}
+
+// ended runs the Ended hook for a job that ended with a recovery point.
+func (b *Backups) ended(ctx context.Context, j catalog.BackupJob) {
+	if b.cfg.Ended != nil && (j.State == jobs.StateCompleted || j.State == jobs.StatePartial) {
+		b.cfg.Ended(ctx, j)
+	}
 }
 
 // report is the job report of a backup that ended as e says.

@@ -66,6 +66,7 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 	ok, err := b.cfg.DB.TransitionBackupJobTx(ctx, j, then, from)
 	if ok {
 		b.cfg.Log.Warn("backup job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", j.State)
+		b.ended(ctx, j)
 	}
 	return ok, err
 }

@@ -61,10 +61,10 @@ func (c *DB) CreateProtection(ctx context.Context, p Protection, rp RecoveryPoin
 		if err != nil {
 			return err
 		}
-		_, err = tx.SQL().ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(18)+`)`,
+		_, err = tx.SQL().ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(19)+`)`,
 			rp.ARN, rp.ID, rp.VaultName, rp.ResourceARN, rp.ResourceType, rp.BackupJobID, rp.Status, rp.StatusMessage,
 			toNanos(rp.CreatedAt), toNanos(rp.CompletedAt), rp.DeleteAfterDays, toNanos(rp.DeleteAt), rp.SizeBytes, rp.ObjectCount,
-			mustJSON(rp.Tags), KindContinuous, toNanos(rp.EarliestRestorable), toNanos(rp.LatestRestorable))
+			mustJSON(rp.Tags), KindContinuous, toNanos(rp.EarliestRestorable), toNanos(rp.LatestRestorable), rp.SourceBackupVaultARN)
 		return err
 	})
 	if isUniqueViolation(err) {

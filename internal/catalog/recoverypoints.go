@@ -32,6 +32,9 @@ type RecoveryPoint struct {
 	// continuous one has its restorable window (zero while unknown).
 	Kind                                 string
 	EarliestRestorable, LatestRestorable time.Time
+	// SourceBackupVaultARN is the vault a copy was copied from; empty
+	// for backups.
+	SourceBackupVaultARN string
 }
 
 // Recovery point kinds.
@@ -42,7 +45,7 @@ const (
 
 const rpCols = `arn, id, vault_name, resource_arn, resource_type, backup_job_id, status, status_message,
 	created_at, completed_at, delete_after_days, delete_at, size_bytes, object_count, tags,
-	kind, earliest_restorable, latest_restorable`
+	kind, earliest_restorable, latest_restorable, source_backup_vault_arn`
 
 // rpSelect is what queries of recovery points select: rpCols and the plan
 // rule of the job that made each one (backup_job_id names no column of
@@ -58,7 +61,7 @@ func scanRP(s rowScanner) (RecoveryPoint, error) {
 	var tags string
 	err := s.Scan(&r.ARN, &r.ID, &r.VaultName, &r.ResourceARN, &r.ResourceType, &r.BackupJobID, &r.Status, &r.StatusMessage,
 		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags,
-		&r.Kind, &earliest, &latest, &r.PlanID, &r.PlanVersion, &r.RuleID)
+		&r.Kind, &earliest, &latest, &r.SourceBackupVaultARN, &r.PlanID, &r.PlanVersion, &r.RuleID)
 	r.CreatedAt, r.CompletedAt, r.DeleteAt = fromNanos(created), fromNanos(completed), fromNanos(deleteAt)
 	r.EarliestRestorable, r.LatestRestorable = fromNanos(earliest), fromNanos(latest)
 	r.Tags = fromJSONMap(tags)
@@ -67,13 +70,13 @@ func scanRP(s rowScanner) (RecoveryPoint, error) {
 
 // PutRecoveryPoint inserts r, or replaces the entry with the same ARN.
 func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(18)+`)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(19)+`)
 		ON CONFLICT (arn) DO UPDATE SET status = excluded.status, status_message = excluded.status_message,
 		completed_at = excluded.completed_at, size_bytes = excluded.size_bytes, object_count = excluded.object_count,
 		earliest_restorable = excluded.earliest_restorable, latest_restorable = excluded.latest_restorable`,
 		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
 		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags),
-		nonEmpty(r.Kind, KindPeriodic), toNanos(r.EarliestRestorable), toNanos(r.LatestRestorable))
+		nonEmpty(r.Kind, KindPeriodic), toNanos(r.EarliestRestorable), toNanos(r.LatestRestorable), r.SourceBackupVaultARN)
 	if err != nil {
 		return fmt.Errorf("insert recovery point %q: %w", r.ARN, err)
 	}

@@ -18,7 +18,7 @@ func (inv *Inventory) RegisterRecoveryPoint(ctx context.Context, m recpoint.Mani
 		ARN: m.ARN, ID: m.ID, VaultName: m.VaultName, ResourceARN: m.ResourceARN, ResourceType: m.ResourceType,
 		BackupJobID: m.BackupJobID, Status: m.Status, StatusMessage: m.StatusMessage,
 		CreatedAt: m.CreatedAt, CompletedAt: m.CompletedAt, DeleteAfterDays: m.DeleteAfterDays,
-		SizeBytes: m.TotalBytes, ObjectCount: m.ObjectCount, Tags: m.Tags,
+		SizeBytes: m.TotalBytes, ObjectCount: m.ObjectCount, Tags: m.Tags, SourceBackupVaultARN: m.SourceBackupVaultARN,
 	}
 	if m.DeleteAfterDays > 0 {
 		rp.DeleteAt = vocab.AddDays(m.CreatedAt, m.DeleteAfterDays) // saturates: an old manifest's 200000 days is not 1989

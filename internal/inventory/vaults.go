@@ -346,7 +346,8 @@ func (inv *Inventory) checkVaultEmpty(ctx context.Context, v catalog.Vault) erro
 	return inv.checkNoActiveJob(ctx, v)
 }
 
-// checkNoActiveJob refuses a vault with an active backup job.
+// checkNoActiveJob refuses a vault with an active backup job or an
+// active copy job into it.
 func (inv *Inventory) checkNoActiveJob(ctx context.Context, v catalog.Vault) error {
 	active, _, err := inv.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: v.Name, States: jobs.ActiveBackupStates}, catalog.Page{Max: 1})
 	if err != nil {
@@ -354,6 +355,13 @@ func (inv *Inventory) checkNoActiveJob(ctx context.Context, v catalog.Vault) err
 	}
 	if len(active) > 0 {
 		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", vocab.ErrInvalidRequest, v.Name, active[0].ID)
+	}
+	copies, _, err := inv.cfg.DB.ListCopyJobs(ctx, catalog.CopyJobFilter{DestinationVaultARN: v.ARN, States: []string{jobs.StateCreated, jobs.StateRunning}}, catalog.Page{Max: 1})
+	if err != nil {
+		return err
+	}
+	if len(copies) > 0 {
+		return fmt.Errorf("%w: backup vault %q has a copy job into it in progress (%s)", vocab.ErrInvalidRequest, v.Name, copies[0].ID)
 	}
 	return nil
 }

@@ -39,6 +39,13 @@ type Manifest struct {
 	// Probe is what the backup found the endpoint can do; nil in recovery
 	// points made before it was recorded.
 	Probe *Probe `json:"probe,omitempty"`
+
+	// A copy (a copy job's recovery point) names where it was copied from:
+	// the source vault's ARN (DescribeRecoveryPoint's SourceBackupVaultArn),
+	// the source recovery point and the copy job; empty for backups.
+	SourceBackupVaultARN   string `json:"source_backup_vault_arn,omitempty"`
+	SourceRecoveryPointARN string `json:"source_recovery_point_arn,omitempty"`
+	CopyJobID              string `json:"copy_job_id,omitempty"`
 }
 
 // Probe is what a backup asked the endpoint once for the whole run.

@@ -8,6 +8,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/capture"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/copyjob"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
@@ -39,9 +40,10 @@ func (s *Service) compose() {
 	deps := jobs.Deps{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core}
 	s.backups = backupjob.New(backupjob.Config{Deps: deps, Vaults: s.inv,
 		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher,
-		Retention: s.locks.CheckRetention})
+		Retention: s.locks.CheckRetention, Ended: func(ctx context.Context, j catalog.BackupJob) { s.copies.AfterBackup(ctx, j) }})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
+	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
 	s.plans = s.newScheduler()
 	s.captures = capture.New(capture.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Source: s.source,
@@ -55,7 +57,7 @@ func (s *Service) compose() {
 // periodic work. Workers bound the jobs this process runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
 	kinds := jobqueue.NewKinds()
-	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.maint.Register, s.captures.Register} {
+	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.copies.Register, s.maint.Register, s.captures.Register} {
 		if err := register(kinds); err != nil {
 			return fmt.Errorf("open job queue: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/connections"
+	"github.com/cofferbackup/coffer/internal/copyjob"
 	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -119,6 +120,7 @@ type Service struct {
 	plans    *scheduler.Scheduler
 	backups  *backupjob.Backups
 	restores *restorejob.Restores
+	copies   *copyjob.Copies
 	maint    *maintenance.Maintenance
 	expiry   *retention.Expirer
 	locks    *vaultlock.Locks

@@ -15,6 +15,7 @@ const (
 	KindBackup      Kind = "backup"
 	KindRestore     Kind = "restore"
 	KindMaintenance Kind = "maintenance"
+	KindCopy        Kind = "copy"
 	// KindCapture is continuous protection's capture job (a scan or a
 	// batch of events); it has no AWS states of its own.
 	KindCapture Kind = "capture"
@@ -74,6 +75,15 @@ var transitions = map[Kind]map[JobState][]JobState{
 		StatePending: {StateRunning, StateFailed, StateAborted},
 		// Taken over after its process died: queued again to resume.
 		StateRunning: {StateCompleted, StateFailed, StateAborted, StatePending},
+	},
+	KindCopy: {
+		// Created by StartCopyJob or after a plan rule's backup; a copy
+		// that cannot start is recorded FAILED at once.
+		StateNone:    {StateCreated, StateFailed},
+		StateCreated: {StateRunning, StateFailed},
+		// Interrupted by a graceful stop or taken over after its process
+		// died: queued again (CREATED), it runs again from the start.
+		StateRunning: {StateCompleted, StateFailed, StateCreated},
 	},
 	KindMaintenance: {
 		StateNone: {StateCreated},

@@ -1,0 +1,171 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+// CopyJob is one copy job: recovery point SourceRecoveryPointARN of
+// vault SourceVaultName copied into DestinationVaultName as
+// DestinationRecoveryPointARN.
+type CopyJob struct {
+	ID                          string
+	SourceVaultName             string
+	SourceVaultARN              string
+	SourceRecoveryPointARN      string
+	DestinationVaultName        string
+	DestinationVaultARN         string
+	DestinationRecoveryPointARN string
+	ResourceARN                 string
+	ResourceType                string
+	State                       string
+	StatusMessage               string
+	IdempotencyToken            string
+	IAMRoleARN                  string
+	DeleteAfterDays             int64
+	MoveToColdAfterDays         int64
+	CreatedAt                   time.Time
+	StartedAt                   time.Time
+	CompletedAt                 time.Time
+	BackupSize                  int64
+	BytesTransferred            int64 // read from the source vault
+	Stats                       string
+	// CreatedByBackupJobID, PlanID, PlanVersion and RuleID name the plan
+	// rule's backup that queued the copy; empty for StartCopyJob.
+	CreatedByBackupJobID, PlanID, PlanVersion, RuleID string
+	Owner                                             string
+	Run                                               int
+}
+
+const copyJobCols = `id, source_vault_name, source_vault_arn, source_recovery_point_arn, destination_vault_name,
+	destination_vault_arn, destination_recovery_point_arn, resource_arn, resource_type, state, status_message,
+	idempotency_token, iam_role_arn, delete_after_days, move_to_cold_after_days, created_at, started_at, completed_at,
+	backup_size, bytes_transferred, stats, created_by_backup_job_id, plan_id, plan_version, rule_id, owner, run`
+
+func scanCopyJob(s rowScanner) (CopyJob, error) {
+	var j CopyJob
+	var created, started, completed int64
+	err := s.Scan(&j.ID, &j.SourceVaultName, &j.SourceVaultARN, &j.SourceRecoveryPointARN, &j.DestinationVaultName,
+		&j.DestinationVaultARN, &j.DestinationRecoveryPointARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage,
+		&j.IdempotencyToken, &j.IAMRoleARN, &j.DeleteAfterDays, &j.MoveToColdAfterDays, &created, &started, &completed,
+		&j.BackupSize, &j.BytesTransferred, &j.Stats, &j.CreatedByBackupJobID, &j.PlanID, &j.PlanVersion, &j.RuleID, &j.Owner, &j.Run)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	return j, err
+}
+
+// InsertCopyJob records a new copy job and runs then (if not nil) in the
+// same transaction. ErrExists if its IdempotencyToken is taken.
+func (c *DB) InsertCopyJob(ctx context.Context, j CopyJob, then TxFunc) error {
+	err := c.inTxFull(ctx, func(tx *Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+placeholders(27)+`)`,
+			j.ID, j.SourceVaultName, j.SourceVaultARN, j.SourceRecoveryPointARN, j.DestinationVaultName,
+			j.DestinationVaultARN, j.DestinationRecoveryPointARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage,
+			j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, toNanos(j.CreatedAt), toNanos(j.StartedAt),
+			toNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, nonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
+			j.PlanID, j.PlanVersion, j.RuleID, j.Owner, j.Run)
+		if err != nil {
+			return err
+		}
+		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindCopy, j.ID, j.State, j.StatusMessage); err != nil {
+			return err
+		}
+		return then.run(tx)
+	})
+	if isUniqueViolation(err) {
+		return fmt.Errorf("copy job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("insert copy job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+const copyJobSet = `UPDATE copy_jobs SET state = ?, status_message = ?, started_at = ?, completed_at = ?,
+	backup_size = ?, bytes_transferred = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
+
+func (j CopyJob) mutable() []any {
+	return []any{j.State, j.StatusMessage, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.BackupSize,
+		j.BytesTransferred, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
+}
+
+// TransitionCopyJob stores every mutable field of j only if the stored
+// state is one of from, and reports whether it did.
+func (c *DB) TransitionCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
+	return c.TransitionCopyJobTx(ctx, j, nil, from...)
+}
+
+// TransitionCopyJobTx is TransitionCopyJob that also runs then in the
+// transaction of the change.
+func (c *DB) TransitionCopyJobTx(ctx context.Context, j CopyJob, then TxFunc, from ...string) (bool, error) {
+	return c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, copyJobSet+` AND state = ?`, append(j.mutable(), cur)...)
+		}, then)
+}
+
+// TransitionOwnCopyJob is TransitionCopyJob for the process that runs the
+// job: it changes nothing unless the stored job is still the run j.Run
+// claimed by j.Owner.
+func (c *DB) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
+	return c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+		func(tx *sql.Tx, cur string) (sql.Result, error) {
+			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
+		}, nil)
+}
+
+// ClaimCopyJob moves copy job j from CREATED to its new state (with its
+// other fields) unless maintenance of its source or destination vault
+// runs in any process: false then, or if the job is no longer CREATED.
+func (c *DB) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
+	ok, err := c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
+		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
+			if err := c.lockKeys(ctx, tx, vaultKey(j.SourceVaultName), vaultKey(j.DestinationVaultName)); err != nil {
+				return nil, err
+			}
+			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND run = ?`+noMaintenanceRunning+noMaintenanceRunning,
+				append(j.mutable(), cur, j.Run, j.SourceVaultName, j.DestinationVaultName)...)
+		}, nil)
+	if err != nil {
+		return false, fmt.Errorf("claim copy job %s: %w", j.ID, err)
+	}
+	return ok, nil
+}
+
+// CopyJob returns one copy job; ErrNotFound if absent.
+func (c *DB) CopyJob(ctx context.Context, id string) (CopyJob, error) {
+	j, err := scanCopyJob(c.db.QueryRowContext(ctx, `SELECT `+copyJobCols+` FROM copy_jobs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return CopyJob{}, fmt.Errorf("copy job %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return CopyJob{}, fmt.Errorf("read copy job %q: %w", id, err)
+	}
+	return j, nil
+}
+
+// CopyJobFilter narrows ListCopyJobs (ListCopyJobs' By... parameters).
+type CopyJobFilter struct {
+	ResourceARN, ResourceType, State, DestinationVaultARN, SourceRecoveryPointARN, IdempotencyToken string
+	States                                                                                          []string
+	CreatedAfter, CreatedBefore, CompleteAfter, CompleteBefore                                      time.Time
+}
+
+// ListCopyJobs returns copy jobs newest first.
+func (c *DB) ListCopyJobs(ctx context.Context, f CopyJobFilter, p Page) ([]CopyJob, string, error) {
+	var w where
+	w.eq("resource_arn", f.ResourceARN)
+	w.eq("resource_type", f.ResourceType)
+	w.eq("state", f.State)
+	w.eq("destination_vault_arn", f.DestinationVaultARN)
+	w.eq("source_recovery_point_arn", f.SourceRecoveryPointARN)
+	w.eq("idempotency_token", f.IdempotencyToken)
+	w.in("state", f.States)
+	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
+	return queryPage(ctx, c, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanCopyJob)
+}
