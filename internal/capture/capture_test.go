@@ -529,10 +529,10 @@ func TestContinuousDroppedEvents(t *testing.T) {
 	arn := protectBucket(t, e, bucket)
 	vault := vaultName(t, e, arn)
 	before, deletedAt, final := changes(t, mc, bucket)
+	// MinIO delivers webhooks behind its answers: under load a scan may
+	// cover the changes before the relay sees (and drops) one of them.
+	waitFor(t, 60*time.Second, "the relay to drop an event", func() bool { return rl.dropped.Load() > 0 })
 	waitCovered(t, e, vault, arn, time.Now())
-	if rl.dropped.Load() == 0 {
-		t.Fatal("the relay dropped no event")
-	}
 	restoreAt(t, e, arn, deletedAt.Add(-time.Millisecond), before)
 	_, latest, _ := window(t, e, vault, arn)
 	restoreAt(t, e, arn, latest, final)
