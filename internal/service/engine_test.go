@@ -44,7 +44,7 @@ func testShutdownLosesNoJob(t *testing.T, db string) {
 	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big, a, b := e.S3.NewBucket(t, true), e.S3.NewBucket(t, true), e.S3.NewBucket(t, true)
-	wantBig := coffertest.FillBucket(t, mc, big, "big/", 600, 1024)
+	wantBig := coffertest.FillBucket(t, mc, big, "big/", 200, 1024)
 	coffertest.FillBucket(t, mc, a, "a/", 3, 100)
 	coffertest.FillBucket(t, mc, b, "b/", 3, 100)
 	createVault(t, e.Client, "engine")

@@ -119,7 +119,7 @@ func TestDeleteDuringLongRestore(t *testing.T) {
 	next := e.S3.NewBucket(t, true)
 	wantNext := coffertest.FillBucket(t, mc, next, "next/", 10, 4000)
 	big := e.S3.NewBucket(t, true)
-	coffertest.FillBucket(t, mc, big, "big/", 1500, 1024)
+	coffertest.FillBucket(t, mc, big, "big/", 300, 1024)
 	createVault(t, e.Client, "lease")
 	srcJob := startBackup(t, e.Client, "lease", src, 0)
 	doomedJob := startBackup(t, e.Client, "lease", doomed, 0)

@@ -496,14 +496,14 @@ func TestStopDuringSweepKeepsRecoveryPoints(t *testing.T) {
 	e = coffertest.Start(t, coffertest.Options{TestHooks: hooks})
 	mc := e.S3.Client(t)
 	keep := e.S3.NewBucket(t, true)
-	want := coffertest.FillBucket(t, mc, keep, "keep/", 300, 2000)
+	want := coffertest.FillBucket(t, mc, keep, "keep/", 100, 2000)
 	createVault(t, e.Client, "sweep")
 	keepJob := startBackup(t, e.Client, "sweep", keep, 0)
 	completed(t, e, "backup to keep", keepJob)
 	ended := map[string]int{}
 	for round := range len(stopAfter) {
 		doomed := e.S3.NewBucket(t, true)
-		coffertest.FillBucket(t, mc, doomed, fmt.Sprintf("doomed%d/", round), 800, 1500)
+		coffertest.FillBucket(t, mc, doomed, fmt.Sprintf("doomed%d/", round), 300, 1500)
 		putRandom(t, e, doomed, 4, 128<<10)
 		doomedJob := startBackup(t, e.Client, "sweep", doomed, 0)
 		completed(t, e, "backup to delete", doomedJob)

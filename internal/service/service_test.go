@@ -97,7 +97,7 @@ func testStopBackupJob(t *testing.T, db string) {
 	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big := e.S3.NewBucket(t, true)
-	coffertest.FillBucket(t, mc, big, "o/", 1500, 1024)
+	coffertest.FillBucket(t, mc, big, "o/", 400, 1024)
 	small := e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, mc, small, "o/", 3, 10)
 	createVault(t, e.Client, "stop")

@@ -20,7 +20,7 @@ func testStartAndCompletionWindows(t *testing.T, db string) {
 	e := coffertest.Start(t, coffertest.Options{Database: db, Clock: clk, Parallelism: 1, MaxJobs: 1})
 	mc := e.S3.Client(t)
 	big, small := e.S3.NewBucket(t, true), e.S3.NewBucket(t, true)
-	coffertest.FillBucket(t, mc, big, "b/", 1500, 1024)
+	coffertest.FillBucket(t, mc, big, "b/", 400, 1024)
 	coffertest.FillBucket(t, mc, small, "s/", 2, 10)
 	createVault(t, e.Client, "win")
 	start := func(bucket string, startWin, completeWin int64) string {
@@ -87,7 +87,7 @@ func testOneBackupPerBucketAtATime(t *testing.T, db string) {
 	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 2, MaxJobs: 2})
 	mc := e.S3.Client(t)
 	bucket := e.S3.NewBucket(t, true)
-	want := coffertest.FillBucket(t, mc, bucket, "o/", 400, 2048)
+	want := coffertest.FillBucket(t, mc, bucket, "o/", 150, 2048)
 	createVault(t, e.Client, "one")
 	first := startBackup(t, e.Client, "one", bucket, 0)
 	second := startBackup(t, e.Client, "one", bucket, 0) // a free slot, but the bucket is busy
