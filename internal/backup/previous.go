@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -22,21 +21,13 @@ import (
 // objects).
 type previous struct {
 	rc     io.Closer
-	rd     *recpoint.Reader
-	ahead  *recpoint.Record // next unconsumed record; nil at the end
-	key    string           // key of group
-	group  []recpoint.Record
-	done   bool // stream exhausted or unusable
-	sought bool // group holds the records of key
-	onErr  func(error)
+	groups *recpoint.Groups
 }
 
 // openPrevious opens the previous recovery point's record stream. Any
 // problem downgrades the run to a full backup (noted), never fails it.
 func (j *job) openPrevious(ctx context.Context, v *vault.Vault) *previous {
-	p := &previous{done: true, onErr: func(err error) {
-		j.log.Note("incremental comparison stopped, remaining objects were read in full: " + err.Error())
-	}}
+	p := &previous{groups: recpoint.NewGroups(nil, nil)}
 	m := j.opts.Previous
 	if m == nil || m.Records == "" {
 		return p
@@ -56,8 +47,10 @@ func (j *job) openPrevious(ctx context.Context, v *vault.Vault) *previous {
 		j.log.Note(fmt.Sprintf("previous recovery point %s unreadable, full backup: %v", m.ID, err))
 		return p
 	}
-	p.rc, p.rd, p.done = rc, rd, false
-	p.advance()
+	p.rc = rc
+	p.groups = recpoint.NewGroups(rd, func(err error) {
+		j.log.Note("incremental comparison stopped, remaining objects were read in full: " + err.Error())
+	})
 	return p
 }
 
@@ -67,47 +60,14 @@ func (p *previous) close() {
 	}
 }
 
-// advance reads the next record into p.ahead.
-func (p *previous) advance() {
-	if p.done {
-		p.ahead = nil
-		return
-	}
-	var r recpoint.Record
-	if err := p.rd.Next(&r); err != nil {
-		if !errors.Is(err, io.EOF) {
-			p.onErr(err)
-		}
-		p.done, p.ahead = true, nil
-		return
-	}
-	p.ahead = &r
-}
-
-// seek makes p.group the previous records of key.
-func (p *previous) seek(key string) {
-	if p.sought && key == p.key {
-		return
-	}
-	p.key, p.group, p.sought = key, p.group[:0], true
-	for p.ahead != nil && p.ahead.Key < key {
-		p.advance()
-	}
-	for p.ahead != nil && p.ahead.Key == key {
-		p.group = append(p.group, *p.ahead)
-		p.advance()
-	}
-}
-
 // find returns the previous record of the same version of v, or nil.
 func (p *previous) find(v *s3source.Version) *recpoint.Record {
-	if v.DeleteMarker || (p.done && p.ahead == nil && len(p.group) == 0) {
+	if v.DeleteMarker {
 		return nil
 	}
-	p.seek(v.Key)
-	for i := range p.group {
-		r := &p.group[i]
-		if sameVersion(r, v) {
+	group := p.groups.Of(v.Key)
+	for i := range group {
+		if r := &group[i]; sameVersion(r, v) {
 			rec := *r
 			return &rec
 		}
@@ -123,10 +83,8 @@ func sameVersion(r *recpoint.Record, v *s3source.Version) bool {
 	if r.Size > 0 && r.Data == "" {
 		return false
 	}
-	if unversioned(v.VersionID) {
-		return unversioned(r.VersionID) && r.LastModified.Equal(v.LastModified)
+	if recpoint.Unversioned(v.VersionID) {
+		return recpoint.Unversioned(r.VersionID) && r.LastModified.Equal(v.LastModified)
 	}
 	return r.VersionID == v.VersionID
 }
-
-func unversioned(id string) bool { return id == "" || id == "null" }

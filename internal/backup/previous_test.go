@@ -32,9 +32,7 @@ func previousOf(t *testing.T, recs []recpoint.Record) *previous {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &previous{rd: rd, onErr: func(err error) { t.Errorf("previous stream error: %v", err) }}
-	p.advance()
-	return p
+	return &previous{groups: recpoint.NewGroups(rd, func(err error) { t.Errorf("previous stream error: %v", err) })}
 }
 
 func rec(key, vid, etag string, size int64, data string) recpoint.Record {
@@ -145,8 +143,7 @@ func TestPreviousBrokenStreamDowngrades(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got error
-	p := &previous{rd: rd, onErr: func(err error) { got = err }}
-	p.advance()
+	p := &previous{groups: recpoint.NewGroups(rd, func(err error) { got = err })}
 	if m := p.find(ptr(ver("a", "v1", "e", 1))); m == nil {
 		t.Fatal("record before the damage not matched")
 	}
