@@ -23,6 +23,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Large, "large", 4, "number of large objects")
 	fs.Int64Var(&cfg.LargeSize, "large-size", 128<<20, "size of each large object in bytes")
 	fs.IntVar(&cfg.Parallelism, "parallelism", 16, "objects read or written at once per job")
+	fs.IntVar(&cfg.Buckets, "buckets", 0, "also time `N` backups of one-object buckets (each job's fixed cost)")
+	fs.IntVar(&cfg.MaxJobs, "max-jobs", 0, "jobs run at once (0: the server's default)")
 	endpoint := fs.String("s3-endpoint", "", "S3 endpoint to use instead of starting a MinIO (needs --s3-access-key/--s3-secret-key)")
 	access := fs.String("s3-access-key", "", "access key for --s3-endpoint")
 	secret := fs.String("s3-secret-key", "", "secret key for --s3-endpoint")

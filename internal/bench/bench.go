@@ -31,6 +31,11 @@ type Config struct {
 	Large       int             // number of large objects
 	LargeSize   int64           // bytes each
 	Parallelism int             // per job
+	// Buckets, if not 0, adds the per-job phase: that many one-object
+	// buckets, one backup each (the jobs' fixed cost).
+	Buckets int
+	// MaxJobs is the service's concurrent jobs (0: its default).
+	MaxJobs int
 	// HeapProfileDir, if set, receives one Go heap profile per phase,
 	// <dir>/<n>-<phase>.heap.pprof, taken when the phase's heap in use
 	// peaked (rewritten each time it grows by a tenth), so that
@@ -72,7 +77,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	for i := range key {
 		key[i] = byte(rand.IntN(256))
 	}
-	svc, err := service.Open(ctx, service.Config{DataDir: cfg.DataDir, MasterKey: key, Parallelism: cfg.Parallelism,
+	svc, err := service.Open(ctx, service.Config{DataDir: cfg.DataDir, MasterKey: key, Parallelism: cfg.Parallelism, MaxConcurrentJobs: cfg.MaxJobs,
 		Sources: map[string]s3source.Config{service.DefaultConnection: cfg.S3}, JanitorInterval: -1,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -106,6 +111,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	}
 	phases = append(phases, rest)
 	Report(out, phases)
+	if cfg.Buckets > 0 {
+		c, err := jobsPhase(ctx, mc, svc, cfg, bucket+"-j")
+		if err != nil {
+			return phases, fmt.Errorf("per-job phase: %w", err)
+		}
+		ReportJobs(out, c, max(cfg.MaxJobs, 2))
+	}
 	return phases, nil
 }
 
