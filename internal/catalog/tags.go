@@ -18,12 +18,17 @@ func (c *DB) SetTags(ctx context.Context, arn string, tags map[string]string) er
 
 // AddTags adds or replaces tags of a resource, refusing (vocab's
 // ErrLimitExceeded, nothing written) a change that leaves it more than
-// vocab.MaxTags; the count is taken in the transaction that writes them.
+// vocab.MaxTags; the count is taken in the transaction that writes them,
+// which first locks the resource's tags (PostgreSQL: two concurrent
+// additions could otherwise both pass the count).
 func (c *DB) AddTags(ctx context.Context, arn string, tags map[string]string) error {
 	if len(tags) == 0 {
 		return nil
 	}
 	return c.inTx(ctx, func(tx *sql.Tx) error {
+		if err := c.lockKeys(ctx, tx, tagsKey(arn)); err != nil {
+			return err
+		}
 		if err := upsertTags(ctx, tx, arn, tags); err != nil {
 			return err
 		}
@@ -34,6 +39,8 @@ func (c *DB) AddTags(ctx context.Context, arn string, tags map[string]string) er
 		return vocab.CheckTagCount(n)
 	})
 }
+
+func tagsKey(arn string) string { return "tags:" + arn }
 
 func upsertTags(ctx context.Context, tx *sql.Tx, arn string, tags map[string]string) error {
 	for k, v := range tags {
