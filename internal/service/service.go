@@ -83,6 +83,9 @@ type Config struct {
 	// ContinuousStall is how long capture may fail before a protection
 	// goes STOPPED (default capture.DefaultStall).
 	ContinuousStall time.Duration
+	// CompactRound rounds down the start of a capture log that retention
+	// moves (default capture.DefaultCompactRound, an hour; tests use less).
+	CompactRound time.Duration
 	// ProtectInterval is how often the leader makes and stops
 	// continuous protections and queues due scans (default 10 s), and
 	// EventsInterval how often it looks for events to capture (default
