@@ -97,6 +97,12 @@ func newRelay(t *testing.T) *relay {
 // bucket, and waits for the continuous recovery point to be AVAILABLE.
 func protectBucket(t *testing.T, e *coffertest.Env, bucket string) string {
 	t.Helper()
+	return protectBucketFor(t, e, bucket, 35)
+}
+
+// protectBucketFor is protectBucket with a retention of days.
+func protectBucketFor(t *testing.T, e *coffertest.Env, bucket string, days int64) string {
+	t.Helper()
 	vault := strings.ReplaceAll(testserver.UniqueBucketName("cv"), ".", "-")
 	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String(vault)}); err != nil {
 		t.Fatal(err)
@@ -105,7 +111,7 @@ func protectBucket(t *testing.T, e *coffertest.Env, bucket string) string {
 		BackupPlanName: aws.String("continuous"),
 		Rules: []types.BackupRuleInput{{RuleName: aws.String("pitr"), TargetBackupVaultName: aws.String(vault),
 			ScheduleExpression: aws.String("cron(0 5 ? * * *)"), EnableContinuousBackup: aws.Bool(true),
-			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(35)}}},
+			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(days)}}},
 	}})
 	if err != nil {
 		t.Fatal(err)
