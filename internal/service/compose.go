@@ -46,7 +46,9 @@ func (s *Service) compose() {
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
 	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld,
-		Compact: func(ctx context.Context, name string, v *vault.Vault) error { return s.captures.CompactVault(ctx, name, v) }})
+		Compact: func(ctx context.Context, name string, v *vault.Vault) error {
+			return s.captures.CompactVault(ctx, name, v)
+		}})
 	s.plans = s.newScheduler()
 	s.captures = capture.New(capture.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Source: s.source,
 		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism, Stall: s.cfg.ContinuousStall,
