@@ -59,7 +59,7 @@ type relay struct {
 	srv       *httptest.Server
 }
 
-func newRelay(t *testing.T) *relay {
+func newRelay(t testing.TB) *relay {
 	r := &relay{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		target, _ := r.target.Load().(string)
@@ -95,13 +95,13 @@ func newRelay(t *testing.T) *relay {
 
 // protectBucket makes a vault and a plan whose continuous rule protects
 // bucket, and waits for the continuous recovery point to be AVAILABLE.
-func protectBucket(t *testing.T, e *coffertest.Env, bucket string) string {
+func protectBucket(t testing.TB, e *coffertest.Env, bucket string) string {
 	t.Helper()
 	return protectBucketFor(t, e, bucket, 35)
 }
 
 // protectBucketFor is protectBucket with a retention of days.
-func protectBucketFor(t *testing.T, e *coffertest.Env, bucket string, days int64) string {
+func protectBucketFor(t testing.TB, e *coffertest.Env, bucket string, days int64) string {
 	t.Helper()
 	vault := strings.ReplaceAll(testserver.UniqueBucketName("cv"), ".", "-")
 	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String(vault)}); err != nil {
@@ -141,7 +141,7 @@ func protectBucketFor(t *testing.T, e *coffertest.Env, bucket string, days int64
 	return arn
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {
@@ -155,7 +155,7 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 // window reads coffer's EarliestRestorableTime and LatestRestorableTime
 // of a recovery point (DescribeRecoveryPoint, signed by hand: the SDK
 // does not know coffer's fields).
-func window(t *testing.T, e *coffertest.Env, vault, arn string) (earliest, latest time.Time, status string) {
+func window(t testing.TB, e *coffertest.Env, vault, arn string) (earliest, latest time.Time, status string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.Endpoint+"/backup-vaults/"+vault+"/recovery-points/"+url.PathEscape(arn), nil)
 	if err := coffertest.Sign(req, e.Creds, nil); err != nil {
@@ -178,7 +178,7 @@ func window(t *testing.T, e *coffertest.Env, vault, arn string) (earliest, lates
 }
 
 // waitCovered waits until LatestRestorableTime reaches at.
-func waitCovered(t *testing.T, e *coffertest.Env, vault, arn string, at time.Time) {
+func waitCovered(t testing.TB, e *coffertest.Env, vault, arn string, at time.Time) {
 	t.Helper()
 	defer func() {
 		t.Logf("LatestRestorableTime reached %s %s after it", at.Format(time.RFC3339Nano), time.Since(at).Round(time.Millisecond))
@@ -263,7 +263,7 @@ func seed(t *testing.T, mc *minio.Client, bucket string) {
 
 // webhookEnv starts a MinIO that sends its webhooks through rl to a
 // coffer reading that MinIO, and a bucket notifying every change.
-func webhookEnv(t *testing.T, rl *relay, reconcile time.Duration) (e *coffertest.Env, mc *minio.Client, bucket, token string) {
+func webhookEnv(t testing.TB, rl *relay, reconcile time.Duration) (e *coffertest.Env, mc *minio.Client, bucket, token string) {
 	t.Helper()
 	dataDir := t.TempDir()
 	token, _, _, err := s3events.LoadOrCreateToken(dataDir, "")
@@ -487,7 +487,7 @@ func TestContinuousRuleLimits(t *testing.T) {
 }
 
 // vaultName finds the vault of a recovery point.
-func vaultName(t *testing.T, e *coffertest.Env, arn string) string {
+func vaultName(t testing.TB, e *coffertest.Env, arn string) string {
 	t.Helper()
 	bucket := arn[strings.Index(arn, ":continuous:")+len(":continuous:") : strings.LastIndexByte(arn, '-')]
 	out, err := e.Client.ListRecoveryPointsByResource(ctx, &backup.ListRecoveryPointsByResourceInput{ResourceArn: aws.String("arn:aws:s3:::" + bucket)})

@@ -1,0 +1,113 @@
+package capture_test
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/cofferbackup/coffer/internal/backup/backuptest"
+	"github.com/cofferbackup/coffer/internal/coffertest"
+)
+
+// BenchmarkCaptureLag measures the capture lag of issue 8: from a PUT's
+// answer to the first LatestRestorableTime (polled every 20 ms) at or
+// after it, with MinIO sending its webhooks to coffer, at 100 and 1,000
+// writes per second for 10 s (new keys of 256 bytes, 32 writers). It
+// reports p50 and p99 in ms and the write rate achieved. Not part of the
+// test command:
+//
+//	go test -run '^$' -bench CaptureLag -benchtime 1x ./internal/capture/
+func BenchmarkCaptureLag(b *testing.B) {
+	for _, rate := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("%d-writes-per-s", rate), func(b *testing.B) {
+			rl := newRelay(b)
+			e, mc, bucket, _ := webhookEnv(b, rl, time.Hour)
+			arn := protectBucket(b, e, bucket)
+			vault := vaultName(b, e, arn)
+			b.ResetTimer()
+			for i := range b.N {
+				lags, achieved := lagRun(b, e, mc, bucket, vault, arn, fmt.Sprintf("run%d/", i), rate, 10*time.Second)
+				slices.Sort(lags)
+				b.ReportMetric(float64(lags[len(lags)/2].Milliseconds()), "p50-ms")
+				b.ReportMetric(float64(lags[len(lags)*99/100].Milliseconds()), "p99-ms")
+				b.ReportMetric(achieved, "writes/s")
+			}
+		})
+	}
+}
+
+type poll struct {
+	at, latest time.Time
+}
+
+// lagRun writes at rate for d and returns each write's lag.
+func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, arn, prefix string, rate int, d time.Duration) ([]time.Duration, float64) {
+	var (
+		mu    sync.Mutex
+		polls []poll
+		stop  = make(chan struct{})
+		pwg   sync.WaitGroup
+	)
+	pwg.Add(1)
+	go func() {
+		defer pwg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			_, latest, _ := window(b, e, vault, arn)
+			mu.Lock()
+			polls = append(polls, poll{at: time.Now(), latest: latest})
+			mu.Unlock()
+		}
+	}()
+	n := rate * int(d/time.Second)
+	done := make([]time.Time, n)
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	body := backuptest.Bytes(7, 256)
+	begin := time.Now()
+	for i := range n {
+		if wait := time.Until(begin.Add(time.Duration(i) * time.Second / time.Duration(rate))); wait > 0 {
+			time.Sleep(wait)
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := mc.PutObject(ctx, bucket, fmt.Sprintf("%sk%06d", prefix, i), bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+				b.Error(err)
+			}
+			done[i] = time.Now()
+		}()
+	}
+	wg.Wait()
+	achieved := float64(n) / time.Since(begin).Seconds()
+	last := slices.MaxFunc(done, func(x, y time.Time) int { return x.Compare(y) })
+	waitFor(b, 5*time.Minute, "the last write to be covered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(polls) > 0 && !polls[len(polls)-1].latest.Before(last.Truncate(time.Millisecond))
+	})
+	close(stop)
+	pwg.Wait()
+	lags := make([]time.Duration, n)
+	for i, w := range done {
+		j, _ := slices.BinarySearchFunc(polls, w, func(p poll, w time.Time) int {
+			if p.latest.Before(w.Truncate(time.Millisecond)) {
+				return -1
+			}
+			return 1
+		})
+		lags[i] = polls[min(j, len(polls)-1)].at.Sub(w)
+	}
+	return lags, achieved
+}
