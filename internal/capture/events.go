@@ -26,7 +26,7 @@ const maxKeyVersions = 1000
 // newest event's time.
 func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.Vault, src *s3source.Client) error {
 	read := c.cfg.Clock.Now().Truncate(time.Millisecond) // as the API shows it
-	evs, err := c.cfg.DB.InboxEvents(ctx, p.Bucket, c.cfg.Batch)
+	evs, err := c.cfg.DB.InboxEventsOf(ctx, p.Connection, p.Bucket, c.cfg.Batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
