@@ -64,7 +64,8 @@ type Config struct {
 	// ReconcileInterval is the time between scans (default
 	// DefaultReconcileInterval).
 	ReconcileInterval time.Duration
-	// Parallelism is the number of versions a scan reads at once.
+	// Parallelism is the number of versions a scan reads at once, and of
+	// keys an events batch reads at once.
 	Parallelism int
 	// Batch is the most events one events job captures (default 1000).
 	Batch int
