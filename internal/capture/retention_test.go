@@ -47,7 +47,8 @@ func (c *stopClock) set(t time.Time) {
 }
 
 // TestContinuousRetention: a day after the changes (the clock moved), a
-// maintenance compacts the capture log of a one-day protection. A crash
+// maintenance compacts the capture log of a one-day protection, once no
+// legal hold holds it any more. A crash
 // injected between the checkpoint's commit and the sweep leaves restores
 // in the window exact and EarliestRestorableTime moved; a RestoreTime
 // before it is refused naming the window. The next maintenance sweeps:
@@ -106,10 +107,38 @@ func TestContinuousRetention(t *testing.T) {
 	clk.set(start.Add(24 * time.Hour))
 	waitCovered(t, e, vault, arn, start.Add(24*time.Hour)) // the scan due then: the next waits for the clock
 
+	// A legal hold on the recovery point keeps its log whole.
+	count := func() int64 {
+		rp, err := e.Service.Catalog().RecoveryPointByARN(ctx, arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rp.ObjectCount
+	}
+	whole := count()
+	hold, err := e.Client.CreateLegalHold(ctx, &backup.CreateLegalHoldInput{Title: aws.String("keep"), Description: aws.String("all of it"),
+		RecoveryPointSelection: &types.RecoveryPointSelection{VaultNames: []string{vault}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.MaintainVault(ctx, vault); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != whole {
+		t.Fatalf("under a legal hold the capture log went from %d versions to %d", whole, n)
+	}
+	if _, err := e.Client.CancelLegalHold(ctx, &backup.CancelLegalHoldInput{LegalHoldId: hold.LegalHoldId,
+		CancelDescription: aws.String("done"), RetainRecordInDays: aws.Int64(0)}); err != nil {
+		t.Fatal(err)
+	}
+
 	// The crash: the checkpoint is committed, nothing swept.
 	crash.Store(true)
 	if _, err := e.Service.MaintainVault(ctx, vault); err == nil || !strings.Contains(err.Error(), "crash injected") {
 		t.Fatalf("maintenance with a crash after the checkpoint: %v", err)
+	}
+	if n := count(); n >= whole {
+		t.Fatalf("after retention the capture log holds %d versions, %d before", n, whole)
 	}
 	earliest, latest, _ := window(t, e, vault, arn)
 	if d := earliest.Sub(start); d < -2*time.Millisecond || d > 2*time.Millisecond {
