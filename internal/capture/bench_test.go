@@ -27,16 +27,32 @@ func BenchmarkCaptureLag(b *testing.B) {
 	for _, rate := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("%d-writes-per-s", rate), func(b *testing.B) {
 			rl := newRelay(b)
+			rl.arrived = map[string]time.Time{}
 			e, mc, bucket, _ := webhookEnv(b, rl, time.Hour)
 			arn := protectBucket(b, e, bucket)
 			vault := vaultName(b, e, arn)
 			b.ResetTimer()
 			for i := range b.N {
-				lags, achieved := lagRun(b, e, mc, bucket, vault, arn, fmt.Sprintf("run%d/", i), rate, 10*time.Second)
+				prefix := fmt.Sprintf("run%d/", i)
+				lags, done, achieved := lagRun(b, e, mc, bucket, vault, arn, prefix, rate, 10*time.Second)
 				slices.Sort(lags)
 				b.ReportMetric(float64(lags[len(lags)/2].Milliseconds()), "p50-ms")
 				b.ReportMetric(float64(lags[len(lags)*99/100].Milliseconds()), "p99-ms")
 				b.ReportMetric(achieved, "writes/s")
+				// How much of it is MinIO's delivery: PUT answer to webhook.
+				rl.mu.Lock()
+				var delivery []time.Duration
+				for j, w := range done {
+					if at, ok := rl.arrived[fmt.Sprintf("%s/%sk%06d", bucket, prefix, j)]; ok {
+						delivery = append(delivery, at.Sub(w))
+					}
+				}
+				rl.mu.Unlock()
+				if len(delivery) > 0 {
+					slices.Sort(delivery)
+					b.ReportMetric(float64(delivery[len(delivery)/2].Milliseconds()), "webhook-p50-ms")
+					b.ReportMetric(float64(delivery[len(delivery)*99/100].Milliseconds()), "webhook-p99-ms")
+				}
 			}
 		})
 	}
@@ -47,7 +63,7 @@ type poll struct {
 }
 
 // lagRun writes at rate for d and returns each write's lag.
-func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, arn, prefix string, rate int, d time.Duration) ([]time.Duration, float64) {
+func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, arn, prefix string, rate int, d time.Duration) (lags []time.Duration, done []time.Time, achieved float64) {
 	var (
 		mu    sync.Mutex
 		polls []poll
@@ -70,7 +86,7 @@ func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, ar
 		}
 	}()
 	n := rate * int(d/time.Second)
-	done := make([]time.Time, n)
+	done = make([]time.Time, n)
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	body := backuptest.Bytes(7, 256)
@@ -91,7 +107,7 @@ func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, ar
 		}()
 	}
 	wg.Wait()
-	achieved := float64(n) / time.Since(begin).Seconds()
+	achieved = float64(n) / time.Since(begin).Seconds()
 	// A write is covered once LatestRestorableTime reaches its
 	// LastModified (MinIO's clock, the one events carry).
 	mtimes := map[string]time.Time{}
@@ -112,7 +128,7 @@ func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, ar
 	})
 	close(stop)
 	pwg.Wait()
-	lags := make([]time.Duration, n)
+	lags = make([]time.Duration, n)
 	for i, w := range done {
 		mt := mtimes[fmt.Sprintf("%sk%06d", prefix, i)]
 		j, _ := slices.BinarySearchFunc(polls, mt, func(p poll, mt time.Time) int {
@@ -123,5 +139,5 @@ func lagRun(b *testing.B, e *coffertest.Env, mc *minio.Client, bucket, vault, ar
 		})
 		lags[i] = polls[min(j, len(polls)-1)].at.Sub(w)
 	}
-	return lags, achieved
+	return lags, done, achieved
 }

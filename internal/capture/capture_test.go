@@ -57,6 +57,9 @@ type relay struct {
 	dropped   atomic.Int64
 	mu        sync.Mutex
 	bodies    [][]byte
+	// arrived, when set, records when each webhook's "Key" (bucket/key)
+	// reached the relay (the benchmarks).
+	arrived map[string]time.Time
 	srv       *httptest.Server
 }
 
@@ -69,6 +72,16 @@ func newRelay(t testing.TB) *relay {
 			return
 		}
 		body, _ := io.ReadAll(req.Body)
+		if r.arrived != nil {
+			var ev struct{ Key string }
+			if json.Unmarshal(body, &ev) == nil {
+				r.mu.Lock()
+				if _, ok := r.arrived[ev.Key]; !ok {
+					r.arrived[ev.Key] = time.Now()
+				}
+				r.mu.Unlock()
+			}
+		}
 		if r.dropEvery > 0 && r.n.Add(1)%r.dropEvery == 0 {
 			r.dropped.Add(1)
 			w.WriteHeader(http.StatusOK)
