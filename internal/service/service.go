@@ -116,7 +116,9 @@ type Service struct {
 
 	ctx    context.Context // ends when Close starts: cancels running jobs
 	cancel context.CancelFunc
-	bg     sync.WaitGroup // the heartbeat
+	bg     sync.WaitGroup // the heartbeat and captureEventsBehind
+
+	eventsKick chan struct{} // EventsStored to captureEventsBehind
 
 	core     *jobs.Core
 	inv      *inventory.Inventory
