@@ -60,7 +60,7 @@ type relay struct {
 	// arrived, when set, records when each webhook's "Key" (bucket/key)
 	// reached the relay (the benchmarks).
 	arrived map[string]time.Time
-	srv       *httptest.Server
+	srv     *httptest.Server
 }
 
 func newRelay(t testing.TB) *relay {
