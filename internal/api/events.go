@@ -7,6 +7,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/s3events"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // eventsPath is where S3 endpoints send event notifications. It is not an
@@ -61,9 +62,18 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: err.Error()})
 		return
 	}
+	// An endpoint of another connection than the default says which:
+	// POST /events/s3?connection=NAME.
+	conn := r.URL.Query().Get("connection")
+	if conn != "" {
+		if err := vocab.ValidateConnectionName(conn); err != nil {
+			writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: err.Error()})
+			return
+		}
+	}
 	rows := make([]catalog.InboxEvent, len(records))
 	for i, rec := range records {
-		rows[i] = catalog.InboxEvent{Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Name: rec.Name,
+		rows[i] = catalog.InboxEvent{Connection: conn, Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Name: rec.Name,
 			Time: rec.Time, Sequencer: rec.Sequencer, ETag: rec.ETag, Size: rec.Size}
 	}
 	if err := s.svc.Catalog().AddInboxEvents(r.Context(), rows); err != nil {

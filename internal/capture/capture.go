@@ -64,13 +64,24 @@ type Config struct {
 	// ReconcileInterval is the time between scans (default
 	// DefaultReconcileInterval).
 	ReconcileInterval time.Duration
-	// Parallelism is the number of versions a scan reads at once.
+	// Parallelism is the number of versions a scan reads at once, and of
+	// keys an events batch reads at once.
 	Parallelism int
 	// Batch is the most events one events job captures (default 1000).
 	Batch int
 	// Stall is how long capture may fail (the endpoint unreachable)
 	// before the protection goes STOPPED (default DefaultStall).
 	Stall time.Duration
+	// CompactRound rounds the capture log's new start down when retention
+	// moves it (default DefaultCompactRound).
+	CompactRound time.Duration
+	// MayDelete refuses what a legal hold or vault lock keeps (see
+	// vaultlock.Locks.MayDelete); nil allows everything.
+	MayDelete func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error
+	// AfterRetain, for tests only, runs between a recovery point's
+	// retention (committed) and its sweep; an error stops the compaction
+	// there, as a crash would.
+	AfterRetain func(ctx context.Context, rpARN string) error
 }
 
 // DefaultStall is Config.Stall's default (--continuous-stall).
@@ -95,6 +106,9 @@ func New(cfg Config) *Captures {
 	}
 	if cfg.Stall <= 0 {
 		cfg.Stall = DefaultStall
+	}
+	if cfg.CompactRound <= 0 {
+		cfg.CompactRound = DefaultCompactRound
 	}
 	c := &Captures{cfg: cfg}
 	c.register = jobs.Define[kindName](cfg.Core, nil, c.handle)

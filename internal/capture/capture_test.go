@@ -28,6 +28,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backup/backuptest"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/s3events"
+	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -56,10 +57,13 @@ type relay struct {
 	dropped   atomic.Int64
 	mu        sync.Mutex
 	bodies    [][]byte
-	srv       *httptest.Server
+	// arrived, when set, records when each webhook's "Key" (bucket/key)
+	// reached the relay (the benchmarks).
+	arrived map[string]time.Time
+	srv     *httptest.Server
 }
 
-func newRelay(t *testing.T) *relay {
+func newRelay(t testing.TB) *relay {
 	r := &relay{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		target, _ := r.target.Load().(string)
@@ -68,12 +72,22 @@ func newRelay(t *testing.T) *relay {
 			return
 		}
 		body, _ := io.ReadAll(req.Body)
+		if r.arrived != nil {
+			var ev struct{ Key string }
+			if json.Unmarshal(body, &ev) == nil {
+				r.mu.Lock()
+				if _, ok := r.arrived[ev.Key]; !ok {
+					r.arrived[ev.Key] = time.Now()
+				}
+				r.mu.Unlock()
+			}
+		}
 		if r.dropEvery > 0 && r.n.Add(1)%r.dropEvery == 0 {
 			r.dropped.Add(1)
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		out, _ := http.NewRequest(req.Method, target+req.URL.Path, bytes.NewReader(body))
+		out, _ := http.NewRequest(req.Method, target+req.URL.RequestURI(), bytes.NewReader(body))
 		out.Header = req.Header.Clone()
 		resp, err := http.DefaultClient.Do(out)
 		if err != nil {
@@ -95,9 +109,28 @@ func newRelay(t *testing.T) *relay {
 
 // protectBucket makes a vault and a plan whose continuous rule protects
 // bucket, and waits for the continuous recovery point to be AVAILABLE.
-func protectBucket(t *testing.T, e *coffertest.Env, bucket string) string {
+func protectBucket(t testing.TB, e *coffertest.Env, bucket string) string {
 	t.Helper()
-	vault := strings.ReplaceAll(testserver.UniqueBucketName("cv"), ".", "-")
+	return protectBucketFor(t, e, bucket, 35)
+}
+
+// protectBucketFor is protectBucket with a retention of days.
+func protectBucketFor(t testing.TB, e *coffertest.Env, bucket string, days int64) string {
+	t.Helper()
+	arn, _ := protectResource(t, e, types.BackupSelection{Resources: []string{"arn:aws:s3:::" + bucket}}, bucket, days)
+	byRes, err := e.Client.ListRecoveryPointsByResource(ctx, &backup.ListRecoveryPointsByResourceInput{ResourceArn: aws.String("arn:aws:s3:::" + bucket)})
+	if err != nil || len(byRes.RecoveryPoints) != 1 || aws.ToString(byRes.RecoveryPoints[0].RecoveryPointArn) != arn {
+		t.Fatalf("ListRecoveryPointsByResource: %+v, %v", byRes, err)
+	}
+	return arn
+}
+
+// protectResource makes a vault and a plan whose continuous rule
+// protects what sel selects (bucket) for days, waits for bucket's
+// continuous recovery point to be AVAILABLE and returns it and the vault.
+func protectResource(t testing.TB, e *coffertest.Env, sel types.BackupSelection, bucket string, days int64) (arn, vault string) {
+	t.Helper()
+	vault = strings.ReplaceAll(testserver.UniqueBucketName("cv"), ".", "-")
 	if _, err := e.Client.CreateBackupVault(ctx, &backup.CreateBackupVaultInput{BackupVaultName: aws.String(vault)}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,17 +138,16 @@ func protectBucket(t *testing.T, e *coffertest.Env, bucket string) string {
 		BackupPlanName: aws.String("continuous"),
 		Rules: []types.BackupRuleInput{{RuleName: aws.String("pitr"), TargetBackupVaultName: aws.String(vault),
 			ScheduleExpression: aws.String("cron(0 5 ? * * *)"), EnableContinuousBackup: aws.Bool(true),
-			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(35)}}},
+			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(days)}}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	sel.SelectionName, sel.IamRoleArn = aws.String("b"), aws.String("arn:aws:iam::000000000000:role/x")
 	if _, err := e.Client.CreateBackupSelection(ctx, &backup.CreateBackupSelectionInput{BackupPlanId: p.BackupPlanId,
-		BackupSelection: &types.BackupSelection{SelectionName: aws.String("b"), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"),
-			Resources: []string{"arn:aws:s3:::" + bucket}}}); err != nil {
+		BackupSelection: &sel}); err != nil {
 		t.Fatal(err)
 	}
-	var arn string
 	waitFor(t, 60*time.Second, "the continuous recovery point to be AVAILABLE", func() bool {
 		out, err := e.Client.ListRecoveryPointsByBackupVault(ctx, &backup.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String(vault)})
 		if err != nil {
@@ -128,14 +160,10 @@ func protectBucket(t *testing.T, e *coffertest.Env, bucket string) string {
 		}
 		return arn != ""
 	})
-	byRes, err := e.Client.ListRecoveryPointsByResource(ctx, &backup.ListRecoveryPointsByResourceInput{ResourceArn: aws.String("arn:aws:s3:::" + bucket)})
-	if err != nil || len(byRes.RecoveryPoints) != 1 || aws.ToString(byRes.RecoveryPoints[0].RecoveryPointArn) != arn {
-		t.Fatalf("ListRecoveryPointsByResource: %+v, %v", byRes, err)
-	}
-	return arn
+	return arn, vault
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {
@@ -149,7 +177,7 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 // window reads coffer's EarliestRestorableTime and LatestRestorableTime
 // of a recovery point (DescribeRecoveryPoint, signed by hand: the SDK
 // does not know coffer's fields).
-func window(t *testing.T, e *coffertest.Env, vault, arn string) (earliest, latest time.Time, status string) {
+func window(t testing.TB, e *coffertest.Env, vault, arn string) (earliest, latest time.Time, status string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.Endpoint+"/backup-vaults/"+vault+"/recovery-points/"+url.PathEscape(arn), nil)
 	if err := coffertest.Sign(req, e.Creds, nil); err != nil {
@@ -172,7 +200,7 @@ func window(t *testing.T, e *coffertest.Env, vault, arn string) (earliest, lates
 }
 
 // waitCovered waits until LatestRestorableTime reaches at.
-func waitCovered(t *testing.T, e *coffertest.Env, vault, arn string, at time.Time) {
+func waitCovered(t testing.TB, e *coffertest.Env, vault, arn string, at time.Time) {
 	t.Helper()
 	defer func() {
 		t.Logf("LatestRestorableTime reached %s %s after it", at.Format(time.RFC3339Nano), time.Since(at).Round(time.Millisecond))
@@ -187,11 +215,17 @@ func waitCovered(t *testing.T, e *coffertest.Env, vault, arn string, at time.Tim
 // compares its current state with want (the source's current state at T).
 func restoreAt(t *testing.T, e *coffertest.Env, arn string, at time.Time, want backuptest.History) {
 	t.Helper()
+	restoreOn(t, e, e.S3.Client(t), arn, at, want)
+}
+
+// restoreOn is restoreAt for a recovery point of the endpoint of mc.
+func restoreOn(t *testing.T, e *coffertest.Env, mc *minio.Client, arn string, at time.Time, want backuptest.History) {
+	t.Helper()
 	dest, id := coffertest.StartRestoreToNewBucket(t, e.Client, arn, map[string]string{"RestoreTime": at.UTC().Format(time.RFC3339Nano)})
 	if out := coffertest.WaitRestoreJob(t, e.Client, id); out.Status != types.RestoreJobStatusCompleted {
 		t.Fatalf("restore at %s: %s %s", at.Format(time.RFC3339Nano), out.Status, aws.ToString(out.StatusMessage))
 	}
-	got := backuptest.Histories(backuptest.Snapshot(t, e.S3.Client(t), dest))
+	got := backuptest.Histories(backuptest.Snapshot(t, mc, dest))
 	for _, d := range backuptest.Diff(want, got) {
 		t.Errorf("restore at %s: %s", at.Format(time.RFC3339Nano), d)
 	}
@@ -257,32 +291,45 @@ func seed(t *testing.T, mc *minio.Client, bucket string) {
 
 // webhookEnv starts a MinIO that sends its webhooks through rl to a
 // coffer reading that MinIO, and a bucket notifying every change.
-func webhookEnv(t *testing.T, rl *relay, reconcile time.Duration) (e *coffertest.Env, mc *minio.Client, bucket, token string) {
+func webhookEnv(t testing.TB, rl *relay, reconcile time.Duration) (e *coffertest.Env, mc *minio.Client, bucket, token string) {
 	t.Helper()
 	dataDir := t.TempDir()
 	token, _, _, err := s3events.LoadOrCreateToken(dataDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const id = "COFFER"
-	m := testserver.StartWith(t, testserver.MinIO, testserver.Options{Env: []string{
-		"MINIO_NOTIFY_WEBHOOK_ENABLE_" + id + "=on",
-		"MINIO_NOTIFY_WEBHOOK_ENDPOINT_" + id + "=" + rl.srv.URL + "/events/s3",
-		"MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_" + id + "=" + token,
-		"MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_" + id + "=" + t.TempDir(),
-	}})
+	m := webhookMinIO(t, rl.srv.URL+"/events/s3", token)
 	e = coffertest.Start(t, coffertest.Options{S3: m, DataDir: dataDir, Configure: fast(reconcile)})
 	rl.target.Store(e.Endpoint)
 	mc = m.Client(t)
 	bucket = m.NewBucket(t, true)
+	notify(t, mc, bucket)
+	return e, mc, bucket, token
+}
+
+const webhookID = "COFFER"
+
+// webhookMinIO starts a MinIO whose webhook (with a queue) posts to url.
+func webhookMinIO(t testing.TB, url, token string) *testserver.Server {
+	t.Helper()
+	return testserver.StartWith(t, testserver.MinIO, testserver.Options{Env: []string{
+		"MINIO_NOTIFY_WEBHOOK_ENABLE_" + webhookID + "=on",
+		"MINIO_NOTIFY_WEBHOOK_ENDPOINT_" + webhookID + "=" + url,
+		"MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_" + webhookID + "=" + token,
+		"MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_" + webhookID + "=" + t.TempDir(),
+	}})
+}
+
+// notify makes bucket send every change to the webhook.
+func notify(t testing.TB, mc *minio.Client, bucket string) {
+	t.Helper()
 	cfg := notification.Configuration{}
-	qc := notification.NewConfig(notification.NewArn("minio", "sqs", "", id, "webhook"))
+	qc := notification.NewConfig(notification.NewArn("minio", "sqs", "", webhookID, "webhook"))
 	qc.AddEvents(notification.ObjectCreatedAll, notification.ObjectRemovedAll)
 	cfg.AddQueue(qc)
 	if err := mc.SetBucketNotification(ctx, bucket, cfg); err != nil {
 		t.Fatalf("SetBucketNotification: %v", err)
 	}
-	return e, mc, bucket, token
 }
 
 // TestContinuousWebhooks: MinIO sends its webhooks to coffer (no scan
@@ -481,7 +528,7 @@ func TestContinuousRuleLimits(t *testing.T) {
 }
 
 // vaultName finds the vault of a recovery point.
-func vaultName(t *testing.T, e *coffertest.Env, arn string) string {
+func vaultName(t testing.TB, e *coffertest.Env, arn string) string {
 	t.Helper()
 	bucket := arn[strings.Index(arn, ":continuous:")+len(":continuous:") : strings.LastIndexByte(arn, '-')]
 	out, err := e.Client.ListRecoveryPointsByResource(ctx, &backup.ListRecoveryPointsByResourceInput{ResourceArn: aws.String("arn:aws:s3:::" + bucket)})
@@ -598,4 +645,55 @@ func TestContinuousPostgres(t *testing.T) {
 	waitCovered(t, e, vault, arn, time.Now())
 	_, latest, _ := window(t, e, vault, arn)
 	restoreAt(t, e, arn, latest, want)
+}
+
+// TestContinuousOtherConnection: a bucket of a second connection, whose
+// MinIO names the connection in its webhook's URL
+// (/events/s3?connection=other), is captured from its events (no scan
+// after the initial one) and restored exactly.
+func TestContinuousOtherConnection(t *testing.T) {
+	rl := newRelay(t)
+	dataDir := t.TempDir()
+	token, _, _, err := s3events.LoadOrCreateToken(dataDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := webhookMinIO(t, rl.srv.URL+"/events/s3?connection=other", token)
+	e := coffertest.Start(t, coffertest.Options{DataDir: dataDir, Configure: func(c *service.Config) {
+		fast(time.Hour)(c)
+		c.Sources["other"] = s3source.Config{Endpoint: other.Endpoint, AccessKey: other.AccessKey, SecretKey: other.SecretKey, Region: other.Region}
+	}})
+	rl.target.Store(e.Endpoint)
+	mc := other.Client(t)
+	bucket := other.NewBucket(t, true)
+	notify(t, mc, bucket)
+	seed(t, mc, bucket)
+	// Plans select buckets of other connections by tags (Resources name
+	// the default connection's).
+	tag := strings.ReplaceAll(bucket, ".", "-")
+	if err := mc.SetBucketTagging(ctx, bucket, bucketTags(t, map[string]string{"pitr": tag})); err != nil {
+		t.Fatal(err)
+	}
+	arn, vault := protectResource(t, e, types.BackupSelection{ListOfTags: []types.Condition{{ConditionKey: aws.String("pitr"),
+		ConditionValue: aws.String(tag), ConditionType: types.ConditionTypeStringequals}}}, bucket, 35)
+	if !strings.Contains(arn, ":continuous:"+bucket+"-") {
+		t.Fatalf("recovery point %s", arn)
+	}
+	_, latest0, _ := window(t, e, vault, arn)
+	put(t, mc, bucket, "a.txt", 50)
+	done := put(t, mc, bucket, "d.new", 51)
+	waitCovered(t, e, vault, arn, done)
+	if _, latest, _ := window(t, e, vault, arn); !latest.After(latest0) {
+		t.Fatalf("LatestRestorableTime %s, was %s: events did not move it", latest, latest0)
+	}
+	restoreOn(t, e, mc, arn, done, current(t, mc, bucket))
+}
+
+func bucketTags(t *testing.T, m map[string]string) *tags.Tags {
+	t.Helper()
+	tg, err := tags.NewTags(m, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
 }

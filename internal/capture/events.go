@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/backup"
@@ -26,7 +27,7 @@ const maxKeyVersions = 1000
 // newest event's time.
 func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.Vault, src *s3source.Client) error {
 	read := c.cfg.Clock.Now().Truncate(time.Millisecond) // as the API shows it
-	evs, err := c.cfg.DB.InboxEvents(ctx, p.Bucket, c.cfg.Batch)
+	evs, err := c.cfg.DB.InboxEventsOf(ctx, p.Connection, p.Bucket, c.cfg.Batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -116,21 +117,64 @@ func dedupe(evs []catalog.InboxEvent) []catalog.InboxEvent {
 
 func isTagging(name string) bool { return strings.Contains(name, "Tagging") } // AWS ObjectTagging:Put, MinIO ObjectCreated:PutTagging
 
-// captureEvents reads what each event names. Each key's versions are
-// listed once, which gives the listing entry to capture and its ord (the
-// tie rule); a version no longer listed (deleted for good) is skipped.
+// captureEvents reads what each event names, Config.Parallelism keys at
+// a time (a key's events in their order). Each key's versions are listed
+// once, which gives the listing entry to capture and its ord (the tie
+// rule); a version no longer listed (deleted for good) is skipped.
 // failedAt is the earliest time of an event whose version could not be
 // captured (zero if none).
-func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) (out []capturelog.Change, failedAt time.Time, err error) {
-	listed := map[string][]s3source.Version{}
+func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) ([]capturelog.Change, time.Time, error) {
+	var keys []string
+	byKey := map[string][]catalog.InboxEvent{}
 	for _, e := range evs {
-		vers, ok := listed[e.Key]
-		if !ok {
-			if vers, err = src.KeyVersions(ctx, p.Bucket, e.Key, maxKeyVersions); err != nil {
-				return nil, failedAt, err
-			}
-			listed[e.Key] = vers
+		if _, ok := byKey[e.Key]; !ok {
+			keys = append(keys, e.Key)
 		}
+		byKey[e.Key] = append(byKey[e.Key], e)
+	}
+	results := make([]keyCapture, len(keys))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, c.cfg.Parallelism)
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = c.captureKey(ctx, p, src, capt, byKey[k])
+		}()
+	}
+	wg.Wait()
+	var (
+		out      []capturelog.Change
+		failedAt time.Time
+	)
+	for _, r := range results {
+		if r.err != nil {
+			return nil, failedAt, r.err
+		}
+		out = append(out, r.changes...)
+		if !r.failedAt.IsZero() && (failedAt.IsZero() || r.failedAt.Before(failedAt)) {
+			failedAt = r.failedAt
+		}
+	}
+	return out, failedAt, nil
+}
+
+// keyCapture is what the events of one key gave.
+type keyCapture struct {
+	changes  []capturelog.Change
+	failedAt time.Time
+	err      error
+}
+
+// captureKey captures the versions and tag sets the events of one key name.
+func (c *Captures) captureKey(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) (r keyCapture) {
+	vers, err := src.KeyVersions(ctx, p.Bucket, evs[0].Key, maxKeyVersions)
+	if err != nil {
+		return keyCapture{err: err}
+	}
+	for _, e := range evs {
 		ver, ord, found := findVersion(vers, e.VersionID)
 		if !found {
 			continue
@@ -138,27 +182,27 @@ func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src
 		if isTagging(e.Name) {
 			ch, ok, err := c.tagChange(ctx, p, src, ver, e.Time)
 			if err != nil {
-				return nil, failedAt, err
+				return keyCapture{err: err}
 			}
 			if ok {
-				out = append(out, ch)
+				r.changes = append(r.changes, ch)
 			}
 			continue
 		}
 		rec, err := capt.Capture(ctx, ver, nil)
 		if err != nil {
 			if backup.IsFatal(err) {
-				return nil, failedAt, err
+				return keyCapture{err: err}
 			}
-			if failedAt.IsZero() || e.Time.Before(failedAt) {
-				failedAt = e.Time // the next scan captures it
+			if r.failedAt.IsZero() || e.Time.Before(r.failedAt) {
+				r.failedAt = e.Time // the next scan captures it
 			}
 			continue
 		}
 		rec.Ord = ord
-		out = append(out, capturelog.Change{Record: *rec, Seen: e.Time})
+		r.changes = append(r.changes, capturelog.Change{Record: *rec, Seen: e.Time})
 	}
-	return out, failedAt, nil
+	return r
 }
 
 // findVersion finds version id in a key's listing (newest first); "" is

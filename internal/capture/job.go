@@ -122,9 +122,13 @@ func (c *Captures) commit(ctx context.Context, w *vault.Writer, p *catalog.Prote
 }
 
 // earliest is EarliestRestorableTime: the initial capture's start, or the
-// window's start by retention if later.
+// window's start by retention, or the log's start after retention, if
+// later.
 func (c *Captures) earliest(st *capturelog.State) time.Time {
 	e := st.Start
+	if st.Compacted.After(e) {
+		e = st.Compacted
+	}
 	if st.DeleteAfterDays > 0 {
 		if r := c.cfg.Clock.Now().Add(-time.Duration(st.DeleteAfterDays) * 24 * time.Hour); r.After(e) {
 			e = r

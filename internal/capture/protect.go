@@ -13,11 +13,6 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// defaultConnection is the connection of plain arn:aws:s3:::bucket
-// resources; S3 event notifications name a bucket only, and are taken
-// as those of its buckets.
-const defaultConnection = vocab.DefaultConnection
-
 // notProtected starts the status message of a protection stopped because
 // no rule protects its bucket any more (other stops are health stops: a
 // scan may heal them).
@@ -249,28 +244,28 @@ func (c *Captures) PollEvents(ctx context.Context) (int, error) { return c.pollE
 func (c *Captures) EventsArrived(ctx context.Context) (int, error) { return c.pollEvents(ctx, false) }
 
 func (c *Captures) pollEvents(ctx context.Context, drop bool) (int, error) {
-	buckets, err := c.cfg.DB.InboxBuckets(ctx)
-	if err != nil || len(buckets) == 0 {
+	sources, err := c.cfg.DB.InboxSources(ctx)
+	if err != nil || len(sources) == 0 {
 		return 0, err
 	}
 	prots, err := c.cfg.DB.Protections(ctx)
 	if err != nil {
 		return 0, err
 	}
-	live := map[string]*catalog.Protection{}
+	live := map[catalog.InboxSource]*catalog.Protection{}
 	for i := range prots {
-		if p := &prots[i]; p.Connection == defaultConnection && !ruleStopped(p) {
-			live[p.Bucket] = p
+		if p := &prots[i]; !ruleStopped(p) {
+			live[catalog.InboxSource{Connection: p.Connection, Bucket: p.Bucket}] = p
 		}
 	}
 	n := 0
 	var errs []error
-	for _, b := range buckets {
-		p := live[b]
+	for _, src := range sources {
+		p := live[src]
 		switch {
 		case p == nil:
 			if drop {
-				errs = append(errs, c.dropEvents(ctx, b))
+				errs = append(errs, c.dropEvents(ctx, src))
 			}
 		case p.State != StateAvailable || p.JobID != "":
 			// The initial scan (or a job) runs: the events wait.
@@ -286,9 +281,9 @@ func (c *Captures) pollEvents(ctx context.Context, drop bool) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-func (c *Captures) dropEvents(ctx context.Context, bucket string) error {
+func (c *Captures) dropEvents(ctx context.Context, src catalog.InboxSource) error {
 	for {
-		evs, err := c.cfg.DB.InboxEvents(ctx, bucket, 1000)
+		evs, err := c.cfg.DB.InboxEventsOf(ctx, src.Connection, src.Bucket, 1000)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
@@ -296,7 +291,7 @@ func (c *Captures) dropEvents(ctx context.Context, bucket string) error {
 		for i, e := range evs {
 			ids[i] = e.ID
 		}
-		if _, err := c.cfg.DB.DeleteInboxEvents(ctx, bucket, ids); err != nil {
+		if _, err := c.cfg.DB.DeleteInboxEvents(ctx, src.Bucket, ids); err != nil {
 			return err
 		}
 	}

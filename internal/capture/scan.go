@@ -152,6 +152,9 @@ func (r *scanRun) key(ctx context.Context) error {
 	for i, ver := range group {
 		ord := int64(len(group) - 1 - i)
 		rec, ok := known[ver.VersionID]
+		if !ok && i > 0 && !r.st.Compacted.IsZero() && !group[i-1].LastModified.After(r.st.Compacted) {
+			continue // superseded before the log's start: retention dropped it
+		}
 		if !ok {
 			r.pending, r.ords = append(r.pending, ver), append(r.ords, ord)
 			continue

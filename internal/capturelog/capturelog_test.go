@@ -282,7 +282,7 @@ func TestSegmentManifest(t *testing.T) {
 		MinMtime: at(1 * time.Second), MaxMtime: at(10 * time.Second),
 		MinSeen: at(2 * time.Second), MaxSeen: at(11 * time.Second),
 		MinAt: at(1 * time.Second), MaxAt: at(10 * time.Second),
-		Records: 5, Versions: 4, DeleteMarkers: 1, TagChanges: 1, FirstKey: "a", LastKey: "c"}
+		Records: 5, Versions: 4, DeleteMarkers: 1, TagChanges: 1, FirstKey: "a", LastKey: "c", Bytes: 9}
 
 	if len(segs) != 3 || segs[0].Seq != 1 || segs[2].Seq != 3 || got != fmt.Sprintf("%+v", want) {
 		t.Fatalf("segments %+v\nwant seq 1..3, the second %+v", segs, want)

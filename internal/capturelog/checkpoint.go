@@ -153,8 +153,8 @@ func (m *merger) openCheckpoint(ctx context.Context, v *vault.Vault, cp *Checkpo
 }
 
 // openSegment adds a segment's stream to the merge, dropping as it reads
-// the changes not yet in effect at t.
-func (m *merger) openSegment(ctx context.Context, v *vault.Vault, s Segment, t time.Time) error {
+// the changes keep refuses.
+func (m *merger) openSegment(ctx context.Context, v *vault.Vault, s Segment, keep func(*Change) bool) error {
 	r, err := v.OpenObject(ctx, vault.ObjectID(s.Object))
 	if err != nil {
 		return fmt.Errorf("segment %d: %w", s.Seq, err)
@@ -166,7 +166,5 @@ func (m *merger) openSegment(ctx context.Context, v *vault.Vault, s Segment, t t
 		return fmt.Errorf("segment %d: %w", s.Seq, err)
 	}
 
-	inEffect := func(c *Change) bool { return !c.at().After(t) }
-
-	return m.add(&source{next: cr.next, close: r.Close, cur: entry{src: s.Seq}, filter: inEffect})
+	return m.add(&source{next: cr.next, close: r.Close, cur: entry{src: s.Seq}, filter: keep})
 }

@@ -44,6 +44,9 @@ type State struct {
 	Covered         time.Time         `json:"covered"`
 	LastScanStart   time.Time         `json:"last_scan_start"`
 	Gaps            []Gap             `json:"gaps,omitempty"`
+	// Compacted is the start of the log after retention (Retain): no
+	// restore before it is exact (EarliestRestorableTime is at least it).
+	Compacted time.Time `json:"compacted,omitzero"`
 	// Versions and Bytes count what the capture log holds (duplicates of
 	// a version counted once per capture).
 	Versions int64 `json:"versions"`

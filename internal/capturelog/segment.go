@@ -47,6 +47,9 @@ type Segment struct {
 	TagChanges    int64  `json:"tag_changes"`
 	FirstKey      string `json:"first_key"`
 	LastKey       string `json:"last_key"`
+	// Bytes is the size of the versions' data (zero in segments written
+	// before it was recorded).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 func (s *Segment) add(c *Change) {
@@ -67,6 +70,8 @@ func (s *Segment) add(c *Change) {
 	s.Versions++
 	if c.DeleteMarker {
 		s.DeleteMarkers++
+	} else {
+		s.Bytes += c.Size
 	}
 
 	s.MinMtime, s.MaxMtime = minTime(s.MinMtime, c.LastModified), maxTime(s.MaxMtime, c.LastModified)

@@ -105,7 +105,8 @@ func stateAt(ctx context.Context, v *vault.Vault, p Plan, emit func(*recpoint.Re
 	}
 
 	for _, s := range p.Segments {
-		if err := m.openSegment(ctx, v, s, p.T); err != nil {
+		inEffect := func(c *Change) bool { return !c.at().After(p.T) }
+		if err := m.openSegment(ctx, v, s, inEffect); err != nil {
 			return err
 		}
 	}

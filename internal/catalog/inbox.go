@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // InboxEvent is one row of the event inbox (capture_events): an S3 event
 // record received and not yet captured.
 type InboxEvent struct {
 	ID         string // set by AddInboxEvents
+	Connection string // the connection whose endpoint sent it ("": the default one)
 	Bucket     string
 	Key        string
 	VersionID  string
@@ -36,9 +39,12 @@ func (c *DB) AddInboxEvents(ctx context.Context, events []InboxEvent) error {
 			e := &events[i]
 			e.ID = inboxID(at, i)
 			e.ReceivedAt = fromNanos(at)
-			if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO capture_events (id, bucket, object_key, version_id,
-				event_name, event_time, sequencer, etag, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.ID, e.Bucket, e.Key, e.VersionID, e.Name, toNanos(e.Time), e.Sequencer, e.ETag, e.Size, at); err != nil {
+			if e.Connection == "" {
+				e.Connection = vocab.DefaultConnection
+			}
+			if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO capture_events (id, connection, bucket, object_key, version_id,
+				event_name, event_time, sequencer, etag, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, e.Connection, e.Bucket, e.Key, e.VersionID, e.Name, toNanos(e.Time), e.Sequencer, e.ETag, e.Size, at); err != nil {
 				return fmt.Errorf("store event %d of %d of bucket %s: %w", i+1, len(events), e.Bucket, err)
 			}
 		}
@@ -55,15 +61,21 @@ func inboxID(at int64, i int) string {
 	return fmt.Sprintf("%016x-%05d-%s", at, i, hex.EncodeToString(b[:]))
 }
 
-// InboxEvents returns up to limit (1 to 10,000) of bucket's events, oldest
-// received first. The capture worker reads a batch, captures it and
-// deletes it with DeleteInboxEvents; reading again before the delete
-// gives the same rows, so a worker that dies mid-batch loses nothing.
+// InboxEvents is InboxEventsOf the default connection.
 func (c *DB) InboxEvents(ctx context.Context, bucket string, limit int) ([]InboxEvent, error) {
+	return c.InboxEventsOf(ctx, vocab.DefaultConnection, bucket, limit)
+}
+
+// InboxEventsOf returns up to limit (1 to 10,000) of the events of bucket
+// on connection conn, oldest received first. The capture worker reads a
+// batch, captures it and deletes it with DeleteInboxEvents; reading again
+// before the delete gives the same rows, so a worker that dies mid-batch
+// loses nothing.
+func (c *DB) InboxEventsOf(ctx context.Context, conn, bucket string, limit int) ([]InboxEvent, error) {
 	limit = min(max(limit, 1), 10000)
-	rows, err := c.db.QueryContext(ctx, `SELECT id, bucket, object_key, version_id, event_name, event_time,
-		sequencer, etag, size, received_at FROM capture_events WHERE bucket = ?
-		ORDER BY received_at, id LIMIT ?`, bucket, limit)
+	rows, err := c.db.QueryContext(ctx, `SELECT id, connection, bucket, object_key, version_id, event_name, event_time,
+		sequencer, etag, size, received_at FROM capture_events WHERE connection = ? AND bucket = ?
+		ORDER BY received_at, id LIMIT ?`, conn, bucket, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read event inbox of bucket %s: %w", bucket, err)
 	}
@@ -72,7 +84,7 @@ func (c *DB) InboxEvents(ctx context.Context, bucket string, limit int) ([]Inbox
 	for rows.Next() {
 		var e InboxEvent
 		var at, recv int64
-		if err := rows.Scan(&e.ID, &e.Bucket, &e.Key, &e.VersionID, &e.Name, &at, &e.Sequencer, &e.ETag, &e.Size, &recv); err != nil {
+		if err := rows.Scan(&e.ID, &e.Connection, &e.Bucket, &e.Key, &e.VersionID, &e.Name, &at, &e.Sequencer, &e.ETag, &e.Size, &recv); err != nil {
 			return nil, fmt.Errorf("read event inbox of bucket %s: %w", bucket, err)
 		}
 		e.Time, e.ReceivedAt = fromNanos(at), fromNanos(recv)
@@ -128,6 +140,32 @@ func (c *DB) InboxBuckets(ctx context.Context) ([]string, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list buckets of the event inbox: %w", err)
+	}
+	return out, nil
+}
+
+// InboxSource is a connection and bucket with events in the inbox.
+type InboxSource struct {
+	Connection, Bucket string
+}
+
+// InboxSources lists the connections and buckets with events in the inbox.
+func (c *DB) InboxSources(ctx context.Context) ([]InboxSource, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT DISTINCT connection, bucket FROM capture_events ORDER BY connection, bucket`)
+	if err != nil {
+		return nil, fmt.Errorf("list sources of the event inbox: %w", err)
+	}
+	defer rows.Close()
+	var out []InboxSource
+	for rows.Next() {
+		var s InboxSource
+		if err := rows.Scan(&s.Connection, &s.Bucket); err != nil {
+			return nil, fmt.Errorf("list sources of the event inbox: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sources of the event inbox: %w", err)
 	}
 	return out, nil
 }

@@ -63,3 +63,31 @@ func TestInbox(t *testing.T) {
 		}
 	})
 }
+
+// TestInboxConnections: events of a bucket name on two connections are
+// kept apart: listed per connection and bucket, read per connection.
+func TestInboxConnections(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		db := open(t)
+		when := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+		in := []InboxEvent{
+			{Bucket: "photos", Key: "on-default", Name: "ObjectCreated:Put", Time: when},
+			{Connection: "other", Bucket: "photos", Key: "on-other", Name: "ObjectCreated:Put", Time: when},
+		}
+		if err := db.AddInboxEvents(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		srcs, err := db.InboxSources(ctx)
+		if err != nil || fmt.Sprint(srcs) != "[{default photos} {other photos}]" {
+			t.Fatalf("InboxSources = %v, %v", srcs, err)
+		}
+		tests := []struct{ conn, want string }{{"default", "on-default"}, {"other", "on-other"}}
+		for _, tt := range tests {
+			rows, err := db.InboxEventsOf(ctx, tt.conn, "photos", 10)
+			if err != nil || len(rows) != 1 || rows[0].Key != tt.want || rows[0].Connection != tt.conn {
+				t.Errorf("events of %s/photos: %+v %v, want only %s", tt.conn, rows, err, tt.want)
+			}
+		}
+	})
+}

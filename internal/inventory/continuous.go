@@ -34,6 +34,10 @@ func (inv *Inventory) continuousInVault(ctx context.Context, vaultName string, v
 
 func (inv *Inventory) registerContinuous(ctx context.Context, vaultName string, st capturelog.State) error {
 	now := inv.cfg.Clock.Now()
+	earliest := st.Start
+	if st.Compacted.After(earliest) {
+		earliest = st.Compacted // retention moved the log's start
+	}
 	p := catalog.Protection{RPARN: st.ARN, RPID: st.RP, VaultName: vaultName, Connection: st.Connection, Bucket: st.Bucket,
 		ResourceARN: st.ResourceARN, PlanID: st.PlanID, RuleID: st.RuleID, State: st.Status, StatusMessage: st.StatusMessage,
 		DeleteAfterDays: st.DeleteAfterDays, Options: st.Options, CreatedAt: st.CreatedAt, LastScanStart: st.LastScanStart,
@@ -41,7 +45,7 @@ func (inv *Inventory) registerContinuous(ctx context.Context, vaultName string, 
 	rp := catalog.RecoveryPoint{ARN: st.ARN, ID: st.RP, VaultName: vaultName, ResourceARN: st.ResourceARN, ResourceType: "S3",
 		Status: st.Status, StatusMessage: st.StatusMessage, CreatedAt: st.CreatedAt, CompletedAt: st.LastScanStart,
 		DeleteAfterDays: st.DeleteAfterDays, SizeBytes: st.Bytes, ObjectCount: st.Versions, Kind: catalog.KindContinuous,
-		EarliestRestorable: st.Start, LatestRestorable: st.Covered}
+		EarliestRestorable: earliest, LatestRestorable: st.Covered}
 	err := inv.cfg.DB.CreateProtection(ctx, p, rp)
 	if errors.Is(err, catalog.ErrExists) {
 		// The bucket is protected into this vault by another recovery

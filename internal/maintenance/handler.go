@@ -202,9 +202,20 @@ func (mt *Maintenance) maintainHeld(ctx context.Context, name string, l *vaults.
 	if err := ctx.Err(); err != nil {
 		return vault.MaintenanceStats{}, fmt.Errorf("maintain vault %q: %w", name, err) // stopped before the sweep began
 	}
+	var cerr error
+	if mt.cfg.Compact != nil {
+		// A failed compaction leaves the vault consistent: maintain it
+		// anyway, and report the failure.
+		if cerr = mt.cfg.Compact(ctx, name, l.Vault()); cerr != nil {
+			mt.cfg.Log.Error("compact vault", "vault", name, "err", cerr)
+		}
+	}
 	st, err := l.Vault().Maintain(ctx)
 	if err != nil {
 		return st, fmt.Errorf("maintain vault %q: %w", name, err)
+	}
+	if cerr != nil {
+		return st, fmt.Errorf("maintain vault %q: maintained, but %w", name, cerr)
 	}
 	mt.cfg.Log.Info("vault maintained", "vault", name, "live_recovery_points", st.LiveRecoveryPoints,
 		"deleted_contents", st.DeletedContents, "freed_bytes", st.FreedBytes)

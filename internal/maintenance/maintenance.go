@@ -10,6 +10,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -39,6 +40,11 @@ type Config struct {
 	// Held, for tests only, is called once maintenance holds a vault's
 	// exclusive lease, before it maintains (see service.TestHooks).
 	Held func(ctx context.Context, vaultName string)
+	// Compact, when set, compacts what lives in the vault besides
+	// recovery points (the capture logs of continuous recovery points:
+	// capture.Captures.CompactVault) under the exclusive lease, before the
+	// vault's own maintenance marks what is live.
+	Compact func(ctx context.Context, vaultName string, v *vault.Vault) error
 }
 
 // Maintenance owns the maintenance jobs of every vault.

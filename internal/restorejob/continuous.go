@@ -61,12 +61,16 @@ func (r *Restores) checkRestoreTime(ctx context.Context, md map[string]string, r
 	return r.cfg.Vaults.WithVault(ctx, rp.VaultName, func(vv *vault.Vault) error { return checkGaps(ctx, vv, rp, t) })
 }
 
-// checkGaps refuses a restore time inside a gap of the recovery point
-// (from its state in the vault).
+// checkGaps refuses a restore time inside a gap of the recovery point,
+// or before the start of its capture log (from its state in the vault).
 func checkGaps(ctx context.Context, vv *vault.Vault, rp catalog.RecoveryPoint, t time.Time) error {
 	st, found, err := capturelog.LoadState(ctx, vv, rp.ID)
 	if err != nil || !found {
 		return err
+	}
+	if t.Before(st.Compacted) { // the catalog's window lags the vault's
+		return fmt.Errorf("%w: RestoreTime %s is outside the restorable window of %s: it starts at %s (retention)", vocab.ErrInvalidParameter,
+			t.UTC().Format(time.RFC3339Nano), rp.ARN, st.Compacted.UTC().Format(time.RFC3339Nano))
 	}
 	for _, g := range st.Gaps {
 		if !t.Before(g.From) && t.Before(g.To) {

@@ -16,6 +16,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restorejob"
 	"github.com/cofferbackup/coffer/internal/retention"
+	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaultlock"
 )
 
@@ -44,10 +45,17 @@ func (s *Service) compose() {
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
 	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
-	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld})
+	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld,
+		Compact: func(ctx context.Context, name string, v *vault.Vault) error {
+			return s.captures.CompactVault(ctx, name, v)
+		}})
 	s.plans = s.newScheduler()
 	s.captures = capture.New(capture.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Source: s.source,
-		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism, Stall: s.cfg.ContinuousStall})
+		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism, Stall: s.cfg.ContinuousStall,
+		CompactRound: s.cfg.CompactRound, AfterRetain: hooks.AfterRetain,
+		MayDelete: func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {
+			return s.locks.MayDelete(ctx, rp, expiry)
+		}})
 	s.expiry = retention.New(retention.Config{DB: s.db, Clock: s.clock, Delete: s.inv.ExpireRecoveryPoint,
 		Reclaim: func(ctx context.Context, vaultName string) { s.maint.Later(ctx, vaultName, TriggerExpiry) }})
 }

@@ -16,4 +16,8 @@ type TestHooks struct {
 	// BackupCommitted is called by a backup job once its recovery point
 	// is committed to the vault, before the catalog records it; likewise.
 	BackupCommitted func(ctx context.Context, jobID string)
+	// AfterRetain is called by maintenance between the retention of a
+	// continuous recovery point's capture log (committed) and its sweep;
+	// an error stops the compaction there, as a crash would.
+	AfterRetain func(ctx context.Context, rpARN string) error
 }

@@ -34,6 +34,12 @@ func (s *Service) registerProcess(ctx context.Context) error {
 		defer s.bg.Done()
 		s.core.Heartbeat(s.cfg.HeartbeatInterval)
 	}()
+	s.eventsKick = make(chan struct{}, 1)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.captureEventsBehind()
+	}()
 	return nil
 }
 

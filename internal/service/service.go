@@ -83,6 +83,9 @@ type Config struct {
 	// ContinuousStall is how long capture may fail before a protection
 	// goes STOPPED (default capture.DefaultStall).
 	ContinuousStall time.Duration
+	// CompactRound rounds down the start of a capture log that retention
+	// moves (default capture.DefaultCompactRound, an hour; tests use less).
+	CompactRound time.Duration
 	// ProtectInterval is how often the leader makes and stops
 	// continuous protections and queues due scans (default 10 s), and
 	// EventsInterval how often it looks for events to capture (default
@@ -113,7 +116,9 @@ type Service struct {
 
 	ctx    context.Context // ends when Close starts: cancels running jobs
 	cancel context.CancelFunc
-	bg     sync.WaitGroup // the heartbeat
+	bg     sync.WaitGroup // the heartbeat and captureEventsBehind
+
+	eventsKick chan struct{} // EventsStored to captureEventsBehind
 
 	core     *jobs.Core
 	inv      *inventory.Inventory
