@@ -12,6 +12,8 @@ import (
 	"hash/crc32"
 	"hash/fnv"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -104,6 +106,10 @@ func (r VerifyReport) OK() bool { return r.ProblemCount == 0 }
 func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	rep := VerifyReport{ReadDataPercent: opts.ReadDataPercent, Seed: opts.Seed}
 
+	if err := v.dropReadCaches(); err != nil {
+		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
+	}
+
 	err := v.withRepo(ctx, func(r repo.Repository) error {
 		// Another process sharing the vault may have committed since.
 		if err := v.rep.Refresh(ctx); err != nil {
@@ -126,6 +132,33 @@ func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, e
 	}
 
 	return rep, nil
+}
+
+// dropReadCaches empties kopia's local caches of contents and metadata
+// packs, so that what Verify reads comes from the vault's storage and not
+// from a copy read before the storage was damaged. kopia takes a missing
+// cache file as a miss; other jobs reading meanwhile only miss too.
+func (v *Vault) dropReadCaches() error {
+	for _, sub := range []string{"contents", "metadata"} {
+		d := filepath.Join(cacheDir(v.dir, v.opts), sub)
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("drop the read cache: %w", err)
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") { // kopia's shard configuration
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(d, e.Name())); err != nil {
+				return fmt.Errorf("drop the read cache: %w", err)
+			}
+		}
+	}
+
+	return nil
 }
 
 // verifyRun is one Verify: what was checked already (objects and contents
