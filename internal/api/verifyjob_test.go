@@ -313,3 +313,76 @@ func TestVerificationWaitsForMaintenance(t *testing.T) {
 		t.Fatalf("verification after maintenance: %+v", j)
 	}
 }
+
+// TestVerificationOfS3VaultWithCorruptPack: an S3-backed vault on MinIO
+// (a bucket without Object Lock): one pack object overwritten with
+// damaged bytes is found by a verification reading the data, one pack
+// object deleted by one that does not; both name the recovery point that
+// used them by ARN, and a restore of it ends FAILED with every byte that
+// landed right.
+func TestVerificationOfS3VaultWithCorruptPack(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	mc := e.S3.Client(t)
+	store := e.S3.NewBucket(t, false)
+	status, body := extension(t, e, http.MethodPut, "/backup-vaults/s3bad", map[string]any{"StorageLocation": "s3://default/" + store + "/v"})
+	if status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	packs := func() map[string]int64 {
+		out := map[string]int64{}
+		for o := range mc.ListObjects(ctx, store, minio.ListObjectsOptions{Prefix: "v/", Recursive: true}) {
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+			if i := strings.LastIndex(o.Key, "/"); strings.HasPrefix(o.Key[i+1:], "p") {
+				out[o.Key] = o.Size
+			}
+		}
+		return out
+	}
+	first, second := e.S3.NewBucket(t, true), e.S3.NewBucket(t, true)
+	putRandom(t, mc, first, "f/", 2, 10_000)
+	want := putRandom(t, mc, second, "s/", 5, 100_000)
+	rpFirst := backupOn(t, e, "s3bad", "arn:aws:s3:::"+first)
+	before := packs()
+	rpSecond := backupOn(t, e, "s3bad", "arn:aws:s3:::"+second)
+	var added []string
+	for k := range packs() {
+		if _, ok := before[k]; !ok {
+			added = append(added, k)
+		}
+	}
+	if len(added) != 1 {
+		t.Fatalf("the second backup wrote packs %v, want one", added)
+	}
+	key := added[0]
+	obj, err := mc.GetObject(ctx, store, key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := io.ReadAll(obj)
+	obj.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := corruptMiddle(orig)
+	if _, err := mc.PutObject(ctx, store, key, bytes.NewReader(bad), int64(len(bad)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	j := verify(t, e, "s3bad", 100)
+	if j.State != "COMPLETED" || j.OK || j.ProblemKinds["unreadable"] == 0 || !slices.Equal(j.AffectedRecoveryPoints, []string{rpSecond}) {
+		t.Fatalf("S3 vault with an overwritten pack (first %s): %+v", rpFirst, j)
+	}
+	checkFailedRestore(t, e, rpSecond, want)
+
+	if err := mc.RemoveObject(ctx, store, key, minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	j = verify(t, e, "s3bad", 0)
+	if j.State != "COMPLETED" || j.OK || j.ProblemKinds["missing-pack"] == 0 || !slices.Equal(j.AffectedRecoveryPoints, []string{rpSecond}) {
+		t.Fatalf("S3 vault with a deleted pack: %+v", j)
+	}
+	if landed := checkFailedRestore(t, e, rpSecond, want); landed >= len(want) {
+		t.Fatalf("every object of a recovery point whose pack is gone landed")
+	}
+}
