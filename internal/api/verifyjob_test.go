@@ -22,6 +22,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/backup/backuptest"
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -384,5 +385,41 @@ func TestVerificationOfS3VaultWithCorruptPack(t *testing.T) {
 	}
 	if landed := checkFailedRestore(t, e, rpSecond, want); landed >= len(want) {
 		t.Fatalf("every object of a recovery point whose pack is gone landed")
+	}
+}
+
+// TestVerificationJobTakeOver: on each catalog engine, a verification
+// left RUNNING by a process that died is taken over at the next start,
+// runs again from the start and completes, saying so; its seed (beyond
+// 2^63) and read share are kept.
+func TestVerificationJobTakeOver(t *testing.T) {
+	for _, engine := range coffertest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := coffertest.Start(t, coffertest.Options{Database: coffertest.Database(t, engine)})
+			createVaultNamed(t, e, "tv")
+			src := e.S3.NewBucket(t, true)
+			putRandom(t, e.S3.Client(t), src, "t/", 2, 3000)
+			rp := backupOn(t, e, "tv", "arn:aws:s3:::"+src)
+			db := e.Service.Catalog()
+			v, err := db.Vault(ctx, "tv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := catalog.VerificationJob{ID: "ghost-verification", VaultName: "tv", VaultARN: v.ARN, State: "CREATED",
+				ReadDataPercent: 100, Seed: 1<<63 + 12345, CreatedAt: time.Now()}
+			if err := db.InsertVerificationJob(ctx, j, nil); err != nil {
+				t.Fatal(err)
+			}
+			j.State, j.Owner, j.StartedAt = "RUNNING", "ghost-process", time.Now()
+			if ok, err := db.TransitionVerificationJobTx(ctx, j, nil, "CREATED"); !ok || err != nil {
+				t.Fatalf("claim by hand: %v %v", ok, err)
+			}
+			e.Restart(t)
+			got := waitVerification(t, e, j.ID)
+			if got.State != "COMPLETED" || !got.OK || got.Seed != j.Seed || got.ReadDataPercent != 100 || got.ObjectsRead != 2 ||
+				!strings.HasPrefix(got.StatusMessage, "run 2, taken over") {
+				t.Fatalf("taken-over verification (rp %s): %+v", rp, got)
+			}
+		})
 	}
 }
