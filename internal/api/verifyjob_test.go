@@ -193,7 +193,8 @@ func checkFailedRestore(t *testing.T, e *coffertest.Env, rp string, want map[str
 // verification reading all data completes with problems naming that
 // backup's recovery point ARN only, keeps its list of problems sealed in
 // the catalog, and a restore of that recovery point ends FAILED without
-// writing a wrong byte; a vault the job cannot open ends FAILED.
+// writing a wrong byte; a vault the job cannot open, or whose directory
+// was removed while it was open, ends FAILED with a message.
 func TestVerificationJobsOnDisk(t *testing.T) {
 	e := coffertest.Start(t, coffertest.Options{})
 	mc := e.S3.Client(t)
@@ -248,6 +249,17 @@ func TestVerificationJobsOnDisk(t *testing.T) {
 	}
 	checkFailedRestore(t, e, rpSecond, want)
 
+	// The open vault vj whose directory is removed: FAILED at once, not
+	// after kopia's retries.
+	rel, _ := filepath.Rel(filepath.Join(e.DataDir, "vaults"), packs[0])
+	if err := os.RemoveAll(filepath.Join(e.DataDir, "vaults", strings.Split(rel, string(filepath.Separator))[0])); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if gone := verify(t, e, "vj", 0); gone.State != "FAILED" || !strings.Contains(gone.StatusMessage, "no repository") || time.Since(start) > 15*time.Second {
+		t.Fatalf("open vault whose directory was removed, after %s: %+v", time.Since(start), gone)
+	}
+
 	// A vault whose directory became a file: after a restart the job
 	// cannot open it.
 	before, _ := filepath.Glob(filepath.Join(e.DataDir, "vaults", "*"))
@@ -271,7 +283,7 @@ func TestVerificationJobsOnDisk(t *testing.T) {
 	if gone.State != "FAILED" || !strings.Contains(gone.StatusMessage, "could not be opened") {
 		t.Fatalf("vault that cannot be opened: %+v", gone)
 	}
-	t.Logf("vault gone: %s", gone.StatusMessage)
+	t.Logf("vault that cannot be opened: %s", gone.StatusMessage)
 }
 
 // TestVerificationWaitsForMaintenance: a verification queued while

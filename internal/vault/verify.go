@@ -20,6 +20,7 @@ import (
 	"github.com/kopia/kopia/repo"
 	"github.com/kopia/kopia/repo/blob"
 	"github.com/kopia/kopia/repo/content"
+	"github.com/kopia/kopia/repo/format"
 	"github.com/kopia/kopia/repo/object"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
@@ -107,6 +108,15 @@ func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, e
 	rep := VerifyReport{ReadDataPercent: opts.ReadDataPercent, Seed: opts.Seed}
 
 	if err := v.dropReadCaches(); err != nil {
+		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
+	}
+
+	// A vault whose storage went away under the open handle would keep
+	// kopia retrying its index for minutes: say so at once.
+	if _, err := v.rep.BlobReader().GetMetadata(ctx, format.KopiaRepositoryBlobID); err != nil {
+		if errors.Is(err, blob.ErrBlobNotFound) {
+			err = fmt.Errorf("%w: its storage holds no repository any more (directory or bucket prefix removed?)", ErrNotFound)
+		}
 		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
 	}
 
