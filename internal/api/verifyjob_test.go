@@ -435,3 +435,54 @@ func TestVerificationJobTakeOver(t *testing.T) {
 		})
 	}
 }
+
+// TestVerificationOfContinuousRecoveryPoint: a verification checks a
+// continuous recovery point too (its state at LatestRestorableTime, every
+// version read back with --read-data 100), and names it by ARN once a
+// pack the capture wrote is damaged.
+func TestVerificationOfContinuousRecoveryPoint(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{Configure: func(c *service.Config) {
+		c.JanitorInterval, c.ProtectInterval, c.EventsInterval, c.ReconcileInterval = time.Second, time.Second, time.Second, time.Hour
+	}})
+	mc := e.S3.Client(t)
+	createVaultNamed(t, e, "cv")
+	bucket := e.S3.NewBucket(t, true)
+	putRandom(t, mc, bucket, "c/", 4, 50_000)
+	before := diskPacks(t, e)
+	arn := protectContinuously(t, e, "cv", bucket)
+	deadline := time.Now().Add(time.Minute)
+	for latestRestorable(t, e, "cv", arn).IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("no LatestRestorableTime")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	clean := verify(t, e, "cv", 100)
+	if clean.State != "COMPLETED" || !clean.OK || clean.RecoveryPoints != 1 || clean.ObjectsRead < 4 || clean.BytesRead < 200_000 {
+		t.Fatalf("clean continuous recovery point: %+v", clean)
+	}
+	var biggest string
+	var size int64
+	for _, p := range diskPacks(t, e) {
+		if slices.Contains(before, p) {
+			continue
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Size() > size {
+			biggest, size = p, fi.Size()
+		}
+	}
+	if size < 100_000 {
+		t.Fatalf("the capture wrote no pack holding the data (biggest %s: %d bytes)", biggest, size)
+	}
+	b, err := os.ReadFile(biggest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(biggest, corruptMiddle(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := verify(t, e, "cv", 100)
+	if bad.State != "COMPLETED" || bad.OK || !slices.Equal(bad.AffectedRecoveryPoints, []string{arn}) {
+		t.Fatalf("continuous recovery point with a damaged pack (%s): %+v", arn, bad)
+	}
+}

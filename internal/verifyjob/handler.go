@@ -75,7 +75,11 @@ func (v *Verifications) waiting(ctx context.Context, j catalog.VerificationJob, 
 // run checks vv, whose lease the caller holds, and records how it ended.
 func (v *Verifications) run(ctx context.Context, j *catalog.VerificationJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
-	rep, err := vv.Verify(ctx, vault.VerifyOptions{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed})
+	streams, err := continuousStreams(ctx, vv)
+	var rep vault.VerifyReport
+	if err == nil {
+		rep, err = vv.Verify(ctx, vault.VerifyOptions{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed, Streams: streams})
+	}
 	cause := context.Cause(ctx)
 	if err != nil && errors.Is(cause, jobs.ErrShutdown) && v.requeueInterrupted(bg, *j) {
 		return jobqueue.Snooze(jobs.ShutdownRetry)
