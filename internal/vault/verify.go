@@ -51,10 +51,11 @@ type VerifyOptions struct {
 	// Seed picks which objects are read (by a hash of seed and object id),
 	// so that a run can be repeated, or the next run pick others.
 	Seed uint64
-	// Streams are more recovery points to check, whose records are not a
-	// manifest's stream: a continuous recovery point's state (the capture
-	// log, which this package does not read itself).
-	Streams []VerifyStream
+	// Streams, if set, lists more recovery points to check once the
+	// manifests' are, whose records are not a manifest's stream: a
+	// continuous recovery point's state (the capture log, which this
+	// package does not read itself). Its error fails the Verify.
+	Streams func(ctx context.Context) ([]VerifyStream, error)
 }
 
 // VerifyStream is a recovery point's record stream that Verify checks
@@ -223,9 +224,16 @@ func (vr *verifyRun) run(ctx context.Context) error {
 		}
 	}
 
-	for _, st := range vr.opts.Streams {
-		if err := vr.stream(ctx, st); err != nil {
+	if vr.opts.Streams != nil {
+		streams, err := vr.opts.Streams(ctx)
+		if err != nil {
 			return err
+		}
+
+		for _, st := range streams {
+			if err := vr.stream(ctx, st); err != nil {
+				return err
+			}
 		}
 	}
 

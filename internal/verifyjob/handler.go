@@ -75,11 +75,8 @@ func (v *Verifications) waiting(ctx context.Context, j catalog.VerificationJob, 
 // run checks vv, whose lease the caller holds, and records how it ended.
 func (v *Verifications) run(ctx context.Context, j *catalog.VerificationJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
-	streams, err := continuousStreams(ctx, vv)
-	var rep vault.VerifyReport
-	if err == nil {
-		rep, err = vv.Verify(ctx, vault.VerifyOptions{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed, Streams: streams})
-	}
+	rep, err := vv.Verify(ctx, vault.VerifyOptions{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed,
+		Streams: func(ctx context.Context) ([]vault.VerifyStream, error) { return continuousStreams(ctx, vv) }})
 	cause := context.Cause(ctx)
 	if err != nil && errors.Is(cause, jobs.ErrShutdown) && v.requeueInterrupted(bg, *j) {
 		return jobqueue.Snooze(jobs.ShutdownRetry)
