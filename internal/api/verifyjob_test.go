@@ -193,8 +193,7 @@ func checkFailedRestore(t *testing.T, e *coffertest.Env, rp string, want map[str
 // verification reading all data completes with problems naming that
 // backup's recovery point ARN only, keeps its list of problems sealed in
 // the catalog, and a restore of that recovery point ends FAILED without
-// writing a wrong byte; a vault the job cannot open, or whose directory
-// was removed while it was open, ends FAILED with a message.
+// writing a wrong byte.
 func TestVerificationJobsOnDisk(t *testing.T) {
 	e := coffertest.Start(t, coffertest.Options{})
 	mc := e.S3.Client(t)
@@ -248,42 +247,6 @@ func TestVerificationJobsOnDisk(t *testing.T) {
 		t.Fatalf("catalog row: %+v %v", row, err)
 	}
 	checkFailedRestore(t, e, rpSecond, want)
-
-	// The open vault vj whose directory is removed: FAILED at once, not
-	// after kopia's retries.
-	rel, _ := filepath.Rel(filepath.Join(e.DataDir, "vaults"), packs[0])
-	if err := os.RemoveAll(filepath.Join(e.DataDir, "vaults", strings.Split(rel, string(filepath.Separator))[0])); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if gone := verify(t, e, "vj", 0); gone.State != "FAILED" || !strings.Contains(gone.StatusMessage, "no repository") || time.Since(start) > 15*time.Second {
-		t.Fatalf("open vault whose directory was removed, after %s: %+v", time.Since(start), gone)
-	}
-
-	// A vault whose directory became a file: after a restart the job
-	// cannot open it.
-	before, _ := filepath.Glob(filepath.Join(e.DataDir, "vaults", "*"))
-	createVaultNamed(t, e, "broken")
-	after, _ := filepath.Glob(filepath.Join(e.DataDir, "vaults", "*"))
-	var dir string
-	for _, d := range after {
-		if !slices.Contains(before, d) {
-			dir = d
-		}
-	}
-	e.Stop(t)
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dir, []byte("not a vault"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.Restart(t)
-	gone := verify(t, e, "broken", 0)
-	if gone.State != "FAILED" || !strings.Contains(gone.StatusMessage, "could not be opened") {
-		t.Fatalf("vault that cannot be opened: %+v", gone)
-	}
-	t.Logf("vault that cannot be opened: %s", gone.StatusMessage)
 }
 
 // TestVerificationWaitsForMaintenance: a verification queued while
@@ -485,4 +448,54 @@ func TestVerificationOfContinuousRecoveryPoint(t *testing.T) {
 	if bad.State != "COMPLETED" || bad.OK || !slices.Equal(bad.AffectedRecoveryPoints, []string{arn}) {
 		t.Fatalf("continuous recovery point with a damaged pack (%s): %+v", arn, bad)
 	}
+}
+
+// TestVerificationOfVaultThatCannotOpen: a verification of a vault whose
+// directory was removed while it was open, or of one whose directory is
+// a file after a restart, ends FAILED with a message, at once.
+func TestVerificationOfVaultThatCannotOpen(t *testing.T) {
+	e := coffertest.Start(t, coffertest.Options{})
+	createVaultNamed(t, e, "vj")
+	src := e.S3.NewBucket(t, true)
+	putRandom(t, e.S3.Client(t), src, "o/", 2, 1000)
+	_, packs := backupNewPacks(t, e, "vj", src)
+	if j := verify(t, e, "vj", 100); !j.OK {
+		t.Fatalf("clean vault: %+v", j)
+	}
+
+	// The open vault vj whose directory is removed: FAILED at once, not
+	// after kopia's retries.
+	rel, _ := filepath.Rel(filepath.Join(e.DataDir, "vaults"), packs[0])
+	if err := os.RemoveAll(filepath.Join(e.DataDir, "vaults", strings.Split(rel, string(filepath.Separator))[0])); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if gone := verify(t, e, "vj", 0); gone.State != "FAILED" || !strings.Contains(gone.StatusMessage, "no repository") || time.Since(start) > 15*time.Second {
+		t.Fatalf("open vault whose directory was removed, after %s: %+v", time.Since(start), gone)
+	}
+
+	// A vault whose directory became a file: after a restart the job
+	// cannot open it.
+	before, _ := filepath.Glob(filepath.Join(e.DataDir, "vaults", "*"))
+	createVaultNamed(t, e, "broken")
+	after, _ := filepath.Glob(filepath.Join(e.DataDir, "vaults", "*"))
+	var dir string
+	for _, d := range after {
+		if !slices.Contains(before, d) {
+			dir = d
+		}
+	}
+	e.Stop(t)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a vault"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.Restart(t)
+	gone := verify(t, e, "broken", 0)
+	if gone.State != "FAILED" || !strings.Contains(gone.StatusMessage, "could not be opened") {
+		t.Fatalf("vault that cannot be opened: %+v", gone)
+	}
+	t.Logf("vault that cannot be opened: %s", gone.StatusMessage)
 }
