@@ -33,7 +33,7 @@ func init() {
 		{name: "attach", args: "PATH|s3://CONNECTION/BUCKET[/PREFIX]/VAULT-ID [--name NEW]", summary: "attach a vault (a directory, or an S3 location) made by a server with the same master key", run: vaultAttach},
 		{name: "lock", args: "NAME [--min-days N] [--max-days N] [--changeable-days N]", summary: "apply a vault lock (compliance mode with --changeable-days)", run: vaultLock},
 		{name: "unlock", args: "NAME", summary: "remove a vault lock (governance mode, or before its lock date)", run: vaultUnlock},
-		{name: "verify", args: "NAME [--read-data PCT] [--seed N]", summary: "check a vault's integrity; exits 1 when a problem is found", run: vaultVerify},
+		{name: "verify", args: "NAME [--read-data PCT | --read-data-subset PCT] [--seed N] [--no-wait]", summary: "run a verification job of a vault; exits 1 when a problem is found", run: vaultVerify},
 	})
 }
 

@@ -11,16 +11,16 @@ import (
 	"time"
 )
 
-// verifyTimeout bounds a verification call: it answers when the whole
-// vault is checked, which with --read-data 100 reads all of it.
-const verifyTimeout = 24 * time.Hour
-
 // errProblemsFound makes `vault verify` exit non-zero after its report.
 var errProblemsFound = errors.New("problems found")
 
-// verifyOutput is the answer of the verification extension (docs/api.md).
+// verifyOutput is a verification job as DescribeVerificationJob answers
+// (docs/api.md, "Verification jobs").
 type verifyOutput struct {
+	VerificationJobId      string
 	BackupVaultName        string
+	State                  string
+	StatusMessage          string
 	OK                     bool
 	ReadDataPercent        float64
 	Seed                   uint64
@@ -36,40 +36,92 @@ type verifyOutput struct {
 	ProblemKinds           map[string]int64 `json:",omitempty"`
 	AffectedRecoveryPoints []string         `json:",omitempty"`
 	Problems               []struct {
-		Kind, RecoveryPointID string
-		Record                int64
-		Object, Content, Pack string
-		Detail                string
+		Kind, RecoveryPointID, RecoveryPointArn string
+		Record                                  int64
+		Object, Content, Pack                   string
+		Detail                                  string
 	} `json:",omitempty"`
 }
 
+// vaultVerify starts a verification job of one vault, waits for it
+// (unless --no-wait) and prints its report; it fails when the job failed
+// or found any problem, naming every affected recovery point.
 func vaultVerify(ctx context.Context, args []string) error {
-	c := newClientCmd(ctx, "vault verify", "NAME [--read-data PCT] [--seed N]", "one vault NAME")
+	c := newClientCmd(ctx, "vault verify", "NAME [--read-data PCT | --read-data-subset PCT] [--seed N] [--no-wait]", "one vault NAME")
 	pct := c.fs.Float64("read-data", 0, "also read, decrypt and check `PCT` percent of the data (0 to 100)")
+	subset := c.fs.Float64("read-data-subset", 0, "the same as --read-data (restic's name)")
 	seed := c.fs.Uint64("seed", 0, "pick the data to read with seed `N` (0: at random; the report gives the seed used)")
+	noWait := c.fs.Bool("no-wait", false, "start the job and print its id without waiting")
 	var found *verifyOutput
 	err := callAndShow(c, args, func(ctx context.Context, s *session, name string) (*verifyOutput, error) {
-		var out verifyOutput
-		err := s.extensionWithin(ctx, verifyTimeout, http.MethodPost, "/backup-vaults/"+url.PathEscape(name)+"/verification",
-			map[string]any{"ReadDataPercent": *pct, "Seed": *seed}, &out)
-		found = &out
-		return &out, wrapAPI("verify vault "+name, err)
+		read := *pct
+		if *subset != 0 {
+			if read != 0 && read != *subset {
+				return nil, fmt.Errorf("%w: give --read-data or --read-data-subset, not both", errUsage)
+			}
+			read = *subset
+		}
+		var started struct{ VerificationJobId string }
+		err := s.extension(ctx, http.MethodPost, "/verification-jobs",
+			map[string]any{"BackupVaultName": name, "ReadDataPercent": read, "Seed": *seed}, &started)
+		if err != nil {
+			return nil, wrapAPI("verify vault "+name, err)
+		}
+		out := &verifyOutput{VerificationJobId: started.VerificationJobId, BackupVaultName: name, State: "CREATED"}
+		if !*noWait {
+			out, err = waitVerification(ctx, s, started.VerificationJobId)
+		}
+		found = out
+		return out, err
 	}, printVerify)
-	if err == nil && found != nil && !found.OK {
-		return fmt.Errorf("vault %s: %d %w", found.BackupVaultName, found.ProblemCount, errProblemsFound)
+	switch {
+	case err != nil || found == nil || *noWait:
+		return err
+	case found.State != "COMPLETED":
+		return fmt.Errorf("verification job %s of vault %s ended %s: %s", found.VerificationJobId, found.BackupVaultName, found.State, found.StatusMessage)
+	case !found.OK:
+		return fmt.Errorf("vault %s: %d %w in recovery points %v", found.BackupVaultName, found.ProblemCount, errProblemsFound, found.AffectedRecoveryPoints)
 	}
-	return err
+	return nil
+}
+
+// waitVerification polls verification job id until it ends.
+func waitVerification(ctx context.Context, s *session, id string) (*verifyOutput, error) {
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		var out struct{ VerificationJob verifyOutput }
+		if err := s.extension(ctx, http.MethodGet, "/verification-jobs/"+url.PathEscape(id), struct{}{}, &out); err != nil {
+			return nil, wrapAPI("describe verification job "+id, err)
+		}
+		if terminalStates[out.VerificationJob.State] {
+			return &out.VerificationJob, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped waiting for verification job %s (the job goes on): %w", id, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 func printVerify(w io.Writer, out *verifyOutput, name string) error {
-	verdict := "clean"
-	if !out.OK {
+	var verdict string
+	switch {
+	case out.State != "COMPLETED" && !terminalStates[out.State]:
+		fmt.Fprintf(w, "verification job %s of vault %s is %s\n", out.VerificationJobId, name, out.State)
+		return nil
+	case out.State != "COMPLETED":
+		verdict = out.State + ": " + out.StatusMessage
+	case out.OK:
+		verdict = "clean"
+	default:
 		verdict = fmt.Sprintf("%d problems in %d recovery points", out.ProblemCount, len(out.AffectedRecoveryPoints))
 	}
 	fmt.Fprintf(w, "vault %s: %s\n", name, verdict)
-	if err := fields(w, "Recovery points", out.RecoveryPoints, "Records", out.Records, "Objects", out.Objects,
-		"Contents", out.Contents, "Packs", out.Packs, "Referenced contents marked deleted", out.DeletedReferenced, "Objects read", out.ObjectsRead, "Bytes read", out.BytesRead,
-		"Read data percent", out.ReadDataPercent, "Seed", out.Seed); err != nil {
+	if err := fields(w, "Verification job", out.VerificationJobId, "Recovery points", out.RecoveryPoints, "Records", out.Records,
+		"Objects", out.Objects, "Contents", out.Contents, "Packs", out.Packs, "Referenced contents marked deleted", out.DeletedReferenced,
+		"Objects read", out.ObjectsRead, "Bytes read", out.BytesRead, "Read data percent", out.ReadDataPercent, "Seed", out.Seed); err != nil {
 		return err
 	}
 	kinds := make([]string, 0, len(out.ProblemKinds))
@@ -79,6 +131,12 @@ func printVerify(w io.Writer, out *verifyOutput, name string) error {
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		fmt.Fprintf(w, "  %s: %d\n", k, out.ProblemKinds[k])
+	}
+	if len(out.AffectedRecoveryPoints) > 0 {
+		fmt.Fprintln(w, "Affected recovery points:")
+		for _, arn := range out.AffectedRecoveryPoints {
+			fmt.Fprintf(w, "  %s\n", arn)
+		}
 	}
 	if len(out.Problems) == 0 {
 		return nil

@@ -30,10 +30,12 @@ func vaultPacks(t *testing.T, dataDir string) []string {
 	return out
 }
 
-// TestVaultVerifyCommand: a clean vault verifies clean (exit 0); once a
-// pack file written by the second backup is deleted, `vault verify` exits
-// 1 naming that backup's recovery point and not the first one, and the
-// report names no object key.
+// TestVaultVerifyCommand: `vault verify` runs a verification job and
+// waits for it: a clean vault verifies clean (exit 0; --read-data-subset
+// and --seed are taken, --no-wait only starts the job); once a pack file
+// written by the second backup is deleted, it exits 1 naming that
+// backup's recovery point ARN and not the first one, and the report names
+// no object key.
 func TestVaultVerifyCommand(t *testing.T) {
 	dataDir := t.TempDir()
 	endpoint, creds, s3, _ := startServerIn(t, dataDir, nil)
@@ -61,8 +63,12 @@ func TestVaultVerifyCommand(t *testing.T) {
 	if !clean.OK || clean.RecoveryPoints != 2 || clean.ObjectsRead != 2 || clean.BytesRead != 100_000+120_000 {
 		t.Fatalf("clean vault: %+v", clean)
 	}
-	if out := e.run("vault", "verify", "vv"); !strings.Contains(out, "vault vv: clean") {
+	if out := e.run("vault", "verify", "vv", "--read-data-subset", "50", "--seed", "7"); !strings.Contains(out, "vault vv: clean") ||
+		!strings.Contains(out, "Seed:") || !strings.Contains(out, " 7\n") {
 		t.Fatalf("clean vault, human output:\n%s", out)
+	}
+	if out := e.run("vault", "verify", "vv", "--no-wait"); !strings.Contains(out, "verification job ") || !strings.Contains(out, " of vault vv is CREATED") {
+		t.Fatalf("--no-wait:\n%s", out)
 	}
 
 	for _, p := range added {
@@ -73,7 +79,8 @@ func TestVaultVerifyCommand(t *testing.T) {
 	out, errOut := e.fail("vault", "verify", "vv")
 	idOf := func(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
 	if !strings.Contains(out, idOf(rpSecond)) || strings.Contains(out, idOf(rpFirst)) || !strings.Contains(out, "missing-pack") ||
-		!strings.Contains(errOut, "problems found") {
+		!strings.Contains(errOut, "problems found") || !strings.Contains(errOut, rpSecond) || strings.Contains(errOut, rpFirst) ||
+		!strings.Contains(out, "Affected recovery points:\n  "+rpSecond+"\n") {
 		t.Fatalf("vault with a deleted pack:\nstdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 	jsonOut, _ := e.fail("vault", "verify", "vv", "--json")

@@ -50,6 +50,9 @@ var fuzzOps = []struct{ method, path string }{
 	{"GET", "/restore-jobs/{arg}"},                        // 26 DescribeRestoreJob
 	{"POST", "/maintenance-jobs/{arg}"},                   // 27 StopMaintenanceJob
 	{"DELETE", "/backup/plans/{plan}/selections/{arg}"},   // 28 DeleteBackupSelection
+	{"POST", "/verification-jobs"},                        // 29 StartVerificationJob
+	{"GET", "/verification-jobs"},                         // 30 ListVerificationJobs
+	{"GET", "/verification-jobs/{arg}"},                   // 31 DescribeVerificationJob
 }
 
 // FuzzAPI sends arbitrary bodies, path arguments and query strings to the
@@ -200,6 +203,11 @@ func fuzzSeeds(bucket, rp string) []fuzzSeed {
 		{26, "nope", "", ""},
 		{27, "nope", "", ""},
 		{28, "nope", "", ""},
+		{29, "", "", `{"BackupVaultName":"fz","ReadDataPercent":100.5,"Seed":18446744073709551615}`},
+		{29, "", "", `{"BackupVaultName":"nope","ReadDataPercent":-1e308}`},
+		{29, "", "", `{"ReadDataPercent":"x"}`},
+		{30, "", "backupVaultName=fz&state=DONE&maxResults=1001", ""},
+		{31, "nope", "", ""},
 	}
 }
 

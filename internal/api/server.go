@@ -88,8 +88,9 @@ func (s *Server) routes() {
 	s.reportRoutes()      // coffer extension
 	s.lockRoutes()
 	s.copyRoutes()
-	s.connectionRoutes() // coffer extension
-	s.previewRoutes()    // coffer extension
+	s.connectionRoutes()   // coffer extension
+	s.previewRoutes()      // coffer extension
+	s.verificationRoutes() // coffer extension
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})

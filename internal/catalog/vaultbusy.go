@@ -42,10 +42,11 @@ func resourceKey(arn string) string { return "resource:" + arn }
 const noMaintenanceRunning = ` AND NOT EXISTS (SELECT 1 FROM maintenance_jobs m WHERE m.vault_name = ? AND m.state = 'RUNNING')`
 
 // noJobRunning is the condition a maintenance claim adds: no backup,
-// restore or copy of its vault runs anywhere.
+// restore, copy or verification of its vault runs anywhere.
 const noJobRunning = ` AND NOT EXISTS (SELECT 1 FROM backup_jobs b WHERE b.vault_name = ? AND b.state IN ('RUNNING', 'ABORTING'))
 	AND NOT EXISTS (SELECT 1 FROM restore_jobs r WHERE r.vault_name = ? AND r.status = 'RUNNING')
-	AND NOT EXISTS (SELECT 1 FROM copy_jobs c WHERE c.state = 'RUNNING' AND (c.source_vault_name = ? OR c.destination_vault_name = ?))`
+	AND NOT EXISTS (SELECT 1 FROM copy_jobs c WHERE c.state = 'RUNNING' AND (c.source_vault_name = ? OR c.destination_vault_name = ?))
+	AND NOT EXISTS (SELECT 1 FROM verification_jobs v WHERE v.vault_name = ? AND v.state = 'RUNNING')`
 
 // ClaimRestoreJob moves restore job j from PENDING to its new state (with
 // its other fields) unless maintenance of its vault runs in any process:
@@ -76,7 +77,7 @@ func (c *DB) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, e
 				return nil, err
 			}
 			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ? AND run = ?`+noJobRunning, j.State, j.StatusMessage,
-				toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName, j.VaultName, j.VaultName)
+				toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName, j.VaultName, j.VaultName, j.VaultName)
 		}, nil)
 	if isUniqueViolation(err) {
 		return false, fmt.Errorf("maintenance job %s of vault %q: another one runs: %w", j.ID, j.VaultName, ErrExists)

@@ -61,13 +61,20 @@ func (c *Copies) execute(ctx context.Context, j *catalog.CopyJob, dst *vault.Vau
 	rpID := j.DestinationRecoveryPointARN[strings.LastIndex(j.DestinationRecoveryPointARN, ":")+1:]
 	var res vaultcopy.Result
 	copyFrom := func(src *vault.Vault) error {
-		m, err := src.RecoveryPoint(ctx, rp.ID)
-		if err != nil {
-			return fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
-		}
-		opts := vaultcopy.Options{Source: m, SourceVaultARN: j.SourceVaultARN, JobID: j.ID, VaultName: j.DestinationVaultName,
+		opts := vaultcopy.Options{SourceVaultARN: j.SourceVaultARN, JobID: j.ID, VaultName: j.DestinationVaultName,
 			RecoveryPointID: rpID, RecoveryPointARN: j.DestinationRecoveryPointARN, DeleteAfterDays: j.DeleteAfterDays,
 			Previous: prev, Clock: c.cfg.Clock, Parallelism: c.cfg.Parallelism}
+		if rp.Kind == catalog.KindContinuous {
+			if err := snapshotSource(ctx, src, rp, &opts); err != nil {
+				return err
+			}
+		} else {
+			m, err := src.RecoveryPoint(ctx, rp.ID)
+			if err != nil {
+				return fmt.Errorf("read recovery point %s: %w", rp.ARN, err)
+			}
+			opts.Source = m
+		}
 		res, err = vaultcopy.Run(ctx, src, dst, opts, func(st vaultcopy.Stats) { c.progress(j, st) })
 		return jobs.Engine(err)
 	}

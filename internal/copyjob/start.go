@@ -49,8 +49,8 @@ func (c *Copies) Start(ctx context.Context, in StartCopyInput) (catalog.CopyJob,
 	if err != nil {
 		return catalog.CopyJob{}, err
 	}
-	if rp.Kind == catalog.KindContinuous {
-		return catalog.CopyJob{}, fmt.Errorf("%w: recovery point %q is continuous: copying continuous recovery points (as a snapshot at the copy's time) is not supported yet", vocab.ErrInvalidParameter, rp.ARN)
+	if rp.Kind == catalog.KindContinuous && rp.LatestRestorable.IsZero() {
+		return catalog.CopyJob{}, fmt.Errorf("%w: continuous recovery point %q has no restorable time yet (its initial capture has not finished): nothing to copy", vocab.ErrInvalidParameter, rp.ARN)
 	}
 	destName := in.DestinationVault
 	if strings.HasPrefix(destName, "arn:") {

@@ -18,6 +18,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/retention"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaultlock"
+	"github.com/cofferbackup/coffer/internal/verifyjob"
 )
 
 // compose builds the owners on the open catalog, each with only what it
@@ -45,6 +46,7 @@ func (s *Service) compose() {
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
 	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
+	s.verifications = verifyjob.New(verifyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), SealKey: verificationSealKey(s.cfg.MasterKey)})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld,
 		Compact: func(ctx context.Context, name string, v *vault.Vault) error {
 			return s.captures.CompactVault(ctx, name, v)
@@ -65,7 +67,7 @@ func (s *Service) compose() {
 // periodic work. Workers bound the jobs this process runs at once.
 func (s *Service) openQueue(ctx context.Context) error {
 	kinds := jobqueue.NewKinds()
-	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.copies.Register, s.maint.Register, s.captures.Register} {
+	for _, register := range []func(*jobqueue.Kinds) error{s.backups.Register, s.restores.Register, s.copies.Register, s.verifications.Register, s.maint.Register, s.captures.Register} {
 		if err := register(kinds); err != nil {
 			return fmt.Errorf("open job queue: %w", err)
 		}

@@ -88,3 +88,11 @@ func connectionSealKey(master []byte) []byte {
 	m.Write([]byte("coffer connection secrets v1"))
 	return m.Sum(nil)
 }
+
+// verificationSealKey derives from the master key the key that seals the
+// problems of verification jobs in the catalog.
+func verificationSealKey(master []byte) []byte {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("coffer verification problems v1"))
+	return m.Sum(nil)
+}

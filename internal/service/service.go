@@ -29,6 +29,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaultlock"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
+	"github.com/cofferbackup/coffer/internal/verifyjob"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -126,10 +127,12 @@ type Service struct {
 	backups  *backupjob.Backups
 	restores *restorejob.Restores
 	copies   *copyjob.Copies
-	maint    *maintenance.Maintenance
-	expiry   *retention.Expirer
-	locks    *vaultlock.Locks
-	captures *capture.Captures
+	// verifications owns the verification jobs.
+	verifications *verifyjob.Verifications
+	maint         *maintenance.Maintenance
+	expiry        *retention.Expirer
+	locks         *vaultlock.Locks
+	captures      *capture.Captures
 }
 
 // Open opens the catalog (cfg.Database), reconciles it with the vaults and

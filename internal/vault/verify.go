@@ -12,12 +12,15 @@ import (
 	"hash/crc32"
 	"hash/fnv"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/kopia/kopia/repo"
 	"github.com/kopia/kopia/repo/blob"
 	"github.com/kopia/kopia/repo/content"
+	"github.com/kopia/kopia/repo/format"
 	"github.com/kopia/kopia/repo/object"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
@@ -48,6 +51,19 @@ type VerifyOptions struct {
 	// Seed picks which objects are read (by a hash of seed and object id),
 	// so that a run can be repeated, or the next run pick others.
 	Seed uint64
+	// Streams, if set, lists more recovery points to check once the
+	// manifests' are, whose records are not a manifest's stream: a
+	// continuous recovery point's state (the capture log, which this
+	// package does not read itself). Its error fails the Verify.
+	Streams func(ctx context.Context) ([]VerifyStream, error)
+}
+
+// VerifyStream is a recovery point's record stream that Verify checks
+// like a manifest's: Open's error, or a stream that does not decode, is a
+// ProblemRecords of RecoveryPointID.
+type VerifyStream struct {
+	RecoveryPointID string
+	Open            func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // Problem is one thing Verify found wrong. It names no object key: a
@@ -104,6 +120,19 @@ func (r VerifyReport) OK() bool { return r.ProblemCount == 0 }
 func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	rep := VerifyReport{ReadDataPercent: opts.ReadDataPercent, Seed: opts.Seed}
 
+	if err := v.dropReadCaches(); err != nil {
+		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
+	}
+
+	// A vault whose storage went away under the open handle would keep
+	// kopia retrying its index for minutes: say so at once.
+	if _, err := v.rep.BlobReader().GetMetadata(ctx, format.KopiaRepositoryBlobID); err != nil {
+		if errors.Is(err, blob.ErrBlobNotFound) {
+			err = fmt.Errorf("%w: its storage holds no repository any more (directory or bucket prefix removed?)", ErrNotFound)
+		}
+		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
+	}
+
 	err := v.withRepo(ctx, func(r repo.Repository) error {
 		// Another process sharing the vault may have committed since.
 		if err := v.rep.Refresh(ctx); err != nil {
@@ -126,6 +155,33 @@ func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, e
 	}
 
 	return rep, nil
+}
+
+// dropReadCaches empties kopia's local caches of contents and metadata
+// packs, so that what Verify reads comes from the vault's storage and not
+// from a copy read before the storage was damaged. kopia takes a missing
+// cache file as a miss; other jobs reading meanwhile only miss too.
+func (v *Vault) dropReadCaches() error {
+	for _, sub := range []string{"contents", "metadata"} {
+		d := filepath.Join(cacheDir(v.dir, v.opts), sub)
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("drop the read cache: %w", err)
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") { // kopia's shard configuration
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(d, e.Name())); err != nil {
+				return fmt.Errorf("drop the read cache: %w", err)
+			}
+		}
+	}
+
+	return nil
 }
 
 // verifyRun is one Verify: what was checked already (objects and contents
@@ -165,6 +221,19 @@ func (vr *verifyRun) run(ctx context.Context) error {
 
 		if err := vr.recoveryPoint(ctx, m); err != nil {
 			return err
+		}
+	}
+
+	if vr.opts.Streams != nil {
+		streams, err := vr.opts.Streams(ctx)
+		if err != nil {
+			return err
+		}
+
+		for _, st := range streams {
+			if err := vr.stream(ctx, st); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -227,6 +296,48 @@ func (vr *verifyRun) recoveryPoint(ctx context.Context, m recpoint.Manifest) err
 		vr.rep.Records++
 
 		if err := vr.record(ctx, m.ID, i, &rec); err != nil {
+			return err
+		}
+	}
+}
+
+// stream checks the records of one extra stream. Only a cancelled ctx is
+// an error.
+func (vr *verifyRun) stream(ctx context.Context, st VerifyStream) error {
+	vr.rep.RecoveryPoints++
+
+	problem := func(err error) error {
+		vr.add(Problem{Kind: ProblemRecords, RecoveryPointID: st.RecoveryPointID, Record: recordStreamIndex, Detail: vr.clean(err)})
+		return ctx.Err()
+	}
+
+	rc, err := st.Open(ctx)
+	if err != nil {
+		return problem(err)
+	}
+	defer rc.Close() //nolint:errcheck // read-only
+
+	rd, err := recpoint.NewReader(rc)
+	if err != nil {
+		return problem(err)
+	}
+
+	for i := int64(0); ; i++ {
+		var rec recpoint.Record
+
+		err := rd.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+
+		if err != nil {
+			// A decode error may quote the line: say where, not what.
+			return problem(fmt.Errorf("record %d does not decode, or the stream could not be read on", i))
+		}
+
+		vr.rep.Records++
+
+		if err := vr.record(ctx, st.RecoveryPointID, i, &rec); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,10 @@ type Options struct {
 	// Parallelism is the number of versions copied at once; default
 	// DefaultParallelism.
 	Parallelism int
+	// Records, if set, opens the source's record stream instead of the
+	// object Source.Records: a continuous recovery point's state at a
+	// time (capturelog.WriteStateAt), copied as a snapshot.
+	Records func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // DefaultParallelism is the number of versions copied at once when
@@ -71,7 +75,7 @@ type Result struct {
 // progress (if not nil) gets the counters twice a second. On any error
 // nothing is registered: the destination's session is aborted.
 func Run(ctx context.Context, src, dst *vault.Vault, opts Options, progress func(Stats)) (Result, error) {
-	if opts.Source.Records == "" {
+	if opts.Source.Records == "" && opts.Records == nil {
 		return Result{}, errors.New("copy: the source recovery point has no record stream")
 	}
 	if opts.Clock == nil {
@@ -106,7 +110,13 @@ type copier struct {
 // stream, copying or referencing each version's data, then registers the
 // recovery point and commits the session.
 func (c *copier) run(ctx context.Context, created time.Time) (recpoint.Manifest, error) {
-	rc, err := c.src.OpenObject(ctx, vault.ObjectID(c.opts.Source.Records))
+	var rc io.ReadCloser
+	var err error
+	if c.opts.Records != nil {
+		rc, err = c.opts.Records(ctx)
+	} else {
+		rc, err = c.src.OpenObject(ctx, vault.ObjectID(c.opts.Source.Records))
+	}
 	if err != nil {
 		return recpoint.Manifest{}, fmt.Errorf("open the source record stream: %w", err)
 	}

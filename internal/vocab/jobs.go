@@ -19,6 +19,8 @@ const (
 	// KindCapture is continuous protection's capture job (a scan or a
 	// batch of events); it has no AWS states of its own.
 	KindCapture Kind = "capture"
+	// KindVerification is a vault's integrity check (package verifyjob).
+	KindVerification Kind = "verification"
 )
 
 // JobState is a job's state, as AWS Backup names them (restore jobs use
@@ -83,6 +85,13 @@ var transitions = map[Kind]map[JobState][]JobState{
 		StateCreated: {StateRunning, StateFailed},
 		// Interrupted by a graceful stop or taken over after its process
 		// died: queued again (CREATED), it runs again from the start.
+		StateRunning: {StateCompleted, StateFailed, StateCreated},
+	},
+	KindVerification: {
+		StateNone:    {StateCreated},
+		StateCreated: {StateRunning, StateFailed},
+		// Interrupted by a graceful stop or taken over after its process
+		// died: queued again (CREATED), it checks again from the start.
 		StateRunning: {StateCompleted, StateFailed, StateCreated},
 	},
 	KindMaintenance: {

@@ -1,0 +1,63 @@
+package verifyjob
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vocab"
+)
+
+func newForReports(key byte) *Verifications {
+	k := make([]byte, 32)
+	k[0] = key
+	return &Verifications{cfg: Config{SealKey: k, Names: vocab.Names{Region: "us-east-1", AccountID: "000000000000"}}}
+}
+
+// TestReportSealed: a report's problems are sealed in the catalog row (no
+// problem's text in clear, bound to the job and the key) and come back
+// whole, with ARNs; a row sealed under another key or for another job, or
+// damaged, does not open.
+func TestReportSealed(t *testing.T) {
+	t.Parallel()
+	v := newForReports(1)
+	rep := vault.VerifyReport{RecoveryPoints: 2, ProblemCount: 1, ProblemKinds: map[string]int64{vault.ProblemUnreadable: 1},
+		AffectedRecoveryPoints: []string{"rp-2"},
+		Problems:               []vault.Problem{{Kind: vault.ProblemUnreadable, RecoveryPointID: "rp-2", Record: 3, Detail: "decrypt failed here"}}}
+	j := catalog.VerificationJob{ID: "job-1"}
+	if err := v.record(&j, rep); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(j.Problems, "decrypt") || strings.Contains(j.Stats, "decrypt") || !strings.HasPrefix(j.Problems, "v1:") {
+		t.Fatalf("row in clear: stats %s problems %s", j.Stats, j.Problems)
+	}
+	got, err := v.Report(j)
+	wantARN := v.cfg.Names.RecoveryPointARN("rp-2")
+	if err != nil || got.OK() || got.RecoveryPoints != 2 || len(got.AffectedRecoveryPoints) != 1 || got.AffectedRecoveryPoints[0] != wantARN ||
+		len(got.Problems) != 1 || got.Problems[0].RecoveryPointArn != wantARN || got.Problems[0].Detail != "decrypt failed here" || got.Problems[0].Record != 3 {
+		t.Fatalf("report: %+v %v", got, err)
+	}
+	tests := []struct {
+		name string
+		v    *Verifications
+		j    catalog.VerificationJob
+	}{
+		{"another key", newForReports(2), j},
+		{"another job", v, catalog.VerificationJob{ID: "job-2", Stats: j.Stats, Problems: j.Problems}},
+		{"damaged", v, catalog.VerificationJob{ID: j.ID, Stats: j.Stats, Problems: j.Problems[:len(j.Problems)-4] + "AAAA"}},
+		{"not sealed", v, catalog.VerificationJob{ID: j.ID, Stats: j.Stats, Problems: "[]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.v.Report(tt.j); !errors.Is(err, errDamaged) {
+				t.Fatalf("Report = %v, want errDamaged", err)
+			}
+		})
+	}
+	clean := catalog.VerificationJob{ID: "job-3"}
+	if err := v.record(&clean, vault.VerifyReport{RecoveryPoints: 1}); err != nil || clean.Problems != "" {
+		t.Fatalf("clean report: %q %v", clean.Problems, err)
+	}
+}
