@@ -174,9 +174,7 @@ func TestMinIOWebhookEvents(t *testing.T) {
 	qc := notification.NewConfig(notification.NewArn("minio", "sqs", "", id, "webhook"))
 	qc.AddEvents(notification.ObjectCreatedAll, notification.ObjectRemovedAll)
 	cfg.AddQueue(qc)
-	if err := c.SetBucketNotification(ctx, bucket, cfg); err != nil {
-		t.Fatalf("SetBucketNotification: %v", err)
-	}
+	m.SetBucketNotification(t, bucket, cfg)
 	want := map[string]bool{}
 	for _, key := range []string{"plain.txt", "dir/with space+plus.txt", "ünï/çødé%41.bin", "plain.txt"} {
 		data := "data of " + key

@@ -303,7 +303,7 @@ func webhookEnv(t testing.TB, rl *relay, reconcile time.Duration) (e *coffertest
 	rl.target.Store(e.Endpoint)
 	mc = m.Client(t)
 	bucket = m.NewBucket(t, true)
-	notify(t, mc, bucket)
+	notify(t, m, bucket)
 	return e, mc, bucket, token
 }
 
@@ -321,15 +321,13 @@ func webhookMinIO(t testing.TB, url, token string) *testserver.Server {
 }
 
 // notify makes bucket send every change to the webhook.
-func notify(t testing.TB, mc *minio.Client, bucket string) {
+func notify(t testing.TB, m *testserver.Server, bucket string) {
 	t.Helper()
 	cfg := notification.Configuration{}
 	qc := notification.NewConfig(notification.NewArn("minio", "sqs", "", webhookID, "webhook"))
 	qc.AddEvents(notification.ObjectCreatedAll, notification.ObjectRemovedAll)
 	cfg.AddQueue(qc)
-	if err := mc.SetBucketNotification(ctx, bucket, cfg); err != nil {
-		t.Fatalf("SetBucketNotification: %v", err)
-	}
+	m.SetBucketNotification(t, bucket, cfg)
 }
 
 // TestContinuousWebhooks: MinIO sends its webhooks to coffer (no scan
@@ -666,7 +664,7 @@ func TestContinuousOtherConnection(t *testing.T) {
 	rl.target.Store(e.Endpoint)
 	mc := other.Client(t)
 	bucket := other.NewBucket(t, true)
-	notify(t, mc, bucket)
+	notify(t, other, bucket)
 	seed(t, mc, bucket)
 	// Plans select buckets of other connections by tags (Resources name
 	// the default connection's).
