@@ -14,7 +14,9 @@ import (
 // 50-tag limit, the others are refused with ErrLimitExceeded, and the
 // resource ends with 50 tags (on PostgreSQL the count and the write of
 // concurrent transactions would both pass without the lock).
-func TestConcurrentAddTagsKeepTheLimit(t *testing.T) { forEachEngine(t, testConcurrentAddTagsKeepTheLimit) }
+func TestConcurrentAddTagsKeepTheLimit(t *testing.T) {
+	forEachEngine(t, testConcurrentAddTagsKeepTheLimit)
+}
 
 func testConcurrentAddTagsKeepTheLimit(t *testing.T, open opener) {
 	db := open(t)
