@@ -36,6 +36,12 @@ type Options struct {
 	BackupACLs, BackupTags bool
 	// Parallelism is the number of concurrent object reads; default 16.
 	Parallelism int
+	// ReadTagsEvery, if above 1, reads the tags and ACLs of versions
+	// unchanged since the previous recovery point only every Nth backup;
+	// the backups between take them from the previous recovery point and
+	// list without MinIO's metadata listing (cheaper). 0 or 1: every
+	// backup reads them (exact; the default).
+	ReadTagsEvery int
 	// DeleteAfterDays is the retention written into the manifest; 0 = keep.
 	DeleteAfterDays int64
 	// Tags are the recovery point's tags.
@@ -103,6 +109,13 @@ type job struct {
 
 	listed atomic.Bool // some version came with its tags in the listing
 
+	// carry: tags and ACLs of unchanged versions come from the previous
+	// recovery point (ReadTagsEvery); tagsCarried and tagsReadAt are the
+	// probe's counters for the manifest.
+	carry       bool
+	tagsCarried int
+	tagsReadAt  time.Time
+
 	stats counters
 	flow  flowMarks
 	big   *bigobj.Limiter // large versions read at once
@@ -152,6 +165,7 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 	if p := opts.Previous; p != nil && p.Probe != nil && p.Probe.Server == caps.Server {
 		j.fixedACL = p.Probe.FixedACL
 	}
+	j.decideCarry(created)
 	switch info.Versioning {
 	case "":
 		j.log.Note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")
@@ -201,9 +215,33 @@ func (j *job) run(ctx context.Context, v *vault.Vault, created time.Time) (Resul
 	}, nil
 }
 
+// decideCarry decides whether this run reads the tags and ACLs of
+// unchanged versions (ReadTagsEvery): it carries them from the previous
+// recovery point unless N-1 backups in a row already did.
+func (j *job) decideCarry(created time.Time) {
+	j.tagsReadAt = created
+	n, p := j.opts.ReadTagsEvery, j.opts.Previous
+	if n <= 1 || p == nil || p.Records == "" || (p.Bucket != "" && p.Bucket != j.opts.Bucket) {
+		return
+	}
+	carried, readAt := 0, p.CreatedAt
+	if p.Probe != nil {
+		carried = p.Probe.TagsCarried
+		if !p.Probe.TagsReadAt.IsZero() {
+			readAt = p.Probe.TagsReadAt
+		}
+	}
+	if carried+1 >= n {
+		return
+	}
+	j.carry, j.tagsCarried, j.tagsReadAt = true, carried+1, readAt
+	j.log.Note(fmt.Sprintf("tags and ACLs of unchanged versions are as of %s (ReadTagsEvery %d)", readAt.UTC().Format(time.RFC3339), n))
+}
+
 // probe is what the run found out about the endpoint, for the manifest.
 func (j *job) probe() *recpoint.Probe {
-	p := &recpoint.Probe{Server: j.caps.Server, ObjectLock: j.info.ObjectLock, MetadataListing: j.listed.Load()}
+	p := &recpoint.Probe{Server: j.caps.Server, ObjectLock: j.info.ObjectLock, MetadataListing: j.listed.Load(),
+		TagsCarried: j.tagsCarried, TagsReadAt: j.tagsReadAt}
 	switch {
 	case !j.opts.BackupACLs:
 	case j.caps.ACLsFixed:

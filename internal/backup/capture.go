@@ -46,7 +46,7 @@ func (j *job) capture(ctx context.Context, it *item) error {
 		return err
 	}, transient)
 	if err == nil {
-		err = j.mutable(ctx, rec, tagCount, v)
+		err = j.mutable(ctx, rec, tagCount, v, it.prev)
 	}
 	if err == nil {
 		if it.prev != nil {
@@ -181,11 +181,17 @@ func newRecord(v *s3source.Version, m *s3source.ObjectMeta) *recpoint.Record {
 // mutable reads the parts of a version that can change without a new
 // version: tags, ACL and object-lock state. tagCount is what GetObject said
 // (0 skips the tagging request, -1 unknown); tags the listing showed (v.Listed)
-// need no request at all.
-func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int, v *s3source.Version) error {
+// need no request at all. prev is the version's previous record, if it
+// is unchanged: in a carrying run (ReadTagsEvery) its tags and ACL, and
+// whether they could be read, are kept as the last full read found them.
+func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int, v *s3source.Version, prev *recpoint.Record) error {
 	b := j.opts.Bucket
-	rec.Tags, rec.TagsState = nil, recpoint.StateDisabled
-	if j.opts.BackupTags {
+	carryTags := j.carry && prev != nil && j.opts.BackupTags && prev.TagsState != "" && prev.TagsState != recpoint.StateDisabled
+	carryACL := j.carry && prev != nil && j.opts.BackupACLs && prev.ACLState != "" && prev.ACLState != recpoint.StateDisabled
+	if !carryTags {
+		rec.Tags, rec.TagsState = nil, recpoint.StateDisabled
+	}
+	if j.opts.BackupTags && !carryTags {
 		rec.TagsState = recpoint.StateCaptured
 		switch {
 		case v.Listed:
@@ -209,8 +215,10 @@ func (j *job) mutable(ctx context.Context, rec *recpoint.Record, tagCount int, v
 			}
 		}
 	}
-	if err := j.acl(ctx, rec); err != nil {
-		return err
+	if !carryACL {
+		if err := j.acl(ctx, rec); err != nil {
+			return err
+		}
 	}
 	rec.Lock = nil
 	if j.info.ObjectLock {

@@ -114,7 +114,7 @@ func (j *job) pipeline(ctx context.Context, prev *previous) (pipelineOutput, err
 func (j *job) list(ctx context.Context, prev *previous, window chan struct{}, work chan<- *item) error {
 	var seq int64
 	listFn := j.src.ListVersions
-	if j.caps.MetadataListing {
+	if j.caps.MetadataListing && !j.carry {
 		listFn = j.src.ListVersionsWithMetadata
 	}
 	err := listFn(ctx, j.opts.Bucket, func(v s3source.Version) error {

@@ -84,6 +84,7 @@ func (b *Backups) Register(k *jobqueue.Kinds) error {
 // Backup options coffer understands (BackupOptions of StartBackupJob, the
 // AdvancedBackupSettings of plan rules).
 const (
-	OptBackupACLs       = "BackupACLs"
-	OptBackupObjectTags = "BackupObjectTags"
+	OptBackupACLs       = vocab.OptBackupACLs
+	OptBackupObjectTags = vocab.OptBackupObjectTags
+	OptReadTagsEvery    = vocab.OptReadTagsEvery
 )

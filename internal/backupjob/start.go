@@ -111,17 +111,7 @@ func (b *Backups) backupJobByToken(ctx context.Context, in StartBackupInput) (ca
 }
 
 func validateBackupOptions(opts map[string]string) error {
-	for k, val := range opts {
-		switch k {
-		case OptBackupACLs, OptBackupObjectTags:
-			if val != "enabled" && val != "disabled" {
-				return fmt.Errorf("%w: BackupOptions %s must be \"enabled\" or \"disabled\", not %q", vocab.ErrInvalidParameter, k, val)
-			}
-		default:
-			return fmt.Errorf("%w: unknown BackupOptions key %q for S3 (known: BackupACLs, BackupObjectTags)", vocab.ErrInvalidParameter, k)
-		}
-	}
-	return nil
+	return vocab.CheckS3BackupOptions(opts)
 }
 
 // Job describes one job.

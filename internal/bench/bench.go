@@ -20,6 +20,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // Config sets the workload.
@@ -36,6 +37,15 @@ type Config struct {
 	Buckets int
 	// MaxJobs is the service's concurrent jobs (0: its default).
 	MaxJobs int
+	// Bucket, if set, is the bucket to back up: filled only if it does not
+	// exist yet, so that a long fill (a million objects) serves several
+	// runs. Default: a new bucket per run.
+	Bucket string
+	// RestorePrefix, if set, restores only the keys under it
+	// (ItemsToRestore s3://bucket/prefix) instead of the whole bucket.
+	RestorePrefix string
+	// ReadTagsEvery is the backups' ReadTagsEvery option (0: unset).
+	ReadTagsEvery int
 	// HeapProfileDir, if set, receives one Go heap profile per phase,
 	// <dir>/<n>-<phase>.heap.pprof, taken when the phase's heap in use
 	// peaked (rewritten each time it grows by a tenth), so that
@@ -60,19 +70,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if err != nil {
 		return nil, err
 	}
-	bucket := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	if err := mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: cfg.S3.Region}); err != nil {
-		return nil, fmt.Errorf("create bench bucket: %w", err)
+	bucket := cfg.Bucket
+	if bucket == "" {
+		bucket = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	}
-	if err := mc.EnableVersioning(ctx, bucket); err != nil {
-		return nil, fmt.Errorf("enable versioning: %w", err)
-	}
-	fmt.Fprintf(out, "filling %s: %d x %d B small, %d x %d B large objects\n", bucket, cfg.Small, cfg.SmallSize, cfg.Large, cfg.LargeSize)
-	t0 := time.Now()
-	if err := fill(ctx, mc, bucket, cfg.Small, cfg.SmallSize, cfg.Large, cfg.LargeSize, 0); err != nil {
+	if err := prepare(ctx, mc, cfg, bucket, out); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "filled in %s\n", time.Since(t0).Round(time.Millisecond))
 	key := make([]byte, 32)
 	for i := range key {
 		key[i] = byte(rand.IntN(256))
@@ -88,7 +92,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 		return nil, err
 	}
 	var phases []Phase
-	full, err := cfg.measure(len(phases), "full backup", func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
+	full, err := cfg.measure(len(phases), "full backup", func() (int64, int64, string, error) { return cfg.backupPhase(ctx, svc, bucket) })
 	if err != nil {
 		return nil, err
 	}
@@ -100,12 +104,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if err := fill(ctx, mc, bucket, changed, cfg.SmallSize, 0, 0, 1); err != nil {
 		return nil, err
 	}
-	incr, err := cfg.measure(len(phases), fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return backupPhase(ctx, svc, bucket) })
+	incr, err := cfg.measure(len(phases), fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return cfg.backupPhase(ctx, svc, bucket) })
 	if err != nil {
 		return nil, err
 	}
 	phases = append(phases, incr)
-	rest, err := cfg.measure(len(phases), "full restore", func() (int64, int64, string, error) { return restorePhase(ctx, svc, bucket) })
+	name := "full restore"
+	if cfg.RestorePrefix != "" {
+		name = "restore of " + cfg.RestorePrefix + "*"
+	}
+	rest, err := cfg.measure(len(phases), name, func() (int64, int64, string, error) { return cfg.restorePhase(ctx, svc, bucket) })
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +127,34 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 		ReportJobs(out, c, max(cfg.MaxJobs, 2))
 	}
 	return phases, nil
+}
+
+// prepare makes the versioned bench bucket and fills it; an existing
+// bucket named by cfg.Bucket is used as it is.
+func prepare(ctx context.Context, mc *minio.Client, cfg Config, bucket string, out io.Writer) error {
+	if cfg.Bucket != "" {
+		ok, err := mc.BucketExists(ctx, bucket)
+		if err != nil {
+			return fmt.Errorf("bench bucket %q: %w", bucket, err)
+		}
+		if ok {
+			fmt.Fprintf(out, "using bucket %s as it is\n", bucket)
+			return nil
+		}
+	}
+	if err := mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: cfg.S3.Region}); err != nil {
+		return fmt.Errorf("create bench bucket: %w", err)
+	}
+	if err := mc.EnableVersioning(ctx, bucket); err != nil {
+		return fmt.Errorf("enable versioning: %w", err)
+	}
+	fmt.Fprintf(out, "filling %s: %d x %d B small, %d x %d B large objects\n", bucket, cfg.Small, cfg.SmallSize, cfg.Large, cfg.LargeSize)
+	t0 := time.Now()
+	if err := fill(ctx, mc, bucket, cfg.Small, cfg.SmallSize, cfg.Large, cfg.LargeSize, 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "filled in %s\n", time.Since(t0).Round(time.Millisecond))
+	return nil
 }
 
 func minioClient(c s3source.Config) (*minio.Client, error) {
@@ -178,8 +214,12 @@ func (p *pattern) Read(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func backupPhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
-	j, err := svc.StartBackupJob(ctx, service.StartBackupInput{VaultName: "bench", ResourceARN: "arn:aws:s3:::" + bucket})
+func (cfg Config) backupPhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
+	in := service.StartBackupInput{VaultName: "bench", ResourceARN: "arn:aws:s3:::" + bucket}
+	if cfg.ReadTagsEvery > 0 {
+		in.BackupOptions = map[string]string{vocab.OptReadTagsEvery: strconv.Itoa(cfg.ReadTagsEvery)}
+	}
+	j, err := svc.StartBackupJob(ctx, in)
 	if err != nil {
 		return 0, 0, "", err
 	}
@@ -200,13 +240,17 @@ func backupPhase(ctx context.Context, svc *service.Service, bucket string) (int6
 	}
 }
 
-func restorePhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
+func (cfg Config) restorePhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
 	rps, _, err := svc.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: "bench"}, catalog.Page{Max: 1})
 	if err != nil || len(rps) == 0 {
 		return 0, 0, "", errors.Join(errors.New("no recovery point to restore"), err)
 	}
-	j, err := svc.StartRestoreJob(ctx, service.StartRestoreInput{RecoveryPointARN: rps[0].ARN,
-		Metadata: map[string]string{"DestinationBucketName": bucket + "-r", "NewBucket": "true"}})
+	md := map[string]string{"DestinationBucketName": fmt.Sprintf("%s-r%d", bucket, time.Now().Unix()), "NewBucket": "true"}
+	if cfg.RestorePrefix != "" {
+		items, _ := json.Marshal([]string{"s3://" + bucket + "/" + cfg.RestorePrefix})
+		md["ItemsToRestore"] = string(items)
+	}
+	j, err := svc.StartRestoreJob(ctx, service.StartRestoreInput{RecoveryPointARN: rps[0].ARN, Metadata: md})
 	if err != nil {
 		return 0, 0, "", err
 	}

@@ -113,10 +113,8 @@ func (d *Document) Validate(vaultExists func(string) bool) error {
 		if s.ResourceType != "S3" {
 			return invalid("AdvancedBackupSettings for resource type %q: coffer protects S3 only", s.ResourceType)
 		}
-		for k, v := range s.BackupOptions {
-			if (k != "BackupACLs" && k != "BackupObjectTags") || (v != "enabled" && v != "disabled") {
-				return invalid("AdvancedBackupSettings S3 option %s=%q: known options are BackupACLs and BackupObjectTags, \"enabled\" or \"disabled\"", k, v)
-			}
+		if err := vocab.CheckS3BackupOptions(s.BackupOptions); err != nil {
+			return invalidBound("AdvancedBackupSettings", err)
 		}
 	}
 	return nil

@@ -62,4 +62,12 @@ type Probe struct {
 	// MetadataListing: versions were listed with their tags (MinIO's
 	// metadata=true), so unchanged versions cost no request.
 	MetadataListing bool `json:"metadata_listing,omitempty"`
+	// TagsCarried counts the backups in a row, this one included, that
+	// took the tags and ACLs of unchanged versions from the previous
+	// recovery point instead of reading them (BackupOptions
+	// ReadTagsEvery); 0 when this backup read them all. TagsReadAt is
+	// when they were last all read: the records' tags and ACLs of
+	// unchanged versions are as of then.
+	TagsCarried int       `json:"tags_carried,omitempty"`
+	TagsReadAt  time.Time `json:"tags_read_at,omitzero"`
 }
