@@ -65,11 +65,31 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 		BackupPlanName: aws.String("hourly"), Rules: []types.BackupRuleInput{{RuleName: aws.String("h"),
 			TargetBackupVaultName: aws.String("sched"), ScheduleExpression: aws.String("cron(0 * ? * * *)"),
 			ScheduleExpressionTimezone: aws.String("Europe/Paris"), StartWindowMinutes: aws.Int64(60),
-			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(1)}}}}})
+			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(1)}}},
+		// Tags of unchanged versions read every second run: the runs
+		// alternate between a full read and carrying them.
+		AdvancedBackupSettings: []types.AdvancedBackupSetting{{ResourceType: aws.String("S3"),
+			BackupOptions: map[string]string{"ReadTagsEvery": "2"}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	planID := aws.ToString(p.BackupPlanId)
+	// carried counts prodA's completed jobs that took tags from the
+	// previous recovery point (their StatusMessage says as of when).
+	carried := func() int {
+		t.Helper()
+		out, err := e.Client.ListBackupJobs(ctx, &backup.ListBackupJobsInput{ByResourceArn: aws.String("arn:aws:s3:::" + prodA)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, j := range out.BackupJobs {
+			if strings.Contains(aws.ToString(e.WaitBackup(t, aws.ToString(j.BackupJobId)).StatusMessage), "(ReadTagsEvery 2)") {
+				n++
+			}
+		}
+		return n
+	}
 	if _, err := e.Client.CreateBackupSelection(ctx, &backup.CreateBackupSelectionInput{BackupPlanId: p.BackupPlanId, BackupSelection: &types.BackupSelection{
 		SelectionName: aws.String("prod"), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/x"), Resources: []string{"*"},
 		Conditions: &types.Conditions{StringEquals: []types.ConditionParameter{
@@ -104,6 +124,9 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 	if got := jobsOfPlan(t, e, planID); len(got["COMPLETED"]) != 4 {
 		t.Fatalf("after the 11:00 run and two restarts: %v", got)
 	}
+	if n := carried(); n != 1 {
+		t.Fatalf("%d of prodA's two backups carried tags, want the second", n)
+	}
 	// A bucket tagged later is picked up at the next run.
 	tagBucket(other, map[string]string{"backup": "hourly", "env": prod})
 	clk.Set(time.Date(2026, 3, 28, 12, 0, 5, 0, time.UTC))
@@ -111,6 +134,9 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 	got = jobsOfPlan(t, e, planID)
 	if len(got["COMPLETED"]) != 7 || len(got) != 1 {
 		t.Fatalf("after three runs: %v", got)
+	}
+	if n := carried(); n != 1 {
+		t.Fatalf("%d of prodA's three backups carried tags, want the second only", n)
 	}
 	g, err := e.Client.GetBackupPlan(ctx, &backup.GetBackupPlanInput{BackupPlanId: p.BackupPlanId})
 	if err != nil || g.LastExecutionDate == nil {
