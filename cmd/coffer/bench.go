@@ -27,6 +27,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.MaxJobs, "max-jobs", 0, "jobs run at once (0: the server's default)")
 	fs.StringVar(&cfg.Bucket, "bucket", "", "bucket to back up, filled only if it does not exist yet (default: a new one per run)")
 	fs.StringVar(&cfg.RestorePrefix, "restore-prefix", "", "restore only the keys under this prefix (e.g. small/000: 10,000 keys)")
+	compare := fs.Bool("compare", false, "run side by side with rclone (required on PATH) and kopia (if on PATH) on the same data and print coffer's ratios to them")
+	fs.IntVar(&cfg.Reps, "reps", 3, "with --compare: repetitions of each work (medians are printed)")
 	fs.IntVar(&cfg.ReadTagsEvery, "read-tags-every", 0, "the backups' ReadTagsEvery option (N > 1: the incremental takes unchanged versions' tags from the full backup)")
 	endpoint := fs.String("s3-endpoint", "", "S3 endpoint to use instead of starting a MinIO (needs --s3-access-key/--s3-secret-key)")
 	access := fs.String("s3-access-key", "", "access key for --s3-endpoint")
@@ -60,6 +62,9 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		defer srv.Stop()
 		cfg.S3 = s3source.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: srv.Region}
+	}
+	if *compare {
+		return bench.RunCompare(ctx, cfg, stdoutFrom(ctx))
 	}
 	_, err = bench.Run(ctx, cfg, stdoutFrom(ctx))
 	return err

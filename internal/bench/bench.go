@@ -46,6 +46,8 @@ type Config struct {
 	RestorePrefix string
 	// ReadTagsEvery is the backups' ReadTagsEvery option (0: unset).
 	ReadTagsEvery int
+	// Reps is how many times RunCompare repeats each work (medians).
+	Reps int
 	// HeapProfileDir, if set, receives one Go heap profile per phase,
 	// <dir>/<n>-<phase>.heap.pprof, taken when the phase's heap in use
 	// peaked (rewritten each time it grows by a tenth), so that
@@ -77,13 +79,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if err := prepare(ctx, mc, cfg, bucket, out); err != nil {
 		return nil, err
 	}
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(rand.IntN(256))
-	}
-	svc, err := service.Open(ctx, service.Config{DataDir: cfg.DataDir, MasterKey: key, Parallelism: cfg.Parallelism, MaxConcurrentJobs: cfg.MaxJobs,
-		Sources: map[string]s3source.Config{service.DefaultConnection: cfg.S3}, JanitorInterval: -1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc, err := cfg.openService(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +88,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 		return nil, err
 	}
 	var phases []Phase
-	full, err := cfg.measure(len(phases), "full backup", func() (int64, int64, string, error) { return cfg.backupPhase(ctx, svc, bucket) })
+	full, err := cfg.measure(len(phases), "full backup", func() (int64, int64, string, error) { return cfg.backupInto(ctx, svc, "bench", bucket) })
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +100,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if err := fill(ctx, mc, bucket, changed, cfg.SmallSize, 0, 0, 1); err != nil {
 		return nil, err
 	}
-	incr, err := cfg.measure(len(phases), fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return cfg.backupPhase(ctx, svc, bucket) })
+	incr, err := cfg.measure(len(phases), fmt.Sprintf("incremental (%d changed)", changed), func() (int64, int64, string, error) { return cfg.backupInto(ctx, svc, "bench", bucket) })
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +109,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if cfg.RestorePrefix != "" {
 		name = "restore of " + cfg.RestorePrefix + "*"
 	}
-	rest, err := cfg.measure(len(phases), name, func() (int64, int64, string, error) { return cfg.restorePhase(ctx, svc, bucket) })
+	rest, err := cfg.measure(len(phases), name, func() (int64, int64, string, error) { return cfg.restoreInto(ctx, svc, "bench", bucket, fmt.Sprintf("%s-r%d", bucket, time.Now().Unix())) })
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +123,18 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 		ReportJobs(out, c, max(cfg.MaxJobs, 2))
 	}
 	return phases, nil
+}
+
+// openService opens a coffer service on cfg's data directory and endpoint
+// with a random master key.
+func (cfg Config) openService(ctx context.Context) (*service.Service, error) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(rand.IntN(256))
+	}
+	return service.Open(ctx, service.Config{DataDir: cfg.DataDir, MasterKey: key, Parallelism: cfg.Parallelism, MaxConcurrentJobs: cfg.MaxJobs,
+		Sources: map[string]s3source.Config{service.DefaultConnection: cfg.S3}, JanitorInterval: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // prepare makes the versioned bench bucket and fills it; an existing
@@ -214,8 +222,9 @@ func (p *pattern) Read(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func (cfg Config) backupPhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
-	in := service.StartBackupInput{VaultName: "bench", ResourceARN: "arn:aws:s3:::" + bucket}
+// backupInto backs bucket up into vault and waits for the job.
+func (cfg Config) backupInto(ctx context.Context, svc *service.Service, vault, bucket string) (int64, int64, string, error) {
+	in := service.StartBackupInput{VaultName: vault, ResourceARN: "arn:aws:s3:::" + bucket}
 	if cfg.ReadTagsEvery > 0 {
 		in.BackupOptions = map[string]string{vocab.OptReadTagsEvery: strconv.Itoa(cfg.ReadTagsEvery)}
 	}
@@ -240,12 +249,14 @@ func (cfg Config) backupPhase(ctx context.Context, svc *service.Service, bucket 
 	}
 }
 
-func (cfg Config) restorePhase(ctx context.Context, svc *service.Service, bucket string) (int64, int64, string, error) {
-	rps, _, err := svc.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: "bench"}, catalog.Page{Max: 1})
+// restoreInto restores the newest recovery point of bucket in vault into
+// the new bucket dest and waits for the job.
+func (cfg Config) restoreInto(ctx context.Context, svc *service.Service, vault, bucket, dest string) (int64, int64, string, error) {
+	rps, _, err := svc.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: vault, ResourceARN: "arn:aws:s3:::" + bucket}, catalog.Page{Max: 1})
 	if err != nil || len(rps) == 0 {
 		return 0, 0, "", errors.Join(errors.New("no recovery point to restore"), err)
 	}
-	md := map[string]string{"DestinationBucketName": fmt.Sprintf("%s-r%d", bucket, time.Now().Unix()), "NewBucket": "true"}
+	md := map[string]string{"DestinationBucketName": dest, "NewBucket": "true"}
 	if cfg.RestorePrefix != "" {
 		items, _ := json.Marshal([]string{"s3://" + bucket + "/" + cfg.RestorePrefix})
 		md["ItemsToRestore"] = string(items)
