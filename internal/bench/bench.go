@@ -109,7 +109,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) ([]Phase, error) {
 	if cfg.RestorePrefix != "" {
 		name = "restore of " + cfg.RestorePrefix + "*"
 	}
-	rest, err := cfg.measure(len(phases), name, func() (int64, int64, string, error) { return cfg.restoreInto(ctx, svc, "bench", bucket, fmt.Sprintf("%s-r%d", bucket, time.Now().Unix())) })
+	rest, err := cfg.measure(len(phases), name, func() (int64, int64, string, error) {
+		return cfg.restoreInto(ctx, svc, "bench", bucket, fmt.Sprintf("%s-r%d", bucket, time.Now().Unix()))
+	})
 	if err != nil {
 		return nil, err
 	}
