@@ -178,10 +178,3 @@ func printBackupJob(w io.Writer, out *backup.DescribeBackupJobOutput) error {
 		"Completed", out.CompletionDate,
 	)
 }
-
-func optionsCell(m map[string]string) string {
-	if len(m) == 0 {
-		return ""
-	}
-	return tagFlag(m).String()
-}

@@ -184,28 +184,3 @@ func fileFlag[T any](c *clientCmd, kind docKind, doc **T) {
 		return err
 	})
 }
-
-// addCheck adds f to the checks c runs once its flags are parsed.
-func addCheck(c *clientCmd, f func() error) {
-	prev := c.check
-	c.check = func() error {
-		if prev != nil {
-			if err := prev(); err != nil {
-				return err
-			}
-		}
-		return f()
-	}
-}
-
-// requiredFlag adds a string flag that must be given.
-func requiredFlag(c *clientCmd, name, usage string) *string {
-	v := c.fs.String(name, "", usage)
-	addCheck(c, func() error {
-		if *v == "" {
-			return usageError("--%s is required", name)
-		}
-		return nil
-	})
-	return v
-}

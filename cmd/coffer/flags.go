@@ -266,3 +266,10 @@ func percentCell(p float64) string {
 	}
 	return fmt.Sprintf("%.0f%%", p)
 }
+
+func optionsCell(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return tagFlag(m).String()
+}

@@ -22,9 +22,6 @@ import (
 	"github.com/cofferbackup/coffer/internal/auth"
 )
 
-// envDatabaseURL is `coffer server`'s catalog database (--database).
-const envDatabaseURL = "COFFER_DATABASE_URL"
-
 // Environment variables read by the client commands.
 const (
 	envEndpoint      = "COFFER_ENDPOINT"

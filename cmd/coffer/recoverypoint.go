@@ -18,18 +18,6 @@ func init() {
 	})
 }
 
-// vaultFlag adds the required --vault flag to c.
-func vaultFlag(c *clientCmd) *string {
-	vault := c.fs.String("vault", "", "backup vault `NAME`")
-	c.check = func() error {
-		if *vault == "" {
-			return usageError("--vault is required")
-		}
-		return nil
-	}
-	return vault
-}
-
 func recoveryPointList(ctx context.Context, args []string) error {
 	c := newClientCmd(ctx, "recovery-point list", "--vault V [FLAGS]", "")
 	vault := vaultFlag(c)

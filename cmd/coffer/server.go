@@ -26,6 +26,9 @@ func init() {
 	register(command{name: "server", summary: "run the coffer service (API, jobs, vaults) on embedded defaults", run: runServer})
 }
 
+// envDatabaseURL is `coffer server`'s catalog database (--database).
+const envDatabaseURL = "COFFER_DATABASE_URL"
+
 // serverConfig is everything `coffer server` needs, resolved from flags and
 // the environment.
 type serverConfig struct {
