@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
+	"github.com/cofferbackup/coffer/internal/cli/vaultcmd"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 )
 
@@ -83,7 +84,7 @@ func TestVaultAttach(t *testing.T) {
 	if !strings.Contains(errOut, "AlreadyExistsException") || !strings.Contains(errOut, "--name") {
 		t.Fatalf("attach under a taken name: %s", errOut)
 	}
-	var out attachOutput
+	var out vaultcmd.AttachOutput
 	cli.runJSON(&out, "vault", "attach", src, "--name", "imported")
 	if out.BackupVaultName != "imported" || out.RecoveryPointsAttached != 1 || out.NumberOfRecoveryPoints != 1 || !out.Moved ||
 		!strings.HasSuffix(out.BackupVaultArn, ":backup-vault:imported") {
@@ -166,7 +167,7 @@ func TestVaultNameTakenAtStart(t *testing.T) {
 		t.Fatalf("vaults after a start with a taken name: %+v, %v", vs, err)
 	}
 	cli := newCLIEnvFor(t, a)
-	var out attachOutput
+	var out vaultcmd.AttachOutput
 	cli.runJSON(&out, "vault", "attach", inA, "--name", "same-2")
 	if out.BackupVaultName != "same-2" || out.Moved {
 		t.Fatalf("attach in place: %+v", out)

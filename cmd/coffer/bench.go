@@ -7,12 +7,13 @@ import (
 	"os"
 
 	"github.com/cofferbackup/coffer/internal/bench"
+	"github.com/cofferbackup/coffer/internal/cli"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
 func init() {
-	register(command{name: "bench", summary: "measure backup, incremental and restore throughput and memory on a local MinIO", run: runBench})
+	cli.Register(cli.Command{Name: "bench", Summary: "measure backup, incremental and restore throughput and memory on a local MinIO", Run: runBench})
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -58,6 +59,6 @@ func runBench(ctx context.Context, args []string) error {
 		defer srv.Stop()
 		cfg.S3 = s3source.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: srv.Region}
 	}
-	_, err = bench.Run(ctx, cfg, stdoutFrom(ctx))
+	_, err = bench.Run(ctx, cfg, cli.StdoutFrom(ctx))
 	return err
 }

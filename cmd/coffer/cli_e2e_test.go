@@ -18,6 +18,8 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/cli"
+	"github.com/cofferbackup/coffer/internal/cli/jobcmd"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -28,9 +30,9 @@ type cliEnv struct {
 }
 
 func newCLIEnv(t *testing.T, endpoint string, creds auth.Credentials) *cliEnv {
-	old := pollInterval
-	pollInterval = 20 * time.Millisecond
-	t.Cleanup(func() { pollInterval = old })
+	old := cli.PollInterval
+	cli.PollInterval = 20 * time.Millisecond
+	t.Cleanup(func() { cli.PollInterval = old })
 	return &cliEnv{t: t, common: []string{
 		"--endpoint", endpoint, "--access-key-id", creds.AccessKeyID,
 		"--secret-access-key", creds.SecretAccessKey, "--data-dir", t.TempDir(),
@@ -43,7 +45,7 @@ func (e *cliEnv) exec(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	code = runMain(ctx, append(args, e.common...), &out, &errOut)
+	code = cli.Main(ctx, append(args, e.common...), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -232,7 +234,7 @@ func backupAndWait(t *testing.T, e *cliEnv, vault, src string) jobJSON {
 	}
 	var desc jobJSON
 	e.runJSON(&desc, "backup", "describe", job.BackupJobId)
-	if desc.IamRoleArn != defaultIAMRoleARN || !reflect.DeepEqual(desc.BackupOptions, map[string]string{"BackupObjectTags": "disabled"}) {
+	if desc.IamRoleArn != jobcmd.DefaultIAMRoleARN || !reflect.DeepEqual(desc.BackupOptions, map[string]string{"BackupObjectTags": "disabled"}) {
 		t.Errorf("backup describe = %+v, want the default IAM role and BackupObjectTags disabled", desc)
 	}
 	out := e.run("backup", "describe", job.BackupJobId)
@@ -261,7 +263,7 @@ func restoreAndWait(t *testing.T, e *cliEnv, c *minio.Client, rpArn, src string,
 	}
 
 	dst2 := testserver.UniqueBucketName("restore-prefix")
-	var pv restorePreview
+	var pv jobcmd.RestorePreview
 	e.runJSON(&pv, "restore", "preview", rpArn, "--bucket", dst2, "--new-bucket", "--item", "s3://"+src+"/docs/")
 	if pv.Write.Count != 2 || !reflect.DeepEqual(pv.Write.Keys, []string{"docs/a.txt", "docs/deep/b.txt"}) || pv.Skip.Count != 0 ||
 		pv.RestoreMode != "restore" || pv.BytesToWrite != int64(len("alpha")+len("beta")) {
@@ -317,9 +319,9 @@ func waitNoRecoveryPoints(t *testing.T, e *cliEnv, vault string) {
 func TestCLIPagingAndErrors(t *testing.T) {
 	endpoint, creds, s3 := startServer(t)
 	e := newCLIEnv(t, endpoint, creds)
-	old := listPageSize
-	listPageSize = 2
-	t.Cleanup(func() { listPageSize = old })
+	old := cli.ListPageSize
+	cli.ListPageSize = 2
+	t.Cleanup(func() { cli.ListPageSize = old })
 
 	missing := testserver.UniqueBucketName("missing")
 	if _, errOut := e.fail("vault", "describe", missing); !strings.Contains(errOut, "coffer: describe vault "+missing+": ResourceNotFoundException: ") {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cofferbackup/coffer/internal/cli/vaultcmd"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -25,7 +26,7 @@ func TestConnectionCommands(t *testing.T) {
 	if out := e.run("connection", "list"); !strings.Contains(out, "second") || !strings.Contains(out, "default") {
 		t.Errorf("list:\n%s", out)
 	}
-	var c connectionJSON
+	var c vaultcmd.ConnectionJSON
 	e.runJSON(&c, "connection", "describe", "second")
 	if c.Endpoint != s3.Endpoint || c.AccessKeyId != s3.AccessKey || c.Static {
 		t.Errorf("describe: %+v", c)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
+	"github.com/cofferbackup/coffer/internal/cli"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -168,7 +169,7 @@ func TestServerRefusesExposedSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(withIO(context.Background(), io.Discard, io.Discard), time.Minute)
+			ctx, cancel := context.WithTimeout(cli.WithIO(context.Background(), io.Discard, io.Discard), time.Minute)
 			defer cancel()
 			err = serve(ctx, cfg, func(string) { cancel() })
 			if tt.refused == "" {

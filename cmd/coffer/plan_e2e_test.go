@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -24,6 +25,17 @@ type planJSONOut struct {
 		Rules          []struct{ RuleName, RuleId, ScheduleExpression string }
 	}
 	ScheduledRunsPreview []struct{ ExecutionTime, RuleId string }
+}
+
+// writeFile writes content to path, making its directory.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tempFile writes content to a new file named name and returns its path.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/api"
 	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/cli"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/s3events"
@@ -23,7 +24,7 @@ import (
 )
 
 func init() {
-	register(command{name: "server", summary: "run the coffer service (API, jobs, vaults) on embedded defaults", run: runServer})
+	cli.Register(cli.Command{Name: "server", Summary: "run the coffer service (API, jobs, vaults) on embedded defaults", Run: runServer})
 }
 
 // envDatabaseURL is `coffer server`'s catalog database (--database).
@@ -65,10 +66,10 @@ type serverConfig struct {
 func parseServerConfig(args []string, getenv func(string) string) (serverConfig, error) {
 	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
 	var c serverConfig
-	fs.StringVar(&c.DataDir, "data-dir", first(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&c.DataDir, "data-dir", cli.First(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
 	fs.StringVar(&c.Database, "database", getenv(envDatabaseURL),
 		"catalog database: empty for SQLite in the data directory, or a postgres:// URL (env "+envDatabaseURL+")")
-	fs.StringVar(&c.Listen, "listen", first(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
+	fs.StringVar(&c.Listen, "listen", cli.First(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
 	fs.StringVar(&c.TLSCert, "tls-cert", getenv("COFFER_TLS_CERT"), "TLS certificate file (env COFFER_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", getenv("COFFER_TLS_KEY"), "TLS key file (env COFFER_TLS_KEY)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
@@ -81,7 +82,7 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	fs.StringVar(&c.VaultLocation, "vault-location", getenv("COFFER_VAULT_LOCATION"),
 		"where vaults created without a location keep their data: empty for the data directory, or s3://CONNECTION/BUCKET[/PREFIX] (env COFFER_VAULT_LOCATION)")
 	fs.IntVar(&c.ObjectLockDays, "object-lock-days", 30, "rolling S3 Object Lock retention of an S3 vault's data on a bucket with Object Lock; maintenance extends it")
-	reconcile := first(getenv("COFFER_RECONCILE_INTERVAL"), "15m")
+	reconcile := cli.First(getenv("COFFER_RECONCILE_INTERVAL"), "15m")
 	defReconcile, err := time.ParseDuration(reconcile)
 	if err != nil || defReconcile <= 0 {
 		return c, fmt.Errorf("server: COFFER_RECONCILE_INTERVAL %q is not a positive Go duration", reconcile)
@@ -90,7 +91,7 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 		"time between the reconciliation scans of a continuously protected bucket, its RPO without events (env COFFER_RECONCILE_INTERVAL)")
 	fs.DurationVar(&c.Stall, "continuous-stall", 15*time.Minute,
 		"how long capture of a continuously protected bucket may fail (endpoint unreachable) before its recovery point goes STOPPED")
-	fs.StringVar(&c.LogLevel, "log-level", first(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
+	fs.StringVar(&c.LogLevel, "log-level", cli.First(getenv("COFFER_LOG_LEVEL"), "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -114,7 +115,7 @@ func parseServerConfig(args []string, getenv func(string) string) (serverConfig,
 	}
 	if ep := getenv("COFFER_S3_ENDPOINT"); ep != "" {
 		c.Source = &s3source.Config{Endpoint: ep, AccessKey: getenv("COFFER_S3_ACCESS_KEY"),
-			SecretKey: getenv("COFFER_S3_SECRET_KEY"), Region: first(getenv("COFFER_S3_REGION"), "us-east-1")}
+			SecretKey: getenv("COFFER_S3_SECRET_KEY"), Region: cli.First(getenv("COFFER_S3_REGION"), "us-east-1")}
 	}
 	return c, nil
 }
@@ -156,7 +157,7 @@ func runServer(ctx context.Context, args []string) error {
 // serve runs the service until ctx ends. ready, if not nil, is called with
 // the API endpoint once the server accepts connections.
 func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) error {
-	log := slog.New(slog.NewTextHandler(stderrFrom(ctx), &slog.HandlerOptions{Level: parseLevel(c.LogLevel)}))
+	log := slog.New(slog.NewTextHandler(cli.StderrFrom(ctx), &slog.HandlerOptions{Level: parseLevel(c.LogLevel)}))
 	if was, err := fsmode.PrivateDir(c.DataDir); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	} else if was != 0 {
@@ -220,7 +221,7 @@ func listenAndServe(ctx context.Context, c serverConfig, srv *http.Server, log *
 		scheme = "https"
 	}
 	endpoint := scheme + "://" + ln.Addr().String()
-	if err := writeServerInfo(c.DataDir, endpoint); err != nil {
+	if err := cli.WriteServerInfo(c.DataDir, endpoint); err != nil {
 		_ = ln.Close()
 		return err
 	}

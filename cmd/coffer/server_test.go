@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/cli"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -57,7 +58,7 @@ func startServerArgs(t *testing.T, dataDir string, extra map[string]string, args
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(withIO(context.Background(), io.Discard, io.Discard))
+	ctx, cancel := context.WithCancel(cli.WithIO(context.Background(), io.Discard, io.Discard))
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, func(ep string) { ready <- ep }) }()
@@ -81,7 +82,7 @@ func startServerArgs(t *testing.T, dataDir string, extra map[string]string, args
 	if err != nil {
 		t.Fatalf("server wrote no credentials: %v", err)
 	}
-	if ep, err := readServerInfo(dataDir); err != nil || ep != endpoint {
+	if ep, err := cli.ReadServerInfo(dataDir); err != nil || ep != endpoint {
 		t.Fatalf("server.json holds %q (%v), want %q", ep, err, endpoint)
 	}
 	return endpoint, creds, s3, stop

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 
 	"github.com/cofferbackup/coffer/internal/auth"
+	"github.com/cofferbackup/coffer/internal/cli"
 )
 
 // writeSelfSigned writes a certificate and key for 127.0.0.1 into dir.
@@ -64,7 +65,7 @@ func TestServerTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(withIO(context.Background(), io.Discard, io.Discard))
+	ctx, cancel := context.WithCancel(cli.WithIO(context.Background(), io.Discard, io.Discard))
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, func(ep string) { ready <- ep }) }()
 	var endpoint string

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cofferbackup/coffer/internal/cli/vaultcmd"
 )
 
 // vaultPacks lists the data pack files (kopia's p blobs) under the vault
@@ -60,7 +62,7 @@ func TestVaultVerifyCommand(t *testing.T) {
 		t.Fatal("the second backup wrote no pack file")
 	}
 
-	var clean verifyOutput
+	var clean vaultcmd.VerifyOutput
 	e.runJSON(&clean, "vault", "verify", "vv", "--read-data", "100")
 	if !clean.OK || clean.RecoveryPoints != 2 || clean.ObjectsRead != 2 || clean.BytesRead != 100_000+120_000 {
 		t.Fatalf("clean vault: %+v", clean)
