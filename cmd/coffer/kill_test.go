@@ -25,10 +25,12 @@ type serverProc struct {
 	client *backup.Client
 }
 
+// buildCoffer builds the coffer binary by import path, so that the test
+// does not depend on the directory it runs in.
 func buildCoffer(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "coffer")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/cofferbackup/coffer/cmd/coffer").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
