@@ -10,9 +10,9 @@ import (
 	"github.com/cofferbackup/coffer/internal/cli"
 )
 
-// RestorePreview is the answer of POST /restore-previews (docs/api.md,
+// restorePreview is the answer of POST /restore-previews (docs/api.md,
 // "Restore previews").
-type RestorePreview struct {
+type restorePreview struct {
 	RecoveryPointArn, DestinationBucketName, RestoreMode string
 	Write, Skip, DeleteMark, Unchanged                   struct {
 		Count int64
@@ -38,15 +38,15 @@ func restorePreviewCmd(ctx context.Context, args []string) error {
 	maxKeys := fs.Int("max-keys", 0, "list up to `N` keys per class (default 100, at most 1000)")
 	var md map[string]string
 	c.Check = func() (err error) { md, err = f.metadata(); return err }
-	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, arn string) (*RestorePreview, error) {
+	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, arn string) (*restorePreview, error) {
 		in := map[string]any{"RecoveryPointArn": arn, "ResourceType": "S3", "Metadata": md, "MaxKeys": *maxKeys}
-		var out RestorePreview
+		var out restorePreview
 		err := s.ExtensionWithin(ctx, previewTimeout, http.MethodPost, "/restore-previews", in, &out)
 		return &out, cli.WrapAPI("preview restore of "+arn, err)
-	}, func(w io.Writer, p *RestorePreview, _ string) error { return showPreview(w, p) })
+	}, func(w io.Writer, p *restorePreview, _ string) error { return showPreview(w, p) })
 }
 
-func showPreview(w io.Writer, p *RestorePreview) error {
+func showPreview(w io.Writer, p *restorePreview) error {
 	if err := cli.Fields(w, "Recovery point", &p.RecoveryPointArn, "Destination", &p.DestinationBucketName, "Mode", &p.RestoreMode); err != nil {
 		return err
 	}

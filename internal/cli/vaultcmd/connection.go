@@ -23,8 +23,8 @@ func init() {
 	})
 }
 
-// ConnectionJSON is the API's connection (docs/api.md, "Connections").
-type ConnectionJSON struct {
+// connectionJSON is the API's connection (docs/api.md, "Connections").
+type connectionJSON struct {
 	ConnectionName, Endpoint, Region, AccessKeyId string //nolint:revive // AWS spelling
 	VirtualHosted, PrivateCA, Static              bool
 	CreationDate                                  float64
@@ -56,7 +56,7 @@ func connectionCreate(ctx context.Context, args []string) error {
 	secretKey := c.FS.String("secret-key", "", "the S3 secret key (required; env COFFER_CONNECTION_SECRET_KEY keeps it off the command line)")
 	virtual := c.FS.Bool("virtual-hosted", false, "address buckets as BUCKET.host (AWS S3) instead of host/BUCKET")
 	caFile := c.FS.String("ca-file", "", "PEM `FILE` of the CA that signs the endpoint's certificate")
-	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, name string) (*ConnectionJSON, error) {
+	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, name string) (*connectionJSON, error) {
 		if s3Endpoint == "" {
 			return nil, fmt.Errorf("%w: --endpoint URL of the S3 endpoint is required", cli.ErrUsage)
 		}
@@ -68,17 +68,17 @@ func connectionCreate(ctx context.Context, args []string) error {
 				return nil, fmt.Errorf("read --ca-file: %w", err)
 			}
 		}
-		var out ConnectionJSON
+		var out connectionJSON
 		err := s.Extension(ctx, http.MethodPut, "/connections/"+url.PathEscape(name), map[string]any{"Endpoint": s3Endpoint,
 			"Region": region, "AccessKeyId": *accessKey, "SecretAccessKey": secret, "VirtualHosted": *virtual, "CACertificate": string(ca)}, &out)
 		return &out, cli.WrapAPI("create connection "+name, err)
-	}, func(w io.Writer, out *ConnectionJSON, _ string) error {
+	}, func(w io.Writer, out *connectionJSON, _ string) error {
 		fmt.Fprintf(w, "created connection %s\n", out.ConnectionName)
 		return showConnection(w, out)
 	})
 }
 
-func showConnection(w io.Writer, c *ConnectionJSON) error {
+func showConnection(w io.Writer, c *connectionJSON) error {
 	var created *time.Time
 	if c.CreationDate > 0 {
 		t := time.UnixMilli(int64(c.CreationDate * 1000)).UTC()
@@ -90,11 +90,11 @@ func showConnection(w io.Writer, c *ConnectionJSON) error {
 
 func connectionList(ctx context.Context, args []string) error {
 	c := cli.NewClientCmd(ctx, "connection list", "", "")
-	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, _ string) (*struct{ Connections []ConnectionJSON }, error) {
-		var out struct{ Connections []ConnectionJSON }
+	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, _ string) (*struct{ Connections []connectionJSON }, error) {
+		var out struct{ Connections []connectionJSON }
 		err := s.Extension(ctx, http.MethodGet, "/connections", nil, &out)
 		return &out, cli.WrapAPI("list connections", err)
-	}, func(w io.Writer, out *struct{ Connections []ConnectionJSON }, _ string) error {
+	}, func(w io.Writer, out *struct{ Connections []connectionJSON }, _ string) error {
 		t := cli.NewTable(w, "NAME", "ENDPOINT", "ACCESS KEY", "FROM ENV")
 		for _, c := range out.Connections {
 			t.Row(c.ConnectionName, c.Endpoint, c.AccessKeyId, c.Static)
@@ -105,11 +105,11 @@ func connectionList(ctx context.Context, args []string) error {
 
 func connectionDescribe(ctx context.Context, args []string) error {
 	c := cli.NewClientCmd(ctx, "connection describe", "NAME", "one connection NAME")
-	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, name string) (*ConnectionJSON, error) {
-		var out ConnectionJSON
+	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, name string) (*connectionJSON, error) {
+		var out connectionJSON
 		err := s.Extension(ctx, http.MethodGet, "/connections/"+url.PathEscape(name), nil, &out)
 		return &out, cli.WrapAPI("describe connection "+name, err)
-	}, func(w io.Writer, out *ConnectionJSON, _ string) error { return showConnection(w, out) })
+	}, func(w io.Writer, out *connectionJSON, _ string) error { return showConnection(w, out) })
 }
 
 func connectionDelete(ctx context.Context, args []string) error {

@@ -121,8 +121,8 @@ type vaultCreated struct {
 	CreationDate                                     float64
 }
 
-// AttachOutput is the answer of the attach extension (docs/api.md).
-type AttachOutput struct {
+// attachOutput is the answer of the attach extension (docs/api.md).
+type attachOutput struct {
 	BackupVaultName        string
 	BackupVaultArn         string
 	CreationDate           float64
@@ -134,7 +134,7 @@ type AttachOutput struct {
 func vaultAttach(ctx context.Context, args []string) error {
 	c := cli.NewClientCmd(ctx, "vault attach", "PATH|s3://CONNECTION/BUCKET[/PREFIX]/VAULT-ID [--name NEW]", "one vault directory PATH or S3 location")
 	name := c.FS.String("name", "", "attach the vault as `NEW` (when its own name is taken on this server)")
-	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, path string) (*AttachOutput, error) {
+	return cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, path string) (*attachOutput, error) {
 		in := map[string]string{"BackupVaultName": *name}
 		if strings.HasPrefix(path, "s3://") {
 			in["StorageLocation"] = path // an S3-backed vault's location
@@ -146,10 +146,10 @@ func vaultAttach(ctx context.Context, args []string) error {
 			}
 			in["Path"] = abs
 		}
-		var out AttachOutput
+		var out attachOutput
 		err := s.Extension(ctx, http.MethodPut, "/backup-vault-attachments", in, &out)
 		return &out, cli.WrapAPI("attach vault "+path, err)
-	}, func(w io.Writer, out *AttachOutput, path string) error {
+	}, func(w io.Writer, out *attachOutput, path string) error {
 		fmt.Fprintf(w, "attached vault %s with %d recovery points\n", out.BackupVaultName, out.RecoveryPointsAttached)
 		if !out.Moved && !strings.HasPrefix(path, "s3://") {
 			fmt.Fprintf(w, "the vault was copied into the server's vault store; %s is left as it was and can be removed\n", path)

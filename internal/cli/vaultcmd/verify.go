@@ -16,9 +16,9 @@ import (
 // errProblemsFound makes `vault verify` exit non-zero after its report.
 var errProblemsFound = errors.New("problems found")
 
-// VerifyOutput is a verification job as DescribeVerificationJob answers
+// verifyOutput is a verification job as DescribeVerificationJob answers
 // (docs/api.md, "Verification jobs").
-type VerifyOutput struct {
+type verifyOutput struct {
 	VerificationJobId      string
 	BackupVaultName        string
 	State                  string
@@ -54,8 +54,8 @@ func vaultVerify(ctx context.Context, args []string) error {
 	subset := c.FS.Float64("read-data-subset", 0, "the same as --read-data (restic's name)")
 	seed := c.FS.Uint64("seed", 0, "pick the data to read with seed `N` (0: at random; the report gives the seed used)")
 	noWait := c.FS.Bool("no-wait", false, "start the job and print its id without waiting")
-	var found *VerifyOutput
-	err := cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, name string) (*VerifyOutput, error) {
+	var found *verifyOutput
+	err := cli.CallAndShow(c, args, func(ctx context.Context, s *cli.Session, name string) (*verifyOutput, error) {
 		read := *pct
 		if *subset != 0 {
 			if read != 0 && read != *subset {
@@ -69,7 +69,7 @@ func vaultVerify(ctx context.Context, args []string) error {
 		if err != nil {
 			return nil, cli.WrapAPI("verify vault "+name, err)
 		}
-		out := &VerifyOutput{VerificationJobId: started.VerificationJobId, BackupVaultName: name, State: "CREATED"}
+		out := &verifyOutput{VerificationJobId: started.VerificationJobId, BackupVaultName: name, State: "CREATED"}
 		if !*noWait {
 			out, err = waitVerification(ctx, s, started.VerificationJobId)
 		}
@@ -88,11 +88,11 @@ func vaultVerify(ctx context.Context, args []string) error {
 }
 
 // waitVerification polls verification job id until it ends.
-func waitVerification(ctx context.Context, s *cli.Session, id string) (*VerifyOutput, error) {
+func waitVerification(ctx context.Context, s *cli.Session, id string) (*verifyOutput, error) {
 	tick := time.NewTicker(cli.PollInterval)
 	defer tick.Stop()
 	for {
-		var out struct{ VerificationJob VerifyOutput }
+		var out struct{ VerificationJob verifyOutput }
 		if err := s.Extension(ctx, http.MethodGet, "/verification-jobs/"+url.PathEscape(id), struct{}{}, &out); err != nil {
 			return nil, cli.WrapAPI("describe verification job "+id, err)
 		}
@@ -107,7 +107,7 @@ func waitVerification(ctx context.Context, s *cli.Session, id string) (*VerifyOu
 	}
 }
 
-func printVerify(w io.Writer, out *VerifyOutput, name string) error {
+func printVerify(w io.Writer, out *verifyOutput, name string) error {
 	var verdict string
 	switch {
 	case out.State != "COMPLETED" && !cli.TerminalStates[out.State]:

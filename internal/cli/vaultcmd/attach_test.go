@@ -1,4 +1,4 @@
-package main
+package vaultcmd
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
-	"github.com/cofferbackup/coffer/internal/cli/vaultcmd"
+	"github.com/cofferbackup/coffer/internal/cli/clitest"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 )
 
@@ -53,8 +53,8 @@ func TestVaultAttach(t *testing.T) {
 	a.Stop(t)
 
 	// Another master key: refused, and nothing is moved.
-	other := newCLIEnvFor(t, coffertest.Start(t, coffertest.Options{S3: a.S3}))
-	_, errOut := other.fail("vault", "attach", src)
+	other := clitest.NewEnvFor(t, coffertest.Start(t, coffertest.Options{S3: a.S3}))
+	_, errOut := other.Fail("vault", "attach", src)
 	t.Logf("another key: %s", errOut)
 	if !strings.Contains(errOut, "InvalidParameterValueException") ||
 		!strings.Contains(errOut, "master key") {
@@ -63,7 +63,7 @@ func TestVaultAttach(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(src, "repo")); err != nil {
 		t.Fatalf("refused attach touched the vault: %v", err)
 	}
-	if _, errOut := other.fail("vault", "attach", t.TempDir()); !strings.Contains(errOut, "InvalidParameterValueException") {
+	if _, errOut := other.Fail("vault", "attach", t.TempDir()); !strings.Contains(errOut, "InvalidParameterValueException") {
 		t.Fatalf("attach of a directory that is no vault: %s", errOut)
 	}
 
@@ -77,30 +77,26 @@ func TestVaultAttach(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := coffertest.Start(t, coffertest.Options{S3: a.S3, DataDir: dir})
-	cli := newCLIEnvFor(t, b)
-	cli.run("vault", "create", "shared")
-	_, errOut = cli.fail("vault", "attach", src)
+	cli := clitest.NewEnvFor(t, b)
+	cli.Run("vault", "create", "shared")
+	_, errOut = cli.Fail("vault", "attach", src)
 	t.Logf("name taken: %s", errOut)
 	if !strings.Contains(errOut, "AlreadyExistsException") || !strings.Contains(errOut, "--name") {
 		t.Fatalf("attach under a taken name: %s", errOut)
 	}
-	var out vaultcmd.AttachOutput
-	cli.runJSON(&out, "vault", "attach", src, "--name", "imported")
+	var out attachOutput
+	cli.RunJSON(&out, "vault", "attach", src, "--name", "imported")
 	if out.BackupVaultName != "imported" || out.RecoveryPointsAttached != 1 || out.NumberOfRecoveryPoints != 1 || !out.Moved ||
 		!strings.HasSuffix(out.BackupVaultArn, ":backup-vault:imported") {
 		t.Fatalf("attach output %+v", out)
 	}
-	if _, errOut := cli.fail("vault", "attach", filepath.Join(dir, "vaults", filepath.Base(src)), "--name", "again"); !strings.Contains(errOut, "AlreadyExistsException") {
+	if _, errOut := cli.Fail("vault", "attach", filepath.Join(dir, "vaults", filepath.Base(src)), "--name", "again"); !strings.Contains(errOut, "AlreadyExistsException") {
 		t.Fatalf("attach of an id already present: %s", errOut)
 	}
 	checkAttached(t, b, before, rpARN, want)
 	// The new name is recorded in the vault: a restart does not bring back the old one.
 	b.Restart(t)
 	checkAttached(t, b, before, rpARN, want)
-}
-
-func newCLIEnvFor(t *testing.T, e *coffertest.Env) *cliEnv {
-	return newCLIEnv(t, e.Endpoint, e.Creds)
 }
 
 // checkAttached checks what server e says of the vault attached as
@@ -166,9 +162,9 @@ func TestVaultNameTakenAtStart(t *testing.T) {
 	if err != nil || len(vs.BackupVaultList) != 2 {
 		t.Fatalf("vaults after a start with a taken name: %+v, %v", vs, err)
 	}
-	cli := newCLIEnvFor(t, a)
-	var out vaultcmd.AttachOutput
-	cli.runJSON(&out, "vault", "attach", inA, "--name", "same-2")
+	cli := clitest.NewEnvFor(t, a)
+	var out attachOutput
+	cli.RunJSON(&out, "vault", "attach", inA, "--name", "same-2")
 	if out.BackupVaultName != "same-2" || out.Moved {
 		t.Fatalf("attach in place: %+v", out)
 	}

@@ -1,10 +1,11 @@
-package main
+package jobcmd
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/cli/clitest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -19,18 +20,18 @@ type maintenanceJSON struct {
 func TestMaintenanceCommands(t *testing.T) {
 	// No periodic maintenance: a PERIODIC job queued when the leader is
 	// elected would absorb the on-demand start below.
-	endpoint, creds, s3, _ := startServerArgs(t, t.TempDir(), nil, "--maintenance-interval", "-1s")
-	e := newCLIEnv(t, endpoint, creds)
+	endpoint, creds, s3, _ := clitest.StartServerArgs(t, t.TempDir(), nil, "--maintenance-interval", "-1s")
+	e := clitest.NewEnv(t, endpoint, creds)
 	c := s3.Client(t)
 	vault := testserver.UniqueBucketName("mvault")
-	e.run("vault", "create", vault)
+	e.Run("vault", "create", vault)
 	src := s3.NewBucket(t, true)
-	putObjects(t, c, src, map[string]string{"a.txt": "alpha", "b.bin": strings.Repeat("b", 100_000)})
-	job := backupAndWait(t, e, vault, src)
-	e.run("recovery-point", "delete", "--vault", vault, job.RecoveryPointArn)
+	clitest.PutObjects(t, c, src, map[string]string{"a.txt": "alpha", "b.bin": strings.Repeat("b", 100_000)})
+	job := clitest.BackupAndWait(t, e, vault, src, DefaultIAMRoleARN)
+	e.Run("recovery-point", "delete", "--vault", vault, job.RecoveryPointArn)
 
 	var list struct{ MaintenanceJobs []maintenanceJSON }
-	e.runJSON(&list, "maintenance", "list", "--vault", vault)
+	e.RunJSON(&list, "maintenance", "list", "--vault", vault)
 	if len(list.MaintenanceJobs) != 1 || list.MaintenanceJobs[0].Trigger != "RECOVERY_POINT_DELETED" || list.MaintenanceJobs[0].BackupVaultName != vault {
 		t.Fatalf("maintenance list after a deletion: %+v", list)
 	}
@@ -40,20 +41,20 @@ func TestMaintenanceCommands(t *testing.T) {
 	}
 
 	var started maintenanceJSON
-	e.runJSON(&started, "maintenance", "start", "--vault", vault)
+	e.RunJSON(&started, "maintenance", "start", "--vault", vault)
 	if started.MaintenanceJobId == "" || started.Trigger != "ON_DEMAND" {
 		t.Fatalf("maintenance start: %+v", started)
 	}
 	waitMaintenanceCLI(t, e, started.MaintenanceJobId)
-	e.runJSON(&list, "maintenance", "list", "--vault", vault, "--state", "COMPLETED")
+	e.RunJSON(&list, "maintenance", "list", "--vault", vault, "--state", "COMPLETED")
 	if len(list.MaintenanceJobs) != 2 || list.MaintenanceJobs[0].MaintenanceJobId != started.MaintenanceJobId {
 		t.Fatalf("maintenance list --state COMPLETED: %+v", list)
 	}
-	table := e.run("maintenance", "list", "--vault", vault)
+	table := e.Run("maintenance", "list", "--vault", vault)
 	if !strings.Contains(table, started.MaintenanceJobId) || !strings.Contains(table, "ON_DEMAND") || !strings.Contains(table, "FREED") {
 		t.Fatalf("maintenance list table:\n%s", table)
 	}
-	if out := e.run("maintenance", "describe", started.MaintenanceJobId); !strings.Contains(out, "COMPLETED") || !strings.Contains(out, "LiveRecoveryPoints") || strings.Contains(out, "e+") {
+	if out := e.Run("maintenance", "describe", started.MaintenanceJobId); !strings.Contains(out, "COMPLETED") || !strings.Contains(out, "LiveRecoveryPoints") || strings.Contains(out, "e+") {
 		t.Fatalf("maintenance describe:\n%s", out)
 	}
 
@@ -68,18 +69,18 @@ func TestMaintenanceCommands(t *testing.T) {
 		{"start on an unknown vault", []string{"maintenance", "start", "--vault", "nope"}, "ResourceNotFoundException"},
 	}
 	for _, tt := range tests {
-		if _, errOut := e.fail(tt.args...); !strings.Contains(errOut, tt.want) {
+		if _, errOut := e.Fail(tt.args...); !strings.Contains(errOut, tt.want) {
 			t.Errorf("%s: stderr %q, want %q", tt.name, errOut, tt.want)
 		}
 	}
 }
 
-func waitMaintenanceCLI(t *testing.T, e *cliEnv, id string) maintenanceJSON {
+func waitMaintenanceCLI(t *testing.T, e *clitest.Env, id string) maintenanceJSON {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var j maintenanceJSON
-		e.runJSON(&j, "maintenance", "describe", id)
+		e.RunJSON(&j, "maintenance", "describe", id)
 		if j.State == "COMPLETED" {
 			return j
 		}

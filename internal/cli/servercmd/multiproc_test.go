@@ -1,4 +1,4 @@
-package main
+package servercmd_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cofferbackup/coffer/internal/cli/servercmd"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -43,7 +44,7 @@ func TestSeveralProcessesOnePostgres(t *testing.T) {
 			}
 		}
 	})
-	env := []string{envDatabaseURL + "=" + dbURL}
+	env := []string{servercmd.EnvDatabaseURL + "=" + dbURL}
 	flags := []string{"--periodic-interval", "5s"}
 	// The first process makes the master key and credentials; the others
 	// find them.

@@ -1,4 +1,4 @@
-package main
+package servercmd_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package main
+package jobcmd
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cofferbackup/coffer/internal/backup/backuptest"
+	"github.com/cofferbackup/coffer/internal/cli/clitest"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
@@ -93,8 +94,8 @@ func testObjectKeysStayInTheVault(t *testing.T, db string) {
 		}})
 	mc := s3.Client(t)
 	src, dst := s3.NewBucket(t, true), s3.NewBucket(t, true)
-	putObjects(t, mc, src, map[string]string{keyACME: "acme salaries", keyGlobex: "globex payroll", keyInitech: "initech contract", keyOther: "other"})
-	putObjects(t, mc, dst, map[string]string{keyGlobex: "already here"})
+	clitest.PutObjects(t, mc, src, map[string]string{keyACME: "acme salaries", keyGlobex: "globex payroll", keyInitech: "initech contract", keyOther: "other"})
+	clitest.PutObjects(t, mc, dst, map[string]string{keyGlobex: "already here"})
 	proxy.DenyWrites(dst, keyInitech)
 
 	vault := testserver.UniqueBucketName("keys")
@@ -143,17 +144,17 @@ func testObjectKeysStayInTheVault(t *testing.T, db string) {
 		len(rep.Failures) != 1 || rep.Failures[0].Key != keyInitech || !strings.Contains(rep.Failures[0].Reason, "Access Denied") {
 		t.Fatalf("restore report through the API: %+v", rep)
 	}
-	cli := newCLIEnv(t, e.Endpoint, e.Creds)
+	cli := clitest.NewEnv(t, e.Endpoint, e.Creds)
 	var cliRep struct {
 		ItemsToRestore, SkippedKeys []string
 		Failures                    []struct{ Key string }
 	}
-	cli.runJSON(&cliRep, "restore", "report", id)
+	cli.RunJSON(&cliRep, "restore", "report", id)
 	if !slices.Equal(cliRep.ItemsToRestore, items) || !slices.Equal(cliRep.SkippedKeys, []string{keyGlobex}) ||
 		len(cliRep.Failures) != 1 || cliRep.Failures[0].Key != keyInitech {
 		t.Fatalf("coffer restore report --json: %+v", cliRep)
 	}
-	out := cli.run("restore", "report", id)
+	out := cli.Run("restore", "report", id)
 	for _, want := range append(items, "  "+keyGlobex+"\n", "  "+keyInitech+" (version ", "Access Denied", "FAILED") {
 		if !strings.Contains(out, want) {
 			t.Errorf("coffer restore report: no %q in\n%s", want, out)
@@ -176,10 +177,10 @@ func testObjectKeysStayInTheVault(t *testing.T, db string) {
 
 // backupReport backs up src with one version refused by the source:
 // PARTIAL, its status message without the key, its report with it.
-func backupReport(t *testing.T, e *coffertest.Env, proxy *backuptest.Proxy, cli *cliEnv, src, vault string) {
+func backupReport(t *testing.T, e *coffertest.Env, proxy *backuptest.Proxy, cli *clitest.Env, src, vault string) {
 	t.Helper()
 	ctx := context.Background()
-	putObjects(t, e.S3.Client(t), src, map[string]string{keyUmbrella: "bonus"})
+	clitest.PutObjects(t, e.S3.Client(t), src, map[string]string{keyUmbrella: "bonus"})
 	proxy.Deny(src, keyUmbrella)
 	bj, err := e.Client.StartBackupJob(ctx, &backup.StartBackupJobInput{BackupVaultName: aws.String(vault),
 		ResourceArn: aws.String("arn:aws:s3:::" + src), IamRoleArn: aws.String("arn:aws:iam::000000000000:role/r")})
@@ -208,7 +209,7 @@ func backupReport(t *testing.T, e *coffertest.Env, proxy *backuptest.Proxy, cli 
 		rep.Failures[0].Key != keyUmbrella || rep.Failures[0].VersionId == "" {
 		t.Fatalf("backup report through the API: %+v", rep)
 	}
-	if out := cli.run("backup", "report", id); !strings.Contains(out, "  "+keyUmbrella+" (version "+rep.Failures[0].VersionId+"): ") {
+	if out := cli.Run("backup", "report", id); !strings.Contains(out, "  "+keyUmbrella+" (version "+rep.Failures[0].VersionId+"): ") {
 		t.Errorf("coffer backup report:\n%s", out)
 	}
 }

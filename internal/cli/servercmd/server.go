@@ -1,4 +1,4 @@
-package main
+package servercmd
 
 import (
 	"context"
@@ -27,12 +27,12 @@ func init() {
 	cli.Register(cli.Command{Name: "server", Summary: "run the coffer service (API, jobs, vaults) on embedded defaults", Run: runServer})
 }
 
-// envDatabaseURL is `coffer server`'s catalog database (--database).
-const envDatabaseURL = "COFFER_DATABASE_URL"
+// EnvDatabaseURL is `coffer server`'s catalog database (--database).
+const EnvDatabaseURL = "COFFER_DATABASE_URL"
 
-// serverConfig is everything `coffer server` needs, resolved from flags and
+// Config is everything `coffer server` needs, resolved from flags and
 // the environment.
-type serverConfig struct {
+type Config struct {
 	DataDir, Listen, TLSCert, TLSKey, MasterKeyFile string
 	Database                                        string // service.Config.Database
 	EventsToken                                     string // COFFER_EVENTS_TOKEN; "" for events.token in DataDir
@@ -63,19 +63,19 @@ type serverConfig struct {
 	Limits api.Limits
 }
 
-func parseServerConfig(args []string, getenv func(string) string) (serverConfig, error) {
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
-	var c serverConfig
+	var c Config
 	fs.StringVar(&c.DataDir, "data-dir", cli.First(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
-	fs.StringVar(&c.Database, "database", getenv(envDatabaseURL),
-		"catalog database: empty for SQLite in the data directory, or a postgres:// URL (env "+envDatabaseURL+")")
+	fs.StringVar(&c.Database, "database", getenv(EnvDatabaseURL),
+		"catalog database: empty for SQLite in the data directory, or a postgres:// URL (env "+EnvDatabaseURL+")")
 	fs.StringVar(&c.Listen, "listen", cli.First(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
 	fs.StringVar(&c.TLSCert, "tls-cert", getenv("COFFER_TLS_CERT"), "TLS certificate file (env COFFER_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", getenv("COFFER_TLS_KEY"), "TLS key file (env COFFER_TLS_KEY)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow plain HTTP on a non-loopback address")
 	fs.IntVar(&c.Parallelism, "parallelism", 16, "objects read or written at once per job")
 	fs.IntVar(&c.MaxJobs, "max-jobs", 2, "jobs (backups and restores) running at once")
-	fs.Int64Var(&c.MemoryLimitMiB, "memory-limit", defaultMemoryLimit>>20,
+	fs.Int64Var(&c.MemoryLimitMiB, "memory-limit", DefaultMemoryLimit>>20,
 		"soft memory limit of the process in MiB: the garbage collector works harder near it (0: none; env GOMEMLIMIT wins)")
 	fs.DurationVar(&c.Periodic, "periodic-interval", time.Minute, "how often the elected leader starts due plan runs, enforces job windows and expires recovery points")
 	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
@@ -146,17 +146,17 @@ func isLoopback(addr string) bool {
 }
 
 func runServer(ctx context.Context, args []string) error {
-	c, err := parseServerConfig(args, os.Getenv)
+	c, err := ParseConfig(args, os.Getenv)
 	if err != nil {
 		return err
 	}
-	applyMemoryLimit(c.MemoryLimitMiB)
-	return serve(ctx, c, nil)
+	ApplyMemoryLimit(c.MemoryLimitMiB)
+	return Serve(ctx, c, nil)
 }
 
-// serve runs the service until ctx ends. ready, if not nil, is called with
+// Serve runs the service until ctx ends. ready, if not nil, is called with
 // the API endpoint once the server accepts connections.
-func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) error {
+func Serve(ctx context.Context, c Config, ready func(endpoint string)) error {
 	log := slog.New(slog.NewTextHandler(cli.StderrFrom(ctx), &slog.HandlerOptions{Level: parseLevel(c.LogLevel)}))
 	if was, err := fsmode.PrivateDir(c.DataDir); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -211,7 +211,7 @@ func serve(ctx context.Context, c serverConfig, ready func(endpoint string)) err
 }
 
 // listenAndServe serves srv (its handler and limits) on c.Listen.
-func listenAndServe(ctx context.Context, c serverConfig, srv *http.Server, log *slog.Logger, ready func(string)) error {
+func listenAndServe(ctx context.Context, c Config, srv *http.Server, log *slog.Logger, ready func(string)) error {
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %q: %w", c.Listen, err)

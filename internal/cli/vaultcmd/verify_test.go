@@ -1,4 +1,4 @@
-package main
+package vaultcmd
 
 import (
 	"io/fs"
@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cofferbackup/coffer/internal/cli/vaultcmd"
+	"github.com/cofferbackup/coffer/internal/cli/clitest"
+	"github.com/cofferbackup/coffer/internal/cli/jobcmd"
 )
 
 // vaultPacks lists the data pack files (kopia's p blobs) under the vault
@@ -42,16 +43,16 @@ func TestVaultVerifyCommand(t *testing.T) {
 	dataDir := t.TempDir()
 	// No periodic maintenance: its first run (soon after the start) may
 	// rewrite the small packs this test deletes into one of its own.
-	endpoint, creds, s3, _ := startServerArgs(t, dataDir, nil, "--maintenance-interval", "-1s")
-	e := newCLIEnv(t, endpoint, creds)
+	endpoint, creds, s3, _ := clitest.StartServerArgs(t, dataDir, nil, "--maintenance-interval", "-1s")
+	e := clitest.NewEnv(t, endpoint, creds)
 	c := s3.Client(t)
-	e.run("vault", "create", "vv")
+	e.Run("vault", "create", "vv")
 	first, second := s3.NewBucket(t, true), s3.NewBucket(t, true)
-	putObjects(t, c, first, map[string]string{"secret-first.txt": strings.Repeat("first", 20_000)})
-	putObjects(t, c, second, map[string]string{"secret-second.txt": strings.Repeat("second", 20_000)})
-	rpFirst := backupAndWait(t, e, "vv", first).RecoveryPointArn
+	clitest.PutObjects(t, c, first, map[string]string{"secret-first.txt": strings.Repeat("first", 20_000)})
+	clitest.PutObjects(t, c, second, map[string]string{"secret-second.txt": strings.Repeat("second", 20_000)})
+	rpFirst := clitest.BackupAndWait(t, e, "vv", first, jobcmd.DefaultIAMRoleARN).RecoveryPointArn
 	before := vaultPacks(t, dataDir)
-	rpSecond := backupAndWait(t, e, "vv", second).RecoveryPointArn
+	rpSecond := clitest.BackupAndWait(t, e, "vv", second, jobcmd.DefaultIAMRoleARN).RecoveryPointArn
 	var added []string
 	for _, p := range vaultPacks(t, dataDir) {
 		if !slices.Contains(before, p) {
@@ -62,16 +63,16 @@ func TestVaultVerifyCommand(t *testing.T) {
 		t.Fatal("the second backup wrote no pack file")
 	}
 
-	var clean vaultcmd.VerifyOutput
-	e.runJSON(&clean, "vault", "verify", "vv", "--read-data", "100")
+	var clean verifyOutput
+	e.RunJSON(&clean, "vault", "verify", "vv", "--read-data", "100")
 	if !clean.OK || clean.RecoveryPoints != 2 || clean.ObjectsRead != 2 || clean.BytesRead != 100_000+120_000 {
 		t.Fatalf("clean vault: %+v", clean)
 	}
-	if out := e.run("vault", "verify", "vv", "--read-data-subset", "50", "--seed", "7"); !strings.Contains(out, "vault vv: clean") ||
+	if out := e.Run("vault", "verify", "vv", "--read-data-subset", "50", "--seed", "7"); !strings.Contains(out, "vault vv: clean") ||
 		!strings.Contains(out, "Seed:") || !strings.Contains(out, " 7\n") {
 		t.Fatalf("clean vault, human output:\n%s", out)
 	}
-	if out := e.run("vault", "verify", "vv", "--no-wait"); !strings.Contains(out, "verification job ") || !strings.Contains(out, " of vault vv is CREATED") {
+	if out := e.Run("vault", "verify", "vv", "--no-wait"); !strings.Contains(out, "verification job ") || !strings.Contains(out, " of vault vv is CREATED") {
 		t.Fatalf("--no-wait:\n%s", out)
 	}
 
@@ -80,14 +81,14 @@ func TestVaultVerifyCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, errOut := e.fail("vault", "verify", "vv")
+	out, errOut := e.Fail("vault", "verify", "vv")
 	idOf := func(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
 	if !strings.Contains(out, idOf(rpSecond)) || strings.Contains(out, idOf(rpFirst)) || !strings.Contains(out, "missing-pack") ||
 		!strings.Contains(errOut, "problems found") || !strings.Contains(errOut, rpSecond) || strings.Contains(errOut, rpFirst) ||
 		!strings.Contains(out, "Affected recovery points:\n  "+rpSecond+"\n") {
 		t.Fatalf("vault with a deleted pack:\nstdout:\n%s\nstderr:\n%s", out, errOut)
 	}
-	jsonOut, _ := e.fail("vault", "verify", "vv", "--json")
+	jsonOut, _ := e.Fail("vault", "verify", "vv", "--json")
 	if strings.Contains(out+jsonOut, "secret-") || strings.Contains(out+jsonOut, dataDir) {
 		t.Fatalf("the report names a key or a path:\n%s\n%s", out, jsonOut)
 	}

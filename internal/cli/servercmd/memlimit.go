@@ -1,11 +1,11 @@
-package main
+package servercmd
 
 import (
 	"os"
 	"runtime/debug"
 )
 
-// defaultMemoryLimit is the Go runtime's soft memory limit for the server
+// DefaultMemoryLimit is the Go runtime's soft memory limit for the server
 // and the bench, in bytes. Without it the collector lets the heap grow to
 // twice what is live before collecting, so a backup whose live heap was
 // ~180 MiB (kopia's buffers, zstd encoders, S3 part buffers) peaked at
@@ -18,11 +18,11 @@ import (
 // MiB made it collect so often that restores of large objects took half
 // again as long (docs/performance.md). GOMEMLIMIT in the environment,
 // Go's own setting, wins.
-const defaultMemoryLimit = 256 << 20
+const DefaultMemoryLimit = 256 << 20
 
-// applyMemoryLimit sets the runtime's soft memory limit to mib MiB unless
+// ApplyMemoryLimit sets the runtime's soft memory limit to mib MiB unless
 // GOMEMLIMIT is set; 0 leaves the runtime's default (no limit).
-func applyMemoryLimit(mib int64) {
+func ApplyMemoryLimit(mib int64) {
 	if os.Getenv("GOMEMLIMIT") != "" || mib <= 0 {
 		return
 	}

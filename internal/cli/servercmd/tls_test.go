@@ -1,4 +1,4 @@
-package main
+package servercmd_test
 
 import (
 	"context"
@@ -24,6 +24,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/auth"
 	"github.com/cofferbackup/coffer/internal/cli"
+	"github.com/cofferbackup/coffer/internal/cli/servercmd"
 )
 
 // writeSelfSigned writes a certificate and key for 127.0.0.1 into dir.
@@ -61,13 +62,13 @@ func writeSelfSigned(t *testing.T, dir string) (certPath, keyPath string, pool *
 func TestServerTLS(t *testing.T) {
 	dir := t.TempDir()
 	certPath, keyPath, pool := writeSelfSigned(t, dir)
-	cfg, err := parseServerConfig([]string{"--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-cert", certPath, "--tls-key", keyPath}, func(string) string { return "" })
+	cfg, err := servercmd.ParseConfig([]string{"--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-cert", certPath, "--tls-key", keyPath}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(cli.WithIO(context.Background(), io.Discard, io.Discard))
 	ready, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, func(ep string) { ready <- ep }) }()
+	go func() { done <- servercmd.Serve(ctx, cfg, func(ep string) { ready <- ep }) }()
 	var endpoint string
 	select {
 	case endpoint = <-ready:

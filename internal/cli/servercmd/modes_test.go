@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package servercmd_test
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
 	"github.com/cofferbackup/coffer/internal/cli"
+	"github.com/cofferbackup/coffer/internal/cli/clitest"
+	"github.com/cofferbackup/coffer/internal/cli/servercmd"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -68,7 +70,7 @@ func TestDataDirPrivate(t *testing.T) {
 			if err := os.Mkdir(dataDir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			endpoint, creds, s3, stop := startServerIn(t, dataDir, env)
+			endpoint, creds, s3, stop := clitest.StartServerIn(t, dataDir, env)
 			if st, err := os.Stat(dataDir); err != nil || st.Mode().Perm() != 0o700 {
 				t.Errorf("data dir after start: %v %v, want mode 0700", st.Mode(), err)
 			}
@@ -165,13 +167,13 @@ func TestServerRefusesExposedSecrets(t *testing.T) {
 			if _, err := os.Stat(keyFile); err == nil {
 				env["COFFER_MASTER_KEY_FILE"] = keyFile
 			}
-			cfg, err := parseServerConfig(nil, func(k string) string { return env[k] })
+			cfg, err := servercmd.ParseConfig(nil, func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(cli.WithIO(context.Background(), io.Discard, io.Discard), time.Minute)
 			defer cancel()
-			err = serve(ctx, cfg, func(string) { cancel() })
+			err = servercmd.Serve(ctx, cfg, func(string) { cancel() })
 			if tt.refused == "" {
 				if err != nil {
 					t.Fatalf("server refused to start: %v", err)

@@ -1,98 +1,29 @@
-package main
+package servercmd_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cofferbackup/coffer/internal/auth"
-	"github.com/cofferbackup/coffer/internal/cli"
+	"github.com/cofferbackup/coffer/internal/cli/clitest"
+	"github.com/cofferbackup/coffer/internal/cli/servercmd"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
 func TestMain(m *testing.M) { testserver.Main(m) }
 
-// startServer runs `coffer server` in-process on a free loopback port with a
-// shared MinIO as its default S3 connection, until the test ends.
-func startServer(t *testing.T) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
-	t.Helper()
-	return startServerEnv(t, nil)
-}
-
-// startServerEnv is startServer with more environment (COFFER_DATABASE_URL).
-func startServerEnv(t *testing.T, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server) {
-	t.Helper()
-	endpoint, creds, s3, _ = startServerIn(t, t.TempDir(), extra)
-	return endpoint, creds, s3
-}
-
-// startServerIn is startServerEnv on dataDir; stop stops the server (it
-// also stops when the test ends).
-func startServerIn(t *testing.T, dataDir string, extra map[string]string) (endpoint string, creds auth.Credentials, s3 *testserver.Server, stop func()) {
-	t.Helper()
-	return startServerArgs(t, dataDir, extra)
-}
-
-// startServerArgs is startServerIn with `coffer server` flags.
-func startServerArgs(t *testing.T, dataDir string, extra map[string]string, args ...string) (endpoint string, creds auth.Credentials, s3 *testserver.Server, stop func()) {
-	t.Helper()
-	s3 = testserver.Shared(t, testserver.MinIO)
-	env := map[string]string{
-		"COFFER_DATA_DIR": dataDir, "COFFER_LISTEN": "127.0.0.1:0",
-		"COFFER_S3_ENDPOINT": s3.Endpoint, "COFFER_S3_ACCESS_KEY": s3.AccessKey, "COFFER_S3_SECRET_KEY": s3.SecretKey,
-	}
-	maps.Copy(env, extra)
-	cfg, err := parseServerConfig(args, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(cli.WithIO(context.Background(), io.Discard, io.Discard))
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, func(ep string) { ready <- ep }) }()
-	select {
-	case endpoint = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("coffer server did not start: %v", err)
-	case <-time.After(time.Minute):
-		cancel()
-		t.Fatal("coffer server did not start within a minute")
-	}
-	stop = sync.OnceFunc(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("coffer server: %v", err)
-		}
-	})
-	t.Cleanup(stop)
-	creds, err = auth.ReadCredentialsFile(filepath.Join(dataDir, "credentials.json"))
-	if err != nil {
-		t.Fatalf("server wrote no credentials: %v", err)
-	}
-	if ep, err := cli.ReadServerInfo(dataDir); err != nil || ep != endpoint {
-		t.Fatalf("server.json holds %q (%v), want %q", ep, err, endpoint)
-	}
-	return endpoint, creds, s3, stop
-}
-
 // TestServerOnPostgres: `coffer server` with COFFER_DATABASE_URL keeps its
 // catalog in PostgreSQL, not in the data directory.
 func TestServerOnPostgres(t *testing.T) {
 	database := coffertest.Database(t, "postgres")
-	endpoint, creds, _ := startServerEnv(t, map[string]string{"COFFER_DATABASE_URL": database})
+	endpoint, creds, _ := clitest.StartServerEnv(t, map[string]string{"COFFER_DATABASE_URL": database})
 	c := coffertest.NewClient(endpoint, creds)
 	if _, err := c.CreateBackupVault(context.Background(), &backup.CreateBackupVaultInput{BackupVaultName: aws.String("pg")}); err != nil {
 		t.Fatal(err)
@@ -121,23 +52,23 @@ func TestServerConfig(t *testing.T) {
 		args    []string
 		env     map[string]string
 		wantErr string
-		check   func(serverConfig) error
+		check   func(servercmd.Config) error
 	}{
-		{name: "defaults", check: func(c serverConfig) error {
+		{name: "defaults", check: func(c servercmd.Config) error {
 			if c.DataDir != "./coffer-data" || c.Listen != "127.0.0.1:8080" || c.Source != nil {
 				return errors.New("wrong defaults")
 			}
 			return nil
 		}},
 		{name: "env", env: map[string]string{"COFFER_DATA_DIR": "/d", "COFFER_LISTEN": "[::1]:9000", "COFFER_S3_ENDPOINT": "http://s3:9000",
-			"COFFER_S3_ACCESS_KEY": "a", "COFFER_S3_SECRET_KEY": "s"}, check: func(c serverConfig) error {
+			"COFFER_S3_ACCESS_KEY": "a", "COFFER_S3_SECRET_KEY": "s"}, check: func(c servercmd.Config) error {
 			if c.DataDir != "/d" || c.Listen != "[::1]:9000" || c.Source == nil || c.Source.Region != "us-east-1" || c.Source.AccessKey != "a" {
 				return errors.New("env not applied")
 			}
 			return nil
 		}},
 		{name: "flag beats env", args: []string{"--listen", "localhost:1"}, env: map[string]string{"COFFER_LISTEN": "127.0.0.1:2"},
-			check: func(c serverConfig) error {
+			check: func(c servercmd.Config) error {
 				if c.Listen != "localhost:1" {
 					return errors.New("flag ignored")
 				}
@@ -148,33 +79,33 @@ func TestServerConfig(t *testing.T) {
 		{name: "public insecure", args: []string{"--listen", "0.0.0.0:8080", "--insecure"}},
 		{name: "public tls", args: []string{"--listen", "0.0.0.0:8443", "--tls-cert", "c", "--tls-key", "k"}},
 		{name: "half tls", args: []string{"--tls-cert", "c"}, wantErr: "both --tls-cert and --tls-key"},
-		{name: "database from env", env: map[string]string{"COFFER_DATABASE_URL": "postgres://db/coffer"}, check: func(c serverConfig) error {
+		{name: "database from env", env: map[string]string{"COFFER_DATABASE_URL": "postgres://db/coffer"}, check: func(c servercmd.Config) error {
 			if c.Database != "postgres://db/coffer" {
 				return errors.New("COFFER_DATABASE_URL ignored")
 			}
 			return nil
 		}},
 		{name: "database flag beats env", args: []string{"--database", "postgresql://flag/x"},
-			env: map[string]string{"COFFER_DATABASE_URL": "postgres://env/x"}, check: func(c serverConfig) error {
+			env: map[string]string{"COFFER_DATABASE_URL": "postgres://env/x"}, check: func(c servercmd.Config) error {
 				if c.Database != "postgresql://flag/x" {
 					return errors.New("--database ignored")
 				}
 				return nil
 			}},
-		{name: "database default sqlite", check: func(c serverConfig) error {
+		{name: "database default sqlite", check: func(c servercmd.Config) error {
 			if c.Database != "" {
 				return errors.New("database set by default")
 			}
 			return nil
 		}},
 		{name: "database not postgres", args: []string{"--database", "mysql://db/x"}, wantErr: "--database must be a postgres:// URL"},
-		{name: "memory limit default", check: func(c serverConfig) error {
+		{name: "memory limit default", check: func(c servercmd.Config) error {
 			if c.MemoryLimitMiB != 256 {
 				return fmt.Errorf("memory limit %d MiB by default, want 256", c.MemoryLimitMiB)
 			}
 			return nil
 		}},
-		{name: "memory limit off", args: []string{"--memory-limit", "0"}, check: func(c serverConfig) error {
+		{name: "memory limit off", args: []string{"--memory-limit", "0"}, check: func(c servercmd.Config) error {
 			if c.MemoryLimitMiB != 0 {
 				return errors.New("--memory-limit 0 ignored")
 			}
@@ -183,7 +114,7 @@ func TestServerConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseServerConfig(tt.args, func(k string) string { return tt.env[k] })
+			c, err := servercmd.ParseConfig(tt.args, func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want %q", err, tt.wantErr)
