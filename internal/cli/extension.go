@@ -26,7 +26,7 @@ func (s *Session) Extension(ctx context.Context, method, path string, in, out an
 	return s.ExtensionWithin(ctx, clientTimeout, method, path, in, out)
 }
 
-// ExtensionWithin is extension for a call that may take up to timeout.
+// ExtensionWithin is Extension for a call that may take up to timeout.
 func (s *Session) ExtensionWithin(ctx context.Context, timeout time.Duration, method, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {

@@ -167,11 +167,12 @@ func WrapAPI(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// table writes aligned columns.
-type table struct{ tw *tabwriter.Writer }
+// Table writes aligned columns.
+type Table struct{ tw *tabwriter.Writer }
 
-func NewTable(w io.Writer, headers ...string) *table {
-	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+// NewTable starts a table with a row of headers.
+func NewTable(w io.Writer, headers ...string) *Table {
+	t := &Table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
 	t.Row(anySlice(headers)...)
 	return t
 }
@@ -184,7 +185,8 @@ func anySlice(s []string) []any {
 	return out
 }
 
-func (t *table) Row(cells ...any) {
+// Row adds a row, each cell formatted by Cell.
+func (t *Table) Row(cells ...any) {
 	parts := make([]string, len(cells))
 	for i, c := range cells {
 		parts[i] = Cell(c)
@@ -192,7 +194,8 @@ func (t *table) Row(cells ...any) {
 	fmt.Fprintln(t.tw, strings.Join(parts, "\t"))
 }
 
-func (t *table) Flush() error { return t.tw.Flush() }
+// Flush writes the table out.
+func (t *Table) Flush() error { return t.tw.Flush() }
 
 // Fields writes "Name: value" lines, skipping empty values.
 func Fields(w io.Writer, kv ...any) error {
@@ -267,6 +270,7 @@ func PercentCell(p float64) string {
 	return fmt.Sprintf("%.0f%%", p)
 }
 
+// OptionsCell formats backup options (KEY=VALUE,...; "" when there are none).
 func OptionsCell(m map[string]string) string {
 	if len(m) == 0 {
 		return ""

@@ -11,6 +11,7 @@ import (
 // SkippedFields are SDK output members that are not API data.
 var SkippedFields = map[string]bool{"ResultMetadata": true}
 
+// TimeType is time.Time, printed as RFC 3339 rather than as a struct.
 var TimeType = reflect.TypeOf(time.Time{})
 
 // PrintJSON writes an SDK output (or any value) as indented JSON: the API

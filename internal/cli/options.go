@@ -259,7 +259,7 @@ func NewClientCmd(ctx context.Context, name, usage, what string) *ClientCmd {
 	return &ClientCmd{ctx: ctx, FS: fs, g: g, what: what}
 }
 
-// start parses args, runs c.check and opens the session. It returns the
+// start parses args, runs c.Check and opens the session. It returns the
 // positional argument ("" when the command takes none).
 func (c *ClientCmd) start(args []string) (*Session, string, error) {
 	n := 0
@@ -373,6 +373,7 @@ func WithIO(ctx context.Context, stdout, stderr io.Writer) context.Context {
 	return context.WithValue(ctx, ioKey{}, ioStreams{out: stdout, err: stderr})
 }
 
+// StdoutFrom is where commands print their output (WithIO, else os.Stdout).
 func StdoutFrom(ctx context.Context) io.Writer {
 	if s, ok := ctx.Value(ioKey{}).(ioStreams); ok && s.out != nil {
 		return s.out
@@ -380,6 +381,7 @@ func StdoutFrom(ctx context.Context) io.Writer {
 	return os.Stdout
 }
 
+// StderrFrom is where commands print diagnostics (WithIO, else os.Stderr).
 func StderrFrom(ctx context.Context) io.Writer {
 	if s, ok := ctx.Value(ioKey{}).(ioStreams); ok && s.err != nil {
 		return s.err

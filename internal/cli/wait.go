@@ -46,6 +46,7 @@ func PercentOf(percentDone *string, done, total *int64) float64 {
 	return -1
 }
 
+// OrMinus is *n, or -1 (unknown) when n is nil.
 func OrMinus(n *int64) int64 {
 	if n == nil {
 		return -1
@@ -59,7 +60,7 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// waitJob polls until the job reaches a terminal state, showing progress
+// WaitJob polls until the job reaches a terminal state, showing progress
 // on w: a bar rewritten in place on a terminal, a line per change
 // otherwise. It returns the last progress seen; the error is non-nil when
 // polling failed or the job ended FAILED, ABORTED or EXPIRED.
@@ -162,7 +163,7 @@ func (k JobKind[T]) describe(ctx context.Context, s *Session, id string) (T, Job
 }
 
 // wait waits for the job id, then prints its last state like the describe
-// subcommand does. The error is waitJob's.
+// subcommand does. The error is WaitJob's.
 func (k JobKind[T]) wait(ctx context.Context, s *Session, id string) error {
 	var (
 		last T

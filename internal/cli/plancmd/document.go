@@ -173,7 +173,7 @@ func readDocument[T any](path string, kind docKind) (*T, error) {
 	return doc, nil
 }
 
-// fileFlag adds the required --file flag to c: c.check reads the file,
+// fileFlag adds the required --file flag to c: c.Check reads the file,
 // decoded into *doc.
 func fileFlag[T any](c *cli.ClientCmd, kind docKind, doc **T) {
 	path := c.FS.String("file", "", "`FILE` holding the "+kind.name+" as JSON (as the aws CLI takes it, or as get prints it)")

@@ -63,6 +63,8 @@ type Config struct {
 	Limits api.Limits
 }
 
+// ParseConfig resolves the server's configuration from its flags (args)
+// and the environment (getenv), flags first.
 func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
 	var c Config
