@@ -19,10 +19,10 @@ soak_model() {
 	COFFER_MODEL_DURATION="$duration" go test -race -count=1 -timeout 0 -v -run '^TestModel$' ./internal/modeltest/
 }
 
-# soak_kill: the kill -9 test (cmd/coffer, TestKill9) with 50 kills
+# soak_kill: the kill -9 test (internal/cli/servercmd, TestKill9) with 50 kills
 # instead of the test command's 10; COFFER_KILL_SEED replays a run.
 soak_kill() {
-	COFFER_SOAK=1 go test -race -count=1 -timeout 0 -v -run '^TestKill9$' ./cmd/coffer/
+	COFFER_SOAK=1 go test -race -count=1 -timeout 0 -v -run '^TestKill9$' ./internal/cli/servercmd/
 }
 
 # soak_fuzz: every fuzz target for a minute (scripts/fuzz.sh).
@@ -31,9 +31,9 @@ soak_fuzz() {
 }
 
 # soak_load: 200 SDK clients for 60 s (or COFFER_LOAD_DURATION) against the
-# binary while it runs backups and restores (cmd/coffer, TestLoad).
+# binary while it runs backups and restores (internal/cli/servercmd, TestLoad).
 soak_load() {
-	COFFER_LOAD_DURATION="${COFFER_LOAD_DURATION:-60s}" go test -count=1 -timeout 0 -v -run '^TestLoad$' ./cmd/coffer/
+	COFFER_LOAD_DURATION="${COFFER_LOAD_DURATION:-60s}" go test -count=1 -timeout 0 -v -run '^TestLoad$' ./internal/cli/servercmd/
 }
 
 # soak_faults: the fault-injection tests (internal/coffertest) again and

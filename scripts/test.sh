@@ -34,7 +34,7 @@ go vet ./...
 # The longest packages first, so that two of them do not end up running
 # alone at the end (go test runs packages in the order given, two at a
 # time on two cores).
-slowest="./internal/service ./internal/api ./cmd/coffer ./internal/vault ./internal/modeltest ./internal/coffertest ./internal/restore ./internal/capturelog ./internal/capture"
+slowest="./internal/service ./internal/api ./internal/cli/servercmd ./internal/vault ./internal/modeltest ./internal/coffertest ./internal/restore ./internal/capturelog ./internal/capture"
 # shellcheck disable=SC2086 # the list splits on purpose
 go test -race -timeout 18m "$@" $slowest ./...
 # A few seconds of every fuzz target beyond its seeds (scripts/fuzz.sh;

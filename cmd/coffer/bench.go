@@ -7,12 +7,14 @@ import (
 	"os"
 
 	"github.com/cofferbackup/coffer/internal/bench"
+	"github.com/cofferbackup/coffer/internal/cli"
+	"github.com/cofferbackup/coffer/internal/cli/servercmd"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
 func init() {
-	register(command{name: "bench", summary: "measure backup, incremental and restore throughput and memory on a local MinIO", run: runBench})
+	cli.Register(cli.Command{Name: "bench", Summary: "measure backup, incremental and restore throughput and memory on a local MinIO", Run: runBench})
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -34,12 +36,12 @@ func runBench(ctx context.Context, args []string) error {
 	access := fs.String("s3-access-key", "", "access key for --s3-endpoint")
 	secret := fs.String("s3-secret-key", "", "secret key for --s3-endpoint")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. localhost:6060) while the bench runs")
-	memLimit := fs.Int64("memory-limit", defaultMemoryLimit>>20, "soft memory limit in MiB, as coffer server's (0: none; env GOMEMLIMIT wins)")
+	memLimit := fs.Int64("memory-limit", servercmd.DefaultMemoryLimit>>20, "soft memory limit in MiB, as coffer server's (0: none; env GOMEMLIMIT wins)")
 	fs.StringVar(&cfg.HeapProfileDir, "heap-profile", "", "write each phase's heap profile at its peak into this directory (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	applyMemoryLimit(*memLimit)
+	servercmd.ApplyMemoryLimit(*memLimit)
 	if *pprofAddr != "" {
 		stop, err := bench.ServePprof(*pprofAddr)
 		if err != nil {
@@ -64,8 +66,8 @@ func runBench(ctx context.Context, args []string) error {
 		cfg.S3 = s3source.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: srv.Region}
 	}
 	if *compare {
-		return bench.RunCompare(ctx, cfg, stdoutFrom(ctx))
+		return bench.RunCompare(ctx, cfg, cli.StdoutFrom(ctx))
 	}
-	_, err = bench.Run(ctx, cfg, stdoutFrom(ctx))
+	_, err = bench.Run(ctx, cfg, cli.StdoutFrom(ctx))
 	return err
 }
