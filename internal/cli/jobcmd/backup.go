@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
@@ -31,6 +32,7 @@ type backupStartFlags struct {
 	vault, bucket, resourceARN, iamRole, token string
 	deleteAfterDays                            int64
 	noACLs, noTags, wait                       bool
+	readTagsEvery                              int
 	tags                                       cli.TagFlag
 }
 
@@ -62,13 +64,19 @@ func (f *backupStartFlags) input() (*backup.StartBackupJobInput, error) {
 	if f.deleteAfterDays > 0 {
 		in.Lifecycle = &types.Lifecycle{DeleteAfterDays: aws.Int64(f.deleteAfterDays)}
 	}
-	if f.noACLs || f.noTags {
+	if f.readTagsEvery < 0 {
+		return nil, cli.UsageError("--read-tags-every must not be negative")
+	}
+	if f.noACLs || f.noTags || f.readTagsEvery > 0 {
 		in.BackupOptions = map[string]string{}
 		if f.noACLs {
 			in.BackupOptions["BackupACLs"] = "disabled"
 		}
 		if f.noTags {
 			in.BackupOptions["BackupObjectTags"] = "disabled"
+		}
+		if f.readTagsEvery > 0 {
+			in.BackupOptions["ReadTagsEvery"] = strconv.Itoa(f.readTagsEvery)
 		}
 	}
 	if len(f.tags) > 0 {
@@ -87,6 +95,7 @@ func (f *backupStartFlags) define(fs *flag.FlagSet) {
 	fs.Int64Var(&f.deleteAfterDays, "delete-after-days", 0, "delete the recovery point after `N` days (0: keep)")
 	fs.BoolVar(&f.noACLs, "no-acls", false, "do not back up object ACLs")
 	fs.BoolVar(&f.noTags, "no-tags", false, "do not back up object tags")
+	fs.IntVar(&f.readTagsEvery, "read-tags-every", 0, "read tags and ACLs of versions unchanged since the last backup only every `N`th backup (BackupOptions ReadTagsEvery; default every backup)")
 	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing progress")
 	fs.Var(f.tags, "tag", "recovery point tag `KEY=VALUE` (repeatable)")
 }
