@@ -1,9 +1,9 @@
 package vault
 
 import (
-	"io"
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/kopia/kopia/repo"
 )

@@ -129,7 +129,7 @@ type maintenanceRun struct {
 	maxDeleted int64 // newest deletion timestamp (unix seconds) set by the sweep
 
 	lifecycles  map[string]vault.RecoveryPointLifecycle // retentions changed after the backup
-	maxDeleteAt time.Time                         // latest DeleteAt of a live recovery point
+	maxDeleteAt time.Time                               // latest DeleteAt of a live recovery point
 }
 
 func maintain(ctx context.Context, v *vault.Vault) (Stats, error) {
