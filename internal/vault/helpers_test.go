@@ -61,9 +61,6 @@ func openVaultOpts(t testing.TB, dir string, opts Options) *Vault {
 	return v
 }
 
-// soleWriter are the options of a vault whose test is its only writer.
-var soleWriter = Options{Safety: SafetySoleWriter} //nolint:gochecknoglobals // test constant
-
 func closeVault(t testing.TB, v *Vault) {
 	t.Helper()
 
