@@ -10,7 +10,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// VerifyVault checks vault name's integrity (vault.Verify) under its
+// VerifyVault checks vault name's integrity (vaultverify.Verify) under its
 // shared lease (opts.Seed 0 picks a seed at random): beside jobs, waiting (bounded by ctx) while maintenance
 // or the vault's deletion holds it. The log gets the counts; the report,
 // which names no object key, goes to the caller.
