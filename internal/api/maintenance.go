@@ -30,7 +30,7 @@ type maintenanceJobJSON struct {
 	CompletionDate   *epoch `json:",omitempty"`
 	// ProcessId is the coffer process that ran (or runs) the job.
 	ProcessId string `json:",omitempty"`
-	// MaintenanceStats is the run's vault.MaintenanceStats.
+	// MaintenanceStats is the run's vaultmaint.Stats.
 	MaintenanceStats json.RawMessage `json:",omitempty"`
 }
 

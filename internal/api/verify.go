@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultverify"
 )
 
 // verifyVault is coffer's extension VerifyBackupVault: POST
@@ -18,13 +18,13 @@ func (s *Server) verifyVault(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	name := r.PathValue("name")
-	rep, err := s.svc.VerifyVault(r.Context(), name, vault.VerifyOptions{ReadDataPercent: in.ReadDataPercent, Seed: in.Seed})
+	rep, err := s.svc.VerifyVault(r.Context(), name, vaultverify.Options{ReadDataPercent: in.ReadDataPercent, Seed: in.Seed})
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		BackupVaultName string
 		OK              bool
-		vault.VerifyReport
+		vaultverify.Report
 	}{name, rep.OK(), rep}, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/testserver"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultmaint"
 )
 
 func TestMain(m *testing.M) { testserver.Main(m) }
@@ -280,7 +281,7 @@ func TestCancel(t *testing.T) {
 	}
 	mctx, mcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer mcancel()
-	if _, err := v.Maintain(mctx); err != nil {
+	if _, err := vaultmaint.Maintain(mctx, v); err != nil {
 		t.Fatalf("maintain after cancel (writer not finished?): %v", err)
 	}
 	proxy.OnObjectRead(nil)

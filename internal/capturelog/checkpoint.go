@@ -98,7 +98,7 @@ func compact(ctx context.Context, v *vault.Vault, rp string, c time.Time) (Check
 	}
 
 	labels := map[string]string{labelRP: rp, labelAt: c.UTC().Format(time.RFC3339Nano)}
-	if err := w.PutCaptureManifest(ctx, TypeCheckpoint, labels, cp); err != nil {
+	if err := putManifest(ctx, w, TypeCheckpoint, labels, cp); err != nil {
 		return Checkpoint{}, err
 	}
 
@@ -121,7 +121,7 @@ func writeStateObject(ctx context.Context, v *vault.Vault, w *vault.Writer, p Pl
 		pw.CloseWithError(err) //nolint:errcheck // always nil
 	}()
 
-	oid, _, err := w.WriteCaptureObject(ctx, pr)
+	oid, _, err := writeStream(ctx, w, pr)
 	pr.CloseWithError(err) //nolint:errcheck // unblocks the producer on error; always nil
 
 	if err != nil {

@@ -124,7 +124,7 @@ func retain(ctx context.Context, v *vault.Vault, st State, c time.Time) (State, 
 	}
 
 	labels := map[string]string{labelRP: st.RP, labelAt: c.UTC().Format(time.RFC3339Nano)}
-	if err := w.PutCaptureManifest(ctx, TypeCheckpoint, labels, r.Checkpoint); err != nil {
+	if err := putManifest(ctx, w, TypeCheckpoint, labels, r.Checkpoint); err != nil {
 		return st, r, err
 	}
 
@@ -158,7 +158,7 @@ func writeRetained(ctx context.Context, v *vault.Vault, w *vault.Writer, p Plan,
 		pw.CloseWithError(err) //nolint:errcheck // always nil
 	}()
 
-	oid, _, err := w.WriteCaptureObject(ctx, pr)
+	oid, _, err := writeStream(ctx, w, pr)
 	pr.CloseWithError(err) //nolint:errcheck // unblocks the producer on error; always nil
 
 	if err != nil {
@@ -272,7 +272,7 @@ func putSegment(ctx context.Context, w *vault.Writer, s Segment, seq int64) erro
 
 	labels := map[string]string{labelRP: s.RP, labelSeq: strconv.FormatInt(seq, 10)}
 
-	return w.PutCaptureManifest(ctx, TypeSegment, labels, s)
+	return putManifest(ctx, w, TypeSegment, labels, s)
 }
 
 // Sweep deletes, in one write session it commits, what the newest
@@ -317,7 +317,7 @@ func sweep(ctx context.Context, v *vault.Vault, rp string) (int, error) {
 			continue
 		}
 
-		n, err := w.DeleteCaptureManifests(ctx, TypeSegment, map[string]string{labelRP: rp, labelSeq: strconv.FormatInt(s.Seq, 10)})
+		n, err := DeleteManifests(ctx, w, TypeSegment, map[string]string{labelRP: rp, labelSeq: strconv.FormatInt(s.Seq, 10)})
 		if err != nil {
 			return 0, err
 		}
@@ -330,7 +330,7 @@ func sweep(ctx context.Context, v *vault.Vault, rp string) (int, error) {
 			continue // the label cannot tell them apart: keep both
 		}
 
-		n, err := w.DeleteCaptureManifests(ctx, TypeCheckpoint, map[string]string{labelRP: rp, labelAt: cp.At.UTC().Format(time.RFC3339Nano)})
+		n, err := DeleteManifests(ctx, w, TypeCheckpoint, map[string]string{labelRP: rp, labelAt: cp.At.UTC().Format(time.RFC3339Nano)})
 		if err != nil {
 			return 0, err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultmaint"
 )
 
 // retained is the state at tm once retention moved the log's start to c:
@@ -194,7 +195,7 @@ func TestRetainReclaims(t *testing.T) {
 		t.Fatalf("after retention: %d versions, %d bytes, %+v; want 2, 160000, 3 absorbed into 1", st.Versions, st.Bytes, r)
 	}
 
-	ms, err := v.Maintain(ctx)
+	ms, err := vaultmaint.Maintain(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}

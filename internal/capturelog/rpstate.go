@@ -60,10 +60,10 @@ func PutState(ctx context.Context, w *vault.Writer, st State) error {
 		return fmt.Errorf("%w: a state needs its recovery point", ErrInvalid)
 	}
 	labels := map[string]string{labelRP: st.RP}
-	if _, err := w.DeleteCaptureManifests(ctx, TypeState, labels); err != nil {
+	if _, err := DeleteManifests(ctx, w, TypeState, labels); err != nil {
 		return fmt.Errorf("capture log %q: %w", st.RP, err)
 	}
-	if err := w.PutCaptureManifest(ctx, TypeState, labels, st); err != nil {
+	if err := putManifest(ctx, w, TypeState, labels, st); err != nil {
 		return fmt.Errorf("capture log %q: %w", st.RP, err)
 	}
 	return nil

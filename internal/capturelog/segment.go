@@ -148,7 +148,7 @@ func writeSegment(ctx context.Context, w *vault.Writer, rp string, seq int64, ch
 		return Segment{}, fmt.Errorf("encode: %w", err)
 	}
 
-	oid, _, err := w.WriteCaptureObject(ctx, &buf)
+	oid, _, err := writeStream(ctx, w, &buf)
 	if err != nil {
 		return Segment{}, err
 	}
@@ -156,7 +156,7 @@ func writeSegment(ctx context.Context, w *vault.Writer, rp string, seq int64, ch
 	seg.Object = string(oid)
 
 	labels := map[string]string{labelRP: rp, labelSeq: strconv.FormatInt(seq, 10)}
-	if err := w.PutCaptureManifest(ctx, TypeSegment, labels, seg); err != nil {
+	if err := putManifest(ctx, w, TypeSegment, labels, seg); err != nil {
 		return Segment{}, err
 	}
 
@@ -221,7 +221,7 @@ func loadAll[T any](ctx context.Context, v *vault.Vault, typ string) ([]T, error
 }
 
 func loadLabelled[T any](ctx context.Context, v *vault.Vault, typ string, labels map[string]string) ([]T, error) {
-	raws, err := v.CaptureManifests(ctx, typ, labels)
+	raws, err := manifests(ctx, v, typ, labels)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (inv *Inventory) deleteContinuous(ctx context.Context, vv *vault.Vault, rp 
 	}
 	defer w.Abort(ctx) //nolint:errcheck // after Commit it does nothing
 	for _, typ := range []string{capturelog.TypeState, capturelog.TypeSegment, capturelog.TypeCheckpoint} {
-		if _, err := w.DeleteCaptureManifests(ctx, typ, map[string]string{"rp": rp.ID}); err != nil {
+		if _, err := capturelog.DeleteManifests(ctx, w, typ, map[string]string{"rp": rp.ID}); err != nil {
 			return err
 		}
 	}

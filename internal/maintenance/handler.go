@@ -9,7 +9,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultmaint"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -164,7 +164,7 @@ func (mt *Maintenance) runMaintenance(ctx context.Context, j catalog.Maintenance
 	return nil
 }
 
-func maintenanceMessage(st vault.MaintenanceStats) string {
+func maintenanceMessage(st vaultmaint.Stats) string {
 	freed := fmt.Sprintf("freed %d bytes", st.FreedBytes)
 	if st.FreedBytes <= 0 {
 		// The run's own index writes can outweigh what it dropped; data
@@ -180,14 +180,14 @@ func maintenanceMessage(st vault.MaintenanceStats) string {
 // exclusively: it waits (bounded by ctx) for a moment when no job uses the
 // vault, without holding off jobs that start meanwhile; while it runs,
 // jobs of the vault wait in the queue.
-func (mt *Maintenance) MaintainVault(ctx context.Context, name string) (vault.MaintenanceStats, error) {
+func (mt *Maintenance) MaintainVault(ctx context.Context, name string) (vaultmaint.Stats, error) {
 	v, err := mt.cfg.Vaults.Vault(ctx, name)
 	if err != nil {
-		return vault.MaintenanceStats{}, err
+		return vaultmaint.Stats{}, err
 	}
 	l, err := mt.cfg.Vaults.Lease(ctx, v, vaults.Exclusive, purpose, true)
 	if err != nil {
-		return vault.MaintenanceStats{}, err
+		return vaultmaint.Stats{}, err
 	}
 	defer l.Release()
 	return mt.maintainHeld(ctx, name, l)
@@ -195,12 +195,12 @@ func (mt *Maintenance) MaintainVault(ctx context.Context, name string) (vault.Ma
 
 // maintainHeld maintains the vault whose exclusive lease l the caller
 // holds.
-func (mt *Maintenance) maintainHeld(ctx context.Context, name string, l *vaults.Lease) (vault.MaintenanceStats, error) {
+func (mt *Maintenance) maintainHeld(ctx context.Context, name string, l *vaults.Lease) (vaultmaint.Stats, error) {
 	if mt.cfg.Held != nil {
 		mt.cfg.Held(ctx, name)
 	}
 	if err := ctx.Err(); err != nil {
-		return vault.MaintenanceStats{}, fmt.Errorf("maintain vault %q: %w", name, err) // stopped before the sweep began
+		return vaultmaint.Stats{}, fmt.Errorf("maintain vault %q: %w", name, err) // stopped before the sweep began
 	}
 	var cerr error
 	if mt.cfg.Compact != nil {
@@ -210,7 +210,7 @@ func (mt *Maintenance) maintainHeld(ctx context.Context, name string, l *vaults.
 			mt.cfg.Log.Error("compact vault", "vault", name, "err", cerr)
 		}
 	}
-	st, err := l.Vault().Maintain(ctx)
+	st, err := vaultmaint.Maintain(ctx, l.Vault())
 	if err != nil {
 		return st, fmt.Errorf("maintain vault %q: %w", name, err)
 	}

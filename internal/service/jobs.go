@@ -10,7 +10,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/maintenance"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/restorejob"
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultmaint"
 )
 
 // Job states as the API reports them (vocab owns them and their
@@ -145,7 +145,7 @@ func (s *Service) MaintainAllVaults(ctx context.Context) (int, error) { return s
 
 // MaintainVault reclaims the space of deleted recovery points now, in the
 // caller's goroutine and outside the job queue (tests and tools).
-func (s *Service) MaintainVault(ctx context.Context, name string) (vault.MaintenanceStats, error) {
+func (s *Service) MaintainVault(ctx context.Context, name string) (vaultmaint.Stats, error) {
 	return s.maint.MaintainVault(ctx, name)
 }
 

@@ -32,7 +32,7 @@ type maintenanceJob struct {
 	MaintenanceStats                                                                 stats
 }
 
-// stats are a run's vault.MaintenanceStats as JSON: counters, and a few
+// stats are a run's vaultmaint.Stats as JSON: counters, and a few
 // fields that are not (owner, times).
 type stats map[string]any
 

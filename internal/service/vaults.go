@@ -6,7 +6,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/inventory"
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultverify"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -92,6 +92,6 @@ func (s *Service) planTargets(ctx context.Context, vaultName string) error {
 }
 
 // VerifyVault checks a vault's integrity (inventory.VerifyVault).
-func (s *Service) VerifyVault(ctx context.Context, name string, opts vault.VerifyOptions) (vault.VerifyReport, error) {
+func (s *Service) VerifyVault(ctx context.Context, name string, opts vaultverify.Options) (vaultverify.Report, error) {
 	return s.inv.VerifyVault(ctx, name, opts)
 }

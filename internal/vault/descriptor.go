@@ -241,19 +241,7 @@ func rpTagLabels(id string) map[string]string {
 // withRepo runs f on the open repository, outside Maintain (kopia may
 // compact manifest contents while loading them).
 func (v *Vault) withRepo(ctx context.Context, f func(repo.Repository) error) error {
-	release, err := v.gate.acquireShared(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-
-	done, err := v.use()
-	if err != nil {
-		return err
-	}
-	defer done()
-
-	return f(v.rep)
+	return v.Repository(ctx, func(r repo.DirectRepository) error { return f(r) })
 }
 
 // newestManifest loads the newest manifest with labels into payload and

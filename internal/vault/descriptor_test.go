@@ -1,4 +1,4 @@
-package vault
+package vault_test
 
 import (
 	"errors"
@@ -6,33 +6,37 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vault/vaulttest"
+	"github.com/cofferbackup/coffer/internal/vaultmaint"
 )
 
 func TestDescriptorAndRecoveryPointTags(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 	dir := filepath.Join(t.TempDir(), "v")
-	v := createVault(t, dir)
+	v := vaulttest.Create(t, dir)
 
-	if _, err := v.Descriptor(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("descriptor of a new vault: %v, want ErrNotFound", err)
+	if _, err := v.Descriptor(ctx); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("descriptor of a new vault: %v, want vault.ErrNotFound", err)
 	}
 
 	created := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
-	first := Descriptor{ID: "v-1", Name: "old", ARN: "arn:old", CreatedAt: created, CreatorRequestID: "req", EncryptionKeyARN: "arn:key"}
+	first := vault.Descriptor{ID: "v-1", Name: "old", ARN: "arn:old", CreatedAt: created, CreatorRequestID: "req", EncryptionKeyARN: "arn:key"}
 	second := first
 	second.Name, second.ARN = "new", "arn:new"
 
-	for _, d := range []Descriptor{first, second} {
+	for _, d := range []vault.Descriptor{first, second} {
 		if err := v.PutDescriptor(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	objs := []testObject{{key: "a", data: randomBytes(100, 1)}}
-	putRP(t, v, "rp-1", objs)
-	putRP(t, v, "rp-2", objs)
+	objs := []vaulttest.Object{{Key: "a", Data: vaulttest.RandomBytes(100, 1)}}
+	vaulttest.PutRP(t, v, "rp-1", objs)
+	vaulttest.PutRP(t, v, "rp-2", objs)
 
-	tagSets := []RecoveryPointTags{
+	tagSets := []vault.RecoveryPointTags{
 		{ID: "rp-1", Tags: map[string]string{"a": "1"}, UpdatedAt: created},
 		{ID: "rp-1", Tags: map[string]string{"a": "2", "b": "3"}, UpdatedAt: created.Add(time.Second)},
 		{ID: "rp-2", Tags: map[string]string{}, UpdatedAt: created},
@@ -44,12 +48,12 @@ func TestDescriptorAndRecoveryPointTags(t *testing.T) {
 	}
 
 	// Everything survives a reopen; the newest record of each kind wins.
-	closeVault(t, v)
-	v = openVault(t, dir)
-	defer closeVault(t, v)
+	vaulttest.Close(t, v)
+	v = vaulttest.Open(t, dir)
+	defer vaulttest.Close(t, v)
 
 	want := second
-	want.Version = DescriptorVersion
+	want.Version = vault.DescriptorVersion
 
 	got, err := v.Descriptor(ctx)
 	if err != nil || !reflect.DeepEqual(got, want) {
@@ -75,7 +79,7 @@ func TestDescriptorAndRecoveryPointTags(t *testing.T) {
 	}
 
 	// Maintenance neither deletes nor trips over these manifests.
-	if _, err := v.Maintain(ctx); err != nil {
+	if _, err := vaultmaint.Maintain(ctx, v); err != nil {
 		t.Fatal(err)
 	}
 

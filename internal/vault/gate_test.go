@@ -7,45 +7,6 @@ import (
 	"time"
 )
 
-// TestMaintainWaitsForWriter checks the in-process half of the Maintain
-// contract: Maintain does not run while a write session is open.
-func TestMaintainWaitsForWriter(t *testing.T) {
-	t.Parallel()
-
-	v := createVault(t, t.TempDir())
-	defer closeVault(t, v)
-
-	ctx := testCtx(t)
-
-	w, err := v.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-
-	if _, err := v.Maintain(short); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Maintain with open writer = %v, want deadline exceeded", err)
-	}
-
-	// A waiting or failed Maintain does not block writers.
-	w2, err := v.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	for _, w := range []*Writer{w, w2} {
-		if err := w.Abort(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	if _, err := v.Maintain(ctx); err != nil {
-		t.Fatalf("Maintain: %v", err)
-	}
-}
-
 func TestGate(t *testing.T) {
 	t.Parallel()
 

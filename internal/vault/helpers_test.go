@@ -61,21 +61,6 @@ func openVaultOpts(t testing.TB, dir string, opts Options) *Vault {
 	return v
 }
 
-// soleWriter are the options of a vault whose test is its only writer.
-var soleWriter = Options{Safety: SafetySoleWriter} //nolint:gochecknoglobals // test constant
-
-// maintain runs Maintain and fails the test on error.
-func maintain(t testing.TB, v *Vault) MaintenanceStats {
-	t.Helper()
-
-	st, err := v.Maintain(testCtx(t))
-	if err != nil {
-		t.Fatalf("Maintain: %v", err)
-	}
-
-	return st
-}
-
 func closeVault(t testing.TB, v *Vault) {
 	t.Helper()
 

@@ -1,12 +1,15 @@
 //go:build unix
 
-package vault
+package vault_test
 
 import (
 	"io/fs"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vault/vaulttest"
 )
 
 // TestVaultFilesPrivate: with umask 022 nothing in a vault directory
@@ -16,15 +19,15 @@ import (
 func TestVaultFilesPrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
-	for _, opts := range []Options{{}, {CacheDir: filepath.Join(t.TempDir(), "own-cache")}} {
+	for _, opts := range []vault.Options{{}, {CacheDir: filepath.Join(t.TempDir(), "own-cache")}} {
 		dir := filepath.Join(t.TempDir(), "v")
-		v := createVaultOpts(t, dir, opts)
-		objs := []testObject{{key: "a", data: randomBytes(100, 1)}, {key: "b", data: randomBytes(3<<20, 2)}}
-		m, _ := putRP(t, v, "rp1", objs)
-		checkRP(t, v, m, objs)
-		maintain(t, v)
-		closeVault(t, v)
-		closeVault(t, openVaultOpts(t, dir, opts))
+		v := vaulttest.CreateOpts(t, dir, opts)
+		objs := []vaulttest.Object{{Key: "a", Data: vaulttest.RandomBytes(100, 1)}, {Key: "b", Data: vaulttest.RandomBytes(3<<20, 2)}}
+		m, _ := vaulttest.PutRP(t, v, "rp1", objs)
+		vaulttest.CheckRP(t, v, m, objs)
+		mustMaintain(t, v)
+		vaulttest.Close(t, v)
+		vaulttest.Close(t, vaulttest.OpenOpts(t, dir, opts))
 		for _, root := range []string{dir, opts.CacheDir} {
 			if root == "" {
 				continue

@@ -1,4 +1,4 @@
-package vault
+package vault_test
 
 import (
 	"bytes"
@@ -11,25 +11,27 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/jobreport"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vault/vaulttest"
 )
 
 // TestJobRecords writes a restore's items and job reports: they survive a
 // reopen and maintenance, the newest report wins, and no key is in the
 // vault's files in clear.
 func TestJobRecords(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 	dir := filepath.Join(t.TempDir(), "v")
-	v := createVault(t, dir)
+	v := vaulttest.Create(t, dir)
 	const key = "customers/ACME-Corp-salaries.xlsx"
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-	if _, err := v.JobReport(ctx, "job-1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("report of an unknown job: %v, want ErrNotFound", err)
+	if _, err := v.JobReport(ctx, "job-1"); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("report of an unknown job: %v, want vault.ErrNotFound", err)
 	}
-	if _, err := v.RestoreItems(ctx, "job-1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("items of an unknown job: %v, want ErrNotFound", err)
+	if _, err := v.RestoreItems(ctx, "job-1"); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("items of an unknown job: %v, want vault.ErrNotFound", err)
 	}
-	items := RestoreItems{JobID: "job-1", Items: []string{"s3://b/" + key}, CreatedAt: created}
+	items := vault.RestoreItems{JobID: "job-1", Items: []string{"s3://b/" + key}, CreatedAt: created}
 	if err := v.PutRestoreItems(ctx, items); err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +45,10 @@ func TestJobRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	closeVault(t, v)
-	v = openVault(t, dir)
-	defer closeVault(t, v)
-	maintain(t, v)
+	vaulttest.Close(t, v)
+	v = vaulttest.Open(t, dir)
+	defer vaulttest.Close(t, v)
+	mustMaintain(t, v)
 
 	tests := []struct {
 		id   string

@@ -50,7 +50,7 @@ type Options struct {
 	CheckpointObjects int64
 	CheckpointBytes   int64
 
-	// Safety selects Maintain's safety margins; the zero value is
+	// Safety selects vaultmaint.Maintain's safety margins; the zero value is
 	// SafetyFull, the only correct choice unless coffer knows it is the
 	// vault's only writer (see SafetySoleWriter).
 	Safety Safety
@@ -152,7 +152,7 @@ type Vault struct {
 	dir  string
 	opts Options
 	rep  repo.DirectRepository
-	gate gate // excludes Maintain from writes (see Maintain)
+	gate gate // excludes Maintain from writes (see vaultmaint.Maintain)
 
 	mu     sync.RWMutex // guards closed; held shared by operations using rep
 	closed bool

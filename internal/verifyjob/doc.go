@@ -1,5 +1,5 @@
 // Package verifyjob owns verification jobs: a vault's integrity check
-// (vault.Verify: manifests, record streams, the index and pack listing,
+// (vaultverify.Verify: manifests, record streams, the index and pack listing,
 // and a share of the data read back) run on the job core (internal/jobs)
 // under the vault's shared lease, so that maintenance of the vault never
 // runs at the same time (in this process through the lease, in another

@@ -10,6 +10,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultverify"
 )
 
 // handle is River's handler for verification jobs. It is idempotent: a
@@ -75,8 +76,8 @@ func (v *Verifications) waiting(ctx context.Context, j catalog.VerificationJob, 
 // run checks vv, whose lease the caller holds, and records how it ended.
 func (v *Verifications) run(ctx context.Context, j *catalog.VerificationJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
-	rep, err := vv.Verify(ctx, vault.VerifyOptions{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed,
-		Streams: func(ctx context.Context) ([]vault.VerifyStream, error) { return continuousStreams(ctx, vv) }})
+	rep, err := vaultverify.Verify(ctx, vv, vaultverify.Options{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed,
+		Streams: func(ctx context.Context) ([]vaultverify.Stream, error) { return continuousStreams(ctx, vv) }})
 	cause := context.Cause(ctx)
 	if err != nil && errors.Is(cause, jobs.ErrShutdown) && v.requeueInterrupted(bg, *j) {
 		return jobqueue.Snooze(jobs.ShutdownRetry)
@@ -103,7 +104,7 @@ func (v *Verifications) run(ctx context.Context, j *catalog.VerificationJob, vv 
 }
 
 // finish records the end of a run.
-func (v *Verifications) finish(ctx context.Context, j *catalog.VerificationJob, rep vault.VerifyReport) {
+func (v *Verifications) finish(ctx context.Context, j *catalog.VerificationJob, rep vaultverify.Report) {
 	j.StatusMessage, j.CompletedAt = jobs.RunNote(j.Run)+j.StatusMessage, v.cfg.Clock.Now()
 	var ok bool
 	err := v.cfg.Core.UntilCatalog(ctx, "record the end of verification job "+j.ID, func() (err error) {
@@ -135,7 +136,7 @@ func (v *Verifications) requeueInterrupted(ctx context.Context, j catalog.Verifi
 }
 
 // summary is the status message of a verification that ran: counts only.
-func summary(rep vault.VerifyReport) string {
+func summary(rep vaultverify.Report) string {
 	msg := fmt.Sprintf("checked %d recovery points, %d records, %d objects, %d contents in %d packs; read %d objects (%d bytes)",
 		rep.RecoveryPoints, rep.Records, rep.Objects, rep.Contents, rep.Packs, rep.ObjectsRead, rep.BytesRead)
 	if rep.OK() {

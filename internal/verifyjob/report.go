@@ -11,16 +11,16 @@ import (
 	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultverify"
 )
 
 // Problem is one problem of a report, with its recovery point's ARN.
 type Problem struct {
-	vault.Problem
+	vaultverify.Problem
 	RecoveryPointArn string `json:",omitempty"`
 }
 
-// Report is what a verification job found: vault.VerifyReport with the
+// Report is what a verification job found: vaultverify.Report with the
 // affected recovery points named by their ARNs.
 type Report struct {
 	ReadDataPercent        float64
@@ -48,7 +48,7 @@ var errDamaged = errors.New("the sealed list of problems does not open under thi
 
 // record stores rep in j: the counts and ARNs in clear, the problems
 // sealed.
-func (v *Verifications) record(j *catalog.VerificationJob, rep vault.VerifyReport) error {
+func (v *Verifications) record(j *catalog.VerificationJob, rep vaultverify.Report) error {
 	out := Report{ReadDataPercent: rep.ReadDataPercent, Seed: rep.Seed, RecoveryPoints: rep.RecoveryPoints, Records: rep.Records,
 		Objects: rep.Objects, Contents: rep.Contents, Packs: rep.Packs, DeletedReferenced: rep.DeletedReferenced,
 		ObjectsRead: rep.ObjectsRead, BytesRead: rep.BytesRead, ProblemCount: rep.ProblemCount, ProblemKinds: rep.ProblemKinds}
@@ -88,7 +88,7 @@ func (v *Verifications) Report(j catalog.VerificationJob) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("verification job %s: %w", j.ID, err)
 	}
-	var ps []vault.Problem
+	var ps []vaultverify.Problem
 	if err := json.Unmarshal(plain, &ps); err != nil {
 		return rep, fmt.Errorf("verification job %s: its problems do not decode: %w", j.ID, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
-	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vaultverify"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -23,9 +23,9 @@ func newForReports(key byte) *Verifications {
 func TestReportSealed(t *testing.T) {
 	t.Parallel()
 	v := newForReports(1)
-	rep := vault.VerifyReport{RecoveryPoints: 2, ProblemCount: 1, ProblemKinds: map[string]int64{vault.ProblemUnreadable: 1},
+	rep := vaultverify.Report{RecoveryPoints: 2, ProblemCount: 1, ProblemKinds: map[string]int64{vaultverify.ProblemUnreadable: 1},
 		AffectedRecoveryPoints: []string{"rp-2"},
-		Problems:               []vault.Problem{{Kind: vault.ProblemUnreadable, RecoveryPointID: "rp-2", Record: 3, Detail: "decrypt failed here"}}}
+		Problems:               []vaultverify.Problem{{Kind: vaultverify.ProblemUnreadable, RecoveryPointID: "rp-2", Record: 3, Detail: "decrypt failed here"}}}
 	j := catalog.VerificationJob{ID: "job-1"}
 	if err := v.record(&j, rep); err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestReportSealed(t *testing.T) {
 		})
 	}
 	clean := catalog.VerificationJob{ID: "job-3"}
-	if err := v.record(&clean, vault.VerifyReport{RecoveryPoints: 1}); err != nil || clean.Problems != "" {
+	if err := v.record(&clean, vaultverify.Report{RecoveryPoints: 1}); err != nil || clean.Problems != "" {
 		t.Fatalf("clean report: %q %v", clean.Problems, err)
 	}
 }

@@ -1,4 +1,4 @@
-package vault
+package vaultmaint
 
 import (
 	"bytes"
@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vault/vaulttest"
 )
 
 // TestEncryptedAtRest writes plaintext markers as object data (compressible
@@ -17,7 +20,7 @@ func TestEncryptedAtRest(t *testing.T) {
 	t.Parallel()
 
 	dir := t.TempDir()
-	v := createVault(t, dir)
+	v := vaulttest.Create(t, dir)
 
 	markers := []string{
 		"PLAINTEXT-MARKER-xyz",
@@ -25,30 +28,30 @@ func TestEncryptedAtRest(t *testing.T) {
 		"meta-value-MARKER-qrs",
 		"meta-name-MARKER-tuv",
 		"bucket-MARKER-def",
-		testSecret,
+		vaulttest.Secret,
 	}
 
 	compressible := bytes.Repeat([]byte("PLAINTEXT-MARKER-xyz "), 100_000) // ~2 MiB
-	mixed := randomBytes(6<<20, 9)
+	mixed := vaulttest.RandomBytes(6<<20, 9)
 	for off := 0; off+64 < len(mixed); off += 100_000 {
 		copy(mixed[off:], "PLAINTEXT-MARKER-xyz")
 	}
 
-	objs := []testObject{
-		{key: "secret-key-name-abc", data: compressible, meta: map[string]string{"meta-name-MARKER-tuv": "meta-value-MARKER-qrs"}},
-		{key: "secret-key-name-abc/2", data: mixed},
-		{key: "tiny", data: []byte("PLAINTEXT-MARKER-xyz")},
+	objs := []vaulttest.Object{
+		{Key: "secret-key-name-abc", Data: compressible, Meta: map[string]string{"meta-name-MARKER-tuv": "meta-value-MARKER-qrs"}},
+		{Key: "secret-key-name-abc/2", Data: mixed},
+		{Key: "tiny", Data: []byte("PLAINTEXT-MARKER-xyz")},
 	}
 
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 
 	w, err := v.NewWriter(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	ids := writeObjects(t, ctx, w, objs)
-	m := manifestFor("rp-enc", objs, writeRecords(t, ctx, w, objs, ids))
+	ids := vaulttest.WriteObjects(t, ctx, w, objs)
+	m := vaulttest.ManifestFor("rp-enc", objs, vaulttest.WriteRecords(t, ctx, w, objs, ids))
 	m.Bucket = "bucket-MARKER-def"
 	m.Tags = map[string]string{"tag": "bucket-MARKER-def"}
 
@@ -62,14 +65,14 @@ func TestEncryptedAtRest(t *testing.T) {
 
 	// Read everything back so that the caches fill, and maintain so that
 	// rewrites happen too.
-	checkRP(t, v, m, objs)
+	vaulttest.CheckRP(t, v, m, objs)
 
-	if _, err := v.Maintain(ctx); err != nil {
+	if _, err := Maintain(ctx, v); err != nil {
 		t.Fatal(err)
 	}
 
-	checkRP(t, v, m, objs)
-	closeVault(t, v)
+	vaulttest.CheckRP(t, v, m, objs)
+	vaulttest.Close(t, v)
 
 	files := 0
 
@@ -103,12 +106,12 @@ func TestEncryptedAtRest(t *testing.T) {
 
 	// zstd: ~2 MiB of repeated text must take far less room than that;
 	// the 6 MiB of random data cannot shrink.
-	if size := dirSize(t, filepath.Join(dir, repoDirName)); size > int64(len(mixed))+(1<<20) {
+	if size := vaulttest.DirSize(t, filepath.Join(dir, vaulttest.RepoDir)); size > int64(len(mixed))+(1<<20) {
 		t.Errorf("repository holds %d bytes; compressible data was not compressed", size)
 	}
 }
 
-// TestMaintainReclaimsSpace: with SafetySoleWriter one Maintain reclaims
+// TestMaintainReclaimsSpace: with vault.SafetySoleWriter one Maintain reclaims
 // the space of a deleted recovery point, shared data stays.
 func TestMaintainReclaimsSpace(t *testing.T) {
 	t.Parallel()
@@ -116,18 +119,18 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 	const size = 16 << 20
 
 	dir := t.TempDir()
-	repoDir := filepath.Join(dir, repoDirName)
-	v := createVaultOpts(t, dir, soleWriter)
+	repoDir := filepath.Join(dir, vaulttest.RepoDir)
+	v := vaulttest.CreateOpts(t, dir, vaulttest.SoleWriter)
 
-	shared := testObject{key: "shared", data: randomBytes(size, 1)}
-	objs1 := []testObject{shared, {key: "only-1", data: randomBytes(size, 2)}, {key: "small-1", data: []byte("one")}}
-	objs2 := []testObject{shared, {key: "only-2", data: randomBytes(size, 3)}, {key: "small-2", data: []byte("two")}}
+	shared := vaulttest.Object{Key: "shared", Data: vaulttest.RandomBytes(size, 1)}
+	objs1 := []vaulttest.Object{shared, {Key: "only-1", Data: vaulttest.RandomBytes(size, 2)}, {Key: "small-1", Data: []byte("one")}}
+	objs2 := []vaulttest.Object{shared, {Key: "only-2", Data: vaulttest.RandomBytes(size, 3)}, {Key: "small-2", Data: []byte("two")}}
 
-	_, ids1 := putRP(t, v, "rp-1", objs1)
-	size1 := dirSize(t, repoDir)
+	_, ids1 := vaulttest.PutRP(t, v, "rp-1", objs1)
+	size1 := vaulttest.DirSize(t, repoDir)
 
-	rp2, ids2 := putRP(t, v, "rp-2", objs2)
-	size2 := dirSize(t, repoDir)
+	rp2, ids2 := vaulttest.PutRP(t, v, "rp-2", objs2)
+	size2 := vaulttest.DirSize(t, repoDir)
 
 	if ids1["shared"] != ids2["shared"] {
 		t.Fatalf("shared object not deduplicated: %q vs %q", ids1["shared"], ids2["shared"])
@@ -137,10 +140,10 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 		t.Fatalf("second recovery point grew the repository by %d bytes, want about %d (dedup)", grown, size)
 	}
 
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 
 	// Nothing to reclaim yet.
-	st, err := v.Maintain(ctx)
+	st, err := Maintain(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,20 +152,20 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 		t.Fatalf("maintain with nothing deleted: %+v", st)
 	}
 
-	sizeBefore := dirSize(t, repoDir)
+	sizeBefore := vaulttest.DirSize(t, repoDir)
 
 	if err := v.DeleteRecoveryPoint(ctx, "rp-1"); err != nil {
 		t.Fatal(err)
 	}
 
-	st, err = v.Maintain(ctx)
+	st, err = Maintain(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Logf("after deleting rp-1: %+v", st)
 
-	sizeAfter := dirSize(t, repoDir)
+	sizeAfter := vaulttest.DirSize(t, repoDir)
 	freed := sizeBefore - sizeAfter
 
 	switch {
@@ -176,18 +179,18 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 		t.Errorf("repository has %d bytes left, less than rp-2's data", sizeAfter)
 	}
 
-	checkRP(t, v, rp2, objs2)
+	vaulttest.CheckRP(t, v, rp2, objs2)
 
-	if _, err := v.OpenObject(ctx, ids1["only-1"]); !errors.Is(err, ErrNotFound) {
-		t.Errorf("reclaimed object: OpenObject = %v, want ErrNotFound", err)
+	if _, err := v.OpenObject(ctx, ids1["only-1"]); !errors.Is(err, vault.ErrNotFound) {
+		t.Errorf("reclaimed object: OpenObject = %v, want vault.ErrNotFound", err)
 	}
 
 	// The state survives reopening.
-	closeVault(t, v)
-	v = openVaultOpts(t, dir, soleWriter)
-	defer func() { closeVault(t, v) }()
+	vaulttest.Close(t, v)
+	v = vaulttest.OpenOpts(t, dir, vaulttest.SoleWriter)
+	defer func() { vaulttest.Close(t, v) }()
 
-	checkRP(t, v, rp2, objs2)
+	vaulttest.CheckRP(t, v, rp2, objs2)
 
 	deleteAllAndRewrite(t, v, repoDir, objs1)
 }
@@ -195,35 +198,35 @@ func TestMaintainReclaimsSpace(t *testing.T) {
 // deleteAllAndRewrite deletes the only recovery point left (rp-2),
 // maintains, expects an almost empty repository, then writes objs again
 // right away and expects them back intact.
-func deleteAllAndRewrite(t *testing.T, v *Vault, repoDir string, objs []testObject) {
+func deleteAllAndRewrite(t *testing.T, v *vault.Vault, repoDir string, objs []vaulttest.Object) {
 	t.Helper()
 
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 
 	if err := v.DeleteRecoveryPoint(ctx, "rp-2"); err != nil {
 		t.Fatal(err)
 	}
 
-	st, err := v.Maintain(ctx)
+	st, err := Maintain(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Logf("after deleting rp-2: %+v", st)
 
-	if left := dirSize(t, repoDir); left > 1<<20 || st.LiveRecoveryPoints != 0 || st.LiveContents != 0 {
+	if left := vaulttest.DirSize(t, repoDir); left > 1<<20 || st.LiveRecoveryPoints != 0 || st.LiveContents != 0 {
 		t.Errorf("after deleting everything: %d bytes left, stats %+v", left, st)
 	}
 
 	// Data deleted and dropped can be written again, at once.
-	rp3, _ := putRP(t, v, "rp-3", objs)
-	checkRP(t, v, rp3, objs)
+	rp3, _ := vaulttest.PutRP(t, v, "rp-3", objs)
+	vaulttest.CheckRP(t, v, rp3, objs)
 
-	if st, err = v.Maintain(ctx); err != nil || st.DeletedContents != 0 {
+	if st, err = Maintain(ctx, v); err != nil || st.DeletedContents != 0 {
 		t.Fatalf("maintain: %+v, %v", st, err)
 	}
 
-	checkRP(t, v, rp3, objs)
+	vaulttest.CheckRP(t, v, rp3, objs)
 }
 
 // TestMaintainRemovesAbortedPacks: packs written by a session that was
@@ -232,40 +235,40 @@ func TestMaintainRemovesAbortedPacks(t *testing.T) {
 	t.Parallel()
 
 	dir := t.TempDir()
-	repoDir := filepath.Join(dir, repoDirName)
-	v := createVaultOpts(t, dir, soleWriter)
-	defer closeVault(t, v)
+	repoDir := filepath.Join(dir, vaulttest.RepoDir)
+	v := vaulttest.CreateOpts(t, dir, vaulttest.SoleWriter)
+	defer vaulttest.Close(t, v)
 
-	ctx := testCtx(t)
-	keep := []testObject{{key: "k", data: randomBytes(1<<20, 5)}}
-	m, _ := putRP(t, v, "keep", keep)
-	base := dirSize(t, repoDir)
+	ctx := vaulttest.Ctx(t)
+	keep := []vaulttest.Object{{Key: "k", Data: vaulttest.RandomBytes(1<<20, 5)}}
+	m, _ := vaulttest.PutRP(t, v, "keep", keep)
+	base := vaulttest.DirSize(t, repoDir)
 
 	w, err := v.NewWriter(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	writeObjects(t, ctx, w, []testObject{{key: "x", data: randomBytes(45<<20, 6)}})
+	vaulttest.WriteObjects(t, ctx, w, []vaulttest.Object{{Key: "x", Data: vaulttest.RandomBytes(45<<20, 6)}})
 
 	if err := w.Abort(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	if grown := dirSize(t, repoDir) - base; grown < 20<<20 {
+	if grown := vaulttest.DirSize(t, repoDir) - base; grown < 20<<20 {
 		t.Fatalf("aborted session left only %d bytes; test expects full packs on disk", grown)
 	}
 
-	st, err := v.Maintain(ctx)
+	st, err := Maintain(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if left := dirSize(t, repoDir); left > base+(1<<20) || st.DeletedBlobs < 2 {
+	if left := vaulttest.DirSize(t, repoDir); left > base+(1<<20) || st.DeletedBlobs < 2 {
 		t.Errorf("after maintain: %d bytes (base %d), stats %+v", left, base, st)
 	}
 
-	checkRP(t, v, m, keep)
+	vaulttest.CheckRP(t, v, m, keep)
 }
 
 // TestRewriteRightAfterSweep: data deleted by Maintain and written again
@@ -275,26 +278,26 @@ func TestMaintainRemovesAbortedPacks(t *testing.T) {
 func TestRewriteRightAfterSweep(t *testing.T) {
 	t.Parallel()
 
-	v := createVaultOpts(t, t.TempDir(), soleWriter)
-	defer closeVault(t, v)
+	v := vaulttest.CreateOpts(t, t.TempDir(), vaulttest.SoleWriter)
+	defer vaulttest.Close(t, v)
 
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 
 	for i := range 3 {
-		objs := []testObject{{key: "k", data: randomBytes(10_000, uint64(50+i))}}
+		objs := []vaulttest.Object{{Key: "k", Data: vaulttest.RandomBytes(10_000, uint64(50+i))}}
 
-		putRP(t, v, "gone", objs)
+		vaulttest.PutRP(t, v, "gone", objs)
 
 		if err := v.DeleteRecoveryPoint(ctx, "gone"); err != nil {
 			t.Fatal(err)
 		}
 
-		if _, err := v.Maintain(ctx); err != nil {
+		if _, err := Maintain(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 
-		m, _ := putRP(t, v, "back", objs)
-		checkRP(t, v, m, objs)
+		m, _ := vaulttest.PutRP(t, v, "back", objs)
+		vaulttest.CheckRP(t, v, m, objs)
 
 		if err := v.DeleteRecoveryPoint(ctx, "back"); err != nil {
 			t.Fatal(err)

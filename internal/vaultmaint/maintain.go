@@ -1,4 +1,4 @@
-package vault
+package vaultmaint
 
 import (
 	"context"
@@ -12,58 +12,26 @@ import (
 	"github.com/kopia/kopia/repo/content"
 	"github.com/kopia/kopia/repo/maintenance"
 	"github.com/kopia/kopia/repo/maintenancestats"
+
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
-// ErrMaintenanceRunning is returned by Maintain when another handle in
+// ErrRunning is returned by Maintain when another handle in
 // this process, or another process on this machine, holds kopia's local
 // maintenance lock of the vault.
-var ErrMaintenanceRunning = errors.New("maintenance already running")
+var ErrRunning = errors.New("maintenance already running")
 
-// Safety selects the safety margins of Maintain.
-type Safety int
-
-const (
-	// SafetyFull is kopia's maintenance.SafetyFull: an unreferenced
-	// content is marked deleted only once it is 24 h old, a deleted
-	// content is dropped from the index only after two mark-and-sweep runs
-	// at least 4 h apart (plus 1 h), an unreferenced pack is removed only
-	// once 24 h old (96 h for packs of a session still active), and packs
-	// emptied by a rewrite wait 1 h. A backup in another process or on
-	// another server therefore never loses what it has just written,
-	// although its recovery point is not committed yet. Space is reclaimed
-	// over several runs (see docs/format.md).
-	SafetyFull Safety = iota
-
-	// SafetySoleWriter is kopia's maintenance.SafetyNone: everything
-	// unreferenced goes in one run. It is correct only when nothing but
-	// this Vault handle can write to the vault while Maintain runs, that is
-	// all of: the vault is on a local filesystem (strongly consistent); one
-	// coffer process uses the data directory (SQLite mode, where the
-	// data-directory lock refuses a second process) and it opens one Vault
-	// handle per vault (its write sessions are then held off by the
-	// handle's gate); no other tool opens the repository.
-	SafetySoleWriter
-)
-
-// params returns kopia's safety parameters for s.
-func (s Safety) params() maintenance.SafetyParameters {
-	if s == SafetySoleWriter {
+// safetyParams returns kopia's safety parameters for s.
+func safetyParams(s vault.Safety) maintenance.SafetyParameters {
+	if s == vault.SafetySoleWriter {
 		return maintenance.SafetyNone
 	}
 
 	return maintenance.SafetyFull
 }
 
-func (s Safety) String() string {
-	if s == SafetySoleWriter {
-		return "sole-writer"
-	}
-
-	return "full"
-}
-
-// MaintenanceStats reports what Maintain did.
-type MaintenanceStats struct {
+// Stats reports what Maintain did.
+type Stats struct {
 	LiveRecoveryPoints int   // distinct recovery point ids found
 	LiveContents       int64 // contents reachable from live recovery points
 	DeletedContents    int64 // unreachable contents marked deleted by this run
@@ -91,7 +59,7 @@ type MaintenanceStats struct {
 	DroppedDeletedBefore time.Time
 	// BytesBefore/BytesAfter: stored bytes before and after the run.
 	BytesBefore, BytesAfter int64
-	Safety                  Safety
+	Safety                  vault.Safety
 	Owner                   string // maintenance owner recorded in the vault
 	// LockedUntil, in a vault under S3 Object Lock whose longest live
 	// DeleteAt is beyond the rolling retention, is the retention every
@@ -140,10 +108,10 @@ const maxSettle = 5 * time.Second
 // deletion or listing is in progress, and holds new ones off while it
 // runs. Readers returned by OpenObject are not held off; a read racing
 // with the removal of a rewritten pack may fail and can be retried.
-func (v *Vault) Maintain(ctx context.Context) (MaintenanceStats, error) {
-	st, err := v.maintain(ctx)
+func Maintain(ctx context.Context, v *vault.Vault) (Stats, error) {
+	st, err := maintain(ctx, v)
 	if err != nil {
-		return st, fmt.Errorf("vault %q: maintain: %w", v.dir, err)
+		return st, fmt.Errorf("vault %q: maintain: %w", v.Dir(), err)
 	}
 
 	return st, nil
@@ -153,49 +121,45 @@ func (v *Vault) Maintain(ctx context.Context) (MaintenanceStats, error) {
 type maintenanceRun struct {
 	dir    string
 	w      repo.DirectRepositoryWriter
-	opts   Options
+	opts   vault.Options
 	safety maintenance.SafetyParameters
-	st     MaintenanceStats
+	st     Stats
 
 	live       map[content.ID]struct{}
 	maxDeleted int64 // newest deletion timestamp (unix seconds) set by the sweep
 
-	lifecycles  map[string]RecoveryPointLifecycle // retentions changed after the backup
-	maxDeleteAt time.Time                         // latest DeleteAt of a live recovery point
+	lifecycles  map[string]vault.RecoveryPointLifecycle // retentions changed after the backup
+	maxDeleteAt time.Time                               // latest DeleteAt of a live recovery point
 }
 
-func (v *Vault) maintain(ctx context.Context) (MaintenanceStats, error) {
-	release, err := v.gate.acquireExclusive(ctx)
-	if err != nil {
-		return MaintenanceStats{}, err
-	}
-	defer release()
+func maintain(ctx context.Context, v *vault.Vault) (Stats, error) {
+	var st Stats
 
-	done, err := v.use()
-	if err != nil {
-		return MaintenanceStats{}, err
-	}
-	defer done()
+	err := v.RepositoryExclusive(ctx, func(rep repo.DirectRepository) error {
+		_, w, err := rep.NewDirectWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-maintain"})
+		if err != nil {
+			return err
+		}
+		defer w.Close(ctx) //nolint:errcheck // nothing left to release on error
 
-	_, w, err := v.rep.NewDirectWriter(ctx, repo.WriteSessionOptions{Purpose: "coffer-maintain"})
-	if err != nil {
-		return MaintenanceStats{}, err
-	}
-	defer w.Close(ctx) //nolint:errcheck // nothing left to release on error
+		opts := v.Options()
+		run := &maintenanceRun{dir: v.Dir(), w: w, opts: opts, safety: safetyParams(opts.Safety)}
+		run.st.Safety = opts.Safety
+		run.st.Owner = w.ClientOptions().UsernameAtHost()
 
-	run := &maintenanceRun{dir: v.dir, w: w, opts: v.opts, safety: v.opts.Safety.params()}
-	run.st.Safety = v.opts.Safety
-	run.st.Owner = w.ClientOptions().UsernameAtHost()
+		start := w.Time()
+		err = run.run(ctx)
+		run.st.Duration = w.Time().Sub(start)
+		st = run.st
 
-	start := w.Time()
-	err = run.run(ctx)
-	run.st.Duration = w.Time().Sub(start)
+		if err == nil {
+			slog.Debug("vault maintained", "dir", v.Dir(), "stats", run.st)
+		}
 
-	if err == nil {
-		slog.Debug("vault maintained", "dir", v.dir, "stats", run.st)
-	}
+		return err
+	})
 
-	return run.st, err
+	return st, err
 }
 
 func (r *maintenanceRun) run(ctx context.Context) error {
@@ -227,7 +191,7 @@ func (r *maintenanceRun) run(ctx context.Context) error {
 	}
 
 	if !ran {
-		return ErrMaintenanceRunning
+		return ErrRunning
 	}
 
 	after, err := storedBytes(ctx, r.w.BlobReader())
@@ -320,7 +284,7 @@ func (r *maintenanceRun) exclusive(ctx context.Context, rp maintenance.RunParame
 // minimum rewrite age keeps it off them.
 func (r *maintenanceRun) runSafety() maintenance.SafetyParameters {
 	s := r.safety
-	if r.opts.Safety == SafetySoleWriter {
+	if r.opts.Safety == vault.SafetySoleWriter {
 		s.RewriteMinAge = time.Hour
 	}
 
@@ -337,7 +301,7 @@ func (r *maintenanceRun) runSafety() maintenance.SafetyParameters {
 // then counted neither live nor deleted, so never compacted out of their
 // pack. An injected clock is the test's to advance.
 func (r *maintenanceRun) settle(t int64) {
-	if r.opts.Safety != SafetySoleWriter || r.opts.Clock != nil || t == 0 {
+	if r.opts.Safety != vault.SafetySoleWriter || r.opts.Clock != nil || t == 0 {
 		return
 	}
 

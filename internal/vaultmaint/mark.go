@@ -1,4 +1,4 @@
-package vault
+package vaultmaint
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/kopia/kopia/repo/object"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // mark records in r.live every content reachable from a live recovery
@@ -28,16 +29,14 @@ func (r *maintenanceRun) mark(ctx context.Context) error {
 	r.live = map[content.ID]struct{}{}
 	seenIndirect := map[string]struct{}{}
 
-	mds, err := r.w.FindManifests(ctx, rpLabels(""))
+	mds, err := r.w.FindManifests(ctx, vault.RecoveryPointLabels(""))
 	if err != nil {
 		return fmt.Errorf("find manifests: %w", err)
 	}
 
 	ids := map[string]struct{}{}
 
-	r.lifecycles = map[string]RecoveryPointLifecycle{}
-	if err := allManifestsIn(ctx, r.w, map[string]string{labelType: manifestTypeRPLifecycle},
-		func(l RecoveryPointLifecycle) { r.lifecycles[l.ID] = l }); err != nil {
+	if r.lifecycles, err = vault.RecoveryPointLifecyclesIn(ctx, r.w); err != nil {
 		return err
 	}
 

@@ -1,4 +1,4 @@
-package vault
+package vaultverify
 
 import (
 	"context"
@@ -24,6 +24,7 @@ import (
 	"github.com/kopia/kopia/repo/object"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // Kinds of problem Verify reports.
@@ -41,8 +42,8 @@ const (
 	verifyPercentAlways = 100
 )
 
-// VerifyOptions selects how much Verify reads.
-type VerifyOptions struct {
+// Options selects how much Verify reads.
+type Options struct {
 	// ReadDataPercent is the share (0 to 100) of the data objects that
 	// are read, decrypted and checked against their record's size and
 	// checksums; the others are checked in the index and the pack listing
@@ -55,13 +56,13 @@ type VerifyOptions struct {
 	// manifests' are, whose records are not a manifest's stream: a
 	// continuous recovery point's state (the capture log, which this
 	// package does not read itself). Its error fails the Verify.
-	Streams func(ctx context.Context) ([]VerifyStream, error)
+	Streams func(ctx context.Context) ([]Stream, error)
 }
 
-// VerifyStream is a recovery point's record stream that Verify checks
+// Stream is a recovery point's record stream that Verify checks
 // like a manifest's: Open's error, or a stream that does not decode, is a
 // ProblemRecords of RecoveryPointID.
-type VerifyStream struct {
+type Stream struct {
 	RecoveryPointID string
 	Open            func(ctx context.Context) (io.ReadCloser, error)
 }
@@ -81,8 +82,8 @@ type Problem struct {
 	Detail  string `json:",omitempty"`
 }
 
-// VerifyReport is what Verify checked and found.
-type VerifyReport struct {
+// Report is what Verify checked and found.
+type Report struct {
 	ReadDataPercent float64
 	Seed            uint64
 	RecoveryPoints  int64 // manifests checked
@@ -107,7 +108,7 @@ type VerifyReport struct {
 }
 
 // OK reports whether no problem was found.
-func (r VerifyReport) OK() bool { return r.ProblemCount == 0 }
+func (r Report) OK() bool { return r.ProblemCount == 0 }
 
 // Verify checks the vault's integrity: every recovery point's manifest
 // and record stream decodes, every object a record references is in the
@@ -117,41 +118,41 @@ func (r VerifyReport) OK() bool { return r.ProblemCount == 0 }
 // checksums). It writes nothing and runs beside jobs (not beside
 // Maintain). Problems are reported, not returned: the error is for a
 // vault that could not be checked at all.
-func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
-	rep := VerifyReport{ReadDataPercent: opts.ReadDataPercent, Seed: opts.Seed}
+func Verify(ctx context.Context, v *vault.Vault, opts Options) (Report, error) {
+	rep := Report{ReadDataPercent: opts.ReadDataPercent, Seed: opts.Seed}
 
-	if err := v.dropReadCaches(); err != nil {
-		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
+	if err := dropReadCaches(v.CacheDir()); err != nil {
+		return rep, fmt.Errorf("vault %q: verify: %w", v.Dir(), err)
 	}
 
-	// A vault whose storage went away under the open handle would keep
-	// kopia retrying its index for minutes: say so at once.
-	if _, err := v.rep.BlobReader().GetMetadata(ctx, format.KopiaRepositoryBlobID); err != nil {
-		if errors.Is(err, blob.ErrBlobNotFound) {
-			err = fmt.Errorf("%w: its storage holds no repository any more (directory or bucket prefix removed?)", ErrNotFound)
+	err := v.Repository(ctx, func(r repo.DirectRepository) error {
+		// A vault whose storage went away under the open handle would keep
+		// kopia retrying its index for minutes: say so at once.
+		if _, err := r.BlobReader().GetMetadata(ctx, format.KopiaRepositoryBlobID); err != nil {
+			if errors.Is(err, blob.ErrBlobNotFound) {
+				err = fmt.Errorf("%w: its storage holds no repository any more (directory or bucket prefix removed?)", vault.ErrNotFound)
+			}
+			return err
 		}
-		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
-	}
 
-	err := v.withRepo(ctx, func(r repo.Repository) error {
 		// Another process sharing the vault may have committed since.
-		if err := v.rep.Refresh(ctx); err != nil {
+		if err := r.Refresh(ctx); err != nil {
 			return fmt.Errorf("refresh index: %w", err)
 		}
 
-		packs, err := blob.ReadBlobMap(ctx, v.rep.BlobReader())
+		packs, err := blob.ReadBlobMap(ctx, r.BlobReader())
 		if err != nil {
 			return fmt.Errorf("list packs: %w", err)
 		}
 
-		vr := &verifyRun{v: v, r: r, opts: opts, packs: packs, objects: map[string][]Problem{},
+		vr := &verifyRun{dir: v.Dir(), r: r, opts: opts, packs: packs, objects: map[string][]Problem{},
 			contents: map[content.ID]*Problem{}, affected: map[string]bool{}, rep: &rep}
 		rep.Packs = int64(len(packs))
 
 		return vr.run(ctx)
 	})
 	if err != nil {
-		return rep, fmt.Errorf("vault %q: verify: %w", v.dir, err)
+		return rep, fmt.Errorf("vault %q: verify: %w", v.Dir(), err)
 	}
 
 	return rep, nil
@@ -161,9 +162,9 @@ func (v *Vault) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, e
 // packs, so that what Verify reads comes from the vault's storage and not
 // from a copy read before the storage was damaged. kopia takes a missing
 // cache file as a miss; other jobs reading meanwhile only miss too.
-func (v *Vault) dropReadCaches() error {
+func dropReadCaches(cache string) error {
 	for _, sub := range []string{"contents", "metadata"} {
-		d := filepath.Join(cacheDir(v.dir, v.opts), sub)
+		d := filepath.Join(cache, sub)
 		entries, err := os.ReadDir(d)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -187,19 +188,19 @@ func (v *Vault) dropReadCaches() error {
 // verifyRun is one Verify: what was checked already (objects and contents
 // are shared between recovery points) and the report.
 type verifyRun struct {
-	v     *Vault
+	dir   string // the vault's, kept out of reports (see clean)
 	r     repo.Repository
-	opts  VerifyOptions
+	opts  Options
 	packs map[blob.ID]blob.Metadata
 
 	objects  map[string][]Problem    // by object id: its problems (nil: sound), RP and record unset
 	contents map[content.ID]*Problem // by content id: its problem, or nil
 	affected map[string]bool         // recovery points with a problem
-	rep      *VerifyReport
+	rep      *Report
 }
 
 func (vr *verifyRun) run(ctx context.Context) error {
-	mds, err := vr.r.FindManifests(ctx, rpLabels(""))
+	mds, err := vr.r.FindManifests(ctx, vault.RecoveryPointLabels(""))
 	if err != nil {
 		return fmt.Errorf("find manifests: %w", err)
 	}
@@ -213,7 +214,7 @@ func (vr *verifyRun) run(ctx context.Context) error {
 
 		var m recpoint.Manifest
 		if _, err := vr.r.GetManifest(ctx, md.ID, &m); err != nil {
-			vr.add(Problem{Kind: ProblemManifest, RecoveryPointID: md.Labels[labelID], Record: recordStreamIndex,
+			vr.add(Problem{Kind: ProblemManifest, RecoveryPointID: md.Labels[vault.LabelID], Record: recordStreamIndex,
 				Detail: fmt.Sprintf("manifest %v: %v", md.ID, vr.clean(err))})
 
 			continue
@@ -303,7 +304,7 @@ func (vr *verifyRun) recoveryPoint(ctx context.Context, m recpoint.Manifest) err
 
 // stream checks the records of one extra stream. Only a cancelled ctx is
 // an error.
-func (vr *verifyRun) stream(ctx context.Context, st VerifyStream) error {
+func (vr *verifyRun) stream(ctx context.Context, st Stream) error {
 	vr.rep.RecoveryPoints++
 
 	problem := func(err error) error {
@@ -514,7 +515,7 @@ func (vr *verifyRun) addAll(ps []Problem, rpID string, i int64) {
 // clean is err's text without the vault's directory: a report may travel
 // to a client, which need not learn the server's paths.
 func (vr *verifyRun) clean(err error) string {
-	return strings.ReplaceAll(err.Error(), vr.v.dir, "<vault>")
+	return strings.ReplaceAll(err.Error(), vr.dir, "<vault>")
 }
 
 // checksums hashes what is written with every algorithm whose full-object

@@ -1,4 +1,4 @@
-package vault
+package vaultverify
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vault/vaulttest"
 )
 
 // packFiles lists the data pack files (kopia's p blobs) of the vault in
@@ -21,7 +23,7 @@ import (
 func packFiles(t testing.TB, dir string) []string {
 	t.Helper()
 
-	root := filepath.Join(dir, repoDirName)
+	root := filepath.Join(dir, vaulttest.RepoDir)
 
 	var out []string
 
@@ -44,10 +46,10 @@ func packFiles(t testing.TB, dir string) []string {
 	return out
 }
 
-func verify(t testing.TB, v *Vault, pct float64) VerifyReport {
+func verify(t testing.TB, v *vault.Vault, pct float64) Report {
 	t.Helper()
 
-	rep, err := v.Verify(testCtx(t), VerifyOptions{ReadDataPercent: pct, Seed: 1})
+	rep, err := Verify(vaulttest.Ctx(t), v, Options{ReadDataPercent: pct, Seed: 1})
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -92,13 +94,13 @@ func TestVerify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			v := createVault(t, dir)
-			a := []testObject{{key: "a/1", data: randomBytes(300<<10, 1)}, {key: "a/2", data: randomBytes(5<<10, 2)}}
-			b := []testObject{{key: "b/1", data: randomBytes(200<<10, 3)}, {key: "b/2", data: randomBytes(7<<10, 4)}}
-			putRP(t, v, "rp-a", a)
+			v := vaulttest.Create(t, dir)
+			a := []vaulttest.Object{{Key: "a/1", Data: vaulttest.RandomBytes(300<<10, 1)}, {Key: "a/2", Data: vaulttest.RandomBytes(5<<10, 2)}}
+			b := []vaulttest.Object{{Key: "b/1", Data: vaulttest.RandomBytes(200<<10, 3)}, {Key: "b/2", Data: vaulttest.RandomBytes(7<<10, 4)}}
+			vaulttest.PutRP(t, v, "rp-a", a)
 			before := packFiles(t, dir)
-			putRP(t, v, "rp-b", b)
-			closeVault(t, v)
+			vaulttest.PutRP(t, v, "rp-b", b)
+			vaulttest.Close(t, v)
 			var added []string
 			for _, p := range packFiles(t, dir) {
 				if !slices.Contains(before, p) {
@@ -109,11 +111,11 @@ func TestVerify(t *testing.T) {
 				t.Fatal("the second recovery point wrote no pack file")
 			}
 			if tt.damage != nil {
-				tt.damage(t, filepath.Join(dir, repoDirName, added[0]))
+				tt.damage(t, filepath.Join(dir, vaulttest.RepoDir, added[0]))
 			}
 			// A fresh handle and cache: what the writer cached proves nothing.
-			v = openVaultOpts(t, dir, Options{CacheDir: t.TempDir()})
-			defer closeVault(t, v)
+			v = vaulttest.OpenOpts(t, dir, vault.Options{CacheDir: t.TempDir()})
+			defer vaulttest.Close(t, v)
 
 			rep := verify(t, v, tt.readPct)
 			if rep.RecoveryPoints != 2 {
@@ -130,7 +132,7 @@ func TestVerify(t *testing.T) {
 			}
 			for _, p := range rep.Problems {
 				if strings.Contains(p.Detail, dir) || strings.Contains(p.Detail, "b/1") {
-					t.Errorf("problem names a path or key: %+v", p)
+					t.Errorf("problem names a path or Key: %+v", p)
 				}
 			}
 		})
@@ -141,7 +143,7 @@ func TestVerify(t *testing.T) {
 // records say: a wrong size or SHA256 is reported with the record's index;
 // a record whose checksums match, or is not read (0%), is not.
 func TestVerifyChecksSizeAndChecksums(t *testing.T) {
-	data := randomBytes(10<<10, 9)
+	data := vaulttest.RandomBytes(10<<10, 9)
 	sum := sha256.Sum256(data)
 	good := base64.StdEncoding.EncodeToString(sum[:])
 	tests := []struct {
@@ -159,8 +161,8 @@ func TestVerifyChecksSizeAndChecksums(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := createVault(t, t.TempDir())
-			defer closeVault(t, v)
+			v := vaulttest.Create(t, t.TempDir())
+			defer vaulttest.Close(t, v)
 			putRecords(t, v, "rp", data, recpoint.Record{Key: "x", Size: tt.size, Checksums: map[string]string{"SHA256": tt.sha256}})
 
 			rep := verify(t, v, tt.readPct)
@@ -179,10 +181,10 @@ func TestVerifyChecksSizeAndChecksums(t *testing.T) {
 
 // putRecords registers recovery point rpID of two records: a delete
 // marker, then rec with data.
-func putRecords(t testing.TB, v *Vault, rpID string, data []byte, rec recpoint.Record) {
+func putRecords(t testing.TB, v *vault.Vault, rpID string, data []byte, rec recpoint.Record) {
 	t.Helper()
 
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 
 	w, err := v.NewWriter(ctx)
 	if err != nil {
@@ -218,7 +220,7 @@ func putRecords(t testing.TB, v *Vault, rpID string, data []byte, rec recpoint.R
 		t.Fatal(err)
 	}
 
-	if err := w.PutRecoveryPoint(ctx, manifestFor(rpID, nil, records)); err != nil {
+	if err := w.PutRecoveryPoint(ctx, vaulttest.ManifestFor(rpID, nil, records)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,4 +1,4 @@
-package vault
+package vaultmaint
 
 import (
 	"bytes"
@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/kopia/kopia/repo"
 	"github.com/kopia/kopia/repo/maintenance"
 
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/recpoint"
+	"github.com/cofferbackup/coffer/internal/vault"
+	"github.com/cofferbackup/coffer/internal/vault/vaulttest"
 )
 
 var clockStart = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) //nolint:gochecknoglobals // test constant
 
-// TestFullSafetyReclaimsAfterMargin: with SafetyFull the space of a
+// TestFullSafetyReclaimsAfterMargin: with vault.SafetyFull the space of a
 // deleted recovery point is not touched while its contents are younger
 // than kopia's 24 h margin, and is reclaimed once the margins passed
 // (runs every 3 h of a fake clock; no sleeping).
@@ -34,15 +37,15 @@ func TestFullSafetyReclaimsAfterMargin(t *testing.T) {
 
 	clk := clock.NewFake(clockStart)
 	dir := t.TempDir()
-	repoDir := filepath.Join(dir, repoDirName)
-	v := createVaultOpts(t, dir, Options{Clock: clk})
-	defer closeVault(t, v)
+	repoDir := filepath.Join(dir, vaulttest.RepoDir)
+	v := vaulttest.CreateOpts(t, dir, vault.Options{Clock: clk})
+	defer vaulttest.Close(t, v)
 
-	ctx := testCtx(t)
-	keep := []testObject{{key: "keep", data: randomBytes(size, 11)}, {key: "keep-small", data: []byte("k")}}
-	gone := []testObject{{key: "gone", data: randomBytes(size, 12)}, {key: "gone-small", data: []byte("g")}}
-	kept, _ := putRP(t, v, "keep", keep)
-	_, goneIDs := putRP(t, v, "gone", gone)
+	ctx := vaulttest.Ctx(t)
+	keep := []vaulttest.Object{{Key: "keep", Data: vaulttest.RandomBytes(size, 11)}, {Key: "keep-small", Data: []byte("k")}}
+	gone := []vaulttest.Object{{Key: "gone", Data: vaulttest.RandomBytes(size, 12)}, {Key: "gone-small", Data: []byte("g")}}
+	kept, _ := vaulttest.PutRP(t, v, "keep", keep)
+	_, goneIDs := vaulttest.PutRP(t, v, "gone", gone)
 
 	// kopia resolves a manifest and its deletion by modification time:
 	// a fake clock must move between them.
@@ -52,7 +55,7 @@ func TestFullSafetyReclaimsAfterMargin(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base := dirSize(t, repoDir)
+	base := vaulttest.DirSize(t, repoDir)
 
 	const step = 3 * time.Hour
 
@@ -62,8 +65,8 @@ func TestFullSafetyReclaimsAfterMargin(t *testing.T) {
 		clk.Set(clockStart.Add(time.Second + age))
 
 		began := time.Now()
-		st := maintain(t, v)
-		left := dirSize(t, repoDir)
+		st := mustMaintain(t, v)
+		left := vaulttest.DirSize(t, repoDir)
 
 		t.Logf("age %2.0fh: %d -> %d bytes in %v: deleted %d contents, %d blobs, rewrote %d, recent %d, dropped before %v",
 			age.Hours(), st.BytesBefore, st.BytesAfter, time.Since(began).Round(time.Millisecond),
@@ -74,7 +77,7 @@ func TestFullSafetyReclaimsAfterMargin(t *testing.T) {
 				t.Fatalf("age %v: reclaimed before the margin: %d of %d bytes left, stats %+v", age, left, base, st)
 			}
 
-			if got := readObject(t, v, goneIDs["gone"]); !bytes.Equal(got, gone[0].data) {
+			if got := vaulttest.ReadObject(t, v, goneIDs["gone"]); !bytes.Equal(got, gone[0].Data) {
 				t.Fatalf("age %v: young content of the deleted recovery point damaged", age)
 			}
 		}
@@ -83,17 +86,17 @@ func TestFullSafetyReclaimsAfterMargin(t *testing.T) {
 			reclaimedAt = age
 		}
 
-		checkRP(t, v, kept, keep)
+		vaulttest.CheckRP(t, v, kept, keep)
 	}
 
 	if reclaimedAt == 0 {
-		t.Fatalf("72 h after the delete, %d of %d bytes still stored", dirSize(t, repoDir), base)
+		t.Fatalf("72 h after the delete, %d of %d bytes still stored", vaulttest.DirSize(t, repoDir), base)
 	}
 
 	t.Logf("reclaimed %d h after the write", int(reclaimedAt.Hours()))
 
-	if _, err := v.OpenObject(ctx, goneIDs["gone"]); !errors.Is(err, ErrNotFound) {
-		t.Errorf("reclaimed object: OpenObject = %v, want ErrNotFound", err)
+	if _, err := v.OpenObject(ctx, goneIDs["gone"]); !errors.Is(err, vault.ErrNotFound) {
+		t.Errorf("reclaimed object: OpenObject = %v, want vault.ErrNotFound", err)
 	}
 }
 
@@ -109,11 +112,11 @@ func TestMaintainSparesOtherWriters(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		safety   Safety
+		safety   vault.Safety
 		survives bool
 	}{
-		{"full safety", SafetyFull, true},
-		{"sole writer margins (wrong here)", SafetySoleWriter, false},
+		{"full safety", vault.SafetyFull, true},
+		{"sole writer margins (wrong here)", vault.SafetySoleWriter, false},
 	}
 
 	for _, tt := range tests {
@@ -122,24 +125,24 @@ func TestMaintainSparesOtherWriters(t *testing.T) {
 
 			clk := clock.NewFake(clockStart)
 			dir := t.TempDir()
-			a := createVaultOpts(t, dir, Options{Clock: clk, Safety: tt.safety, Owner: "coffer@maintainer"})
-			defer closeVault(t, a)
+			a := vaulttest.CreateOpts(t, dir, vault.Options{Clock: clk, Safety: tt.safety, Owner: "coffer@maintainer"})
+			defer vaulttest.Close(t, a)
 
-			b := openVaultOpts(t, dir, Options{Clock: clk, CheckpointObjects: 2, Owner: "coffer@backup"})
-			defer closeVault(t, b)
+			b := vaulttest.OpenOpts(t, dir, vault.Options{Clock: clk, CheckpointObjects: 2, Owner: "coffer@backup"})
+			defer vaulttest.Close(t, b)
 
-			keep := []testObject{{key: "keep", data: randomBytes(1<<20, 20)}}
-			kept, _ := putRP(t, a, "keep", keep)
+			keep := []vaulttest.Object{{Key: "keep", Data: vaulttest.RandomBytes(1<<20, 20)}}
+			kept, _ := vaulttest.PutRP(t, a, "keep", keep)
 
 			m, objs := pendingBackup(t, b, clk, func() {
 				for range 8 {
 					clk.Advance(3 * time.Hour)
-					maintain(t, a)
+					mustMaintain(t, a)
 				}
 			})
 
-			c := openVaultOpts(t, dir, Options{Clock: clk})
-			defer closeVault(t, c)
+			c := vaulttest.OpenOpts(t, dir, vault.Options{Clock: clk})
+			defer vaulttest.Close(t, c)
 
 			err := verifyRP(c, m, objs)
 			if tt.survives && err != nil {
@@ -150,7 +153,7 @@ func TestMaintainSparesOtherWriters(t *testing.T) {
 				t.Fatal("control: sole-writer margins did not damage the other writer's backup; the test cannot see damage")
 			}
 
-			checkRP(t, c, kept, keep)
+			vaulttest.CheckRP(t, c, kept, keep)
 		})
 	}
 }
@@ -159,10 +162,10 @@ func TestMaintainSparesOtherWriters(t *testing.T) {
 // one big enough to leave pack files the index does not know yet), calls
 // meanwhile, then writes the record stream and commits. It returns the
 // recovery point, or an empty manifest if the commit failed.
-func pendingBackup(t *testing.T, v *Vault, clk *clock.Fake, meanwhile func()) (recpoint.Manifest, []testObject) {
+func pendingBackup(t *testing.T, v *vault.Vault, clk *clock.Fake, meanwhile func()) (recpoint.Manifest, []vaulttest.Object) {
 	t.Helper()
 
-	ctx := testCtx(t)
+	ctx := vaulttest.Ctx(t)
 
 	w, err := v.NewWriter(ctx)
 	if err != nil {
@@ -170,22 +173,22 @@ func pendingBackup(t *testing.T, v *Vault, clk *clock.Fake, meanwhile func()) (r
 	}
 	defer w.Abort(ctx) //nolint:errcheck // after Commit a no-op
 
-	objs := []testObject{
-		{key: "a-checkpointed", data: randomBytes(1<<20, 21)},
-		{key: "b-checkpointed", data: randomBytes(1<<20, 22)},
-		{key: "c-in-packs", data: randomBytes(24<<20, 23)},
+	objs := []vaulttest.Object{
+		{Key: "a-checkpointed", Data: vaulttest.RandomBytes(1<<20, 21)},
+		{Key: "b-checkpointed", Data: vaulttest.RandomBytes(1<<20, 22)},
+		{Key: "c-in-packs", Data: vaulttest.RandomBytes(24<<20, 23)},
 	}
-	ids := map[string]ObjectID{}
+	ids := map[string]vault.ObjectID{}
 
 	for i := range objs {
-		for k, id := range writeObjects(t, ctx, w, objs[i:i+1]) {
+		for k, id := range vaulttest.WriteObjects(t, ctx, w, objs[i:i+1]) {
 			ids[k] = id
 		}
 	}
 
 	meanwhile()
 
-	m := manifestFor("pending", objs, writeRecords(t, ctx, w, objs, ids))
+	m := vaulttest.ManifestFor("pending", objs, vaulttest.WriteRecords(t, ctx, w, objs, ids))
 	m.CreatedAt = clk.Now()
 
 	if err := w.PutRecoveryPoint(ctx, m); err != nil {
@@ -203,14 +206,14 @@ func pendingBackup(t *testing.T, v *Vault, clk *clock.Fake, meanwhile func()) (r
 
 // verifyRP reads every object of m and compares it with objs; unlike
 // checkRP it returns what it found wrong.
-func verifyRP(v *Vault, m recpoint.Manifest, objs []testObject) error {
+func verifyRP(v *vault.Vault, m recpoint.Manifest, objs []vaulttest.Object) error {
 	if m.ID == "" {
 		return errors.New("no recovery point")
 	}
 
 	ctx := context.Background()
 
-	r, err := v.OpenObject(ctx, ObjectID(m.Records))
+	r, err := v.OpenObject(ctx, vault.ObjectID(m.Records))
 	if err != nil {
 		return fmt.Errorf("open records: %w", err)
 	}
@@ -223,7 +226,7 @@ func verifyRP(v *Vault, m recpoint.Manifest, objs []testObject) error {
 
 	want := map[string][]byte{}
 	for _, o := range objs {
-		want[o.key] = o.data
+		want[o.Key] = o.Data
 	}
 
 	for {
@@ -234,7 +237,7 @@ func verifyRP(v *Vault, m recpoint.Manifest, objs []testObject) error {
 			return fmt.Errorf("records: %w", err)
 		}
 
-		got, err := readAll(v, ObjectID(rec.Data))
+		got, err := readAll(v, vault.ObjectID(rec.Data))
 		if err != nil {
 			return fmt.Errorf("object %q: %w", rec.Key, err)
 		}
@@ -253,7 +256,7 @@ func verifyRP(v *Vault, m recpoint.Manifest, objs []testObject) error {
 	return nil
 }
 
-func readAll(v *Vault, id ObjectID) ([]byte, error) {
+func readAll(v *vault.Vault, id vault.ObjectID) ([]byte, error) {
 	r, err := v.OpenObject(context.Background(), id)
 	if err != nil {
 		return nil, err
@@ -273,20 +276,20 @@ func TestMaintainCancelled(t *testing.T) {
 
 	clk := clock.NewFake(clockStart)
 	dir := t.TempDir()
-	repoDir := filepath.Join(dir, repoDirName)
-	v := createVaultOpts(t, dir, Options{Clock: clk})
-	defer closeVault(t, v)
+	repoDir := filepath.Join(dir, vaulttest.RepoDir)
+	v := vaulttest.CreateOpts(t, dir, vault.Options{Clock: clk})
+	defer vaulttest.Close(t, v)
 
-	ctx := testCtx(t)
-	keep := []testObject{{key: "keep", data: randomBytes(4<<20, 30)}, {key: "keep-small", data: []byte("k")}}
-	kept, _ := putRP(t, v, "keep", keep)
-	baseline := dirSize(t, repoDir)
+	ctx := vaulttest.Ctx(t)
+	keep := []vaulttest.Object{{Key: "keep", Data: vaulttest.RandomBytes(4<<20, 30)}, {Key: "keep-small", Data: []byte("k")}}
+	kept, _ := vaulttest.PutRP(t, v, "keep", keep)
+	baseline := vaulttest.DirSize(t, repoDir)
 
-	var garbageIDs []ObjectID
+	var garbageIDs []vault.ObjectID
 
 	garbage := func(i int) {
 		id := fmt.Sprintf("g%d", i)
-		_, ids := putRP(t, v, id, []testObject{{key: id, data: randomBytes(3<<20, uint64(40+i))}, {key: id + "-small", data: []byte(id)}})
+		_, ids := vaulttest.PutRP(t, v, id, []vaulttest.Object{{Key: id, Data: vaulttest.RandomBytes(3<<20, uint64(40+i))}, {Key: id + "-small", Data: []byte(id)}})
 		garbageIDs = append(garbageIDs, ids[id], ids[id+"-small"])
 		clk.Advance(time.Second) // see TestFullSafetyReclaimsAfterMargin
 
@@ -300,7 +303,7 @@ func TestMaintainCancelled(t *testing.T) {
 	garbage(0)
 
 	began := time.Now()
-	maintain(t, v)
+	mustMaintain(t, v)
 	full := time.Since(began)
 
 	for i, frac := range []float64{0, 0.05, 0.15, 0.3, 0.5, 0.7, 0.9} {
@@ -313,7 +316,7 @@ func TestMaintainCancelled(t *testing.T) {
 			time.AfterFunc(time.Duration(frac*float64(full)), cancel)
 		}
 
-		st, err := v.Maintain(cctx)
+		st, err := Maintain(cctx, v)
 		if err != nil && cctx.Err() == nil {
 			t.Fatalf("cancel at %.2f: Maintain failed before the cancel: %v", frac, err)
 		}
@@ -321,9 +324,9 @@ func TestMaintainCancelled(t *testing.T) {
 		cancel()
 		t.Logf("cancel at %.2f of %v: err %v, stats %+v", frac, full, err, st)
 
-		checkRP(t, v, kept, keep)
-		maintain(t, v)
-		checkRP(t, v, kept, keep)
+		vaulttest.CheckRP(t, v, kept, keep)
+		mustMaintain(t, v)
+		vaulttest.CheckRP(t, v, kept, keep)
 	}
 
 	// Margins, rewrites (which restart a content's age) and the 24 h pack
@@ -332,49 +335,56 @@ func TestMaintainCancelled(t *testing.T) {
 	// inside the live recovery point's pack.
 	gone := func() bool {
 		for _, id := range garbageIDs {
-			if _, err := v.OpenObject(ctx, id); !errors.Is(err, ErrNotFound) {
+			if _, err := v.OpenObject(ctx, id); !errors.Is(err, vault.ErrNotFound) {
 				return false
 			}
 		}
 
-		return dirSize(t, repoDir) <= baseline+(4<<20)
+		return vaulttest.DirSize(t, repoDir) <= baseline+(4<<20)
 	}
 
 	for runs := 0; !gone(); runs++ {
 		if runs == 30 {
-			t.Fatalf("after the cancelled runs and %d runs 7 h apart: %d bytes, baseline %d", runs, dirSize(t, repoDir), baseline)
+			t.Fatalf("after the cancelled runs and %d runs 7 h apart: %d bytes, baseline %d", runs, vaulttest.DirSize(t, repoDir), baseline)
 		}
 
 		clk.Advance(7 * time.Hour)
-		maintain(t, v)
+		mustMaintain(t, v)
 	}
 
-	t.Logf("garbage reclaimed: %d bytes stored, baseline %d", dirSize(t, repoDir), baseline)
-	checkRP(t, openVaultOpts(t, dir, Options{Clock: clk}), kept, keep)
+	t.Logf("garbage reclaimed: %d bytes stored, baseline %d", vaulttest.DirSize(t, repoDir), baseline)
+	vaulttest.CheckRP(t, vaulttest.OpenOpts(t, dir, vault.Options{Clock: clk}), kept, keep)
 }
 
 // TestMaintenanceOwner: Maintain records this handle's Owner as the
 // vault's maintenance owner (taking over from another); a malformed owner
 // is refused at open; kopia's local maintenance lock held elsewhere makes
-// Maintain fail with ErrMaintenanceRunning.
+// Maintain fail with ErrRunning.
 func TestMaintenanceOwner(t *testing.T) {
 	t.Parallel()
 
 	dir := t.TempDir()
-	ctx := testCtx(t)
-	a := createVaultOpts(t, dir, Options{Owner: "coffer@node-a"})
-	defer closeVault(t, a)
+	ctx := vaulttest.Ctx(t)
+	a := vaulttest.CreateOpts(t, dir, vault.Options{Owner: "coffer@node-a"})
+	defer vaulttest.Close(t, a)
 
-	b := openVaultOpts(t, dir, Options{Owner: "svc@node-b"})
-	defer closeVault(t, b)
+	b := vaulttest.OpenOpts(t, dir, vault.Options{Owner: "svc@node-b"})
+	defer vaulttest.Close(t, b)
 
 	for _, step := range []struct {
-		v    *Vault
+		v    *vault.Vault
 		want string
 	}{{a, "coffer@node-a"}, {b, "svc@node-b"}, {a, "coffer@node-a"}} {
-		st := maintain(t, step.v)
+		st := mustMaintain(t, step.v)
 
-		p, err := maintenance.GetParams(ctx, step.v.rep)
+		var p *maintenance.Params
+
+		err := step.v.Repository(ctx, func(r repo.DirectRepository) error {
+			var err error
+			p, err = maintenance.GetParams(ctx, r)
+
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -385,24 +395,24 @@ func TestMaintenanceOwner(t *testing.T) {
 	}
 
 	for _, owner := range []string{"nohost", "@host", "user@"} {
-		if v, err := Open(ctx, dir, testSecret, Options{Owner: owner}); err == nil {
-			closeVault(t, v)
+		if v, err := vault.Open(ctx, dir, vaulttest.Secret, vault.Options{Owner: owner}); err == nil {
+			vaulttest.Close(t, v)
 			t.Errorf("Open with owner %q succeeded", owner)
 		}
 	}
 
-	l := flock.New(filepath.Join(dir, configFileName) + ".mlock")
+	l := flock.New(filepath.Join(dir, vaulttest.ConfigFile) + ".mlock")
 	if ok, err := l.TryLock(); err != nil || !ok {
 		t.Fatalf("take maintenance lock: %v %v", ok, err)
 	}
 
-	if _, err := a.Maintain(ctx); !errors.Is(err, ErrMaintenanceRunning) {
-		t.Errorf("Maintain while the lock is held = %v, want ErrMaintenanceRunning", err)
+	if _, err := Maintain(ctx, a); !errors.Is(err, ErrRunning) {
+		t.Errorf("Maintain while the lock is held = %v, want ErrRunning", err)
 	}
 
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
 
-	maintain(t, a)
+	mustMaintain(t, a)
 }
