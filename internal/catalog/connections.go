@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Connection is a named S3 connection as the catalog keeps it: its secret
@@ -20,11 +22,11 @@ type Connection struct {
 
 const connCols = `name, endpoint, region, access_key, secret_sealed, virtual_hosted, ca_pem, created_at`
 
-func scanConnection(s rowScanner) (Connection, error) {
+func scanConnection(s catsql.Scanner) (Connection, error) {
 	var cn Connection
 	var vh, created int64
 	err := s.Scan(&cn.Name, &cn.Endpoint, &cn.Region, &cn.AccessKey, &cn.SecretSealed, &vh, &cn.CAPEM, &created)
-	cn.VirtualHosted, cn.CreatedAt = vh != 0, fromNanos(created)
+	cn.VirtualHosted, cn.CreatedAt = vh != 0, catsql.FromNanos(created)
 	return cn, err
 }
 
@@ -35,7 +37,7 @@ func (c *DB) CreateConnection(ctx context.Context, cn Connection) error {
 		vh = 1
 	}
 	_, err := c.db.ExecContext(ctx, `INSERT INTO connections (`+connCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		cn.Name, cn.Endpoint, cn.Region, cn.AccessKey, cn.SecretSealed, vh, cn.CAPEM, toNanos(cn.CreatedAt))
+		cn.Name, cn.Endpoint, cn.Region, cn.AccessKey, cn.SecretSealed, vh, cn.CAPEM, catsql.ToNanos(cn.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("connection %q: %w", cn.Name, ErrExists)
 	}
@@ -59,7 +61,7 @@ func (c *DB) Connection(ctx context.Context, name string) (Connection, error) {
 
 // ListConnections returns connections by name.
 func (c *DB) ListConnections(ctx context.Context, p Page) ([]Connection, string, error) {
-	return queryPage(ctx, c, "connections", `SELECT `+connCols+` FROM connections ORDER BY name`, nil, p, scanConnection)
+	return QueryPage(ctx, c, "connections", `SELECT `+connCols+` FROM connections ORDER BY name`, nil, p, scanConnection)
 }
 
 // DeleteConnection removes a connection; ErrNotFound if absent.

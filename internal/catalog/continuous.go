@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Protection is the capture state of one continuous recovery point (one
@@ -36,16 +38,16 @@ const protectionCols = `rp_arn, rp_id, vault_name, connection, bucket, resource_
 	delete_after_days, options, created_at, last_scan_start, next_scan_at, covered_at, job_id, job_mode, job_queued_at, job_seq,
 	failures, last_error`
 
-func scanProtection(s rowScanner) (Protection, error) {
+func scanProtection(s catsql.Scanner) (Protection, error) {
 	var p Protection
 	var opts string
 	var created, last, next, covered, queued int64
 	err := s.Scan(&p.RPARN, &p.RPID, &p.VaultName, &p.Connection, &p.Bucket, &p.ResourceARN, &p.PlanID, &p.RuleID, &p.State,
 		&p.StatusMessage, &p.DeleteAfterDays, &opts, &created, &last, &next, &covered, &p.JobID, &p.JobMode, &queued, &p.JobSeq,
 		&p.Failures, &p.LastError)
-	p.Options = fromJSONMap(opts)
-	p.CreatedAt, p.LastScanStart, p.NextScanAt = fromNanos(created), fromNanos(last), fromNanos(next)
-	p.CoveredAt, p.JobQueuedAt = fromNanos(covered), fromNanos(queued)
+	p.Options = catsql.FromJSONMap(opts)
+	p.CreatedAt, p.LastScanStart, p.NextScanAt = catsql.FromNanos(created), catsql.FromNanos(last), catsql.FromNanos(next)
+	p.CoveredAt, p.JobQueuedAt = catsql.FromNanos(covered), catsql.FromNanos(queued)
 	return p, err
 }
 
@@ -54,17 +56,17 @@ func scanProtection(s rowScanner) (Protection, error) {
 // vault) is protected already.
 func (c *DB) CreateProtection(ctx context.Context, p Protection, rp RecoveryPoint) error {
 	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO continuous_protection (`+protectionCols+`) VALUES (`+placeholders(22)+`)`,
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO continuous_protection (`+protectionCols+`) VALUES (`+catsql.Placeholders(22)+`)`,
 			p.RPARN, p.RPID, p.VaultName, p.Connection, p.Bucket, p.ResourceARN, p.PlanID, p.RuleID, p.State, p.StatusMessage,
-			p.DeleteAfterDays, mustJSON(p.Options), toNanos(p.CreatedAt), toNanos(p.LastScanStart), toNanos(p.NextScanAt),
-			toNanos(p.CoveredAt), p.JobID, p.JobMode, toNanos(p.JobQueuedAt), p.JobSeq, p.Failures, p.LastError)
+			p.DeleteAfterDays, catsql.MustJSON(p.Options), catsql.ToNanos(p.CreatedAt), catsql.ToNanos(p.LastScanStart), catsql.ToNanos(p.NextScanAt),
+			catsql.ToNanos(p.CoveredAt), p.JobID, p.JobMode, catsql.ToNanos(p.JobQueuedAt), p.JobSeq, p.Failures, p.LastError)
 		if err != nil {
 			return err
 		}
-		_, err = tx.SQL().ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(19)+`)`,
+		_, err = tx.SQL().ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+catsql.Placeholders(19)+`)`,
 			rp.ARN, rp.ID, rp.VaultName, rp.ResourceARN, rp.ResourceType, rp.BackupJobID, rp.Status, rp.StatusMessage,
-			toNanos(rp.CreatedAt), toNanos(rp.CompletedAt), rp.DeleteAfterDays, toNanos(rp.DeleteAt), rp.SizeBytes, rp.ObjectCount,
-			mustJSON(rp.Tags), KindContinuous, toNanos(rp.EarliestRestorable), toNanos(rp.LatestRestorable), rp.SourceBackupVaultARN)
+			catsql.ToNanos(rp.CreatedAt), catsql.ToNanos(rp.CompletedAt), rp.DeleteAfterDays, catsql.ToNanos(rp.DeleteAt), rp.SizeBytes, rp.ObjectCount,
+			catsql.MustJSON(rp.Tags), KindContinuous, catsql.ToNanos(rp.EarliestRestorable), catsql.ToNanos(rp.LatestRestorable), rp.SourceBackupVaultARN)
 		return err
 	})
 	if isUniqueViolation(err) {
@@ -116,7 +118,7 @@ func (c *DB) QueueCapture(ctx context.Context, rpARN, jobID, mode string, at tim
 	queued := false
 	err := c.inTxFull(ctx, func(tx *Tx) error {
 		res, err := tx.SQL().ExecContext(ctx, `UPDATE continuous_protection SET job_id = ?, job_mode = ?, job_queued_at = ?,
-			job_seq = job_seq + 1 WHERE rp_arn = ? AND job_id = ''`, jobID, mode, toNanos(at), rpARN)
+			job_seq = job_seq + 1 WHERE rp_arn = ? AND job_id = ''`, jobID, mode, catsql.ToNanos(at), rpARN)
 		if err != nil {
 			return err
 		}
@@ -151,14 +153,14 @@ func (c *DB) UpdateProtection(ctx context.Context, p Protection, earliest time.T
 		_, err := tx.SQL().ExecContext(ctx, `UPDATE continuous_protection SET state = ?, status_message = ?, plan_id = ?, rule_id = ?,
 			delete_after_days = ?, options = ?, last_scan_start = ?, next_scan_at = ?, covered_at = ?, failures = ?, last_error = ?
 			WHERE rp_arn = ?`,
-			p.State, p.StatusMessage, p.PlanID, p.RuleID, p.DeleteAfterDays, mustJSON(p.Options), toNanos(p.LastScanStart),
-			toNanos(p.NextScanAt), toNanos(p.CoveredAt), p.Failures, p.LastError, p.RPARN)
+			p.State, p.StatusMessage, p.PlanID, p.RuleID, p.DeleteAfterDays, catsql.MustJSON(p.Options), catsql.ToNanos(p.LastScanStart),
+			catsql.ToNanos(p.NextScanAt), catsql.ToNanos(p.CoveredAt), p.Failures, p.LastError, p.RPARN)
 		if err != nil {
 			return err
 		}
 		_, err = tx.SQL().ExecContext(ctx, `UPDATE recovery_points SET status = ?, status_message = ?, earliest_restorable = ?,
 			latest_restorable = ?, completed_at = ?, size_bytes = ?, object_count = ? WHERE arn = ?`,
-			p.State, p.StatusMessage, toNanos(earliest), toNanos(p.CoveredAt), toNanos(p.LastScanStart), size, objects, p.RPARN)
+			p.State, p.StatusMessage, catsql.ToNanos(earliest), catsql.ToNanos(p.CoveredAt), catsql.ToNanos(p.LastScanStart), size, objects, p.RPARN)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -47,14 +48,14 @@ const copyJobCols = `id, source_vault_name, source_vault_arn, source_recovery_po
 	idempotency_token, iam_role_arn, delete_after_days, move_to_cold_after_days, created_at, started_at, completed_at,
 	backup_size, bytes_transferred, stats, created_by_backup_job_id, plan_id, plan_version, rule_id, owner, run`
 
-func scanCopyJob(s rowScanner) (CopyJob, error) {
+func scanCopyJob(s catsql.Scanner) (CopyJob, error) {
 	var j CopyJob
 	var created, started, completed int64
 	err := s.Scan(&j.ID, &j.SourceVaultName, &j.SourceVaultARN, &j.SourceRecoveryPointARN, &j.DestinationVaultName,
 		&j.DestinationVaultARN, &j.DestinationRecoveryPointARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage,
 		&j.IdempotencyToken, &j.IAMRoleARN, &j.DeleteAfterDays, &j.MoveToColdAfterDays, &created, &started, &completed,
 		&j.BackupSize, &j.BytesTransferred, &j.Stats, &j.CreatedByBackupJobID, &j.PlanID, &j.PlanVersion, &j.RuleID, &j.Owner, &j.Run)
-	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed)
 	return j, err
 }
 
@@ -62,11 +63,11 @@ func scanCopyJob(s rowScanner) (CopyJob, error) {
 // same transaction. ErrExists if its IdempotencyToken is taken.
 func (c *DB) InsertCopyJob(ctx context.Context, j CopyJob, then TxFunc) error {
 	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+placeholders(27)+`)`,
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`,
 			j.ID, j.SourceVaultName, j.SourceVaultARN, j.SourceRecoveryPointARN, j.DestinationVaultName,
 			j.DestinationVaultARN, j.DestinationRecoveryPointARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage,
-			j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, toNanos(j.CreatedAt), toNanos(j.StartedAt),
-			toNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, nonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
+			j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
+			catsql.ToNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
 			j.PlanID, j.PlanVersion, j.RuleID, j.Owner, j.Run)
 		if err != nil {
 			return err
@@ -89,8 +90,8 @@ const copyJobSet = `UPDATE copy_jobs SET state = ?, status_message = ?, started_
 	backup_size = ?, bytes_transferred = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
 func (j CopyJob) mutable() []any {
-	return []any{j.State, j.StatusMessage, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.BackupSize,
-		j.BytesTransferred, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
+	return []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.BackupSize,
+		j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
 }
 
 // TransitionCopyJob stores every mutable field of j only if the stored
@@ -157,15 +158,15 @@ type CopyJobFilter struct {
 
 // ListCopyJobs returns copy jobs newest first.
 func (c *DB) ListCopyJobs(ctx context.Context, f CopyJobFilter, p Page) ([]CopyJob, string, error) {
-	var w where
-	w.eq("resource_arn", f.ResourceARN)
-	w.eq("resource_type", f.ResourceType)
-	w.eq("state", f.State)
-	w.eq("destination_vault_arn", f.DestinationVaultARN)
-	w.eq("source_recovery_point_arn", f.SourceRecoveryPointARN)
-	w.eq("idempotency_token", f.IdempotencyToken)
-	w.in("state", f.States)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return queryPage(ctx, c, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanCopyJob)
+	var w catsql.Where
+	w.Eq("resource_arn", f.ResourceARN)
+	w.Eq("resource_type", f.ResourceType)
+	w.Eq("state", f.State)
+	w.Eq("destination_vault_arn", f.DestinationVaultARN)
+	w.Eq("source_recovery_point_arn", f.SourceRecoveryPointARN)
+	w.Eq("idempotency_token", f.IdempotencyToken)
+	w.In("state", f.States)
+	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
+	return QueryPage(ctx, c, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanCopyJob)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -69,7 +70,7 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 			if err != nil {
 				return err
 			}
-			if ok, err := affected(res); err != nil || !ok {
+			if ok, err := catsql.Affected(res); err != nil || !ok {
 				if err != nil {
 					return err
 				}
@@ -120,19 +121,19 @@ type JobEventFilter struct {
 // ListJobEvents returns events oldest first (by time, then job and seq):
 // the order in which audit reports and notifications read them.
 func (c *DB) ListJobEvents(ctx context.Context, f JobEventFilter, p Page) ([]JobEvent, string, error) {
-	var w where
-	w.eq("job_id", f.JobID)
-	w.eq("kind", string(f.Kind))
-	w.timeRange("at", f.After, f.Before)
-	return queryPage(ctx, c, "job events", `SELECT job_id, seq, kind, from_state, to_state, at, message FROM job_events`+
-		w.sql()+` ORDER BY at, job_id, seq`, w.args, p, scanJobEvent)
+	var w catsql.Where
+	w.Eq("job_id", f.JobID)
+	w.Eq("kind", string(f.Kind))
+	w.TimeRange("at", f.After, f.Before)
+	return QueryPage(ctx, c, "job events", `SELECT job_id, seq, kind, from_state, to_state, at, message FROM job_events`+
+		w.SQL()+` ORDER BY at, job_id, seq`, w.Args, p, scanJobEvent)
 }
 
-func scanJobEvent(s rowScanner) (JobEvent, error) {
+func scanJobEvent(s catsql.Scanner) (JobEvent, error) {
 	var e JobEvent
 	var kind, from, to string
 	var at int64
 	err := s.Scan(&e.JobID, &e.Seq, &kind, &from, &to, &at, &e.Message)
-	e.Kind, e.From, e.To, e.At = vocab.Kind(kind), vocab.JobState(from), vocab.JobState(to), fromNanos(at)
+	e.Kind, e.From, e.To, e.At = vocab.Kind(kind), vocab.JobState(from), vocab.JobState(to), catsql.FromNanos(at)
 	return e, err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -26,7 +27,7 @@ func (c *DB) PutVaultLock(ctx context.Context, l VaultLock) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO vault_locks (vault_name, min_retention_days, max_retention_days, lock_date, updated_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (vault_name) DO UPDATE SET min_retention_days = excluded.min_retention_days,
 		max_retention_days = excluded.max_retention_days, lock_date = excluded.lock_date, updated_at = excluded.updated_at`,
-		l.VaultName, l.MinRetentionDays, l.MaxRetentionDays, toNanos(l.LockDate), toNanos(l.UpdatedAt))
+		l.VaultName, l.MinRetentionDays, l.MaxRetentionDays, catsql.ToNanos(l.LockDate), catsql.ToNanos(l.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put lock of vault %q: %w", l.VaultName, err)
 	}
@@ -45,7 +46,7 @@ func (c *DB) VaultLock(ctx context.Context, vault string) (VaultLock, bool, erro
 	if err != nil {
 		return VaultLock{}, false, fmt.Errorf("read lock of vault %q: %w", vault, err)
 	}
-	l.LockDate, l.UpdatedAt = fromNanos(lockDate), fromNanos(updated)
+	l.LockDate, l.UpdatedAt = catsql.FromNanos(lockDate), catsql.FromNanos(updated)
 	return l, true, nil
 }
 
@@ -93,7 +94,7 @@ type HeldPoint struct {
 const holdCols = `id, arn, title, description, status, cancel_description, selection, idempotency_token, tags,
 	created_at, cancelled_at, retain_record_until`
 
-func scanHold(s rowScanner) (LegalHold, error) {
+func scanHold(s catsql.Scanner) (LegalHold, error) {
 	var h LegalHold
 	var sel, tags string
 	var created, cancelled, retain int64
@@ -105,8 +106,8 @@ func scanHold(s rowScanner) (LegalHold, error) {
 	if err := json.Unmarshal([]byte(sel), &h.Selection); err != nil {
 		return h, fmt.Errorf("legal hold %q: selection: %w", h.ID, err)
 	}
-	h.Tags = fromJSONMap(tags)
-	h.CreatedAt, h.CancelledAt, h.RetainRecordUntil = fromNanos(created), fromNanos(cancelled), fromNanos(retain)
+	h.Tags = catsql.FromJSONMap(tags)
+	h.CreatedAt, h.CancelledAt, h.RetainRecordUntil = catsql.FromNanos(created), catsql.FromNanos(cancelled), catsql.FromNanos(retain)
 	return h, nil
 }
 
@@ -116,8 +117,8 @@ func (c *DB) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
 	var n int64
 	err := c.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO legal_holds (`+holdCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, mustJSON(h.Selection), h.IdempotencyToken,
-			mustJSON(h.Tags), toNanos(h.CreatedAt), toNanos(h.CancelledAt), toNanos(h.RetainRecordUntil)); err != nil {
+			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, catsql.MustJSON(h.Selection), h.IdempotencyToken,
+			catsql.MustJSON(h.Tags), catsql.ToNanos(h.CreatedAt), catsql.ToNanos(h.CancelledAt), catsql.ToNanos(h.RetainRecordUntil)); err != nil {
 			if isUniqueViolation(err) {
 				return fmt.Errorf("legal hold %q: %w", h.ID, ErrExists)
 			}
@@ -125,7 +126,7 @@ func (c *DB) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
 		}
 		w := selectionWhere(h.Selection)
 		res, err := tx.ExecContext(ctx, `INSERT INTO legal_hold_points (hold_id, rp_arn, vault_name, resource_arn, resource_type)
-			SELECT ?, arn, vault_name, resource_arn, resource_type FROM recovery_points`+w.sql(), append([]any{h.ID}, w.args...)...)
+			SELECT ?, arn, vault_name, resource_arn, resource_type FROM recovery_points`+w.SQL(), append([]any{h.ID}, w.Args...)...)
 		if err != nil {
 			return fmt.Errorf("hold the recovery points of legal hold %q: %w", h.ID, err)
 		}
@@ -135,15 +136,15 @@ func (c *DB) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
 	return n, err
 }
 
-func selectionWhere(s HoldSelection) where {
-	var w where
-	w.in("vault_name", s.VaultNames)
-	w.in("resource_arn", s.ResourceARNs)
+func selectionWhere(s HoldSelection) catsql.Where {
+	var w catsql.Where
+	w.In("vault_name", s.VaultNames)
+	w.In("resource_arn", s.ResourceARNs)
 	if !s.From.IsZero() {
-		w.add("created_at >= ?", s.From.UnixNano())
+		w.Add("created_at >= ?", s.From.UnixNano())
 	}
 	if !s.To.IsZero() {
-		w.add("created_at <= ?", s.To.UnixNano())
+		w.Add("created_at <= ?", s.To.UnixNano())
 	}
 	return w
 }
@@ -174,14 +175,14 @@ func (c *DB) LegalHoldByToken(ctx context.Context, token string) (LegalHold, boo
 
 // ListLegalHolds returns legal holds oldest first.
 func (c *DB) ListLegalHolds(ctx context.Context, p Page) ([]LegalHold, string, error) {
-	return queryPage(ctx, c, "legal holds", `SELECT `+holdCols+` FROM legal_holds ORDER BY created_at, id`, nil, p, scanHold)
+	return QueryPage(ctx, c, "legal holds", `SELECT `+holdCols+` FROM legal_holds ORDER BY created_at, id`, nil, p, scanHold)
 }
 
 // CancelLegalHold marks an active hold CANCELED; ErrNotFound if there is
 // no such hold, vocab.ErrInvalidState if it is not active.
 func (c *DB) CancelLegalHold(ctx context.Context, id, description string, at, retainUntil time.Time) error {
 	res, err := c.db.ExecContext(ctx, `UPDATE legal_holds SET status = ?, cancel_description = ?, cancelled_at = ?, retain_record_until = ?
-		WHERE id = ? AND status = ?`, HoldCanceled, description, toNanos(at), toNanos(retainUntil), id, HoldActive)
+		WHERE id = ? AND status = ?`, HoldCanceled, description, catsql.ToNanos(at), catsql.ToNanos(retainUntil), id, HoldActive)
 	if err != nil {
 		return fmt.Errorf("cancel legal hold %q: %w", id, err)
 	}
@@ -196,8 +197,8 @@ func (c *DB) CancelLegalHold(ctx context.Context, id, description string, at, re
 
 // HeldPoints lists the recovery points of a hold, by ARN.
 func (c *DB) HeldPoints(ctx context.Context, holdID string, p Page) ([]HeldPoint, string, error) {
-	return queryPage(ctx, c, "held recovery points", `SELECT hold_id, rp_arn, vault_name, resource_arn, resource_type
-		FROM legal_hold_points WHERE hold_id = ? ORDER BY rp_arn`, []any{holdID}, p, func(s rowScanner) (HeldPoint, error) {
+	return QueryPage(ctx, c, "held recovery points", `SELECT hold_id, rp_arn, vault_name, resource_arn, resource_type
+		FROM legal_hold_points WHERE hold_id = ? ORDER BY rp_arn`, []any{holdID}, p, func(s catsql.Scanner) (HeldPoint, error) {
 		var h HeldPoint
 		err := s.Scan(&h.HoldID, &h.RecoveryPointARN, &h.VaultName, &h.ResourceARN, &h.ResourceType)
 		return h, err
@@ -235,8 +236,8 @@ func (c *DB) RestoreLegalHold(ctx context.Context, h LegalHold, points []HeldPoi
 	return c.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO legal_holds (`+holdCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET status = CASE WHEN excluded.status = 'ACTIVE' THEN 'ACTIVE' ELSE legal_holds.status END`,
-			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, mustJSON(h.Selection), h.IdempotencyToken,
-			mustJSON(h.Tags), toNanos(h.CreatedAt), toNanos(h.CancelledAt), toNanos(h.RetainRecordUntil)); err != nil {
+			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, catsql.MustJSON(h.Selection), h.IdempotencyToken,
+			catsql.MustJSON(h.Tags), catsql.ToNanos(h.CreatedAt), catsql.ToNanos(h.CancelledAt), catsql.ToNanos(h.RetainRecordUntil)); err != nil {
 			return fmt.Errorf("restore legal hold %q: %w", h.ID, err)
 		}
 		for _, p := range points {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -38,13 +39,13 @@ func (c *DB) AddInboxEvents(ctx context.Context, events []InboxEvent) error {
 		for i := range events {
 			e := &events[i]
 			e.ID = inboxID(at, i)
-			e.ReceivedAt = fromNanos(at)
+			e.ReceivedAt = catsql.FromNanos(at)
 			if e.Connection == "" {
 				e.Connection = vocab.DefaultConnection
 			}
 			if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO capture_events (id, connection, bucket, object_key, version_id,
 				event_name, event_time, sequencer, etag, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.ID, e.Connection, e.Bucket, e.Key, e.VersionID, e.Name, toNanos(e.Time), e.Sequencer, e.ETag, e.Size, at); err != nil {
+				e.ID, e.Connection, e.Bucket, e.Key, e.VersionID, e.Name, catsql.ToNanos(e.Time), e.Sequencer, e.ETag, e.Size, at); err != nil {
 				return fmt.Errorf("store event %d of %d of bucket %s: %w", i+1, len(events), e.Bucket, err)
 			}
 		}
@@ -87,7 +88,7 @@ func (c *DB) InboxEventsOf(ctx context.Context, conn, bucket string, limit int) 
 		if err := rows.Scan(&e.ID, &e.Connection, &e.Bucket, &e.Key, &e.VersionID, &e.Name, &at, &e.Sequencer, &e.ETag, &e.Size, &recv); err != nil {
 			return nil, fmt.Errorf("read event inbox of bucket %s: %w", bucket, err)
 		}
-		e.Time, e.ReceivedAt = fromNanos(at), fromNanos(recv)
+		e.Time, e.ReceivedAt = catsql.FromNanos(at), catsql.FromNanos(recv)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -32,12 +33,12 @@ type MaintenanceJob struct {
 
 const maintenanceJobCols = `id, vault_name, vault_arn, state, status_message, cause, created_at, started_at, completed_at, owner, run, stats`
 
-func scanMaintenanceJob(s rowScanner) (MaintenanceJob, error) {
+func scanMaintenanceJob(s catsql.Scanner) (MaintenanceJob, error) {
 	var j MaintenanceJob
 	var created, started, completed int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.State, &j.StatusMessage, &j.Trigger, &created, &started, &completed,
 		&j.Owner, &j.Run, &j.Stats)
-	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed)
 	return j, err
 }
 
@@ -46,9 +47,9 @@ func scanMaintenanceJob(s rowScanner) (MaintenanceJob, error) {
 // already queued (CREATED): that one absorbs the request.
 func (c *DB) InsertMaintenanceJob(ctx context.Context, j MaintenanceJob, then TxFunc) error {
 	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO maintenance_jobs (`+maintenanceJobCols+`) VALUES (`+placeholders(12)+`)`,
-			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.Trigger, toNanos(j.CreatedAt), toNanos(j.StartedAt),
-			toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"))
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO maintenance_jobs (`+maintenanceJobCols+`) VALUES (`+catsql.Placeholders(12)+`)`,
+			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.Trigger, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
+			catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"))
 		if err != nil {
 			return err
 		}
@@ -81,8 +82,8 @@ func (c *DB) TransitionMaintenanceJob(ctx context.Context, j MaintenanceJob, fro
 func (c *DB) TransitionMaintenanceJobTx(ctx context.Context, j MaintenanceJob, then TxFunc, from ...string) (bool, error) {
 	ok, err := c.transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ?`, j.State, j.StatusMessage, toNanos(j.StartedAt),
-				toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur)
+			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ?`, j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt),
+				catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.ID, cur)
 		}, then)
 	if isUniqueViolation(err) {
 		return false, fmt.Errorf("maintenance job %s of vault %q to %s: another one is %s: %w", j.ID, j.VaultName, j.State, j.State, ErrExists)
@@ -114,10 +115,10 @@ type MaintenanceJobFilter struct {
 
 // ListMaintenanceJobs returns jobs newest first.
 func (c *DB) ListMaintenanceJobs(ctx context.Context, f MaintenanceJobFilter, p Page) ([]MaintenanceJob, string, error) {
-	var w where
-	w.eq("vault_name", f.VaultName)
-	w.eq("state", f.State)
-	w.in("state", f.States)
-	return queryPage(ctx, c, "maintenance jobs", `SELECT `+maintenanceJobCols+` FROM maintenance_jobs`+w.sql()+
-		` ORDER BY created_at DESC, id`, w.args, p, scanMaintenanceJob)
+	var w catsql.Where
+	w.Eq("vault_name", f.VaultName)
+	w.Eq("state", f.State)
+	w.In("state", f.States)
+	return QueryPage(ctx, c, "maintenance jobs", `SELECT `+maintenanceJobCols+` FROM maintenance_jobs`+w.SQL()+
+		` ORDER BY created_at DESC, id`, w.Args, p, scanMaintenanceJob)
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // PlanRun records that the scheduler handled one scheduled run of a rule,
@@ -22,7 +24,7 @@ type PlanRun struct {
 // InsertPlanRun records a run; ErrExists if that run was already recorded.
 func (c *DB) InsertPlanRun(ctx context.Context, r PlanRun) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO plan_runs (plan_id, rule_id, scheduled_at, status, jobs, message, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.PlanID, r.RuleID, toNanos(r.ScheduledAt), r.Status, r.Jobs, r.Message, toNanos(r.CreatedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.PlanID, r.RuleID, catsql.ToNanos(r.ScheduledAt), r.Status, r.Jobs, r.Message, catsql.ToNanos(r.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("plan %s rule %s run at %s: %w", r.PlanID, r.RuleID, r.ScheduledAt, ErrExists)
 	}
@@ -47,21 +49,21 @@ func (c *DB) LastPlanRun(ctx context.Context, planID, ruleID string) (PlanRun, e
 
 // ListPlanRuns returns one page of a rule's recorded runs, newest first.
 func (c *DB) ListPlanRuns(ctx context.Context, planID, ruleID string, p Page) ([]PlanRun, string, error) {
-	return queryPage(ctx, c, "plan runs", `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
+	return QueryPage(ctx, c, "plan runs", `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
 		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC`, []any{planID, ruleID}, p, scanPlanRun)
 }
 
-func scanPlanRun(s rowScanner) (PlanRun, error) {
+func scanPlanRun(s catsql.Scanner) (PlanRun, error) {
 	var r PlanRun
 	var at, created int64
 	err := s.Scan(&r.PlanID, &r.RuleID, &at, &r.Status, &r.Jobs, &r.Message, &created)
-	r.ScheduledAt, r.CreatedAt = fromNanos(at), fromNanos(created)
+	r.ScheduledAt, r.CreatedAt = catsql.FromNanos(at), catsql.FromNanos(created)
 	return r, err
 }
 
 // SetPlanLastExecution records when a plan last started jobs.
 func (c *DB) SetPlanLastExecution(ctx context.Context, planID string, at time.Time) error {
-	if _, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET last_execution_at = ? WHERE id = ?`, toNanos(at), planID); err != nil {
+	if _, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET last_execution_at = ? WHERE id = ?`, catsql.ToNanos(at), planID); err != nil {
 		return fmt.Errorf("update plan %s: %w", planID, err)
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Plan is a backup plan's catalog entry; Document is the JSON plan
@@ -32,11 +34,11 @@ const planCols = `p.id, p.arn, p.name, p.version_id, p.creator_request_id, v.cre
 
 const planFrom = ` FROM backup_plans p JOIN backup_plan_versions v ON v.plan_id = p.id AND v.version_id = p.version_id`
 
-func scanPlan(s rowScanner) (Plan, error) {
+func scanPlan(s catsql.Scanner) (Plan, error) {
 	var p Plan
 	var created, deleted, last int64
 	err := s.Scan(&p.ID, &p.ARN, &p.Name, &p.VersionID, &p.CreatorRequestID, &created, &deleted, &last, &p.Document)
-	p.CreatedAt, p.DeletedAt, p.LastExecutionAt = fromNanos(created), fromNanos(deleted), fromNanos(last)
+	p.CreatedAt, p.DeletedAt, p.LastExecutionAt = catsql.FromNanos(created), catsql.FromNanos(deleted), catsql.FromNanos(last)
 	return p, err
 }
 
@@ -44,7 +46,7 @@ func scanPlan(s rowScanner) (Plan, error) {
 func (c *DB) CreatePlan(ctx context.Context, p Plan) error {
 	return c.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_plans (id, arn, name, version_id, creator_request_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.ARN, p.Name, p.VersionID, p.CreatorRequestID, toNanos(p.CreatedAt)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.ARN, p.Name, p.VersionID, p.CreatorRequestID, catsql.ToNanos(p.CreatedAt)); err != nil {
 			return fmt.Errorf("insert plan %s: %w", p.ID, err)
 		}
 		return insertVersion(ctx, tx, p)
@@ -53,7 +55,7 @@ func (c *DB) CreatePlan(ctx context.Context, p Plan) error {
 
 func insertVersion(ctx context.Context, tx *sql.Tx, p Plan) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO backup_plan_versions (plan_id, version_id, document, created_at) VALUES (?, ?, ?, ?)`,
-		p.ID, p.VersionID, p.Document, toNanos(p.CreatedAt)); err != nil {
+		p.ID, p.VersionID, p.Document, catsql.ToNanos(p.CreatedAt)); err != nil {
 		return fmt.Errorf("insert plan %s version %s: %w", p.ID, p.VersionID, err)
 	}
 	return nil
@@ -99,20 +101,20 @@ func (c *DB) ListPlans(ctx context.Context, includeDeleted bool, p Page) ([]Plan
 	if !includeDeleted {
 		q += ` WHERE p.deleted_at = 0`
 	}
-	return queryPage(ctx, c, "backup plans", q+` ORDER BY p.created_at DESC, p.id`, nil, p, scanPlan)
+	return QueryPage(ctx, c, "backup plans", q+` ORDER BY p.created_at DESC, p.id`, nil, p, scanPlan)
 }
 
 // ListPlanVersions lists a plan's versions, newest first.
 func (c *DB) ListPlanVersions(ctx context.Context, id string, p Page) ([]Plan, string, error) {
 	q := `SELECT p.id, p.arn, p.name, v.version_id, p.creator_request_id, v.created_at, p.deleted_at, p.last_execution_at, v.document
 		FROM backup_plans p JOIN backup_plan_versions v ON v.plan_id = p.id WHERE p.id = ? ORDER BY v.created_at DESC, v.version_id`
-	return queryPage(ctx, c, "plan versions", q, []any{id}, p, scanPlan)
+	return QueryPage(ctx, c, "plan versions", q, []any{id}, p, scanPlan)
 }
 
 // DeletePlan marks a plan deleted; its versions stay for ListBackupPlans
 // with includeDeleted.
 func (c *DB) DeletePlan(ctx context.Context, id string, at time.Time) error {
-	res, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET deleted_at = ? WHERE id = ? AND deleted_at = 0`, toNanos(at), id)
+	res, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET deleted_at = ? WHERE id = ? AND deleted_at = 0`, catsql.ToNanos(at), id)
 	if err != nil {
 		return fmt.Errorf("delete plan %s: %w", id, err)
 	}
@@ -128,11 +130,11 @@ type Selection struct {
 	CreatedAt                                    time.Time
 }
 
-func scanSelection(s rowScanner) (Selection, error) {
+func scanSelection(s catsql.Scanner) (Selection, error) {
 	var sel Selection
 	var created int64
 	err := s.Scan(&sel.ID, &sel.PlanID, &sel.Name, &sel.CreatorRequestID, &sel.Document, &created)
-	sel.CreatedAt = fromNanos(created)
+	sel.CreatedAt = catsql.FromNanos(created)
 	return sel, err
 }
 
@@ -141,7 +143,7 @@ const selectionCols = `id, plan_id, name, creator_request_id, document, created_
 // CreateSelection inserts a selection.
 func (c *DB) CreateSelection(ctx context.Context, s Selection) error {
 	if _, err := c.db.ExecContext(ctx, `INSERT INTO backup_selections (`+selectionCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.PlanID, s.Name, s.CreatorRequestID, s.Document, toNanos(s.CreatedAt)); err != nil {
+		s.ID, s.PlanID, s.Name, s.CreatorRequestID, s.Document, catsql.ToNanos(s.CreatedAt)); err != nil {
 		return fmt.Errorf("insert selection %s: %w", s.ID, err)
 	}
 	return nil
@@ -161,7 +163,7 @@ func (c *DB) Selection(ctx context.Context, planID, id string) (Selection, error
 
 // ListSelections lists a plan's selections, oldest first.
 func (c *DB) ListSelections(ctx context.Context, planID string, p Page) ([]Selection, string, error) {
-	return queryPage(ctx, c, "selections", `SELECT `+selectionCols+` FROM backup_selections WHERE plan_id = ? ORDER BY created_at, id`,
+	return QueryPage(ctx, c, "selections", `SELECT `+selectionCols+` FROM backup_selections WHERE plan_id = ? ORDER BY created_at, id`,
 		[]any{planID}, p, scanSelection)
 }
 

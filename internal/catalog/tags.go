@@ -99,5 +99,5 @@ func (c *DB) ProtectedResources(ctx context.Context, resourceARN string, p Page)
 		q += ` AND resource_arn = ?`
 		args = append(args, resourceARN)
 	}
-	return queryPage(ctx, c, "protected resources", q+` ORDER BY resource_arn, arn`, args, p, scanRP)
+	return QueryPage(ctx, c, "protected resources", q+` ORDER BY resource_arn, arn`, args, p, scanRP)
 }

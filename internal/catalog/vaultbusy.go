@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -77,7 +78,7 @@ func (c *DB) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, e
 				return nil, err
 			}
 			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ? AND run = ?`+noJobRunning, j.State, j.StatusMessage,
-				toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName, j.VaultName, j.VaultName, j.VaultName)
+				catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName, j.VaultName, j.VaultName, j.VaultName)
 		}, nil)
 	if isUniqueViolation(err) {
 		return false, fmt.Errorf("maintenance job %s of vault %q: another one runs: %w", j.ID, j.VaultName, ErrExists)

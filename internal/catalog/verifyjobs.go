@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -35,13 +36,13 @@ type VerificationJob struct {
 const verificationJobCols = `id, vault_name, vault_arn, state, status_message, read_data_percent, seed, created_at,
 	started_at, completed_at, owner, run, stats, problems`
 
-func scanVerificationJob(s rowScanner) (VerificationJob, error) {
+func scanVerificationJob(s catsql.Scanner) (VerificationJob, error) {
 	var j VerificationJob
 	var created, started, completed, seed int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.State, &j.StatusMessage, &j.ReadDataPercent, &seed, &created,
 		&started, &completed, &j.Owner, &j.Run, &j.Stats, &j.Problems)
 	j.Seed = uint64(seed) //nolint:gosec // stored bit for bit
-	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed)
 	return j, err
 }
 
@@ -49,9 +50,9 @@ func scanVerificationJob(s rowScanner) (VerificationJob, error) {
 // not nil) in the same transaction.
 func (c *DB) InsertVerificationJob(ctx context.Context, j VerificationJob, then TxFunc) error {
 	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO verification_jobs (`+verificationJobCols+`) VALUES (`+placeholders(14)+`)`,
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO verification_jobs (`+verificationJobCols+`) VALUES (`+catsql.Placeholders(14)+`)`,
 			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.ReadDataPercent, int64(j.Seed), //nolint:gosec // bit for bit
-			toNanos(j.CreatedAt), toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.Problems)
+			catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.Problems)
 		if err != nil {
 			return err
 		}
@@ -70,8 +71,8 @@ const verificationJobSet = `UPDATE verification_jobs SET state = ?, status_messa
 	owner = ?, run = ?, stats = ?, problems = ? WHERE id = ?`
 
 func (j VerificationJob) mutable() []any {
-	return []any{j.State, j.StatusMessage, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run,
-		nonEmpty(j.Stats, "{}"), j.Problems, j.ID}
+	return []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run,
+		catsql.NonEmpty(j.Stats, "{}"), j.Problems, j.ID}
 }
 
 // TransitionVerificationJobTx stores every mutable field of j only if the
@@ -135,11 +136,11 @@ type VerificationJobFilter struct {
 
 // ListVerificationJobs returns verification jobs newest first.
 func (c *DB) ListVerificationJobs(ctx context.Context, f VerificationJobFilter, p Page) ([]VerificationJob, string, error) {
-	var w where
-	w.eq("vault_name", f.VaultName)
-	w.eq("state", f.State)
-	w.in("state", f.States)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	return queryPage(ctx, c, "verification jobs", `SELECT `+verificationJobCols+` FROM verification_jobs`+w.sql()+` ORDER BY created_at DESC, id`,
-		w.args, p, scanVerificationJob)
+	var w catsql.Where
+	w.Eq("vault_name", f.VaultName)
+	w.Eq("state", f.State)
+	w.In("state", f.States)
+	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	return QueryPage(ctx, c, "verification jobs", `SELECT `+verificationJobCols+` FROM verification_jobs`+w.SQL()+` ORDER BY created_at DESC, id`,
+		w.Args, p, scanVerificationJob)
 }
