@@ -60,7 +60,9 @@ type DB struct {
 // Call it before the DB is shared.
 func (c *DB) SetClock(clk clock.Clock) { c.clock = clk }
 
-func (c *DB) now() time.Time {
+// Now is the time on the catalog's clock: the time of job events, and of
+// rows its stores date.
+func (c *DB) Now() time.Time {
 	if c.clock == nil {
 		return clock.Real{}.Now()
 	}
@@ -188,7 +190,7 @@ func (c *DB) applyMigrations(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committed if fn returns nil.
 func (c *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return c.inTxFull(ctx, func(tx *Tx) error { return fn(tx.tx) })
+	return c.InTx(ctx, func(tx *Tx) error { return fn(tx.tx) })
 }
 
 // Page asks for one page of a listing.

@@ -70,6 +70,11 @@ func scanRP(s catsql.Scanner) (RecoveryPoint, error) {
 	return r, err
 }
 
+// notHeld is the condition on recovery_points rows that no active hold
+// holds them.
+const notHeld = `NOT EXISTS (SELECT 1 FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
+	WHERE p.rp_arn = recovery_points.arn AND h.status = 'ACTIVE')`
+
 // PutRecoveryPoint inserts r, or replaces the entry with the same ARN.
 func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+catsql.Placeholders(19)+`)
@@ -83,6 +88,17 @@ func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
 		return fmt.Errorf("insert recovery point %q: %w", r.ARN, err)
 	}
 	return nil
+}
+
+// InsertRecoveryPointTx inserts r in tx as it is (an ARN taken fails:
+// no replace), for a store that records a recovery point together with
+// rows of its own (capturestore's protections).
+func InsertRecoveryPointTx(ctx context.Context, tx *sql.Tx, r RecoveryPoint) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+catsql.Placeholders(19)+`)`,
+		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
+		catsql.ToNanos(r.CreatedAt), catsql.ToNanos(r.CompletedAt), r.DeleteAfterDays, catsql.ToNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount,
+		catsql.MustJSON(r.Tags), r.Kind, catsql.ToNanos(r.EarliestRestorable), catsql.ToNanos(r.LatestRestorable), r.SourceBackupVaultARN)
+	return err
 }
 
 // RecoveryPoint returns one recovery point of a vault; ErrNotFound if absent.

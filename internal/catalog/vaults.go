@@ -27,6 +27,16 @@ type Vault struct {
 	StorageLocation string
 }
 
+// VaultLock is a vault's lock configuration (internal/vaultlock owns its
+// rules). Zero days are unset; a zero LockDate is governance mode.
+type VaultLock struct {
+	VaultName        string
+	MinRetentionDays int64
+	MaxRetentionDays int64
+	LockDate         time.Time
+	UpdatedAt        time.Time
+}
+
 const vaultCols = `name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type,
 	(SELECT COUNT(*) FROM recovery_points r WHERE r.vault_name = vaults.name),
 	COALESCE((SELECT min_retention_days FROM vault_locks l WHERE l.vault_name = vaults.name), -1),
@@ -53,7 +63,7 @@ func scanVault(s catsql.Scanner) (Vault, error) {
 func (c *DB) CreateVault(ctx context.Context, v Vault) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO vaults (name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Name, v.ID, v.ARN, v.CreatorRequestID, v.EncryptionKeyARN, catsql.MustJSON(v.Tags), catsql.ToNanos(v.CreatedAt), v.VaultType)
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return fmt.Errorf("vault %q: %w", v.Name, ErrExists)
 	}
 	if err != nil {

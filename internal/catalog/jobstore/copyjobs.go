@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -61,8 +62,8 @@ func scanCopyJob(s catsql.Scanner) (CopyJob, error) {
 
 // InsertCopyJob records a new copy job and runs then (if not nil) in the
 // same transaction. ErrExists if its IdempotencyToken is taken.
-func (c *DB) InsertCopyJob(ctx context.Context, j CopyJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
+func (s *Store) InsertCopyJob(ctx context.Context, j CopyJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
 		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`,
 			j.ID, j.SourceVaultName, j.SourceVaultARN, j.SourceRecoveryPointARN, j.DestinationVaultName,
 			j.DestinationVaultARN, j.DestinationRecoveryPointARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage,
@@ -72,13 +73,13 @@ func (c *DB) InsertCopyJob(ctx context.Context, j CopyJob, then TxFunc) error {
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindCopy, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindCopy, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("copy job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("copy job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert copy job %s: %w", j.ID, err)
@@ -96,14 +97,14 @@ func (j CopyJob) mutable() []any {
 
 // TransitionCopyJob stores every mutable field of j only if the stored
 // state is one of from, and reports whether it did.
-func (c *DB) TransitionCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
-	return c.TransitionCopyJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
+	return s.TransitionCopyJobTx(ctx, j, nil, from...)
 }
 
 // TransitionCopyJobTx is TransitionCopyJob that also runs then in the
 // transaction of the change.
-func (c *DB) TransitionCopyJobTx(ctx context.Context, j CopyJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionCopyJobTx(ctx context.Context, j CopyJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, copyJobSet+` AND state = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -112,8 +113,8 @@ func (c *DB) TransitionCopyJobTx(ctx context.Context, j CopyJob, then TxFunc, fr
 // TransitionOwnCopyJob is TransitionCopyJob for the process that runs the
 // job: it changes nothing unless the stored job is still the run j.Run
 // claimed by j.Owner.
-func (c *DB) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
@@ -122,10 +123,10 @@ func (c *DB) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string
 // ClaimCopyJob moves copy job j from CREATED to its new state (with its
 // other fields) unless maintenance of its source or destination vault
 // runs in any process: false then, or if the job is no longer CREATED.
-func (c *DB) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
-	ok, err := c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
+func (s *Store) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
+	ok, err := s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
 		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.SourceVaultName), vaultKey(j.DestinationVaultName)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.SourceVaultName), vaultKey(j.DestinationVaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND run = ?`+noMaintenanceRunning+noMaintenanceRunning,
@@ -138,10 +139,10 @@ func (c *DB) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
 }
 
 // CopyJob returns one copy job; ErrNotFound if absent.
-func (c *DB) CopyJob(ctx context.Context, id string) (CopyJob, error) {
-	j, err := scanCopyJob(c.db.QueryRowContext(ctx, `SELECT `+copyJobCols+` FROM copy_jobs WHERE id = ?`, id))
+func (s *Store) CopyJob(ctx context.Context, id string) (CopyJob, error) {
+	j, err := scanCopyJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+copyJobCols+` FROM copy_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return CopyJob{}, fmt.Errorf("copy job %q: %w", id, ErrNotFound)
+		return CopyJob{}, fmt.Errorf("copy job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return CopyJob{}, fmt.Errorf("read copy job %q: %w", id, err)
@@ -157,7 +158,7 @@ type CopyJobFilter struct {
 }
 
 // ListCopyJobs returns copy jobs newest first.
-func (c *DB) ListCopyJobs(ctx context.Context, f CopyJobFilter, p Page) ([]CopyJob, string, error) {
+func (s *Store) ListCopyJobs(ctx context.Context, f CopyJobFilter, p catalog.Page) ([]CopyJob, string, error) {
 	var w catsql.Where
 	w.Eq("resource_arn", f.ResourceARN)
 	w.Eq("resource_type", f.ResourceType)
@@ -168,5 +169,5 @@ func (c *DB) ListCopyJobs(ctx context.Context, f CopyJobFilter, p Page) ([]CopyJ
 	w.In("state", f.States)
 	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
 	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return QueryPage(ctx, c, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanCopyJob)
+	return catalog.QueryPage(ctx, s.db, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanCopyJob)
 }

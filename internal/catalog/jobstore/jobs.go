@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -76,18 +77,18 @@ func (j BackupJob) values() []any {
 // InsertBackupJob records a new job, and runs then (if not nil) in the
 // same transaction: work queued there exists only if the job does.
 // ErrExists if the job's IdempotencyToken is taken.
-func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
+func (s *Store) InsertBackupJob(ctx context.Context, j BackupJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
 		if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`, j.values()...); err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("backup job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("backup job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert backup job %s: %w", j.ID, err)
@@ -106,15 +107,15 @@ func (j BackupJob) mutable() []any {
 // TransitionBackupJob stores every mutable field of j only if the stored
 // state is one of from, and reports whether it did: a state change can
 // never overwrite a concurrent one (StopBackupJob racing a job's end).
-func (c *DB) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
-	return c.TransitionBackupJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	return s.TransitionBackupJobTx(ctx, j, nil, from...)
 }
 
 // TransitionBackupJobTx is TransitionBackupJob that also runs then in the
 // transaction of the change (work queued there exists only if the change
 // does).
-func (c *DB) TransitionBackupJobTx(ctx context.Context, j BackupJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionBackupJobTx(ctx context.Context, j BackupJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, backupJobSet+` AND state = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -125,8 +126,8 @@ func (c *DB) TransitionBackupJobTx(ctx context.Context, j BackupJob, then TxFunc
 // run j.Run claimed by j.Owner. A process that lost the database long
 // enough for another to take its job over can then never overwrite the
 // newer run's state.
-func (c *DB) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, backupJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
@@ -135,7 +136,7 @@ func (c *DB) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...st
 // ClaimBackupJob is TransitionBackupJob that also requires that no other
 // job of the same resource is in one of the states busy: the check and the
 // change are one statement, so two jobs of a bucket never both pass.
-func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
+func (s *Store) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
 	other := &catsql.Where{}
 	other.In("o.state", busy)
 	// run = j.Run: a handler of an earlier run (the job was taken over
@@ -144,9 +145,9 @@ func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []strin
 	// vaultbusy.go).
 	q := backupJobSet + ` AND state = ? AND run = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` +
 		other.And() + `)` + noMaintenanceRunning
-	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+	ok, err := s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName), resourceKey(j.ResourceARN)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName), resourceKey(j.ResourceARN)); err != nil {
 				return nil, err
 			}
 			args := append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.Args...)
@@ -161,8 +162,8 @@ func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []strin
 // UpdateBackupJobProgress stores only the progress fields of j, so that a
 // concurrent state change (StopBackupJob) is not overwritten, and only
 // while the job is still the run j.Run of j.Owner.
-func (c *DB) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
-	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?
+func (s *Store) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
+	_, err := s.db.SQL().ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?
 		WHERE id = ? AND owner = ? AND run = ?`, j.PercentDone, j.BytesTransferred, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.ID, j.Owner, j.Run)
 	if err != nil {
 		return fmt.Errorf("update backup job %s progress: %w", j.ID, err)
@@ -171,10 +172,10 @@ func (c *DB) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
 }
 
 // BackupJob returns one job; ErrNotFound if absent.
-func (c *DB) BackupJob(ctx context.Context, id string) (BackupJob, error) {
-	j, err := scanBackupJob(c.db.QueryRowContext(ctx, `SELECT `+backupJobCols+` FROM backup_jobs WHERE id = ?`, id))
+func (s *Store) BackupJob(ctx context.Context, id string) (BackupJob, error) {
+	j, err := scanBackupJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+backupJobCols+` FROM backup_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return BackupJob{}, fmt.Errorf("backup job %q: %w", id, ErrNotFound)
+		return BackupJob{}, fmt.Errorf("backup job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return BackupJob{}, fmt.Errorf("read backup job %q: %w", id, err)
@@ -190,7 +191,7 @@ type BackupJobFilter struct {
 }
 
 // ListBackupJobs returns jobs newest first.
-func (c *DB) ListBackupJobs(ctx context.Context, f BackupJobFilter, p Page) ([]BackupJob, string, error) {
+func (s *Store) ListBackupJobs(ctx context.Context, f BackupJobFilter, p catalog.Page) ([]BackupJob, string, error) {
 	var w catsql.Where
 	w.Eq("resource_arn", f.ResourceARN)
 	w.Eq("state", f.State)
@@ -200,7 +201,7 @@ func (c *DB) ListBackupJobs(ctx context.Context, f BackupJobFilter, p Page) ([]B
 	w.In("state", f.States)
 	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
 	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return QueryPage(ctx, c, "backup jobs", `SELECT `+backupJobCols+` FROM backup_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanBackupJob)
+	return catalog.QueryPage(ctx, s.db, "backup jobs", `SELECT `+backupJobCols+` FROM backup_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanBackupJob)
 }
 
 // RestoreJob is one restore job.
@@ -246,8 +247,8 @@ func scanRestoreJob(s catsql.Scanner) (RestoreJob, error) {
 
 // InsertRestoreJob records a new restore job and runs then (if not nil)
 // in the same transaction. ErrExists if its IdempotencyToken is taken.
-func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
+func (s *Store) InsertRestoreJob(ctx context.Context, j RestoreJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
 		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+catsql.Placeholders(21)+`)`,
 			j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
 			j.IdempotencyToken, j.IAMRoleARN, catsql.MustJSON(j.Metadata), j.CreatedResourceARN, catsql.ToNanos(j.RecoveryPointCreatedAt),
@@ -255,13 +256,13 @@ func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) er
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("restore job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("restore job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert restore job %s: %w", j.ID, err)
@@ -279,14 +280,14 @@ func (j RestoreJob) mutable() []any {
 
 // TransitionRestoreJob stores every mutable field of j only if the stored
 // status is one of from, and reports whether it did.
-func (c *DB) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
-	return c.TransitionRestoreJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	return s.TransitionRestoreJobTx(ctx, j, nil, from...)
 }
 
 // TransitionRestoreJobTx is TransitionRestoreJob that also runs then in
 // the transaction of the change.
-func (c *DB) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
+func (s *Store) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -295,18 +296,18 @@ func (c *DB) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then TxFu
 // TransitionOwnRestoreJob is TransitionRestoreJob for the process that
 // runs the job: it changes nothing unless the stored job is still the run
 // j.Run claimed by j.Owner (see TransitionOwnBackupJob).
-func (c *DB) TransitionOwnRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
+func (s *Store) TransitionOwnRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.
-func (c *DB) RestoreJob(ctx context.Context, id string) (RestoreJob, error) {
-	j, err := scanRestoreJob(c.db.QueryRowContext(ctx, `SELECT `+restoreJobCols+` FROM restore_jobs WHERE id = ?`, id))
+func (s *Store) RestoreJob(ctx context.Context, id string) (RestoreJob, error) {
+	j, err := scanRestoreJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+restoreJobCols+` FROM restore_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return RestoreJob{}, fmt.Errorf("restore job %q: %w", id, ErrNotFound)
+		return RestoreJob{}, fmt.Errorf("restore job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return RestoreJob{}, fmt.Errorf("read restore job %q: %w", id, err)
@@ -322,7 +323,7 @@ type RestoreJobFilter struct {
 }
 
 // ListRestoreJobs returns restore jobs newest first.
-func (c *DB) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p Page) ([]RestoreJob, string, error) {
+func (s *Store) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p catalog.Page) ([]RestoreJob, string, error) {
 	var w catsql.Where
 	w.Eq("resource_type", f.ResourceType)
 	w.Eq("status", f.Status)
@@ -330,5 +331,5 @@ func (c *DB) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p Page) ([
 	w.In("status", f.Statuses)
 	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
 	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return QueryPage(ctx, c, "restore jobs", `SELECT `+restoreJobCols+` FROM restore_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanRestoreJob)
+	return catalog.QueryPage(ctx, s.db, "restore jobs", `SELECT `+restoreJobCols+` FROM restore_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanRestoreJob)
 }

@@ -1,4 +1,4 @@
-package catalog
+package planstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
@@ -22,11 +23,11 @@ type PlanRun struct {
 }
 
 // InsertPlanRun records a run; ErrExists if that run was already recorded.
-func (c *DB) InsertPlanRun(ctx context.Context, r PlanRun) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO plan_runs (plan_id, rule_id, scheduled_at, status, jobs, message, created_at)
+func (s *Store) InsertPlanRun(ctx context.Context, r PlanRun) error {
+	_, err := s.db.SQL().ExecContext(ctx, `INSERT INTO plan_runs (plan_id, rule_id, scheduled_at, status, jobs, message, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.PlanID, r.RuleID, catsql.ToNanos(r.ScheduledAt), r.Status, r.Jobs, r.Message, catsql.ToNanos(r.CreatedAt))
-	if isUniqueViolation(err) {
-		return fmt.Errorf("plan %s rule %s run at %s: %w", r.PlanID, r.RuleID, r.ScheduledAt, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("plan %s rule %s run at %s: %w", r.PlanID, r.RuleID, r.ScheduledAt, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("record plan run: %w", err)
@@ -35,11 +36,11 @@ func (c *DB) InsertPlanRun(ctx context.Context, r PlanRun) error {
 }
 
 // LastPlanRun returns the newest recorded run of a rule; ErrNotFound if none.
-func (c *DB) LastPlanRun(ctx context.Context, planID, ruleID string) (PlanRun, error) {
-	r, err := scanPlanRun(c.db.QueryRowContext(ctx, `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
+func (s *Store) LastPlanRun(ctx context.Context, planID, ruleID string) (PlanRun, error) {
+	r, err := scanPlanRun(s.db.SQL().QueryRowContext(ctx, `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
 		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC LIMIT 1`, planID, ruleID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, ErrNotFound
+		return r, catalog.ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("read last plan run: %w", err)
@@ -48,8 +49,8 @@ func (c *DB) LastPlanRun(ctx context.Context, planID, ruleID string) (PlanRun, e
 }
 
 // ListPlanRuns returns one page of a rule's recorded runs, newest first.
-func (c *DB) ListPlanRuns(ctx context.Context, planID, ruleID string, p Page) ([]PlanRun, string, error) {
-	return QueryPage(ctx, c, "plan runs", `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
+func (s *Store) ListPlanRuns(ctx context.Context, planID, ruleID string, p catalog.Page) ([]PlanRun, string, error) {
+	return catalog.QueryPage(ctx, s.db, "plan runs", `SELECT plan_id, rule_id, scheduled_at, status, jobs, message, created_at FROM plan_runs
 		WHERE plan_id = ? AND rule_id = ? ORDER BY scheduled_at DESC`, []any{planID, ruleID}, p, scanPlanRun)
 }
 
@@ -62,8 +63,8 @@ func scanPlanRun(s catsql.Scanner) (PlanRun, error) {
 }
 
 // SetPlanLastExecution records when a plan last started jobs.
-func (c *DB) SetPlanLastExecution(ctx context.Context, planID string, at time.Time) error {
-	if _, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET last_execution_at = ? WHERE id = ?`, catsql.ToNanos(at), planID); err != nil {
+func (s *Store) SetPlanLastExecution(ctx context.Context, planID string, at time.Time) error {
+	if _, err := s.db.SQL().ExecContext(ctx, `UPDATE backup_plans SET last_execution_at = ? WHERE id = ?`, catsql.ToNanos(at), planID); err != nil {
 		return fmt.Errorf("update plan %s: %w", planID, err)
 	}
 	return nil
