@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -67,6 +68,7 @@ func Pick[T any](ctx context.Context, c *Core, kind, id string, get func(context
 // the clock, the logger and this core. Each kind's Config embeds it.
 type Deps struct {
 	DB    *catalog.DB
+	Jobs  *jobstore.Store // the job rows
 	Clock clock.Clock
 	Log   *slog.Logger
 	Core  *Core
