@@ -162,12 +162,9 @@ func (s *Store) ListCopyJobs(ctx context.Context, f CopyJobFilter, p catalog.Pag
 	var w catsql.Where
 	w.Eq("resource_arn", f.ResourceARN)
 	w.Eq("resource_type", f.ResourceType)
-	w.Eq("state", f.State)
 	w.Eq("destination_vault_arn", f.DestinationVaultARN)
 	w.Eq("source_recovery_point_arn", f.SourceRecoveryPointARN)
 	w.Eq("idempotency_token", f.IdempotencyToken)
-	w.In("state", f.States)
-	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return catalog.QueryPage(ctx, s.db, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanCopyJob)
+	return listJobs(ctx, s, copyJobTable, w, jobFilter{state: f.State, states: f.States, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore, completeAfter: f.CompleteAfter, completeBefore: f.CompleteBefore}, p, scanCopyJob)
 }

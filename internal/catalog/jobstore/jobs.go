@@ -194,14 +194,11 @@ type BackupJobFilter struct {
 func (s *Store) ListBackupJobs(ctx context.Context, f BackupJobFilter, p catalog.Page) ([]BackupJob, string, error) {
 	var w catsql.Where
 	w.Eq("resource_arn", f.ResourceARN)
-	w.Eq("state", f.State)
 	w.Eq("vault_name", f.VaultName)
 	w.Eq("resource_type", f.ResourceType)
 	w.Eq("idempotency_token", f.IdempotencyToken)
-	w.In("state", f.States)
-	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return catalog.QueryPage(ctx, s.db, "backup jobs", `SELECT `+backupJobCols+` FROM backup_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanBackupJob)
+	return listJobs(ctx, s, backupJobTable, w, jobFilter{state: f.State, states: f.States, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore, completeAfter: f.CompleteAfter, completeBefore: f.CompleteBefore}, p, scanBackupJob)
 }
 
 // RestoreJob is one restore job.
@@ -326,10 +323,7 @@ type RestoreJobFilter struct {
 func (s *Store) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p catalog.Page) ([]RestoreJob, string, error) {
 	var w catsql.Where
 	w.Eq("resource_type", f.ResourceType)
-	w.Eq("status", f.Status)
 	w.Eq("idempotency_token", f.IdempotencyToken)
-	w.In("status", f.Statuses)
-	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.TimeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return catalog.QueryPage(ctx, s.db, "restore jobs", `SELECT `+restoreJobCols+` FROM restore_jobs`+w.SQL()+` ORDER BY created_at DESC, id`, w.Args, p, scanRestoreJob)
+	return listJobs(ctx, s, restoreJobTable, w, jobFilter{state: f.Status, states: f.Statuses, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore, completeAfter: f.CompleteAfter, completeBefore: f.CompleteBefore}, p, scanRestoreJob)
 }

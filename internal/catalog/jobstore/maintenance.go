@@ -118,8 +118,5 @@ type MaintenanceJobFilter struct {
 func (s *Store) ListMaintenanceJobs(ctx context.Context, f MaintenanceJobFilter, p catalog.Page) ([]MaintenanceJob, string, error) {
 	var w catsql.Where
 	w.Eq("vault_name", f.VaultName)
-	w.Eq("state", f.State)
-	w.In("state", f.States)
-	return catalog.QueryPage(ctx, s.db, "maintenance jobs", `SELECT `+maintenanceJobCols+` FROM maintenance_jobs`+w.SQL()+
-		` ORDER BY created_at DESC, id`, w.Args, p, scanMaintenanceJob)
+	return listJobs(ctx, s, maintenanceJobTable, w, jobFilter{state: f.State, states: f.States}, p, scanMaintenanceJob)
 }

@@ -139,9 +139,6 @@ type VerificationJobFilter struct {
 func (s *Store) ListVerificationJobs(ctx context.Context, f VerificationJobFilter, p catalog.Page) ([]VerificationJob, string, error) {
 	var w catsql.Where
 	w.Eq("vault_name", f.VaultName)
-	w.Eq("state", f.State)
-	w.In("state", f.States)
-	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	return catalog.QueryPage(ctx, s.db, "verification jobs", `SELECT `+verificationJobCols+` FROM verification_jobs`+w.SQL()+` ORDER BY created_at DESC, id`,
-		w.Args, p, scanVerificationJob)
+	return listJobs(ctx, s, verificationJobTable, w, jobFilter{state: f.State, states: f.States, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore}, p, scanVerificationJob)
 }
