@@ -10,6 +10,13 @@ import (
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
+// Jobs and maintenance of one vault keep apart across processes here, in
+// the catalog: a process's vault lease (package vaults) only reaches the
+// jobs of that process. A claim's check ("no other backup of this bucket
+// runs", "no maintenance of this vault runs") and its change are one
+// statement, and every claim first takes the catalog's locks
+// (catalog.DB.LockKeys) on what it checks: the vault, the bucket.
+
 func vaultKey(name string) string   { return "vault:" + name }
 func resourceKey(arn string) string { return "resource:" + arn }
 
