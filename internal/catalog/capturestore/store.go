@@ -4,8 +4,8 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
-// Store is the catalog's continuous-capture tables (protections and the event inbox).
+// Store is the catalog's protections and event inbox.
 type Store struct{ db *catalog.DB }
 
-// New returns the store of db's continuous-capture tables (protections and the event inbox).
+// New returns the store over db's tables.
 func New(db *catalog.DB) *Store { return &Store{db: db} }

@@ -1,14 +1,11 @@
 package capturestore
 
 import (
-	"context"
 	"testing"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/catalog/catalogtest"
 )
-
-var ctx = context.Background()
 
 // testDB is a catalog and its store, as the tests use them: one value for
 // the core's methods (vaults, events) and the store's.

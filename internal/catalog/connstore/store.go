@@ -4,8 +4,8 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
-// Store is the catalog's connection table (the S3 endpoints coffer backs up).
+// Store is the catalog's stored connections.
 type Store struct{ db *catalog.DB }
 
-// New returns the store of db's connection table (the S3 endpoints coffer backs up).
+// New returns the store over db's tables.
 func New(db *catalog.DB) *Store { return &Store{db: db} }

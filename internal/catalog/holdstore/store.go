@@ -7,10 +7,10 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
-// Store is the catalog's hold tables (vault locks and legal holds).
+// Store is the catalog's vault locks and legal holds.
 type Store struct{ db *catalog.DB }
 
-// New returns the store of db's hold tables (vault locks and legal holds).
+// New returns the store over db's tables.
 func New(db *catalog.DB) *Store { return &Store{db: db} }
 
 // inTx runs fn in a catalog transaction, committed if fn returns nil.

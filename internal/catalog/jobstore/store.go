@@ -4,8 +4,8 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
-// Store is the catalog's job tables (backup, restore, copy, verification and maintenance jobs).
+// Store is the catalog's job rows and their claims.
 type Store struct{ db *catalog.DB }
 
-// New returns the store of db's job tables (backup, restore, copy, verification and maintenance jobs).
+// New returns the store over db's tables.
 func New(db *catalog.DB) *Store { return &Store{db: db} }

@@ -7,10 +7,10 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
-// Store is the catalog's backup plan tables (plans, their versions and selections, and plan runs).
+// Store is the catalog's plans, selections and plan runs.
 type Store struct{ db *catalog.DB }
 
-// New returns the store of db's backup plan tables (plans, their versions and selections, and plan runs).
+// New returns the store over db's tables.
 func New(db *catalog.DB) *Store { return &Store{db: db} }
 
 // inTx runs fn in a catalog transaction, committed if fn returns nil.
