@@ -65,7 +65,8 @@ func Pick[T any](ctx context.Context, c *Core, kind, id string, get func(context
 }
 
 // Deps is what every kind's owner gets from the composition: the catalog,
-// the clock, the logger and this core. Each kind's Config embeds it.
+// its job store, the clock, the logger and this core. Each kind's Config
+// embeds it.
 type Deps struct {
 	DB    *catalog.DB
 	Jobs  *jobstore.Store // the job rows
