@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -42,7 +42,7 @@ type copyJobJSON struct {
 	CofferStats      json.RawMessage `json:",omitempty"`
 }
 
-func (s *Server) toCopyJobJSON(j catalog.CopyJob) copyJobJSON {
+func (s *Server) toCopyJobJSON(j jobstore.CopyJob) copyJobJSON {
 	out := copyJobJSON{
 		AccountId: s.account, CopyJobId: j.ID, SourceBackupVaultArn: j.SourceVaultARN, SourceRecoveryPointArn: j.SourceRecoveryPointARN,
 		DestinationBackupVaultArn: j.DestinationVaultARN, ResourceArn: j.ResourceARN, ResourceType: j.ResourceType,
@@ -118,7 +118,7 @@ func (s *Server) listCopyJobs(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := catalog.CopyJobFilter{ResourceARN: q.Get("resourceArn"), ResourceType: q.Get("resourceType"), State: q.Get("state"),
+	f := jobstore.CopyJobFilter{ResourceARN: q.Get("resourceArn"), ResourceType: q.Get("resourceType"), State: q.Get("state"),
 		DestinationVaultARN: q.Get("destinationVaultArn"), SourceRecoveryPointARN: q.Get("sourceRecoveryPointArn")}
 	if f.State != "" && !copyStates[f.State] {
 		return nil, badParam("state %q is not a copy job state", f.State)

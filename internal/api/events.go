@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/s3events"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -71,12 +71,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rows := make([]catalog.InboxEvent, len(records))
+	rows := make([]capturestore.InboxEvent, len(records))
 	for i, rec := range records {
-		rows[i] = catalog.InboxEvent{Connection: conn, Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Name: rec.Name,
+		rows[i] = capturestore.InboxEvent{Connection: conn, Bucket: rec.Bucket, Key: rec.Key, VersionID: rec.VersionID, Name: rec.Name,
 			Time: rec.Time, Sequencer: rec.Sequencer, ETag: rec.ETag, Size: rec.Size}
 	}
-	if err := s.svc.Catalog().AddInboxEvents(r.Context(), rows); err != nil {
+	if err := s.svc.CaptureStore().AddInboxEvents(r.Context(), rows); err != nil {
 		s.writeFailure(w, r, toAPIError(fmt.Errorf("store events: %w", err)), err)
 		return
 	}

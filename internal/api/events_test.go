@@ -17,7 +17,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/notification"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
@@ -54,7 +54,7 @@ func postEvents(t *testing.T, endpoint, auth string, body []byte) (int, string) 
 // inboxKeys lists bucket's inbox rows as "key@version name".
 func inboxKeys(t *testing.T, e *coffertest.Env, bucket string) []string {
 	t.Helper()
-	rows, err := e.Service.Catalog().InboxEvents(context.Background(), bucket, 1000)
+	rows, err := e.Service.CaptureStore().InboxEvents(context.Background(), bucket, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestMinIOWebhookEvents(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(wantList) {
 		t.Fatalf("inbox of %s =\n%s\nwant\n%s\n--- MinIO log ---\n%s", bucket, strings.Join(got, "\n"), strings.Join(wantList, "\n"), m.LogTail(30))
 	}
-	rows, err := e.Service.Catalog().InboxEvents(ctx, bucket, 100)
+	rows, err := e.Service.CaptureStore().InboxEvents(ctx, bucket, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestMinIOWebhookEvents(t *testing.T) {
 
 // checkMinIORows: MinIO's records carry a time, a sequencer, and an etag
 // and size for a put.
-func checkMinIORows(t *testing.T, rows []catalog.InboxEvent) {
+func checkMinIORows(t *testing.T, rows []capturestore.InboxEvent) {
 	t.Helper()
 	for _, r := range rows {
 		if r.Time.IsZero() || r.Sequencer == "" || r.ReceivedAt.Before(r.Time.Add(-time.Minute)) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -44,7 +44,7 @@ type backupJobJSON struct {
 	CofferStats json.RawMessage `json:",omitempty"`
 }
 
-func (s *Server) toBackupJobJSON(j catalog.BackupJob) backupJobJSON {
+func (s *Server) toBackupJobJSON(j jobstore.BackupJob) backupJobJSON {
 	out := backupJobJSON{
 		AccountId: s.account, BackupJobId: j.ID, BackupVaultName: j.VaultName, BackupVaultArn: j.VaultARN,
 		ResourceArn: j.ResourceARN, ResourceName: strings.TrimPrefix(j.ResourceARN, "arn:aws:s3:::"), ResourceType: j.ResourceType,
@@ -138,7 +138,7 @@ func (s *Server) listBackupJobs(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := catalog.BackupJobFilter{ResourceARN: q.Get("resourceArn"), State: q.Get("state"),
+	f := jobstore.BackupJobFilter{ResourceARN: q.Get("resourceArn"), State: q.Get("state"),
 		VaultName: q.Get("backupVaultName"), ResourceType: q.Get("resourceType")}
 	if f.State != "" && !backupStates[f.State] {
 		return nil, badParam("state %q is not a backup job state", f.State)

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
@@ -111,7 +111,7 @@ type legalHoldJSON struct {
 	RecoveryPointSelection     *holdSelectionJSON `json:",omitempty"`
 }
 
-func toHoldJSON(h catalog.LegalHold, withSelection bool) legalHoldJSON {
+func toHoldJSON(h holdstore.LegalHold, withSelection bool) legalHoldJSON {
 	out := legalHoldJSON{Title: h.Title, Status: h.Status, Description: h.Description, CancelDescription: h.CancelDescription,
 		LegalHoldId: h.ID, LegalHoldArn: h.ARN, CreationDate: ts(h.CreatedAt), CancellationDate: ts(h.CancelledAt),
 		RetainRecordUntil: ts(h.RetainRecordUntil)}

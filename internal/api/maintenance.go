@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 )
 
 // The maintenance-job extension (docs/api.md, "Maintenance jobs"):
@@ -34,7 +34,7 @@ type maintenanceJobJSON struct {
 	MaintenanceStats json.RawMessage `json:",omitempty"`
 }
 
-func (s *Server) toMaintenanceJobJSON(j catalog.MaintenanceJob) maintenanceJobJSON {
+func (s *Server) toMaintenanceJobJSON(j jobstore.MaintenanceJob) maintenanceJobJSON {
 	out := maintenanceJobJSON{
 		AccountId: s.account, MaintenanceJobId: j.ID, BackupVaultName: j.VaultName, BackupVaultArn: j.VaultARN,
 		State: j.State, StatusMessage: j.StatusMessage, Trigger: j.Trigger,
@@ -78,7 +78,7 @@ func (s *Server) listMaintenanceJobs(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := catalog.MaintenanceJobFilter{VaultName: q.Get("backupVaultName"), State: q.Get("state")}
+	f := jobstore.MaintenanceJobFilter{VaultName: q.Get("backupVaultName"), State: q.Get("state")}
 	if f.State != "" && !maintenanceStates[f.State] {
 		return nil, badParam("state %q is not a maintenance job state (CREATED, RUNNING, ABORTED, COMPLETED, FAILED)", f.State)
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
@@ -28,7 +28,7 @@ type restoreJobJSON struct {
 	BytesRestored int64
 }
 
-func (s *Server) toRestoreJobJSON(j catalog.RestoreJob) restoreJobJSON {
+func (s *Server) toRestoreJobJSON(j jobstore.RestoreJob) restoreJobJSON {
 	return restoreJobJSON{
 		AccountId: s.account, RestoreJobId: j.ID, RecoveryPointArn: j.RecoveryPointARN, SourceResourceArn: j.SourceResourceARN,
 		BackupVaultArn: j.VaultARN, CreationDate: ts(j.CreatedAt), CompletionDate: ts(j.CompletedAt), Status: j.Status,
@@ -75,7 +75,7 @@ func (s *Server) listRestoreJobs(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := catalog.RestoreJobFilter{ResourceType: q.Get("resourceType"), Status: q.Get("status")}
+	f := jobstore.RestoreJobFilter{ResourceType: q.Get("resourceType"), Status: q.Get("status")}
 	if f.Status != "" && !restoreStatuses[f.Status] {
 		return nil, badParam("status %q is not a restore job status", f.Status)
 	}

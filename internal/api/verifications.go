@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
@@ -35,7 +35,7 @@ type verificationJobJSON struct {
 	service.VerificationReport
 }
 
-func (s *Server) toVerificationJobJSON(j catalog.VerificationJob, rep service.VerificationReport) verificationJobJSON {
+func (s *Server) toVerificationJobJSON(j jobstore.VerificationJob, rep service.VerificationReport) verificationJobJSON {
 	rep.ReadDataPercent, rep.Seed = j.ReadDataPercent, j.Seed
 	return verificationJobJSON{AccountId: s.account, VerificationJobId: j.ID, BackupVaultName: j.VaultName, BackupVaultArn: j.VaultARN,
 		State: j.State, StatusMessage: j.StatusMessage, CreationDate: ts(j.CreatedAt), InitiationDate: ts(j.StartedAt),
@@ -77,7 +77,7 @@ func (s *Server) listVerificationJobs(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := catalog.VerificationJobFilter{VaultName: q.Get("backupVaultName"), State: q.Get("state")}
+	f := jobstore.VerificationJobFilter{VaultName: q.Get("backupVaultName"), State: q.Get("state")}
 	if f.State != "" && !verificationStates[f.State] {
 		return nil, badParam("state %q is not a verification job state (CREATED, RUNNING, COMPLETED, FAILED)", f.State)
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/backup/backuptest"
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -242,7 +242,7 @@ func TestVerificationJobsOnDisk(t *testing.T) {
 	if strings.Contains(bad.StatusMessage, "s/") {
 		t.Fatalf("status message names a key: %q", bad.StatusMessage)
 	}
-	row, err := e.Service.Catalog().VerificationJob(ctx, bad.VerificationJobId)
+	row, err := e.Service.JobStore().VerificationJob(ctx, bad.VerificationJobId)
 	if err != nil || !strings.HasPrefix(row.Problems, "v1:") || strings.Contains(row.Problems, "unreadable") || strings.Contains(row.Stats, "Problems\"") {
 		t.Fatalf("catalog row: %+v %v", row, err)
 	}
@@ -376,17 +376,18 @@ func TestVerificationJobTakeOver(t *testing.T) {
 			putRandom(t, e.S3.Client(t), src, "t/", 2, 3000)
 			rp := backupOn(t, e, "tv", "arn:aws:s3:::"+src)
 			db := e.Service.Catalog()
+			jobStore := e.Service.JobStore()
 			v, err := db.Vault(ctx, "tv")
 			if err != nil {
 				t.Fatal(err)
 			}
-			j := catalog.VerificationJob{ID: "ghost-verification", VaultName: "tv", VaultARN: v.ARN, State: "CREATED",
+			j := jobstore.VerificationJob{ID: "ghost-verification", VaultName: "tv", VaultARN: v.ARN, State: "CREATED",
 				ReadDataPercent: 100, Seed: 1<<63 + 12345, CreatedAt: time.Now()}
-			if err := db.InsertVerificationJob(ctx, j, nil); err != nil {
+			if err := jobStore.InsertVerificationJob(ctx, j, nil); err != nil {
 				t.Fatal(err)
 			}
 			j.State, j.Owner, j.StartedAt = "RUNNING", "ghost-process", time.Now()
-			if ok, err := db.TransitionVerificationJobTx(ctx, j, nil, "CREATED"); !ok || err != nil {
+			if ok, err := jobStore.TransitionVerificationJobTx(ctx, j, nil, "CREATED"); !ok || err != nil {
 				t.Fatalf("claim by hand: %v %v", ok, err)
 			}
 			e.Restart(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -59,7 +60,7 @@ type Config struct {
 	// Ended, if not nil, is called once a job's end is recorded with a
 	// recovery point (COMPLETED or PARTIAL): the plan rule's copies start
 	// there (package copyjob).
-	Ended func(ctx context.Context, j catalog.BackupJob)
+	Ended func(ctx context.Context, j jobstore.BackupJob)
 }
 
 // Backups owns the backup jobs.

@@ -3,7 +3,7 @@ package backupjob
 import (
 	"context"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 )
@@ -15,7 +15,7 @@ import (
 // it runs) or its vault (maintenance or deletion holds it). A waiting job
 // holds no worker, so a stop, its start window or a shutdown reaches it.
 func (b *Backups) handle(ctx context.Context, id string, run int) error {
-	j, found, answer := jobs.Pick(ctx, b.cfg.Core, kind, id, b.cfg.DB.BackupJob)
+	j, found, answer := jobs.Pick(ctx, b.cfg.Core, kind, id, b.cfg.Jobs.BackupJob)
 	if !found {
 		return answer
 	}
@@ -49,7 +49,7 @@ func (b *Backups) handle(ctx context.Context, id string, run int) error {
 	}
 	if !claimed {
 		why := "waiting for another backup of this bucket to finish"
-		if busy, err := b.cfg.DB.MaintenanceRunning(bg, j.VaultName); err == nil && busy {
+		if busy, err := b.cfg.Jobs.MaintenanceRunning(bg, j.VaultName); err == nil && busy {
 			why = jobs.MaintenanceWaitNote(j.VaultName) // in another process
 		}
 		return b.waitForResource(bg, j, why)
@@ -59,10 +59,10 @@ func (b *Backups) handle(ctx context.Context, id string, run int) error {
 
 // claim moves the job to RUNNING unless another backup of its bucket
 // is running (anywhere: the check is in the catalog).
-func (b *Backups) claim(ctx context.Context, j *catalog.BackupJob) (bool, error) {
+func (b *Backups) claim(ctx context.Context, j *jobstore.BackupJob) (bool, error) {
 	run := *j
 	run.State, run.StartedAt, run.StatusMessage, run.Owner = jobs.StateRunning, b.cfg.Clock.Now(), "", b.cfg.Core.ProcID()
-	ok, err := b.cfg.DB.ClaimBackupJob(ctx, run, []string{jobs.StateCreated, jobs.StatePending}, []string{jobs.StateRunning, jobs.StateAborting})
+	ok, err := b.cfg.Jobs.ClaimBackupJob(ctx, run, []string{jobs.StateCreated, jobs.StatePending}, []string{jobs.StateRunning, jobs.StateAborting})
 	if ok {
 		*j = run
 	}
@@ -72,8 +72,8 @@ func (b *Backups) claim(ctx context.Context, j *catalog.BackupJob) (bool, error)
 // waitForResource handles a job that could not start: it marks it PENDING
 // with waitFor as its message and snoozes it, unless its state changed
 // meanwhile.
-func (b *Backups) waitForResource(ctx context.Context, j catalog.BackupJob, waitFor string) error {
-	cur, err := b.cfg.DB.BackupJob(ctx, j.ID)
+func (b *Backups) waitForResource(ctx context.Context, j jobstore.BackupJob, waitFor string) error {
+	cur, err := b.cfg.Jobs.BackupJob(ctx, j.ID)
 	if err != nil {
 		return jobqueue.Snooze(jobs.CatalogRetry)
 	}
@@ -83,7 +83,7 @@ func (b *Backups) waitForResource(ctx context.Context, j catalog.BackupJob, wait
 	if cur.State != jobs.StatePending || cur.StatusMessage != waitFor {
 		from := cur.State
 		cur.State, cur.StatusMessage = jobs.StatePending, waitFor
-		if _, err := b.cfg.DB.TransitionBackupJob(ctx, cur, from); err != nil {
+		if _, err := b.cfg.Jobs.TransitionBackupJob(ctx, cur, from); err != nil {
 			b.cfg.Log.Warn("mark job pending", "job", j.ID, "err", err)
 		}
 	}
@@ -91,9 +91,9 @@ func (b *Backups) waitForResource(ctx context.Context, j catalog.BackupJob, wait
 }
 
 // endQueued ends a job that never ran, unless its state changed.
-func (b *Backups) endQueued(ctx context.Context, j catalog.BackupJob, state, msg string) bool {
+func (b *Backups) endQueued(ctx context.Context, j jobstore.BackupJob, state, msg string) bool {
 	j.State, j.StatusMessage, j.CompletedAt = state, msg, b.cfg.Clock.Now()
-	ok, err := b.cfg.DB.TransitionBackupJob(ctx, j, jobs.StateCreated, jobs.StatePending)
+	ok, err := b.cfg.Jobs.TransitionBackupJob(ctx, j, jobs.StateCreated, jobs.StatePending)
 	if err != nil {
 		b.cfg.Log.Error("record job end", "job", j.ID, "err", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -27,7 +27,7 @@ func TestValidateBackupOptions(t *testing.T) {
 }
 
 func TestRecoveryPointID(t *testing.T) {
-	j := catalog.BackupJob{RecoveryPointARN: vocab.Names{Region: "eu-west-1", AccountID: "1"}.RecoveryPointARN("bkt-20261201-ab12cd34")}
+	j := jobstore.BackupJob{RecoveryPointARN: vocab.Names{Region: "eu-west-1", AccountID: "1"}.RecoveryPointARN("bkt-20261201-ab12cd34")}
 	if got := recoveryPointID(j); got != "bkt-20261201-ab12cd34" {
 		t.Fatalf("recoveryPointID = %q", got)
 	}

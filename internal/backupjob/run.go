@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backup"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -21,7 +22,7 @@ import (
 // holds, and records how it ended. A job interrupted because coffer is
 // stopping goes back to the queue (the returned snooze) and runs again
 // from the start after the restart.
-func (b *Backups) run(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) error {
+func (b *Backups) run(ctx context.Context, j *jobstore.BackupJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
 	res, err := b.execute(ctx, j, vv)
 	cause := context.Cause(ctx)
@@ -72,10 +73,10 @@ type ending struct {
 // requeueInterrupted puts a job that coffer's stop interrupted back to
 // CREATED, unless a stop request made it ABORTING meanwhile. Nothing of
 // the interrupted run remains: the vault aborted its write session.
-func (b *Backups) requeueInterrupted(ctx context.Context, j catalog.BackupJob) bool {
+func (b *Backups) requeueInterrupted(ctx context.Context, j jobstore.BackupJob) bool {
 	j.State, j.StartedAt, j.PercentDone, j.BytesTransferred, j.BackupSize, j.Stats = jobs.StateCreated, time.Time{}, "0.0", 0, 0, "{}"
 	j.StatusMessage = "coffer stopped while the job was running; it runs again from the start when coffer is back"
-	ok, err := b.cfg.DB.TransitionOwnBackupJob(ctx, j, jobs.StateRunning)
+	ok, err := b.cfg.Jobs.TransitionOwnBackupJob(ctx, j, jobs.StateRunning)
 	if err != nil {
 		b.cfg.Log.Error("requeue interrupted job", "job", j.ID, "err", err)
 	}
@@ -85,7 +86,7 @@ func (b *Backups) requeueInterrupted(ctx context.Context, j catalog.BackupJob) b
 	return ok
 }
 
-func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.Vault) (backup.Result, error) {
+func (b *Backups) execute(ctx context.Context, j *jobstore.BackupJob, vv *vault.Vault) (backup.Result, error) {
 	if b.cfg.Retention != nil {
 		// Checked when the job runs, as AWS does: the lock may have come
 		// after the job was created.
@@ -135,7 +136,7 @@ func (b *Backups) execute(ctx context.Context, j *catalog.BackupJob, vv *vault.V
 
 // previousRecoveryPoint finds the newest recovery point of the same resource
 // in the vault, the base of an incremental backup.
-func (b *Backups) previousRecoveryPoint(ctx context.Context, vv *vault.Vault, j *catalog.BackupJob) (*recpoint.Manifest, error) {
+func (b *Backups) previousRecoveryPoint(ctx context.Context, vv *vault.Vault, j *jobstore.BackupJob) (*recpoint.Manifest, error) {
 	rps, _, err := b.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: j.VaultName, ResourceARN: j.ResourceARN}, catalog.Page{Max: 1})
 	if err != nil || len(rps) == 0 {
 		return nil, err
@@ -148,19 +149,19 @@ func (b *Backups) previousRecoveryPoint(ctx context.Context, vv *vault.Vault, j 
 	return &m, nil
 }
 
-func (b *Backups) progress(j *catalog.BackupJob, st backup.Stats, estimate int64) {
+func (b *Backups) progress(j *jobstore.BackupJob, st backup.Stats, estimate int64) {
 	j.BytesTransferred = st.BytesTransferred
 	j.BackupSize = st.BytesScanned
 	j.PercentDone = jobs.Percent(st.BytesScanned, estimate)
 	j.Stats = jobs.JSON(st)
-	if err := b.cfg.DB.UpdateBackupJobProgress(context.Background(), *j); err != nil {
+	if err := b.cfg.Jobs.UpdateBackupJobProgress(context.Background(), *j); err != nil {
 		b.cfg.Log.Warn("record job progress", "job", j.ID, "err", err)
 	}
 }
 
 // finish writes the job's report to its vault, then its end to the
 // catalog: once the catalog says the job ended, its report is there.
-func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, e ending) {
+func (b *Backups) finish(ctx context.Context, j *jobstore.BackupJob, e ending) {
 	j.State, j.StatusMessage, j.CompletedAt = e.state, jobs.RunNote(j.Run)+e.msg, b.cfg.Clock.Now()
 	if e.res != nil {
 		j.PercentDone = "100.0"
@@ -174,7 +175,7 @@ func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, e ending) {
 	}
 	var ok bool
 	err := b.cfg.Core.UntilCatalog(ctx, "record the end of backup job "+j.ID, func() (err error) {
-		ok, err = b.cfg.DB.TransitionOwnBackupJob(ctx, *j, jobs.StateRunning, jobs.StateAborting)
+		ok, err = b.cfg.Jobs.TransitionOwnBackupJob(ctx, *j, jobs.StateRunning, jobs.StateAborting)
 		return err
 	})
 	if err != nil {
@@ -190,14 +191,14 @@ func (b *Backups) finish(ctx context.Context, j *catalog.BackupJob, e ending) {
 }
 
 // ended runs the Ended hook for a job that ended with a recovery point.
-func (b *Backups) ended(ctx context.Context, j catalog.BackupJob) {
+func (b *Backups) ended(ctx context.Context, j jobstore.BackupJob) {
 	if b.cfg.Ended != nil && (j.State == jobs.StateCompleted || j.State == jobs.StatePartial) {
 		b.cfg.Ended(ctx, j)
 	}
 }
 
 // report is the job report of a backup that ended as e says.
-func report(j catalog.BackupJob, e ending) jobreport.Report {
+func report(j jobstore.BackupJob, e ending) jobreport.Report {
 	rep := jobreport.Report{JobID: j.ID, Kind: jobreport.KindBackup, State: j.State, CompletedAt: j.CompletedAt}
 	if e.detail != "" {
 		rep.Notes = append(rep.Notes, e.detail)
@@ -229,6 +230,6 @@ func backupMessage(res backup.Result) string {
 
 // recoveryPointID is the id of job j's recovery point (its ARN's last
 // field), the name it has in the vault.
-func recoveryPointID(j catalog.BackupJob) string {
+func recoveryPointID(j jobstore.BackupJob) string {
 	return j.RecoveryPointARN[strings.LastIndex(j.RecoveryPointARN, ":")+1:]
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/scheduler"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -21,11 +22,11 @@ func (b *Backups) StartScheduled(ctx context.Context, in scheduler.ScheduledBack
 // FAILED job carrying the reason.
 func (b *Backups) RecordRefused(ctx context.Context, in scheduler.ScheduledBackup, reason error) error {
 	now := b.cfg.Clock.Now()
-	j := catalog.BackupJob{ID: vocab.NewID(), VaultName: in.VaultName, VaultARN: b.cfg.Names.VaultARN(in.VaultName), ResourceARN: in.ResourceARN,
+	j := jobstore.BackupJob{ID: vocab.NewID(), VaultName: in.VaultName, VaultARN: b.cfg.Names.VaultARN(in.VaultName), ResourceARN: in.ResourceARN,
 		ResourceType: "S3", State: jobs.StateFailed, StatusMessage: "the scheduled backup could not start: " + reason.Error(),
 		IdempotencyToken: in.IdempotencyToken, BackupOptions: in.BackupOptions, RecoveryPointTags: in.RecoveryPointTags,
 		CreatedAt: now, CompletedAt: now, PercentDone: "0.0", PlanID: in.PlanID, PlanVersion: in.PlanVersion, RuleID: in.RuleID}
-	if err := b.cfg.DB.InsertBackupJob(ctx, j, nil); err != nil && !errors.Is(err, catalog.ErrExists) {
+	if err := b.cfg.Jobs.InsertBackupJob(ctx, j, nil); err != nil && !errors.Is(err, catalog.ErrExists) {
 		return err
 	}
 	b.cfg.Log.Error("scheduled backup could not start", "plan", in.PlanID, "rule", in.RuleID, "resource", in.ResourceARN, "err", reason)

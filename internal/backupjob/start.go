@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -30,12 +31,12 @@ type StartBackupInput struct {
 }
 
 // Start validates the request, records a job and queues it.
-func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.BackupJob, error) {
+func (b *Backups) Start(ctx context.Context, in StartBackupInput) (jobstore.BackupJob, error) {
 	if in.VaultName == "" {
-		return catalog.BackupJob{}, fmt.Errorf("%w: BackupVaultName is required", vocab.ErrMissingParameter)
+		return jobstore.BackupJob{}, fmt.Errorf("%w: BackupVaultName is required", vocab.ErrMissingParameter)
 	}
 	if in.ResourceARN == "" {
-		return catalog.BackupJob{}, fmt.Errorf("%w: ResourceArn is required", vocab.ErrMissingParameter)
+		return jobstore.BackupJob{}, fmt.Errorf("%w: ResourceArn is required", vocab.ErrMissingParameter)
 	}
 	if in.IdempotencyToken != "" {
 		if prev, err := b.backupJobByToken(ctx, in); !errors.Is(err, vocab.ErrNotFound) {
@@ -44,23 +45,23 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 	}
 	v, err := b.cfg.Vaults.Vault(ctx, in.VaultName)
 	if err != nil {
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	}
 	conn, bucket, err := vocab.ParseS3ARN(in.ResourceARN)
 	if err != nil {
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	}
 	if _, err := b.cfg.Source(ctx, conn); err != nil {
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	}
 	if err := validateBackupOptions(in.BackupOptions); err != nil {
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	}
 	if err := vocab.ValidateTags(in.RecoveryPointTags); err != nil {
-		return catalog.BackupJob{}, fmt.Errorf("RecoveryPointTags: %w", err)
+		return jobstore.BackupJob{}, fmt.Errorf("RecoveryPointTags: %w", err)
 	}
 	if err := vocab.ValidateJobDurations(in.DeleteAfterDays, in.StartWindowMinutes, in.CompleteWindowMinutes); err != nil {
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	}
 	now := b.cfg.Clock.Now()
 	windowStart := now
@@ -72,7 +73,7 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 		window = vocab.DefaultStartWindowMinutes
 	}
 	rpID := fmt.Sprintf("%s-%s-%s", bucket, now.Format("20060102150405"), strings.ToLower(vocab.NewID()[:8]))
-	job := catalog.BackupJob{
+	job := jobstore.BackupJob{
 		ID: vocab.NewID(), VaultName: v.Name, VaultARN: v.ARN, ResourceARN: in.ResourceARN, ResourceType: "S3",
 		State: jobs.StateCreated, RecoveryPointARN: b.cfg.Names.RecoveryPointARN(rpID), IdempotencyToken: in.IdempotencyToken,
 		IAMRoleARN: in.IAMRoleARN, BackupOptions: in.BackupOptions, DeleteAfterDays: in.DeleteAfterDays,
@@ -83,12 +84,12 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 		// AWS counts the completion window from the scheduled time.
 		job.CompleteBy = vocab.AddMinutes(windowStart, in.CompleteWindowMinutes)
 	}
-	err = b.cfg.DB.InsertBackupJob(ctx, job, b.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
+	err = b.cfg.Jobs.InsertBackupJob(ctx, job, b.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
 	if errors.Is(err, catalog.ErrExists) {
 		return b.backupJobByToken(ctx, in) // a concurrent request with the same token won
 	}
 	if err != nil {
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	}
 	b.cfg.Log.Info("backup job created", "job", job.ID, "vault", v.Name, "resource", in.ResourceARN)
 	return job, nil
@@ -97,15 +98,15 @@ func (b *Backups) Start(ctx context.Context, in StartBackupInput) (catalog.Backu
 // backupJobByToken returns the job an earlier request with the same
 // IdempotencyToken created: vocab.ErrNotFound if none, vocab.ErrInvalidParameter if it
 // was for another resource or vault.
-func (b *Backups) backupJobByToken(ctx context.Context, in StartBackupInput) (catalog.BackupJob, error) {
-	prev, _, err := b.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{IdempotencyToken: in.IdempotencyToken}, catalog.Page{Max: 1})
+func (b *Backups) backupJobByToken(ctx context.Context, in StartBackupInput) (jobstore.BackupJob, error) {
+	prev, _, err := b.cfg.Jobs.ListBackupJobs(ctx, jobstore.BackupJobFilter{IdempotencyToken: in.IdempotencyToken}, catalog.Page{Max: 1})
 	switch {
 	case err != nil:
-		return catalog.BackupJob{}, err
+		return jobstore.BackupJob{}, err
 	case len(prev) == 0:
-		return catalog.BackupJob{}, fmt.Errorf("backup job with token %q: %w", in.IdempotencyToken, vocab.ErrNotFound)
+		return jobstore.BackupJob{}, fmt.Errorf("backup job with token %q: %w", in.IdempotencyToken, vocab.ErrNotFound)
 	case prev[0].ResourceARN != in.ResourceARN || prev[0].VaultName != in.VaultName:
-		return catalog.BackupJob{}, fmt.Errorf("%w: IdempotencyToken %q was already used for another request", vocab.ErrInvalidParameter, in.IdempotencyToken)
+		return jobstore.BackupJob{}, fmt.Errorf("%w: IdempotencyToken %q was already used for another request", vocab.ErrInvalidParameter, in.IdempotencyToken)
 	}
 	return prev[0], nil
 }
@@ -115,8 +116,8 @@ func validateBackupOptions(opts map[string]string) error {
 }
 
 // Job describes one job.
-func (b *Backups) Job(ctx context.Context, id string) (catalog.BackupJob, error) {
-	j, err := b.cfg.DB.BackupJob(ctx, id)
+func (b *Backups) Job(ctx context.Context, id string) (jobstore.BackupJob, error) {
+	j, err := b.cfg.Jobs.BackupJob(ctx, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return j, fmt.Errorf("backup job %q: %w", id, vocab.ErrNotFound)
 	}
@@ -143,7 +144,7 @@ func (b *Backups) Stop(ctx context.Context, id string) error {
 			}
 		case jobs.StateRunning:
 			j.State = jobs.StateAborting
-			ok, err := b.cfg.DB.TransitionBackupJob(ctx, j, jobs.StateRunning)
+			ok, err := b.cfg.Jobs.TransitionBackupJob(ctx, j, jobs.StateRunning)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -17,14 +18,14 @@ import (
 // start), unless its recovery point made it into the vault (then it
 // completed) or it was being stopped (then it is aborted).
 func (b *Backups) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, error) {
-	return jobs.EachOldest(ctx, "backup", func(p catalog.Page) ([]catalog.BackupJob, string, error) {
-		return b.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{States: jobs.ActiveBackupStates}, p)
-	}, func(j catalog.BackupJob) string { return j.ID }, func(j catalog.BackupJob) (bool, error) {
+	return jobs.EachOldest(ctx, "backup", func(p catalog.Page) ([]jobstore.BackupJob, string, error) {
+		return b.cfg.Jobs.ListBackupJobs(ctx, jobstore.BackupJobFilter{States: jobs.ActiveBackupStates}, p)
+	}, func(j jobstore.BackupJob) string { return j.ID }, func(j jobstore.BackupJob) (bool, error) {
 		return b.takeOverJob(ctx, j, dead)
 	})
 }
 
-func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead jobs.DeadFunc) (bool, error) {
+func (b *Backups) takeOverJob(ctx context.Context, j jobstore.BackupJob, dead jobs.DeadFunc) (bool, error) {
 	if j.State == jobs.StateCreated || j.State == jobs.StatePending {
 		return b.cfg.Core.RescueQueued(ctx, kind, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
 			next := j
@@ -33,7 +34,7 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 				next.State, next.CompletedAt = jobs.StateFailed, b.cfg.Clock.Now()
 			}
 			next.StatusMessage = msg
-			return b.cfg.DB.TransitionBackupJobTx(ctx, next, then, j.State)
+			return b.cfg.Jobs.TransitionBackupJobTx(ctx, next, then, j.State)
 		})
 	}
 	gone, err := dead(ctx, j.Owner, j.ID)
@@ -63,7 +64,7 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 		j.StatusMessage = fmt.Sprintf("taken over: %s; running again from the start (run %d)", note, j.Run+1)
 		then = b.cfg.Core.Enqueue(ctx, kind, j.ID, j.Run)
 	}
-	ok, err := b.cfg.DB.TransitionBackupJobTx(ctx, j, then, from)
+	ok, err := b.cfg.Jobs.TransitionBackupJobTx(ctx, j, then, from)
 	if ok {
 		b.cfg.Log.Warn("backup job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", j.State)
 		b.ended(ctx, j)
@@ -75,7 +76,7 @@ func (b *Backups) takeOverJob(ctx context.Context, j catalog.BackupJob, dead job
 // committed: recorded in the catalog, or only in the vault (its process
 // died in between: it is recorded now, so that the job is not run again
 // into a second copy of the same recovery point). "" if it was not.
-func (b *Backups) committed(ctx context.Context, j catalog.BackupJob) (string, error) {
+func (b *Backups) committed(ctx context.Context, j jobstore.BackupJob) (string, error) {
 	rp, err := b.cfg.DB.RecoveryPointByARN(ctx, j.RecoveryPointARN)
 	if err == nil {
 		return rp.Status, nil

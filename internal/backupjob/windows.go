@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 )
 
@@ -15,8 +16,8 @@ import (
 func (b *Backups) EnforceWindows(ctx context.Context) (int, error) {
 	now := b.cfg.Clock.Now()
 	n := 0
-	running, err := catalog.AllPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
-		return b.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{jobs.StateRunning}}, p)
+	running, err := catalog.AllPages(func(p catalog.Page) ([]jobstore.BackupJob, string, error) {
+		return b.cfg.Jobs.ListBackupJobs(ctx, jobstore.BackupJobFilter{States: []string{jobs.StateRunning}}, p)
 	})
 	if err != nil {
 		return 0, err
@@ -30,8 +31,8 @@ func (b *Backups) EnforceWindows(ctx context.Context) (int, error) {
 		b.cfg.Core.Stop(ctx, kind, j.ID, jobs.ErrCompletionWindow)
 		n++
 	}
-	queued, err := catalog.AllPages(func(p catalog.Page) ([]catalog.BackupJob, string, error) {
-		return b.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{States: []string{jobs.StateCreated, jobs.StatePending}}, p)
+	queued, err := catalog.AllPages(func(p catalog.Page) ([]jobstore.BackupJob, string, error) {
+		return b.cfg.Jobs.ListBackupJobs(ctx, jobstore.BackupJobFilter{States: []string{jobs.StateCreated, jobs.StatePending}}, p)
 	})
 	if err != nil {
 		return n, err

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/s3source"
@@ -54,8 +55,10 @@ type Vaults interface {
 // Config configures continuous protection.
 type Config struct {
 	jobs.Deps
-	Vaults Vaults
-	Names  vocab.Names
+	// Captures holds the protections and the event inbox.
+	Captures *capturestore.Store
+	Vaults   Vaults
+	Names    vocab.Names
 	// Source returns the client of a connection.
 	Source func(ctx context.Context, conn string) (*s3source.Client, error)
 	// Targets lists what continuous rules protect now; failed names the

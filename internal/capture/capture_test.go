@@ -374,7 +374,7 @@ func TestContinuousWebhooks(t *testing.T) {
 		resp.Body.Close()
 	}
 	waitFor(t, 30*time.Second, "the inbox to be drained", func() bool {
-		rows, err := e.Service.Catalog().InboxEvents(ctx, bucket, 1)
+		rows, err := e.Service.CaptureStore().InboxEvents(ctx, bucket, 1)
 		return err == nil && len(rows) == 0
 	})
 	time.Sleep(time.Second) // the last batch's commit

@@ -102,7 +102,7 @@ func (c *Captures) mayRetain(ctx context.Context, vaultName string, st *capturel
 // retainedInCatalog moves the catalog's EarliestRestorableTime to the
 // log's new start (and its counts), before anything is swept.
 func (c *Captures) retainedInCatalog(ctx context.Context, st *capturelog.State) error {
-	p, err := c.cfg.DB.Protection(ctx, st.ARN)
+	p, err := c.cfg.Captures.Protection(ctx, st.ARN)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return nil // the catalog rebuild registers it from the state
 	}

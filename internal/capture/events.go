@@ -11,7 +11,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backup"
 	"github.com/cofferbackup/coffer/internal/capturelog"
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -25,9 +25,9 @@ const maxKeyVersions = 1000
 // versions (and tag sets) its events name, read from the endpoint, as one
 // segment; then it deletes the batch's rows. Covered time moves to the
 // newest event's time.
-func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.Vault, src *s3source.Client) error {
+func (c *Captures) events(ctx context.Context, p *capturestore.Protection, v *vault.Vault, src *s3source.Client) error {
 	read := c.cfg.Clock.Now().Truncate(time.Millisecond) // as the API shows it
-	evs, err := c.cfg.DB.InboxEventsOf(ctx, p.Connection, p.Bucket, c.cfg.Batch)
+	evs, err := c.cfg.Captures.InboxEventsOf(ctx, p.Connection, p.Bucket, c.cfg.Batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -97,12 +97,12 @@ func (c *Captures) events(ctx context.Context, p *catalog.Protection, v *vault.V
 	for i, e := range evs {
 		ids[i] = e.ID
 	}
-	_, err = c.cfg.DB.DeleteInboxEvents(context.WithoutCancel(ctx), p.Bucket, ids)
+	_, err = c.cfg.Captures.DeleteInboxEvents(context.WithoutCancel(ctx), p.Bucket, ids)
 	return err
 }
 
 // dedupe keeps one event per (key, version, kind of change), in order.
-func dedupe(evs []catalog.InboxEvent) []catalog.InboxEvent {
+func dedupe(evs []capturestore.InboxEvent) []capturestore.InboxEvent {
 	seen := map[string]bool{}
 	out := evs[:0:0]
 	for _, e := range evs {
@@ -123,9 +123,9 @@ func isTagging(name string) bool { return strings.Contains(name, "Tagging") } //
 // rule); a version no longer listed (deleted for good) is skipped.
 // failedAt is the earliest time of an event whose version could not be
 // captured (zero if none).
-func (c *Captures) captureEvents(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) ([]capturelog.Change, time.Time, error) {
+func (c *Captures) captureEvents(ctx context.Context, p *capturestore.Protection, src *s3source.Client, capt *backup.Capturer, evs []capturestore.InboxEvent) ([]capturelog.Change, time.Time, error) {
 	var keys []string
-	byKey := map[string][]catalog.InboxEvent{}
+	byKey := map[string][]capturestore.InboxEvent{}
 	for _, e := range evs {
 		if _, ok := byKey[e.Key]; !ok {
 			keys = append(keys, e.Key)
@@ -169,7 +169,7 @@ type keyCapture struct {
 }
 
 // captureKey captures the versions and tag sets the events of one key name.
-func (c *Captures) captureKey(ctx context.Context, p *catalog.Protection, src *s3source.Client, capt *backup.Capturer, evs []catalog.InboxEvent) (r keyCapture) {
+func (c *Captures) captureKey(ctx context.Context, p *capturestore.Protection, src *s3source.Client, capt *backup.Capturer, evs []capturestore.InboxEvent) (r keyCapture) {
 	vers, err := src.KeyVersions(ctx, p.Bucket, evs[0].Key, maxKeyVersions)
 	if err != nil {
 		return keyCapture{err: err}
@@ -218,7 +218,7 @@ func findVersion(vers []s3source.Version, id string) (s3source.Version, int64, b
 
 // tagChange reads a version's tags now, as a tag change seen at the
 // event's time.
-func (c *Captures) tagChange(ctx context.Context, p *catalog.Protection, src *s3source.Client, ver s3source.Version, at time.Time) (capturelog.Change, bool, error) {
+func (c *Captures) tagChange(ctx context.Context, p *capturestore.Protection, src *s3source.Client, ver s3source.Version, at time.Time) (capturelog.Change, bool, error) {
 	if ver.DeleteMarker || p.Options["BackupObjectTags"] == "disabled" {
 		return capturelog.Change{}, false, nil
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backup"
 	"github.com/cofferbackup/coffer/internal/capturelog"
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -30,7 +30,7 @@ func rpOf(id string) string {
 // on its protection (a stale River job is ignored), then forgets it, so
 // that the next one can be queued.
 func (c *Captures) handle(ctx context.Context, id string, _ int) error {
-	p, found, answer := jobs.Pick(ctx, c.cfg.Core, kind, rpOf(id), c.cfg.DB.Protection)
+	p, found, answer := jobs.Pick(ctx, c.cfg.Core, kind, rpOf(id), c.cfg.Captures.Protection)
 	if !found {
 		return answer
 	}
@@ -41,7 +41,7 @@ func (c *Captures) handle(ctx context.Context, id string, _ int) error {
 	defer done()
 	bg := context.WithoutCancel(ctx)
 	defer func() {
-		if _, err := c.cfg.DB.ClearCapture(bg, p.RPARN, id); err != nil {
+		if _, err := c.cfg.Captures.ClearCapture(bg, p.RPARN, id); err != nil {
 			c.cfg.Log.Error("clear capture job", "rp", p.RPARN, "job", id, "err", err)
 			return
 		}
@@ -76,9 +76,9 @@ func (c *Captures) handle(ctx context.Context, id string, _ int) error {
 // retried soon. Covered time does not move. Credentials refused, or
 // failures for longer than the stall threshold, stop the protection
 // (health): a successful scan heals it, recording the gap.
-func (c *Captures) failed(ctx context.Context, p *catalog.Protection, err error) {
+func (c *Captures) failed(ctx context.Context, p *capturestore.Protection, err error) {
 	c.cfg.Log.Error("capture job failed", "rp", p.RPARN, "mode", p.JobMode, "err", err)
-	cur, rerr := c.cfg.DB.Protection(ctx, p.RPARN)
+	cur, rerr := c.cfg.Captures.Protection(ctx, p.RPARN)
 	if rerr != nil {
 		return
 	}
@@ -99,14 +99,14 @@ func (c *Captures) failed(ctx context.Context, p *catalog.Protection, err error)
 // commit writes st (and the segments already in w) and commits w, then
 // stores the protection and the recovery point's window in the catalog:
 // the vault first, so that the catalog never shows more than it holds.
-func (c *Captures) commit(ctx context.Context, w *vault.Writer, p *catalog.Protection, st *capturelog.State) error {
+func (c *Captures) commit(ctx context.Context, w *vault.Writer, p *capturestore.Protection, st *capturelog.State) error {
 	if err := capturelog.PutState(ctx, w, *st); err != nil {
 		return err
 	}
 	if err := w.Commit(ctx); err != nil {
 		return fmt.Errorf("commit capture: %w", err)
 	}
-	cur, err := c.cfg.DB.Protection(ctx, p.RPARN)
+	cur, err := c.cfg.Captures.Protection(ctx, p.RPARN)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (c *Captures) earliest(st *capturelog.State) time.Time {
 }
 
 // loadState reads the protection's state from its vault, or starts one.
-func (c *Captures) loadState(ctx context.Context, p *catalog.Protection, v *vault.Vault, endpoint string) (capturelog.State, error) {
+func (c *Captures) loadState(ctx context.Context, p *capturestore.Protection, v *vault.Vault, endpoint string) (capturelog.State, error) {
 	st, found, err := capturelog.LoadState(ctx, v, p.RPID)
 	if err != nil {
 		return st, err
@@ -154,13 +154,13 @@ func (c *Captures) loadState(ctx context.Context, p *catalog.Protection, v *vaul
 	return st, nil
 }
 
-func (c *Captures) captureOptions(p *catalog.Protection) backup.CaptureOptions {
+func (c *Captures) captureOptions(p *capturestore.Protection) backup.CaptureOptions {
 	return backup.CaptureOptions{Bucket: p.Bucket, Parallelism: c.cfg.Parallelism,
 		BackupACLs: p.Options["BackupACLs"] != "disabled", BackupTags: p.Options["BackupObjectTags"] != "disabled"}
 }
 
 // unhealthy says why failing capture stops a protection, or "".
-func (c *Captures) unhealthy(p *catalog.Protection, err error) string {
+func (c *Captures) unhealthy(p *capturestore.Protection, err error) string {
 	if errors.Is(err, s3source.ErrAccessDenied) {
 		return "the endpoint refuses coffer's credentials: " + err.Error()
 	}

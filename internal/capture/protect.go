@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -36,12 +37,12 @@ func (c *Captures) Protect(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	prots, err := c.cfg.DB.Protections(ctx)
+	prots, err := c.cfg.Captures.Protections(ctx)
 	if err != nil {
 		return 0, err
 	}
-	byTarget := map[string]*catalog.Protection{}
-	byBucket := map[string]*catalog.Protection{} // the one live protection of a bucket
+	byTarget := map[string]*capturestore.Protection{}
+	byBucket := map[string]*capturestore.Protection{} // the one live protection of a bucket
 	for i := range prots {
 		p := &prots[i]
 		byTarget[targetKey(p.Connection, p.Bucket, p.VaultName)] = p
@@ -96,27 +97,27 @@ func (c *Captures) Protect(ctx context.Context) (int, error) {
 	return n + m, errors.Join(append(errs, err)...)
 }
 
-func ruleStopped(p *catalog.Protection) bool {
+func ruleStopped(p *capturestore.Protection) bool {
 	return p.State == StateStopped && strings.HasPrefix(p.StatusMessage, notProtected)
 }
 
 // create records a new protection of bucket for t; its scan is due now.
-func (c *Captures) create(ctx context.Context, conn, bucket string, t Target) (catalog.Protection, error) {
+func (c *Captures) create(ctx context.Context, conn, bucket string, t Target) (capturestore.Protection, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return catalog.Protection{}, err
+		return capturestore.Protection{}, err
 	}
 	id := "continuous:" + bucket + "-" + hex.EncodeToString(b[:])
 	now := c.cfg.Clock.Now()
-	p := catalog.Protection{RPARN: c.cfg.Names.RecoveryPointARN(id), RPID: id, VaultName: t.VaultName,
+	p := capturestore.Protection{RPARN: c.cfg.Names.RecoveryPointARN(id), RPID: id, VaultName: t.VaultName,
 		Connection: conn, Bucket: bucket, ResourceARN: t.ResourceARN, PlanID: t.PlanID, RuleID: t.RuleID,
 		State: StateCreating, StatusMessage: "initial capture of every version", DeleteAfterDays: t.DeleteAfterDays,
 		Options: t.BackupOptions, CreatedAt: now, NextScanAt: now}
 	rp := catalog.RecoveryPoint{ARN: p.RPARN, ID: id, VaultName: t.VaultName, ResourceARN: t.ResourceARN, ResourceType: "S3",
 		Status: StateCreating, StatusMessage: p.StatusMessage, CreatedAt: now, DeleteAfterDays: t.DeleteAfterDays,
 		Kind: catalog.KindContinuous}
-	if err := c.cfg.DB.CreateProtection(ctx, p, rp); err != nil {
-		return catalog.Protection{}, err
+	if err := c.cfg.Captures.CreateProtection(ctx, p, rp); err != nil {
+		return capturestore.Protection{}, err
 	}
 	c.cfg.Log.Info("continuous protection created", "rp", p.RPARN, "vault", t.VaultName, "plan", t.PlanID, "rule", t.RuleID)
 	return p, nil
@@ -124,7 +125,7 @@ func (c *Captures) create(ctx context.Context, conn, bucket string, t Target) (c
 
 // refresh brings a protection in line with its rule (retention, options,
 // which rule) and resumes it if it was stopped for want of a rule.
-func (c *Captures) refresh(ctx context.Context, p *catalog.Protection, t Target) (bool, error) {
+func (c *Captures) refresh(ctx context.Context, p *capturestore.Protection, t Target) (bool, error) {
 	resumed := ruleStopped(p)
 	same := p.PlanID == t.PlanID && p.RuleID == t.RuleID && p.DeleteAfterDays == t.DeleteAfterDays && sameMap(p.Options, t.BackupOptions)
 	if same && !resumed {
@@ -141,7 +142,7 @@ func (c *Captures) refresh(ctx context.Context, p *catalog.Protection, t Target)
 
 // stopUnprotected stops a protection no rule selects any more; its
 // recovery point stays restorable.
-func (c *Captures) stopUnprotected(ctx context.Context, p *catalog.Protection) error {
+func (c *Captures) stopUnprotected(ctx context.Context, p *capturestore.Protection) error {
 	p.State = StateStopped
 	p.StatusMessage = notProtected + c.cfg.Clock.Now().UTC().Format(time.RFC3339)
 	c.cfg.Log.Info("continuous protection stopped: no rule selects its bucket", "rp", p.RPARN)
@@ -150,14 +151,14 @@ func (c *Captures) stopUnprotected(ctx context.Context, p *catalog.Protection) e
 
 // saveCatalog stores p with its recovery point's window (st, when the
 // vault's state is at hand; else the catalog's values are kept).
-func (c *Captures) saveCatalog(ctx context.Context, p *catalog.Protection, st *windowCounts) error {
+func (c *Captures) saveCatalog(ctx context.Context, p *capturestore.Protection, st *windowCounts) error {
 	var w windowCounts
 	if st != nil {
 		w = *st
 	} else if rp, err := c.cfg.DB.RecoveryPointByARN(ctx, p.RPARN); err == nil {
 		w = windowCounts{earliest: rp.EarliestRestorable, size: rp.SizeBytes, objects: rp.ObjectCount}
 	}
-	return c.cfg.DB.UpdateProtection(ctx, *p, w.earliest, w.size, w.objects)
+	return c.cfg.Captures.UpdateProtection(ctx, *p, w.earliest, w.size, w.objects)
 }
 
 type windowCounts struct {
@@ -179,7 +180,7 @@ func sameMap(a, b map[string]string) bool {
 
 // queueDue queues the scans that are due and forgets lost jobs.
 func (c *Captures) queueDue(ctx context.Context) (int, error) {
-	prots, err := c.cfg.DB.Protections(ctx)
+	prots, err := c.cfg.Captures.Protections(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -207,7 +208,7 @@ func (c *Captures) queueDue(ctx context.Context) (int, error) {
 
 // forgetLost clears a recorded job that River no longer runs or holds
 // (its process died, or it ended without clearing itself).
-func (c *Captures) forgetLost(ctx context.Context, p *catalog.Protection, now time.Time) error {
+func (c *Captures) forgetLost(ctx context.Context, p *capturestore.Protection, now time.Time) error {
 	if now.Sub(p.JobQueuedAt) < lostJobAfter {
 		return nil
 	}
@@ -219,7 +220,7 @@ func (c *Captures) forgetLost(ctx context.Context, p *catalog.Protection, now ti
 	case "available", "pending", "retryable", "running", "scheduled":
 		return nil
 	}
-	if ok, err := c.cfg.DB.ClearCapture(ctx, p.RPARN, p.JobID); err != nil || !ok {
+	if ok, err := c.cfg.Captures.ClearCapture(ctx, p.RPARN, p.JobID); err != nil || !ok {
 		return err
 	}
 	c.cfg.Log.Warn("capture job lost; forgotten", "rp", p.RPARN, "job", p.JobID, "river_state", state)
@@ -228,9 +229,9 @@ func (c *Captures) forgetLost(ctx context.Context, p *catalog.Protection, now ti
 
 // queue records and queues a capture job of p in mode, unless one is
 // recorded already.
-func (c *Captures) queue(ctx context.Context, p *catalog.Protection, mode string) (bool, error) {
+func (c *Captures) queue(ctx context.Context, p *capturestore.Protection, mode string) (bool, error) {
 	id := fmt.Sprintf("%s#%d", p.RPARN, p.JobSeq+1)
-	return c.cfg.DB.QueueCapture(ctx, p.RPARN, id, mode, c.cfg.Clock.Now(), c.cfg.Core.Enqueue(ctx, kind, id, 0))
+	return c.cfg.Captures.QueueCapture(ctx, p.RPARN, id, mode, c.cfg.Clock.Now(), c.cfg.Core.Enqueue(ctx, kind, id, 0))
 }
 
 // PollEvents queues an events job for every bucket with events in the
@@ -244,18 +245,18 @@ func (c *Captures) PollEvents(ctx context.Context) (int, error) { return c.pollE
 func (c *Captures) EventsArrived(ctx context.Context) (int, error) { return c.pollEvents(ctx, false) }
 
 func (c *Captures) pollEvents(ctx context.Context, drop bool) (int, error) {
-	sources, err := c.cfg.DB.InboxSources(ctx)
+	sources, err := c.cfg.Captures.InboxSources(ctx)
 	if err != nil || len(sources) == 0 {
 		return 0, err
 	}
-	prots, err := c.cfg.DB.Protections(ctx)
+	prots, err := c.cfg.Captures.Protections(ctx)
 	if err != nil {
 		return 0, err
 	}
-	live := map[catalog.InboxSource]*catalog.Protection{}
+	live := map[capturestore.InboxSource]*capturestore.Protection{}
 	for i := range prots {
 		if p := &prots[i]; !ruleStopped(p) {
-			live[catalog.InboxSource{Connection: p.Connection, Bucket: p.Bucket}] = p
+			live[capturestore.InboxSource{Connection: p.Connection, Bucket: p.Bucket}] = p
 		}
 	}
 	n := 0
@@ -281,9 +282,9 @@ func (c *Captures) pollEvents(ctx context.Context, drop bool) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-func (c *Captures) dropEvents(ctx context.Context, src catalog.InboxSource) error {
+func (c *Captures) dropEvents(ctx context.Context, src capturestore.InboxSource) error {
 	for {
-		evs, err := c.cfg.DB.InboxEventsOf(ctx, src.Connection, src.Bucket, 1000)
+		evs, err := c.cfg.Captures.InboxEventsOf(ctx, src.Connection, src.Bucket, 1000)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
@@ -291,7 +292,7 @@ func (c *Captures) dropEvents(ctx context.Context, src catalog.InboxSource) erro
 		for i, e := range evs {
 			ids[i] = e.ID
 		}
-		if _, err := c.cfg.DB.DeleteInboxEvents(ctx, src.Bucket, ids); err != nil {
+		if _, err := c.cfg.Captures.DeleteInboxEvents(ctx, src.Bucket, ids); err != nil {
 			return err
 		}
 	}

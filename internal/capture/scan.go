@@ -10,7 +10,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backup"
 	"github.com/cofferbackup/coffer/internal/capturelog"
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -23,7 +23,7 @@ const segmentSize = 2000
 // scanRun is one reconciliation scan.
 type scanRun struct {
 	c     *Captures
-	p     *catalog.Protection
+	p     *capturestore.Protection
 	start time.Time
 	src   *s3source.Client
 	w     *vault.Writer
@@ -42,7 +42,7 @@ type scanRun struct {
 // scan lists every version and captures what the capture log lacks as of
 // the scan's start (versions, delete markers, changed tag sets), then
 // moves covered time to the start if nothing failed.
-func (c *Captures) scan(ctx context.Context, p *catalog.Protection, v *vault.Vault, src *s3source.Client) error {
+func (c *Captures) scan(ctx context.Context, p *capturestore.Protection, v *vault.Vault, src *s3source.Client) error {
 	// Milliseconds, as the API shows times: a tag change dated at the
 	// scan's start is then in the state at the LatestRestorableTime shown.
 	start := c.cfg.Clock.Now().Truncate(time.Millisecond)
@@ -103,7 +103,7 @@ func (c *Captures) scan(ctx context.Context, p *catalog.Protection, v *vault.Vau
 // scanned records a finished scan in the state: covered time reaches its
 // start unless versions failed (they are tried again soon, by the next
 // scan). A scan that heals a stopped protection records the gap.
-func (c *Captures) scanned(p *catalog.Protection, st *capturelog.State, start time.Time, failed int64, notes string) {
+func (c *Captures) scanned(p *capturestore.Protection, st *capturelog.State, start time.Time, failed int64, notes string) {
 	if failed > 0 {
 		st.StatusMessage = fmt.Sprintf("%d object versions could not be captured; the next scan tries again", failed)
 		p.NextScanAt = start.Add(min(failRetry, c.cfg.ReconcileInterval))

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/fsmode"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -60,7 +60,9 @@ type DB struct {
 // Call it before the DB is shared.
 func (c *DB) SetClock(clk clock.Clock) { c.clock = clk }
 
-func (c *DB) now() time.Time {
+// Now is the time on the catalog's clock: the time of job events, and of
+// rows its stores date.
+func (c *DB) Now() time.Time {
 	if c.clock == nil {
 		return clock.Real{}.Now()
 	}
@@ -188,7 +190,7 @@ func (c *DB) applyMigrations(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committed if fn returns nil.
 func (c *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return c.inTxFull(ctx, func(tx *Tx) error { return fn(tx.tx) })
+	return c.InTx(ctx, func(tx *Tx) error { return fn(tx.tx) })
 }
 
 // Page asks for one page of a listing.
@@ -226,81 +228,9 @@ func nextToken(offset, limit, got int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset+limit)))
 }
 
-// where collects SQL conditions and their arguments.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, arg any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, arg)
-}
-
-func (w *where) eq(col, v string) {
-	if v != "" {
-		w.add(col+" = ?", v)
-	}
-}
-
-func (w *where) timeRange(col string, after, before time.Time) {
-	if !after.IsZero() {
-		w.add(col+" > ?", after.UnixNano())
-	}
-	if !before.IsZero() {
-		// 0 means "not yet" (e.g. an unfinished job): never before anything.
-		w.add(col+" > 0 AND "+col+" < ?", before.UnixNano())
-	}
-}
-
-// and returns the conditions to append to a statement that has a WHERE.
-func (w *where) and() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " AND " + strings.Join(w.conds, " AND ")
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-func toNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("catalog: marshal %T: %v", v, err)) // only maps of strings reach here
-	}
-	return string(b)
-}
-
-func fromJSONMap(s string) map[string]string {
-	m := map[string]string{}
-	_ = json.Unmarshal([]byte(s), &m)
-	return m
-}
-
-type rowScanner interface{ Scan(...any) error }
-
-// queryPage runs query (which must end before ORDER BY's LIMIT/OFFSET) for
-// one page and scans its rows.
-func queryPage[T any](ctx context.Context, c *DB, what, query string, args []any, p Page, scan func(rowScanner) (T, error)) ([]T, string, error) {
+// QueryPage runs query (which must end before ORDER BY's LIMIT/OFFSET) for
+// one page and scans its rows: the listings of the catalog and its stores.
+func QueryPage[T any](ctx context.Context, c *DB, what, query string, args []any, p Page, scan func(catsql.Scanner) (T, error)) ([]T, string, error) {
 	offset, limit, err := p.bounds()
 	if err != nil {
 		return nil, "", err

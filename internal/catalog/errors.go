@@ -17,10 +17,10 @@ import (
 // pgUniqueViolation is PostgreSQL's SQLSTATE unique_violation.
 const pgUniqueViolation = "23505"
 
-// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
+// IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
 // violation, by the engine's error code (messages vary by version and
 // locale).
-func isUniqueViolation(err error) bool {
+func IsUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
@@ -38,7 +38,7 @@ func isUniqueViolation(err error) bool {
 // once the database is back. A refusal on the data (a constraint, a
 // missing row) is not one.
 func IsUnavailable(err error) bool {
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || isUniqueViolation(err) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || IsUniqueViolation(err) {
 		return false
 	}
 	var pe *pgconn.PgError

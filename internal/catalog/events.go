@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -25,7 +26,7 @@ type JobEvent struct {
 func (c *DB) appendEvent(ctx context.Context, tx *sql.Tx, kind vocab.Kind, id string, from, to vocab.JobState, msg string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO job_events (job_id, seq, kind, from_state, to_state, at, message)
 		SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM job_events WHERE job_id = ?`,
-		id, string(kind), string(from), string(to), c.now().UnixNano(), msg, id)
+		id, string(kind), string(from), string(to), c.Now().UnixNano(), msg, id)
 	if err != nil {
 		return fmt.Errorf("append %s job %s event %s -> %s: %w", kind, id, from, to, err)
 	}
@@ -36,7 +37,7 @@ func (c *DB) appendEvent(ctx context.Context, tx *sql.Tx, kind vocab.Kind, id st
 // conditional update of a transition: read it again.
 var errChanged = errors.New("job state changed concurrently")
 
-// transition is the one conditional state change of every job kind: in a
+// Transition is the one conditional state change of every job kind: in a
 // transaction it reads the job's stored state, gives up (false) unless it
 // is one of from, refuses a change the transition table does not allow,
 // runs update (which must change the row only if its state is still cur,
@@ -44,11 +45,11 @@ var errChanged = errors.New("job state changed concurrently")
 // changed nothing while the state is still cur, its own condition failed
 // (false); if the state moved meanwhile, the read is repeated. then (if
 // not nil) runs last in the same transaction.
-func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, id string, to vocab.JobState, msg string,
+func (c *DB) Transition(ctx context.Context, kind vocab.Kind, table, stateCol, id string, to vocab.JobState, msg string,
 	from []string, update func(tx *sql.Tx, cur string) (sql.Result, error), then TxFunc) (bool, error) {
 	for {
 		done := false
-		err := c.inTxFull(ctx, func(ftx *Tx) error {
+		err := c.InTx(ctx, func(ftx *Tx) error {
 			tx := ftx.SQL()
 			readState := func() (string, error) {
 				var cur string
@@ -69,7 +70,7 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 			if err != nil {
 				return err
 			}
-			if ok, err := affected(res); err != nil || !ok {
+			if ok, err := catsql.Affected(res); err != nil || !ok {
 				if err != nil {
 					return err
 				}
@@ -84,7 +85,7 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 					return err
 				}
 			}
-			return then.run(ftx)
+			return then.Run(ftx)
 		})
 		if errors.Is(err, errChanged) && ctx.Err() == nil {
 			continue
@@ -93,8 +94,9 @@ func (c *DB) transition(ctx context.Context, kind vocab.Kind, table, stateCol, i
 	}
 }
 
-// insertEvent records the creation of a job in state to.
-func (c *DB) insertEvent(ctx context.Context, tx *sql.Tx, kind vocab.Kind, id, to, msg string) error {
+// InsertEvent records, in tx, the creation of job id of kind in state to
+// (its stores call it in the transaction of the insert).
+func (c *DB) InsertEvent(ctx context.Context, tx *sql.Tx, kind vocab.Kind, id, to, msg string) error {
 	if err := vocab.CheckTransition(kind, vocab.StateNone, vocab.JobState(to)); err != nil {
 		return err
 	}
@@ -120,19 +122,19 @@ type JobEventFilter struct {
 // ListJobEvents returns events oldest first (by time, then job and seq):
 // the order in which audit reports and notifications read them.
 func (c *DB) ListJobEvents(ctx context.Context, f JobEventFilter, p Page) ([]JobEvent, string, error) {
-	var w where
-	w.eq("job_id", f.JobID)
-	w.eq("kind", string(f.Kind))
-	w.timeRange("at", f.After, f.Before)
-	return queryPage(ctx, c, "job events", `SELECT job_id, seq, kind, from_state, to_state, at, message FROM job_events`+
-		w.sql()+` ORDER BY at, job_id, seq`, w.args, p, scanJobEvent)
+	var w catsql.Where
+	w.Eq("job_id", f.JobID)
+	w.Eq("kind", string(f.Kind))
+	w.TimeRange("at", f.After, f.Before)
+	return QueryPage(ctx, c, "job events", `SELECT job_id, seq, kind, from_state, to_state, at, message FROM job_events`+
+		w.SQL()+` ORDER BY at, job_id, seq`, w.Args, p, scanJobEvent)
 }
 
-func scanJobEvent(s rowScanner) (JobEvent, error) {
+func scanJobEvent(s catsql.Scanner) (JobEvent, error) {
 	var e JobEvent
 	var kind, from, to string
 	var at int64
 	err := s.Scan(&e.JobID, &e.Seq, &kind, &from, &to, &at, &e.Message)
-	e.Kind, e.From, e.To, e.At = vocab.Kind(kind), vocab.JobState(from), vocab.JobState(to), fromNanos(at)
+	e.Kind, e.From, e.To, e.At = vocab.Kind(kind), vocab.JobState(from), vocab.JobState(to), catsql.FromNanos(at)
 	return e, err
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Process is one coffer process sharing the catalog, as its liveness row
@@ -37,7 +39,7 @@ func (c *DB) dbNowMillis() string {
 // RegisterProcess records a starting process, beating now.
 func (c *DB) RegisterProcess(ctx context.Context, p Process) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO processes (id, host, pid, started_at, beat_at, stopped) VALUES (?, ?, ?, ?, `+
-		c.dbNowMillis()+`, 0)`, p.ID, p.Host, p.PID, toNanos(p.StartedAt))
+		c.dbNowMillis()+`, 0)`, p.ID, p.Host, p.PID, catsql.ToNanos(p.StartedAt))
 	if err != nil {
 		return fmt.Errorf("register process %s: %w", p.ID, err)
 	}
@@ -85,7 +87,7 @@ func (c *DB) Process(ctx context.Context, id string) (Process, error) {
 	if err != nil {
 		return p, fmt.Errorf("read process %s: %w", id, err)
 	}
-	p.StartedAt, p.BeatAt, p.Stopped = fromNanos(started), time.UnixMilli(beat).UTC(), stopped != 0
+	p.StartedAt, p.BeatAt, p.Stopped = catsql.FromNanos(started), time.UnixMilli(beat).UTC(), stopped != 0
 	return p, nil
 }
 

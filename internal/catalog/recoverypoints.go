@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // RecoveryPoint indexes one recovery point of a vault.
@@ -55,32 +57,48 @@ const rpSelect = rpCols + `,
 	COALESCE((SELECT plan_version FROM backup_jobs WHERE id = backup_job_id), ''),
 	COALESCE((SELECT rule_id FROM backup_jobs WHERE id = backup_job_id), '')`
 
-func scanRP(s rowScanner) (RecoveryPoint, error) {
+func scanRP(s catsql.Scanner) (RecoveryPoint, error) {
 	var r RecoveryPoint
 	var created, completed, deleteAt, earliest, latest int64
 	var tags string
 	err := s.Scan(&r.ARN, &r.ID, &r.VaultName, &r.ResourceARN, &r.ResourceType, &r.BackupJobID, &r.Status, &r.StatusMessage,
 		&created, &completed, &r.DeleteAfterDays, &deleteAt, &r.SizeBytes, &r.ObjectCount, &tags,
 		&r.Kind, &earliest, &latest, &r.SourceBackupVaultARN, &r.PlanID, &r.PlanVersion, &r.RuleID)
-	r.CreatedAt, r.CompletedAt, r.DeleteAt = fromNanos(created), fromNanos(completed), fromNanos(deleteAt)
-	r.EarliestRestorable, r.LatestRestorable = fromNanos(earliest), fromNanos(latest)
-	r.Tags = fromJSONMap(tags)
+	r.CreatedAt, r.CompletedAt, r.DeleteAt = catsql.FromNanos(created), catsql.FromNanos(completed), catsql.FromNanos(deleteAt)
+	r.EarliestRestorable, r.LatestRestorable = catsql.FromNanos(earliest), catsql.FromNanos(latest)
+	r.Tags = catsql.FromJSONMap(tags)
 	return r, err
 }
 
+// notHeld is the condition on recovery_points rows that no active hold
+// holds them.
+const notHeld = `NOT EXISTS (SELECT 1 FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
+	WHERE p.rp_arn = recovery_points.arn AND h.status = 'ACTIVE')`
+
 // PutRecoveryPoint inserts r, or replaces the entry with the same ARN.
 func (c *DB) PutRecoveryPoint(ctx context.Context, r RecoveryPoint) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(19)+`)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+catsql.Placeholders(19)+`)
 		ON CONFLICT (arn) DO UPDATE SET status = excluded.status, status_message = excluded.status_message,
 		completed_at = excluded.completed_at, size_bytes = excluded.size_bytes, object_count = excluded.object_count,
 		earliest_restorable = excluded.earliest_restorable, latest_restorable = excluded.latest_restorable`,
 		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
-		toNanos(r.CreatedAt), toNanos(r.CompletedAt), r.DeleteAfterDays, toNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, mustJSON(r.Tags),
-		nonEmpty(r.Kind, KindPeriodic), toNanos(r.EarliestRestorable), toNanos(r.LatestRestorable), r.SourceBackupVaultARN)
+		catsql.ToNanos(r.CreatedAt), catsql.ToNanos(r.CompletedAt), r.DeleteAfterDays, catsql.ToNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount, catsql.MustJSON(r.Tags),
+		catsql.NonEmpty(r.Kind, KindPeriodic), catsql.ToNanos(r.EarliestRestorable), catsql.ToNanos(r.LatestRestorable), r.SourceBackupVaultARN)
 	if err != nil {
 		return fmt.Errorf("insert recovery point %q: %w", r.ARN, err)
 	}
 	return nil
+}
+
+// InsertRecoveryPointTx inserts r in tx as it is (an ARN taken fails:
+// no replace), for a store that records a recovery point together with
+// rows of its own (capturestore's protections).
+func InsertRecoveryPointTx(ctx context.Context, tx *sql.Tx, r RecoveryPoint) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+catsql.Placeholders(19)+`)`,
+		r.ARN, r.ID, r.VaultName, r.ResourceARN, r.ResourceType, r.BackupJobID, r.Status, r.StatusMessage,
+		catsql.ToNanos(r.CreatedAt), catsql.ToNanos(r.CompletedAt), r.DeleteAfterDays, catsql.ToNanos(r.DeleteAt), r.SizeBytes, r.ObjectCount,
+		catsql.MustJSON(r.Tags), r.Kind, catsql.ToNanos(r.EarliestRestorable), catsql.ToNanos(r.LatestRestorable), r.SourceBackupVaultARN)
+	return err
 }
 
 // RecoveryPoint returns one recovery point of a vault; ErrNotFound if absent.
@@ -121,26 +139,26 @@ type RecoveryPointFilter struct {
 
 // ListRecoveryPoints returns recovery points newest first.
 func (c *DB) ListRecoveryPoints(ctx context.Context, f RecoveryPointFilter, p Page) ([]RecoveryPoint, string, error) {
-	var w where
-	w.eq("vault_name", f.VaultName)
-	w.eq("resource_arn", f.ResourceARN)
-	w.eq("resource_type", f.ResourceType)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
+	var w catsql.Where
+	w.Eq("vault_name", f.VaultName)
+	w.Eq("resource_arn", f.ResourceARN)
+	w.Eq("resource_type", f.ResourceType)
+	w.TimeRange("created_at", f.CreatedAfter, f.CreatedBefore)
 	if f.PlanID != "" {
-		w.add("backup_job_id IN (SELECT id FROM backup_jobs WHERE plan_id = ?)", f.PlanID)
+		w.Add("backup_job_id IN (SELECT id FROM backup_jobs WHERE plan_id = ?)", f.PlanID)
 	}
 	if !f.DueBefore.IsZero() {
-		w.add("delete_at > 0 AND delete_at <= ?", f.DueBefore.UnixNano())
+		w.Add("delete_at > 0 AND delete_at <= ?", f.DueBefore.UnixNano())
 	}
 	if f.NotHeld {
-		w.conds = append(w.conds, notHeld)
+		w.Conds = append(w.Conds, notHeld)
 	}
-	return queryPage(ctx, c, "recovery points", `SELECT `+rpSelect+` FROM recovery_points`+w.sql()+` ORDER BY created_at DESC, arn`, w.args, p, scanRP)
+	return QueryPage(ctx, c, "recovery points", `SELECT `+rpSelect+` FROM recovery_points`+w.SQL()+` ORDER BY created_at DESC, arn`, w.Args, p, scanRP)
 }
 
 // UpdateRecoveryPointLifecycle sets a recovery point's retention.
 func (c *DB) UpdateRecoveryPointLifecycle(ctx context.Context, arn string, days int64, deleteAt time.Time) error {
-	res, err := c.db.ExecContext(ctx, `UPDATE recovery_points SET delete_after_days = ?, delete_at = ? WHERE arn = ?`, days, toNanos(deleteAt), arn)
+	res, err := c.db.ExecContext(ctx, `UPDATE recovery_points SET delete_after_days = ?, delete_at = ? WHERE arn = ?`, days, catsql.ToNanos(deleteAt), arn)
 	if err != nil {
 		return fmt.Errorf("update lifecycle of recovery point %q: %w", arn, err)
 	}

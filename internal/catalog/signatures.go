@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // signaturePurgeInterval spaces the purges of expired signatures: a purge
@@ -25,7 +27,7 @@ func (c *DB) RememberSignature(ctx context.Context, signature string, purgeBefor
 		}
 	}
 	res, err := c.db.ExecContext(ctx, `INSERT INTO request_signatures (signature, expires_at) VALUES (?, ?)
-		ON CONFLICT (signature) DO NOTHING`, signature, toNanos(expires))
+		ON CONFLICT (signature) DO NOTHING`, signature, catsql.ToNanos(expires))
 	if err != nil {
 		return false, fmt.Errorf("record request signature: %w", err)
 	}

@@ -26,7 +26,7 @@ func (c *DB) AddTags(ctx context.Context, arn string, tags map[string]string) er
 		return nil
 	}
 	return c.inTx(ctx, func(tx *sql.Tx) error {
-		if err := c.lockKeys(ctx, tx, tagsKey(arn)); err != nil {
+		if err := c.LockKeys(ctx, tx, tagsKey(arn)); err != nil {
 			return err
 		}
 		if err := upsertTags(ctx, tx, arn, tags); err != nil {
@@ -99,5 +99,5 @@ func (c *DB) ProtectedResources(ctx context.Context, resourceARN string, p Page)
 		q += ` AND resource_arn = ?`
 		args = append(args, resourceARN)
 	}
-	return queryPage(ctx, c, "protected resources", q+` ORDER BY resource_arn, arn`, args, p, scanRP)
+	return QueryPage(ctx, c, "protected resources", q+` ORDER BY resource_arn, arn`, args, p, scanRP)
 }

@@ -60,16 +60,17 @@ func (joinedTx) Rollback(context.Context) error { return errOwnedTx }
 // TxFunc is work done inside the transaction of an insert.
 type TxFunc func(*Tx) error
 
-func (f TxFunc) run(tx *Tx) error {
+// Run runs f in tx; a nil f does nothing.
+func (f TxFunc) Run(tx *Tx) error {
 	if f == nil {
 		return nil
 	}
 	return f(tx)
 }
 
-// inTxFull runs fn in a transaction on one connection (held so that
+// InTx runs fn in a transaction on one connection (held so that
 // Tx.Pgx can reach it), committed if fn returns nil.
-func (c *DB) inTxFull(ctx context.Context, fn func(*Tx) error) error {
+func (c *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	conn, err := c.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("catalog connection: %w", err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Vault is a backup vault's catalog entry.
@@ -25,23 +27,33 @@ type Vault struct {
 	StorageLocation string
 }
 
+// VaultLock is a vault's lock configuration (internal/vaultlock owns its
+// rules). Zero days are unset; a zero LockDate is governance mode.
+type VaultLock struct {
+	VaultName        string
+	MinRetentionDays int64
+	MaxRetentionDays int64
+	LockDate         time.Time
+	UpdatedAt        time.Time
+}
+
 const vaultCols = `name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type,
 	(SELECT COUNT(*) FROM recovery_points r WHERE r.vault_name = vaults.name),
 	COALESCE((SELECT min_retention_days FROM vault_locks l WHERE l.vault_name = vaults.name), -1),
 	COALESCE((SELECT max_retention_days FROM vault_locks l WHERE l.vault_name = vaults.name), 0),
 	COALESCE((SELECT lock_date FROM vault_locks l WHERE l.vault_name = vaults.name), 0)`
 
-func scanVault(s rowScanner) (Vault, error) {
+func scanVault(s catsql.Scanner) (Vault, error) {
 	var v Vault
 	var tags string
 	var created, lockDate int64
 	l := VaultLock{}
 	err := s.Scan(&v.Name, &v.ID, &v.ARN, &v.CreatorRequestID, &v.EncryptionKeyARN, &tags, &created, &v.VaultType, &v.RecoveryPoints,
 		&l.MinRetentionDays, &l.MaxRetentionDays, &lockDate)
-	v.Tags = fromJSONMap(tags)
-	v.CreatedAt = fromNanos(created)
+	v.Tags = catsql.FromJSONMap(tags)
+	v.CreatedAt = catsql.FromNanos(created)
 	if l.MinRetentionDays >= 0 { // -1: no lock row
-		l.VaultName, l.LockDate = v.Name, fromNanos(lockDate)
+		l.VaultName, l.LockDate = v.Name, catsql.FromNanos(lockDate)
 		v.Lock = &l
 	}
 	return v, err
@@ -50,8 +62,8 @@ func scanVault(s rowScanner) (Vault, error) {
 // CreateVault inserts v; ErrExists if the name is taken.
 func (c *DB) CreateVault(ctx context.Context, v Vault) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO vaults (name, id, arn, creator_request_id, encryption_key_arn, tags, created_at, vault_type)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Name, v.ID, v.ARN, v.CreatorRequestID, v.EncryptionKeyARN, mustJSON(v.Tags), toNanos(v.CreatedAt), v.VaultType)
-	if isUniqueViolation(err) {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Name, v.ID, v.ARN, v.CreatorRequestID, v.EncryptionKeyARN, catsql.MustJSON(v.Tags), catsql.ToNanos(v.CreatedAt), v.VaultType)
+	if IsUniqueViolation(err) {
 		return fmt.Errorf("vault %q: %w", v.Name, ErrExists)
 	}
 	if err != nil {
@@ -74,7 +86,7 @@ func (c *DB) Vault(ctx context.Context, name string) (Vault, error) {
 
 // ListVaults returns vaults by name.
 func (c *DB) ListVaults(ctx context.Context, p Page) ([]Vault, string, error) {
-	return queryPage(ctx, c, "vaults", `SELECT `+vaultCols+` FROM vaults ORDER BY name`, nil, p, scanVault)
+	return QueryPage(ctx, c, "vaults", `SELECT `+vaultCols+` FROM vaults ORDER BY name`, nil, p, scanVault)
 }
 
 // AllVaults returns every vault (for startup reconciliation).

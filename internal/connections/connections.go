@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/connstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -21,7 +22,7 @@ import (
 
 // Config is what the connections need.
 type Config struct {
-	DB    *catalog.DB
+	Conns *connstore.Store // the stored connections
 	Clock clock.Clock
 	Log   *slog.Logger
 	// SealKey (32 bytes, derived from the master key) seals secret keys.
@@ -106,9 +107,9 @@ func (c *Connections) Create(ctx context.Context, in CreateInput) (Info, error) 
 	if err != nil {
 		return Info{}, err
 	}
-	row := catalog.Connection{Name: in.Name, Endpoint: in.Endpoint, Region: in.Region, AccessKey: in.AccessKey, SecretSealed: sealed,
+	row := connstore.Connection{Name: in.Name, Endpoint: in.Endpoint, Region: in.Region, AccessKey: in.AccessKey, SecretSealed: sealed,
 		VirtualHosted: in.VirtualHosted, CAPEM: in.CACertPEM, CreatedAt: c.cfg.Clock.Now()}
-	if err := c.cfg.DB.CreateConnection(ctx, row); err != nil {
+	if err := c.cfg.Conns.CreateConnection(ctx, row); err != nil {
 		if errors.Is(err, catalog.ErrExists) {
 			return Info{}, fmt.Errorf("connection %q: %w", in.Name, vocab.ErrAlreadyExists)
 		}
@@ -118,7 +119,7 @@ func (c *Connections) Create(ctx context.Context, in CreateInput) (Info, error) 
 	return infoOf(row), nil
 }
 
-func infoOf(r catalog.Connection) Info {
+func infoOf(r connstore.Connection) Info {
 	return Info{Name: r.Name, Endpoint: r.Endpoint, Region: r.Region, AccessKey: r.AccessKey, VirtualHosted: r.VirtualHosted,
 		PrivateCA: r.CAPEM != "", CreatedAt: r.CreatedAt}
 }
@@ -133,7 +134,7 @@ func (c *Connections) Describe(ctx context.Context, name string) (Info, error) {
 	if sc, ok := c.cfg.Static[name]; ok {
 		return staticInfo(name, sc), nil
 	}
-	r, err := c.cfg.DB.Connection(ctx, name)
+	r, err := c.cfg.Conns.Connection(ctx, name)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return Info{}, fmt.Errorf("connection %q: %w", name, vocab.ErrNotFound)
 	}
@@ -145,7 +146,7 @@ func (c *Connections) Describe(ctx context.Context, name string) (Info, error) {
 
 // List lists the connections by name, the static ones on the first page.
 func (c *Connections) List(ctx context.Context, p catalog.Page) ([]Info, string, error) {
-	rows, tok, err := c.cfg.DB.ListConnections(ctx, p)
+	rows, tok, err := c.cfg.Conns.ListConnections(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -171,7 +172,7 @@ func (c *Connections) Delete(ctx context.Context, name string) error {
 	if _, err := c.Describe(ctx, name); err != nil {
 		return err
 	}
-	rps, sels, jobs, err := c.cfg.DB.ConnectionUse(ctx, name)
+	rps, sels, jobs, err := c.cfg.Conns.ConnectionUse(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -185,7 +186,7 @@ func (c *Connections) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: connection %q is used by %d vaults, %d recovery points, %d backup selections and %d unfinished jobs",
 			vocab.ErrInvalidRequest, name, vaults, rps, sels, jobs)
 	}
-	if err := c.cfg.DB.DeleteConnection(ctx, name); err != nil {
+	if err := c.cfg.Conns.DeleteConnection(ctx, name); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -203,7 +204,7 @@ func (c *Connections) Client(ctx context.Context, name string) (*s3source.Client
 	if ok {
 		return cl, nil
 	}
-	r, err := c.cfg.DB.Connection(ctx, name)
+	r, err := c.cfg.Conns.Connection(ctx, name)
 	if errors.Is(err, catalog.ErrNotFound) {
 		if name == vocab.DefaultConnection {
 			return nil, fmt.Errorf("%w: no S3 connection %q is configured (set COFFER_S3_ENDPOINT and credentials)", vocab.ErrInvalidParameter, name)
@@ -237,7 +238,7 @@ func (c *Connections) Config(ctx context.Context, name string) (s3source.Config,
 	if sc, ok := c.cfg.Static[name]; ok {
 		return sc, nil
 	}
-	r, err := c.cfg.DB.Connection(ctx, name)
+	r, err := c.cfg.Conns.Connection(ctx, name)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return s3source.Config{}, fmt.Errorf("%w: no S3 connection %q (coffer connection list)", vocab.ErrInvalidParameter, name)
 	}

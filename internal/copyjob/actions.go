@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -18,7 +18,7 @@ import (
 // second call (a takeover that completes j again) queues nothing more. A
 // copy that cannot start (its destination vault is gone) is recorded
 // FAILED, saying why, as AWS does.
-func (c *Copies) AfterBackup(ctx context.Context, j catalog.BackupJob) {
+func (c *Copies) AfterBackup(ctx context.Context, j jobstore.BackupJob) {
 	if j.PlanID == "" || j.State != jobs.StateCompleted && j.State != jobs.StatePartial {
 		return
 	}
@@ -47,8 +47,8 @@ func (c *Copies) AfterBackup(ctx context.Context, j catalog.BackupJob) {
 
 // copyActions returns the CopyActions of j's rule, in the plan version
 // that created j.
-func (c *Copies) copyActions(ctx context.Context, j catalog.BackupJob) ([]plan.CopyAction, error) {
-	p, err := c.cfg.DB.Plan(ctx, j.PlanID, j.PlanVersion)
+func (c *Copies) copyActions(ctx context.Context, j jobstore.BackupJob) ([]plan.CopyAction, error) {
+	p, err := c.cfg.Plans.Plan(ctx, j.PlanID, j.PlanVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -65,19 +65,19 @@ func (c *Copies) copyActions(ctx context.Context, j catalog.BackupJob) ([]plan.C
 }
 
 // recordFailed records a plan's copy that could not start as a FAILED job.
-func (c *Copies) recordFailed(ctx context.Context, b catalog.BackupJob, in StartCopyInput, cause error) {
+func (c *Copies) recordFailed(ctx context.Context, b jobstore.BackupJob, in StartCopyInput, cause error) {
 	dest := in.DestinationVault
 	destName := dest
 	if _, name, err := vocab.ParseVaultARN(dest); err == nil {
 		destName = name
 	}
 	now := c.cfg.Clock.Now()
-	j := catalog.CopyJob{ID: vocab.NewID(), SourceVaultName: b.VaultName, SourceVaultARN: b.VaultARN, SourceRecoveryPointARN: b.RecoveryPointARN,
+	j := jobstore.CopyJob{ID: vocab.NewID(), SourceVaultName: b.VaultName, SourceVaultARN: b.VaultARN, SourceRecoveryPointARN: b.RecoveryPointARN,
 		DestinationVaultName: destName, DestinationVaultARN: dest, ResourceARN: b.ResourceARN, ResourceType: nonEmpty(b.ResourceType, "S3"),
 		State: jobs.StateFailed, StatusMessage: "the copy could not start: " + strings.TrimSpace(cause.Error()), IdempotencyToken: in.IdempotencyToken,
 		IAMRoleARN: in.IAMRoleARN, DeleteAfterDays: in.DeleteAfterDays, MoveToColdAfterDays: in.MoveToColdAfterDays, CreatedAt: now, CompletedAt: now,
 		CreatedByBackupJobID: b.ID, PlanID: b.PlanID, PlanVersion: b.PlanVersion, RuleID: b.RuleID}
-	if err := c.cfg.DB.InsertCopyJob(ctx, j, nil); err != nil {
+	if err := c.cfg.Jobs.InsertCopyJob(ctx, j, nil); err != nil {
 		c.cfg.Log.Error("record a plan's copy that could not start", "backup_job", b.ID, "err", err, "cause", cause)
 		return
 	}

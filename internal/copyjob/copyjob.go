@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -34,6 +35,8 @@ type Vaults interface {
 // Config configures the copy jobs.
 type Config struct {
 	jobs.Deps
+	// Plans has the plan rules whose copy actions a backup triggers.
+	Plans  *planstore.Store
 	Vaults Vaults
 	Names  vocab.Names
 	// Retention refuses a copy's retention (days, 0: forever) outside the

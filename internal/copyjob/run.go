@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/recpoint"
@@ -18,7 +19,7 @@ import (
 // run runs a claimed (RUNNING) copy into dst, whose lease the caller
 // holds, and records how it ended. A copy interrupted because coffer is
 // stopping goes back to the queue and runs again from the start.
-func (c *Copies) run(ctx context.Context, j *catalog.CopyJob, dst *vault.Vault) error {
+func (c *Copies) run(ctx context.Context, j *jobstore.CopyJob, dst *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
 	res, err := c.execute(ctx, j, dst)
 	cause := context.Cause(ctx)
@@ -45,7 +46,7 @@ func (c *Copies) run(ctx context.Context, j *catalog.CopyJob, dst *vault.Vault) 
 	return nil
 }
 
-func (c *Copies) execute(ctx context.Context, j *catalog.CopyJob, dst *vault.Vault) (vaultcopy.Result, error) {
+func (c *Copies) execute(ctx context.Context, j *jobstore.CopyJob, dst *vault.Vault) (vaultcopy.Result, error) {
 	if c.cfg.Retention != nil {
 		// Checked when the job runs, as for backups: the lock may have
 		// come after the job was created.
@@ -96,7 +97,7 @@ func (c *Copies) execute(ctx context.Context, j *catalog.CopyJob, dst *vault.Vau
 
 // previous is the destination's newest recovery point of the job's
 // resource, the base of an incremental copy; nil for a full one.
-func (c *Copies) previous(ctx context.Context, dst *vault.Vault, j catalog.CopyJob) *recpoint.Manifest {
+func (c *Copies) previous(ctx context.Context, dst *vault.Vault, j jobstore.CopyJob) *recpoint.Manifest {
 	rps, _, err := c.cfg.DB.ListRecoveryPoints(ctx, catalog.RecoveryPointFilter{VaultName: j.DestinationVaultName, ResourceARN: j.ResourceARN}, catalog.Page{Max: 1})
 	if err != nil || len(rps) == 0 {
 		return nil
@@ -109,19 +110,19 @@ func (c *Copies) previous(ctx context.Context, dst *vault.Vault, j catalog.CopyJ
 	return &m
 }
 
-func (c *Copies) progress(j *catalog.CopyJob, st vaultcopy.Stats) {
+func (c *Copies) progress(j *jobstore.CopyJob, st vaultcopy.Stats) {
 	j.BytesTransferred, j.Stats = st.BytesRead, jobs.JSON(st)
-	if _, err := c.cfg.DB.TransitionOwnCopyJob(context.Background(), *j, jobs.StateRunning); err != nil {
+	if _, err := c.cfg.Jobs.TransitionOwnCopyJob(context.Background(), *j, jobs.StateRunning); err != nil {
 		c.cfg.Log.Warn("record copy progress", "job", j.ID, "err", err)
 	}
 }
 
 // finish records the end of a run.
-func (c *Copies) finish(ctx context.Context, j *catalog.CopyJob, state, msg string) {
+func (c *Copies) finish(ctx context.Context, j *jobstore.CopyJob, state, msg string) {
 	j.State, j.StatusMessage, j.CompletedAt = state, jobs.RunNote(j.Run)+msg, c.cfg.Clock.Now()
 	var ok bool
 	err := c.cfg.Core.UntilCatalog(ctx, "record the end of copy job "+j.ID, func() (err error) {
-		ok, err = c.cfg.DB.TransitionOwnCopyJob(ctx, *j, jobs.StateRunning)
+		ok, err = c.cfg.Jobs.TransitionOwnCopyJob(ctx, *j, jobs.StateRunning)
 		return err
 	})
 	if err != nil || !ok {
@@ -133,10 +134,10 @@ func (c *Copies) finish(ctx context.Context, j *catalog.CopyJob, state, msg stri
 
 // requeueInterrupted puts a copy that coffer's stop interrupted back to
 // CREATED: nothing of the run remains (its session was aborted).
-func (c *Copies) requeueInterrupted(ctx context.Context, j catalog.CopyJob) bool {
+func (c *Copies) requeueInterrupted(ctx context.Context, j jobstore.CopyJob) bool {
 	j.State, j.StartedAt, j.BytesTransferred, j.Stats = jobs.StateCreated, time.Time{}, 0, "{}"
 	j.StatusMessage = "coffer stopped while the copy was running; it runs again from the start when coffer is back"
-	ok, err := c.cfg.DB.TransitionOwnCopyJob(ctx, j, jobs.StateRunning)
+	ok, err := c.cfg.Jobs.TransitionOwnCopyJob(ctx, j, jobs.StateRunning)
 	if err != nil {
 		c.cfg.Log.Error("requeue interrupted copy", "job", j.ID, "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -18,14 +19,14 @@ import (
 // start), unless its recovery point made it into the destination vault
 // (then it completed).
 func (c *Copies) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, error) {
-	return jobs.EachOldest(ctx, "copy", func(p catalog.Page) ([]catalog.CopyJob, string, error) {
-		return c.cfg.DB.ListCopyJobs(ctx, catalog.CopyJobFilter{States: []string{jobs.StateCreated, jobs.StateRunning}}, p)
-	}, func(j catalog.CopyJob) string { return j.ID }, func(j catalog.CopyJob) (bool, error) {
+	return jobs.EachOldest(ctx, "copy", func(p catalog.Page) ([]jobstore.CopyJob, string, error) {
+		return c.cfg.Jobs.ListCopyJobs(ctx, jobstore.CopyJobFilter{States: []string{jobs.StateCreated, jobs.StateRunning}}, p)
+	}, func(j jobstore.CopyJob) string { return j.ID }, func(j jobstore.CopyJob) (bool, error) {
 		return c.takeOverJob(ctx, j, dead)
 	})
 }
 
-func (c *Copies) takeOverJob(ctx context.Context, j catalog.CopyJob, dead jobs.DeadFunc) (bool, error) {
+func (c *Copies) takeOverJob(ctx context.Context, j jobstore.CopyJob, dead jobs.DeadFunc) (bool, error) {
 	if j.State == jobs.StateCreated {
 		return c.cfg.Core.RescueQueued(ctx, kind, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
 			next := j
@@ -34,7 +35,7 @@ func (c *Copies) takeOverJob(ctx context.Context, j catalog.CopyJob, dead jobs.D
 				next.State, next.CompletedAt = jobs.StateFailed, c.cfg.Clock.Now()
 			}
 			next.StatusMessage = msg
-			return c.cfg.DB.TransitionCopyJobTx(ctx, next, then, j.State)
+			return c.cfg.Jobs.TransitionCopyJobTx(ctx, next, then, j.State)
 		})
 	}
 	gone, err := dead(ctx, j.Owner, j.ID)
@@ -61,7 +62,7 @@ func (c *Copies) takeOverJob(ctx context.Context, j catalog.CopyJob, dead jobs.D
 		j.StatusMessage = fmt.Sprintf("taken over: %s; running again from the start (run %d)", note, j.Run+1)
 		then = c.cfg.Core.Enqueue(ctx, kind, j.ID, j.Run)
 	}
-	ok, err := c.cfg.DB.TransitionCopyJobTx(ctx, j, then, jobs.StateRunning)
+	ok, err := c.cfg.Jobs.TransitionCopyJobTx(ctx, j, then, jobs.StateRunning)
 	if ok {
 		c.cfg.Log.Warn("copy job of a dead process taken over", "job", j.ID, "state", j.State)
 	}
@@ -71,7 +72,7 @@ func (c *Copies) takeOverJob(ctx context.Context, j catalog.CopyJob, dead jobs.D
 // committed reports whether job j's recovery point was committed to the
 // destination vault; one only in the vault (its process died before the
 // catalog recorded it) is recorded now.
-func (c *Copies) committed(ctx context.Context, j catalog.CopyJob) (bool, error) {
+func (c *Copies) committed(ctx context.Context, j jobstore.CopyJob) (bool, error) {
 	_, err := c.cfg.DB.RecoveryPointByARN(ctx, j.DestinationRecoveryPointARN)
 	if err == nil {
 		return true, nil

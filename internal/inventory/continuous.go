@@ -6,6 +6,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/capturelog"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/vault"
 )
 
@@ -38,7 +39,7 @@ func (inv *Inventory) registerContinuous(ctx context.Context, vaultName string, 
 	if st.Compacted.After(earliest) {
 		earliest = st.Compacted // retention moved the log's start
 	}
-	p := catalog.Protection{RPARN: st.ARN, RPID: st.RP, VaultName: vaultName, Connection: st.Connection, Bucket: st.Bucket,
+	p := capturestore.Protection{RPARN: st.ARN, RPID: st.RP, VaultName: vaultName, Connection: st.Connection, Bucket: st.Bucket,
 		ResourceARN: st.ResourceARN, PlanID: st.PlanID, RuleID: st.RuleID, State: st.Status, StatusMessage: st.StatusMessage,
 		DeleteAfterDays: st.DeleteAfterDays, Options: st.Options, CreatedAt: st.CreatedAt, LastScanStart: st.LastScanStart,
 		NextScanAt: now, CoveredAt: st.Covered}
@@ -46,7 +47,7 @@ func (inv *Inventory) registerContinuous(ctx context.Context, vaultName string, 
 		Status: st.Status, StatusMessage: st.StatusMessage, CreatedAt: st.CreatedAt, CompletedAt: st.LastScanStart,
 		DeleteAfterDays: st.DeleteAfterDays, SizeBytes: st.Bytes, ObjectCount: st.Versions, Kind: catalog.KindContinuous,
 		EarliestRestorable: earliest, LatestRestorable: st.Covered}
-	err := inv.cfg.DB.CreateProtection(ctx, p, rp)
+	err := inv.cfg.Captures.CreateProtection(ctx, p, rp)
 	if errors.Is(err, catalog.ErrExists) {
 		// The bucket is protected into this vault by another recovery
 		// point already: this one is kept restorable, not captured.
@@ -63,7 +64,7 @@ func (inv *Inventory) keepContinuous(ctx context.Context, rp catalog.RecoveryPoi
 	if rp.Kind != catalog.KindContinuous {
 		return false
 	}
-	_, err := inv.cfg.DB.Protection(ctx, rp.ARN)
+	_, err := inv.cfg.Captures.Protection(ctx, rp.ARN)
 	return err == nil || !errors.Is(err, catalog.ErrNotFound)
 }
 
@@ -83,5 +84,5 @@ func (inv *Inventory) deleteContinuous(ctx context.Context, vv *vault.Vault, rp 
 	if err := w.Commit(ctx); err != nil {
 		return err
 	}
-	return inv.cfg.DB.DeleteProtection(ctx, rp.ARN)
+	return inv.cfg.Captures.DeleteProtection(ctx, rp.ARN)
 }

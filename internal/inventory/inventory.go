@@ -6,6 +6,9 @@ import (
 	"sync"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/vaults"
@@ -15,8 +18,13 @@ import (
 
 // Config configures the inventory.
 type Config struct {
-	DB    *catalog.DB
-	Store vaultstore.Store
+	DB *catalog.DB
+	// Jobs, Holds and Captures are the stores of the rows the vaults
+	// record besides recovery points (rebuilt from them).
+	Jobs     *jobstore.Store
+	Holds    *holdstore.Store
+	Captures *capturestore.Store
+	Store    vaultstore.Store
 	// Secret derives vault id's repository password (from the master key).
 	Secret func(id string) string
 	Names  vocab.Names

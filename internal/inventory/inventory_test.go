@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaultstore"
@@ -30,7 +33,7 @@ func newInventory(t *testing.T, dir string, targeted func(context.Context, strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := New(Config{DB: db, Store: store, Secret: func(id string) string { return "secret-" + id },
+	inv := New(Config{DB: db, Jobs: jobstore.New(db), Holds: holdstore.New(db), Captures: capturestore.New(db), Store: store, Secret: func(id string) string { return "secret-" + id },
 		Names: vocab.Names{Region: "us-east-1", AccountID: "000000000000"}, Clock: clock.NewFake(time.Unix(1_800_000_000, 0)),
 		Log: slog.New(slog.DiscardHandler), Targeted: targeted})
 	t.Cleanup(func() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -92,7 +93,7 @@ func (inv *Inventory) ChangeRecoveryPointLifecycle(ctx context.Context, vaultNam
 // vv (registered as name) records.
 func (inv *Inventory) restoreLocks(ctx context.Context, name string, d vault.Descriptor, vv *vault.Vault) error {
 	if d.Lock != nil {
-		if err := inv.cfg.DB.PutVaultLock(ctx, catalog.VaultLock{VaultName: name, MinRetentionDays: d.Lock.MinRetentionDays,
+		if err := inv.cfg.Holds.PutVaultLock(ctx, catalog.VaultLock{VaultName: name, MinRetentionDays: d.Lock.MinRetentionDays,
 			MaxRetentionDays: d.Lock.MaxRetentionDays, LockDate: d.Lock.LockDate, UpdatedAt: inv.cfg.Clock.Now()}); err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func (inv *Inventory) restoreLocks(ctx context.Context, name string, d vault.Des
 		return err
 	}
 	for _, h := range holds {
-		ch := catalog.LegalHold{ID: h.ID, ARN: h.ARN, Title: h.Title, Description: h.Description, Status: h.Status,
+		ch := holdstore.LegalHold{ID: h.ID, ARN: h.ARN, Title: h.Title, Description: h.Description, Status: h.Status,
 			CancelDescription: h.CancelDescription, Tags: h.Tags, CreatedAt: h.CreatedAt, CancelledAt: h.CancelledAt,
 			RetainRecordUntil: h.RetainRecordUntil}
 		if len(h.Selection) > 0 {
@@ -110,11 +111,11 @@ func (inv *Inventory) restoreLocks(ctx context.Context, name string, d vault.Des
 				return fmt.Errorf("legal hold %q in vault %q: selection: %w", h.ID, name, err)
 			}
 		}
-		points := make([]catalog.HeldPoint, len(h.Points))
+		points := make([]holdstore.HeldPoint, len(h.Points))
 		for i, p := range h.Points {
-			points[i] = catalog.HeldPoint{HoldID: h.ID, RecoveryPointARN: p.ARN, VaultName: name, ResourceARN: p.ResourceARN, ResourceType: p.ResourceType}
+			points[i] = holdstore.HeldPoint{HoldID: h.ID, RecoveryPointARN: p.ARN, VaultName: name, ResourceARN: p.ResourceARN, ResourceType: p.ResourceType}
 		}
-		if err := inv.cfg.DB.RestoreLegalHold(ctx, ch, points); err != nil {
+		if err := inv.cfg.Holds.RestoreLegalHold(ctx, ch, points); err != nil {
 			return err
 		}
 	}

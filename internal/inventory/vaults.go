@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vaults"
@@ -349,14 +350,14 @@ func (inv *Inventory) checkVaultEmpty(ctx context.Context, v catalog.Vault) erro
 // checkNoActiveJob refuses a vault with an active backup job or an
 // active copy job into it.
 func (inv *Inventory) checkNoActiveJob(ctx context.Context, v catalog.Vault) error {
-	active, _, err := inv.cfg.DB.ListBackupJobs(ctx, catalog.BackupJobFilter{VaultName: v.Name, States: jobs.ActiveBackupStates}, catalog.Page{Max: 1})
+	active, _, err := inv.cfg.Jobs.ListBackupJobs(ctx, jobstore.BackupJobFilter{VaultName: v.Name, States: jobs.ActiveBackupStates}, catalog.Page{Max: 1})
 	if err != nil {
 		return err
 	}
 	if len(active) > 0 {
 		return fmt.Errorf("%w: backup vault %q has a backup job in progress (%s)", vocab.ErrInvalidRequest, v.Name, active[0].ID)
 	}
-	copies, _, err := inv.cfg.DB.ListCopyJobs(ctx, catalog.CopyJobFilter{DestinationVaultARN: v.ARN, States: []string{jobs.StateCreated, jobs.StateRunning}}, catalog.Page{Max: 1})
+	copies, _, err := inv.cfg.Jobs.ListCopyJobs(ctx, jobstore.CopyJobFilter{DestinationVaultARN: v.ARN, States: []string{jobs.StateCreated, jobs.StateRunning}}, catalog.Page{Max: 1})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -64,9 +65,11 @@ func Pick[T any](ctx context.Context, c *Core, kind, id string, get func(context
 }
 
 // Deps is what every kind's owner gets from the composition: the catalog,
-// the clock, the logger and this core. Each kind's Config embeds it.
+// its job store, the clock, the logger and this core. Each kind's Config
+// embeds it.
 type Deps struct {
 	DB    *catalog.DB
+	Jobs  *jobstore.Store // the job rows
 	Clock clock.Clock
 	Log   *slog.Logger
 	Core  *Core

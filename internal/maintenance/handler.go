@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vaultmaint"
@@ -21,7 +22,7 @@ import (
 // tried maintenanceTries times; then it waits for the lease for at most
 // maintenanceWait.
 func (mt *Maintenance) handle(ctx context.Context, id string, run int) error {
-	j, found, answer := jobs.Pick(ctx, mt.cfg.Core, kind, id, mt.cfg.DB.MaintenanceJob)
+	j, found, answer := jobs.Pick(ctx, mt.cfg.Core, kind, id, mt.cfg.Jobs.MaintenanceJob)
 	if !found {
 		return answer
 	}
@@ -48,7 +49,7 @@ func (mt *Maintenance) handle(ctx context.Context, id string, run int) error {
 	defer lease.Release()
 	claimed := j
 	claimed.State, claimed.StatusMessage, claimed.StartedAt, claimed.Owner = jobs.StateRunning, "", mt.cfg.Clock.Now(), mt.cfg.Core.ProcID()
-	ok, err := mt.cfg.DB.ClaimMaintenanceJob(bg, claimed)
+	ok, err := mt.cfg.Jobs.ClaimMaintenanceJob(bg, claimed)
 	switch {
 	case errors.Is(err, catalog.ErrExists): // another process maintains the vault
 		mt.noteWaiting(bg, j, fmt.Sprintf("waiting for another maintenance job of backup vault %q to finish", j.VaultName))
@@ -59,7 +60,7 @@ func (mt *Maintenance) handle(ctx context.Context, id string, run int) error {
 	case !ok:
 		// Stopped meanwhile, or jobs of the vault run in other processes
 		// (this process's lease cannot see them): wait in the queue.
-		if cur, err := mt.cfg.DB.MaintenanceJob(bg, id); err == nil && cur.State == jobs.StateCreated && cur.Run == run {
+		if cur, err := mt.cfg.Jobs.MaintenanceJob(bg, id); err == nil && cur.State == jobs.StateCreated && cur.Run == run {
 			mt.noteWaiting(bg, j, fmt.Sprintf("waiting for running jobs of backup vault %q to finish", j.VaultName))
 			return jobqueue.Snooze(maintenanceRetry)
 		}
@@ -70,7 +71,7 @@ func (mt *Maintenance) handle(ctx context.Context, id string, run int) error {
 
 // lease takes job j's vault exclusively (see handle):
 // errVaultBusy when the job must wait in the queue. bg records the wait.
-func (mt *Maintenance) lease(ctx, bg context.Context, j catalog.MaintenanceJob) (*vaults.Lease, error) {
+func (mt *Maintenance) lease(ctx, bg context.Context, j jobstore.MaintenanceJob) (*vaults.Lease, error) {
 	v, err := mt.cfg.Vaults.Vault(ctx, j.VaultName)
 	if err != nil {
 		return nil, err
@@ -97,16 +98,16 @@ func (mt *Maintenance) lease(ctx, bg context.Context, j catalog.MaintenanceJob) 
 
 // noteWaiting sets a queued job's StatusMessage to why it waits, unless
 // the job moved on (stopped, or taken over: its run changed).
-func (mt *Maintenance) noteWaiting(ctx context.Context, j catalog.MaintenanceJob, why string) {
+func (mt *Maintenance) noteWaiting(ctx context.Context, j jobstore.MaintenanceJob, why string) {
 	if j.StatusMessage == why {
 		return
 	}
-	cur, err := mt.cfg.DB.MaintenanceJob(ctx, j.ID)
+	cur, err := mt.cfg.Jobs.MaintenanceJob(ctx, j.ID)
 	if err != nil || cur.State != jobs.StateCreated || cur.Run != j.Run || cur.StatusMessage == why {
 		return
 	}
 	cur.StatusMessage = why
-	if _, err := mt.cfg.DB.TransitionMaintenanceJob(ctx, cur, jobs.StateCreated); err != nil {
+	if _, err := mt.cfg.Jobs.TransitionMaintenanceJob(ctx, cur, jobs.StateCreated); err != nil {
 		mt.cfg.Log.Warn("record maintenance job waiting", "job", j.ID, "err", err)
 	}
 }
@@ -129,7 +130,7 @@ func (mt *Maintenance) forgetTries(id string) {
 // lease l the caller holds, and records how it ended. One interrupted
 // because coffer is stopping goes back to the queue and runs again after
 // the restart: maintenance is idempotent.
-func (mt *Maintenance) runMaintenance(ctx context.Context, j catalog.MaintenanceJob, l *vaults.Lease) error {
+func (mt *Maintenance) runMaintenance(ctx context.Context, j jobstore.MaintenanceJob, l *vaults.Lease) error {
 	bg := context.WithoutCancel(ctx)
 	st, err := mt.maintainHeld(ctx, j.VaultName, l)
 	cause := context.Cause(ctx)
@@ -142,7 +143,7 @@ func (mt *Maintenance) runMaintenance(ctx context.Context, j catalog.Maintenance
 		next := j
 		next.State, next.StatusMessage, next.CompletedAt, next.StartedAt, next.Owner = jobs.StateCreated,
 			"coffer stopped while the job was running; it runs again when coffer is back", time.Time{}, time.Time{}, ""
-		ok, rerr := mt.cfg.DB.TransitionMaintenanceJob(bg, next, from)
+		ok, rerr := mt.cfg.Jobs.TransitionMaintenanceJob(bg, next, from)
 		if ok {
 			return jobqueue.Snooze(jobs.ShutdownRetry)
 		}
@@ -157,7 +158,7 @@ func (mt *Maintenance) runMaintenance(ctx context.Context, j catalog.Maintenance
 		j.State, j.StatusMessage = jobs.StateFailed, err.Error()
 	}
 	j.StatusMessage = jobs.RunNote(j.Run) + j.StatusMessage
-	if _, err := mt.cfg.DB.TransitionMaintenanceJob(bg, j, from); err != nil {
+	if _, err := mt.cfg.Jobs.TransitionMaintenanceJob(bg, j, from); err != nil {
 		mt.cfg.Log.Error("record maintenance job end", "job", j.ID, "err", err)
 	}
 	mt.cfg.Log.Info("maintenance job ended", "job", j.ID, "vault", j.VaultName, "state", j.State, "message", j.StatusMessage)

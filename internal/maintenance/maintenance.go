@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -101,9 +102,9 @@ var errVaultBusy = errors.New("vault busy")
 // Start queues maintenance of a vault (the on-demand
 // StartMaintenanceJob extension). A maintenance job of the vault already
 // queued absorbs the request and is returned.
-func (mt *Maintenance) Start(ctx context.Context, vaultName string) (catalog.MaintenanceJob, error) {
+func (mt *Maintenance) Start(ctx context.Context, vaultName string) (jobstore.MaintenanceJob, error) {
 	if vaultName == "" {
-		return catalog.MaintenanceJob{}, fmt.Errorf("%w: BackupVaultName is required", vocab.ErrMissingParameter)
+		return jobstore.MaintenanceJob{}, fmt.Errorf("%w: BackupVaultName is required", vocab.ErrMissingParameter)
 	}
 	return mt.Request(ctx, vaultName, TriggerOnDemand)
 }

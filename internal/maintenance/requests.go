@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -13,31 +14,31 @@ import (
 // Request records a maintenance job of a vault and queues it in
 // the same transaction, unless one is queued already: that one is
 // returned (it has not started, so it reclaims what was deleted so far).
-func (mt *Maintenance) Request(ctx context.Context, vaultName, trigger string) (catalog.MaintenanceJob, error) {
+func (mt *Maintenance) Request(ctx context.Context, vaultName, trigger string) (jobstore.MaintenanceJob, error) {
 	v, err := mt.cfg.Vaults.Vault(ctx, vaultName)
 	if err != nil {
-		return catalog.MaintenanceJob{}, err
+		return jobstore.MaintenanceJob{}, err
 	}
 	for range 5 {
-		j := catalog.MaintenanceJob{ID: vocab.NewID(), VaultName: v.Name, VaultARN: v.ARN, State: jobs.StateCreated, Trigger: trigger, CreatedAt: mt.cfg.Clock.Now()}
-		err := mt.cfg.DB.InsertMaintenanceJob(ctx, j, mt.cfg.Core.Enqueue(ctx, kind, j.ID, 0))
+		j := jobstore.MaintenanceJob{ID: vocab.NewID(), VaultName: v.Name, VaultARN: v.ARN, State: jobs.StateCreated, Trigger: trigger, CreatedAt: mt.cfg.Clock.Now()}
+		err := mt.cfg.Jobs.InsertMaintenanceJob(ctx, j, mt.cfg.Core.Enqueue(ctx, kind, j.ID, 0))
 		if err == nil {
 			mt.cfg.Log.Info("maintenance job created", "job", j.ID, "vault", v.Name, "trigger", trigger)
 			return j, nil
 		}
 		if !errors.Is(err, catalog.ErrExists) {
-			return catalog.MaintenanceJob{}, err
+			return jobstore.MaintenanceJob{}, err
 		}
-		queued, _, err := mt.cfg.DB.ListMaintenanceJobs(ctx, catalog.MaintenanceJobFilter{VaultName: v.Name, State: jobs.StateCreated}, catalog.Page{Max: 1})
+		queued, _, err := mt.cfg.Jobs.ListMaintenanceJobs(ctx, jobstore.MaintenanceJobFilter{VaultName: v.Name, State: jobs.StateCreated}, catalog.Page{Max: 1})
 		if err != nil {
-			return catalog.MaintenanceJob{}, err
+			return jobstore.MaintenanceJob{}, err
 		}
 		if len(queued) == 1 {
 			return queued[0], nil
 		}
 		// The queued one was claimed between the insert and the read.
 	}
-	return catalog.MaintenanceJob{}, fmt.Errorf("queue maintenance of backup vault %q: its maintenance jobs kept changing; try again", vaultName)
+	return jobstore.MaintenanceJob{}, fmt.Errorf("queue maintenance of backup vault %q: its maintenance jobs kept changing; try again", vaultName)
 }
 
 // Later queues maintenance of a vault after recovery points were
@@ -69,8 +70,8 @@ func (mt *Maintenance) All(ctx context.Context) (int, error) {
 }
 
 // Job describes one maintenance job.
-func (mt *Maintenance) Job(ctx context.Context, id string) (catalog.MaintenanceJob, error) {
-	j, err := mt.cfg.DB.MaintenanceJob(ctx, id)
+func (mt *Maintenance) Job(ctx context.Context, id string) (jobstore.MaintenanceJob, error) {
+	j, err := mt.cfg.Jobs.MaintenanceJob(ctx, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return j, fmt.Errorf("maintenance job %q: %w", id, vocab.ErrNotFound)
 	}
@@ -109,9 +110,9 @@ func (mt *Maintenance) Stop(ctx context.Context, id string) error {
 
 // endMaintenance ends a job that has not started, unless its state
 // changed; it reports whether it did.
-func (mt *Maintenance) endMaintenance(ctx context.Context, j catalog.MaintenanceJob, state, msg string) bool {
+func (mt *Maintenance) endMaintenance(ctx context.Context, j jobstore.MaintenanceJob, state, msg string) bool {
 	j.State, j.StatusMessage, j.CompletedAt = state, msg, mt.cfg.Clock.Now()
-	ok, err := mt.cfg.DB.TransitionMaintenanceJob(ctx, j, jobs.StateCreated)
+	ok, err := mt.cfg.Jobs.TransitionMaintenanceJob(ctx, j, jobs.StateCreated)
 	if err != nil {
 		mt.cfg.Log.Error("record maintenance job end", "job", j.ID, "err", err)
 	}

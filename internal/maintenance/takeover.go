@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 )
 
 // TakeOver takes over the maintenance jobs of dead processes (a
 // jobs.Taker).
 func (mt *Maintenance) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, error) {
-	return jobs.EachOldest(ctx, "maintenance", func(p catalog.Page) ([]catalog.MaintenanceJob, string, error) {
-		return mt.cfg.DB.ListMaintenanceJobs(ctx, catalog.MaintenanceJobFilter{States: []string{jobs.StateCreated, jobs.StateRunning}}, p)
-	}, func(j catalog.MaintenanceJob) string { return j.ID }, func(j catalog.MaintenanceJob) (bool, error) {
+	return jobs.EachOldest(ctx, "maintenance", func(p catalog.Page) ([]jobstore.MaintenanceJob, string, error) {
+		return mt.cfg.Jobs.ListMaintenanceJobs(ctx, jobstore.MaintenanceJobFilter{States: []string{jobs.StateCreated, jobs.StateRunning}}, p)
+	}, func(j jobstore.MaintenanceJob) string { return j.ID }, func(j jobstore.MaintenanceJob) (bool, error) {
 		return mt.takeOverJob(ctx, j, dead)
 	})
 }
@@ -24,7 +25,7 @@ func (mt *Maintenance) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, e
 // again: maintenance is idempotent, so it simply runs again. If another
 // job of the vault is queued meanwhile, that one does the work and this
 // one ends ABORTED.
-func (mt *Maintenance) takeOverJob(ctx context.Context, j catalog.MaintenanceJob, dead jobs.DeadFunc) (bool, error) {
+func (mt *Maintenance) takeOverJob(ctx context.Context, j jobstore.MaintenanceJob, dead jobs.DeadFunc) (bool, error) {
 	if j.State == jobs.StateCreated {
 		return mt.cfg.Core.RescueQueued(ctx, kind, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
 			next := j
@@ -33,7 +34,7 @@ func (mt *Maintenance) takeOverJob(ctx context.Context, j catalog.MaintenanceJob
 				next.State, next.CompletedAt = jobs.StateFailed, mt.cfg.Clock.Now()
 			}
 			next.StatusMessage = msg
-			return mt.cfg.DB.TransitionMaintenanceJobTx(ctx, next, then, jobs.StateCreated)
+			return mt.cfg.Jobs.TransitionMaintenanceJobTx(ctx, next, then, jobs.StateCreated)
 		})
 	}
 	gone, err := dead(ctx, j.Owner, j.ID)
@@ -52,12 +53,12 @@ func (mt *Maintenance) takeOverJob(ctx context.Context, j catalog.MaintenanceJob
 		next.StatusMessage = fmt.Sprintf("taken over: %s; running again (run %d)", note, next.Run+1)
 		then = mt.cfg.Core.Enqueue(ctx, kind, j.ID, next.Run)
 	}
-	ok, err := mt.cfg.DB.TransitionMaintenanceJobTx(ctx, next, then, jobs.StateRunning)
+	ok, err := mt.cfg.Jobs.TransitionMaintenanceJobTx(ctx, next, then, jobs.StateRunning)
 	if errors.Is(err, catalog.ErrExists) {
 		next = j
 		next.State, next.CompletedAt = jobs.StateAborted, mt.cfg.Clock.Now()
 		next.StatusMessage = note + "; the maintenance job queued for this vault does the work"
-		ok, err = mt.cfg.DB.TransitionMaintenanceJob(ctx, next, jobs.StateRunning)
+		ok, err = mt.cfg.Jobs.TransitionMaintenanceJob(ctx, next, jobs.StateRunning)
 	}
 	if ok {
 		mt.cfg.Log.Warn("maintenance job of a dead process taken over", "job", j.ID, "owner", j.Owner, "state", next.State)

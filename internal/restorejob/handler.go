@@ -12,7 +12,7 @@ import (
 // restore whose vault maintenance or deletion holds stays PENDING, saying
 // so, and is snoozed.
 func (r *Restores) handle(ctx context.Context, id string, run int) error {
-	j, found, answer := jobs.Pick(ctx, r.cfg.Core, kind, id, r.cfg.DB.RestoreJob)
+	j, found, answer := jobs.Pick(ctx, r.cfg.Core, kind, id, r.cfg.Jobs.RestoreJob)
 	if !found {
 		return answer
 	}
@@ -27,7 +27,7 @@ func (r *Restores) handle(ctx context.Context, id string, run int) error {
 	case waitFor != "":
 		if j.StatusMessage != waitFor {
 			j.StatusMessage = waitFor
-			if _, err := r.cfg.DB.TransitionRestoreJob(bg, j, jobs.StatePending); err != nil {
+			if _, err := r.cfg.Jobs.TransitionRestoreJob(bg, j, jobs.StatePending); err != nil {
 				r.cfg.Log.Warn("record restore waiting", "job", id, "err", err)
 			}
 		}
@@ -36,7 +36,7 @@ func (r *Restores) handle(ctx context.Context, id string, run int) error {
 		return jobs.QueuedInterrupted(jctx)
 	case err != nil:
 		j.Status, j.StatusMessage, j.CompletedAt = jobs.StateFailed, err.Error(), r.cfg.Clock.Now()
-		if _, err := r.cfg.DB.TransitionRestoreJob(bg, j, jobs.StatePending); err != nil {
+		if _, err := r.cfg.Jobs.TransitionRestoreJob(bg, j, jobs.StatePending); err != nil {
 			r.cfg.Log.Error("record restore end", "job", id, "err", err)
 		}
 		return nil
@@ -44,7 +44,7 @@ func (r *Restores) handle(ctx context.Context, id string, run int) error {
 	defer lease.Release()
 	queued := j
 	j.Status, j.StatusMessage, j.Owner = jobs.StateRunning, "", r.cfg.Core.ProcID()
-	ok, err := r.cfg.DB.ClaimRestoreJob(bg, j)
+	ok, err := r.cfg.Jobs.ClaimRestoreJob(bg, j)
 	if err != nil {
 		r.cfg.Log.Error("start restore job", "job", id, "err", err)
 		return jobqueue.Snooze(jobs.CatalogRetry)
@@ -52,10 +52,10 @@ func (r *Restores) handle(ctx context.Context, id string, run int) error {
 	if !ok {
 		// Stopped meanwhile, or maintenance of the vault runs in another
 		// process: then wait in the queue, saying so.
-		if cur, err := r.cfg.DB.RestoreJob(bg, id); err == nil && cur.Status == jobs.StatePending && cur.Run == run {
+		if cur, err := r.cfg.Jobs.RestoreJob(bg, id); err == nil && cur.Status == jobs.StatePending && cur.Run == run {
 			if why := jobs.MaintenanceWaitNote(j.VaultName); cur.StatusMessage != why {
 				queued.StatusMessage = why
-				_, _ = r.cfg.DB.TransitionRestoreJob(bg, queued, jobs.StatePending)
+				_, _ = r.cfg.Jobs.TransitionRestoreJob(bg, queued, jobs.StatePending)
 			}
 			return jobqueue.Snooze(jobs.BusyRetry)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -89,7 +90,7 @@ func parseMode(md map[string]string, sourceBucket string, o *restore.Options) er
 }
 
 // endMessage is the status message of a restore or rollback that ran.
-func endMessage(j *catalog.RestoreJob, res restore.Result) string {
+func endMessage(j *jobstore.RestoreJob, res restore.Result) string {
 	if !strings.EqualFold(strings.TrimSpace(j.Metadata[MetaRestoreMode]), ModeRollback) {
 		return restoreMessage(res)
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
@@ -18,7 +18,7 @@ import (
 // caller holds, and records how it ended: the detail in the job's report
 // in vv, counts in the catalog. It returns River's snooze when coffer's
 // stop interrupted the restore: it resumes after the restart.
-func (r *Restores) run(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault) error {
+func (r *Restores) run(ctx context.Context, j *jobstore.RestoreJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
 	var items []string
 	res, err := r.execute(ctx, j, vv, &items)
@@ -56,7 +56,7 @@ type ending struct {
 	vv          *vault.Vault
 }
 
-func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault, items *[]string) (restore.Result, error) {
+func (r *Restores) execute(ctx context.Context, j *jobstore.RestoreJob, vv *vault.Vault, items *[]string) (restore.Result, error) {
 	if r.cfg.Running != nil {
 		r.cfg.Running(ctx, j.ID)
 	}
@@ -90,7 +90,7 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 		j.BytesRestored = st.BytesRestored
 		j.PercentDone = jobs.Percent(st.BytesRestored, j.BackupSize)
 		j.Stats = jobs.JSON(st)
-		if _, err := r.cfg.DB.TransitionOwnRestoreJob(context.WithoutCancel(ctx), *j, jobs.StateRunning); err != nil {
+		if _, err := r.cfg.Jobs.TransitionOwnRestoreJob(context.WithoutCancel(ctx), *j, jobs.StateRunning); err != nil {
 			r.cfg.Log.Warn("record restore progress", "job", j.ID, "err", err)
 		}
 	}
@@ -107,7 +107,7 @@ func (r *Restores) execute(ctx context.Context, j *catalog.RestoreJob, vv *vault
 
 // finish writes the job's report to its vault, then its end to the
 // catalog: once the catalog says the job ended, its report is there.
-func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, e ending) {
+func (r *Restores) finish(ctx context.Context, j *jobstore.RestoreJob, e ending) {
 	j.Status, j.StatusMessage, j.CompletedAt = e.status, jobs.RunNote(j.Run)+e.msg, r.cfg.Clock.Now()
 	if e.res != nil {
 		j.PercentDone = "100.0"
@@ -120,7 +120,7 @@ func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, e ending) 
 	}
 	var ok bool
 	err := r.cfg.Core.UntilCatalog(ctx, "record the end of restore job "+j.ID, func() (err error) {
-		ok, err = r.cfg.DB.TransitionOwnRestoreJob(ctx, *j, jobs.StateRunning)
+		ok, err = r.cfg.Jobs.TransitionOwnRestoreJob(ctx, *j, jobs.StateRunning)
 		return err
 	})
 	if err != nil || !ok {
@@ -131,7 +131,7 @@ func (r *Restores) finish(ctx context.Context, j *catalog.RestoreJob, e ending) 
 }
 
 // report is the job report of a restore that ended as e says.
-func (r *Restores) report(j catalog.RestoreJob, e ending) jobreport.Report {
+func (r *Restores) report(j jobstore.RestoreJob, e ending) jobreport.Report {
 	rep := jobreport.Report{JobID: j.ID, Kind: jobreport.KindRestore, State: j.Status, CompletedAt: j.CompletedAt, Items: e.items}
 	if e.detail != "" {
 		rep.Notes = append(rep.Notes, e.detail)
@@ -174,10 +174,10 @@ func restoreMessage(res restore.Result) string {
 // requeueInterrupted puts a restore that coffer's stop interrupted back to
 // PENDING (its River job is snoozed, so it runs after the restart and
 // resumes: see execute). What the interrupted run wrote stays.
-func (r *Restores) requeueInterrupted(ctx context.Context, j catalog.RestoreJob) bool {
+func (r *Restores) requeueInterrupted(ctx context.Context, j jobstore.RestoreJob) bool {
 	j.Status = jobs.StatePending
 	j.StatusMessage = "coffer stopped while the restore was running; it resumes when coffer is back"
-	ok, err := r.cfg.DB.TransitionOwnRestoreJob(ctx, j, jobs.StateRunning)
+	ok, err := r.cfg.Jobs.TransitionOwnRestoreJob(ctx, j, jobs.StateRunning)
 	if err != nil {
 		r.cfg.Log.Error("requeue interrupted restore", "job", j.ID, "err", err)
 	}

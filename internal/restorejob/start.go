@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/s3source"
@@ -27,9 +28,9 @@ type StartRestoreInput struct {
 }
 
 // Start validates a restore request, records it and queues it.
-func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.RestoreJob, error) {
+func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (jobstore.RestoreJob, error) {
 	if in.RecoveryPointARN == "" {
-		return catalog.RestoreJob{}, fmt.Errorf("%w: RecoveryPointArn is required", vocab.ErrMissingParameter)
+		return jobstore.RestoreJob{}, fmt.Errorf("%w: RecoveryPointArn is required", vocab.ErrMissingParameter)
 	}
 	if in.IdempotencyToken != "" {
 		if prev, err := r.restoreJobByToken(ctx, in.IdempotencyToken); !errors.Is(err, vocab.ErrNotFound) {
@@ -38,27 +39,27 @@ func (r *Restores) Start(ctx context.Context, in StartRestoreInput) (catalog.Res
 	}
 	rp, opts, _, err := r.validate(ctx, in)
 	if err != nil {
-		return catalog.RestoreJob{}, err
+		return jobstore.RestoreJob{}, err
 	}
 	v, err := r.cfg.DB.Vault(ctx, rp.VaultName)
 	if err != nil {
-		return catalog.RestoreJob{}, err
+		return jobstore.RestoreJob{}, err
 	}
-	job := catalog.RestoreJob{
+	job := jobstore.RestoreJob{
 		ID: vocab.NewID(), RecoveryPointARN: rp.ARN, VaultName: rp.VaultName, VaultARN: v.ARN,
 		SourceResourceARN: rp.ResourceARN, ResourceType: "S3", Status: jobs.StatePending,
 		IdempotencyToken: in.IdempotencyToken, IAMRoleARN: in.IAMRoleARN, Metadata: r.catalogMetadata(in.Metadata, opts.Items),
 		RecoveryPointCreatedAt: rp.CreatedAt, CreatedAt: r.cfg.Clock.Now(), PercentDone: "0.0", BackupSize: rp.SizeBytes,
 	}
 	if err := r.putItems(ctx, job, opts.Items); err != nil {
-		return catalog.RestoreJob{}, err
+		return jobstore.RestoreJob{}, err
 	}
-	err = r.cfg.DB.InsertRestoreJob(ctx, job, r.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
+	err = r.cfg.Jobs.InsertRestoreJob(ctx, job, r.cfg.Core.Enqueue(ctx, kind, job.ID, 0))
 	if errors.Is(err, catalog.ErrExists) {
 		return r.restoreJobByToken(ctx, in.IdempotencyToken) // a concurrent request with the same token won
 	}
 	if err != nil {
-		return catalog.RestoreJob{}, err
+		return jobstore.RestoreJob{}, err
 	}
 	r.cfg.Log.Info("restore job created", "job", job.ID, "rp", rp.ARN, "destination", opts.DestBucket)
 	return job, nil
@@ -120,7 +121,7 @@ func (r *Restores) catalogMetadata(md map[string]string, items []string) map[str
 // row that refers to them: a job in the catalog always finds its items,
 // whichever process runs it, after any restart. A request that fails
 // after this leaves an unreferenced record, a few bytes in the vault.
-func (r *Restores) putItems(ctx context.Context, j catalog.RestoreJob, items []string) error {
+func (r *Restores) putItems(ctx context.Context, j jobstore.RestoreJob, items []string) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -135,7 +136,7 @@ func (r *Restores) putItems(ctx context.Context, j catalog.RestoreJob, items []s
 
 // loadItems sets o.Items from the vault for a job whose catalog row keeps
 // only their count and digest, checking both.
-func (r *Restores) loadItems(ctx context.Context, j *catalog.RestoreJob, vv *vault.Vault, o *restore.Options) error {
+func (r *Restores) loadItems(ctx context.Context, j *jobstore.RestoreJob, vv *vault.Vault, o *restore.Options) error {
 	n := j.Metadata[MetaItemsCount]
 	if n == "" {
 		return nil // no items, or a job recorded before the items moved to the vault
@@ -153,13 +154,13 @@ func (r *Restores) loadItems(ctx context.Context, j *catalog.RestoreJob, vv *vau
 
 // restoreJobByToken returns the job an earlier request with the same
 // IdempotencyToken created, or vocab.ErrNotFound.
-func (r *Restores) restoreJobByToken(ctx context.Context, token string) (catalog.RestoreJob, error) {
-	prev, _, err := r.cfg.DB.ListRestoreJobs(ctx, catalog.RestoreJobFilter{IdempotencyToken: token}, catalog.Page{Max: 1})
+func (r *Restores) restoreJobByToken(ctx context.Context, token string) (jobstore.RestoreJob, error) {
+	prev, _, err := r.cfg.Jobs.ListRestoreJobs(ctx, jobstore.RestoreJobFilter{IdempotencyToken: token}, catalog.Page{Max: 1})
 	switch {
 	case err != nil:
-		return catalog.RestoreJob{}, err
+		return jobstore.RestoreJob{}, err
 	case len(prev) == 0:
-		return catalog.RestoreJob{}, fmt.Errorf("restore job with token %q: %w", token, vocab.ErrNotFound)
+		return jobstore.RestoreJob{}, fmt.Errorf("restore job with token %q: %w", token, vocab.ErrNotFound)
 	}
 	return prev[0], nil
 }
@@ -247,8 +248,8 @@ func (r *Restores) checkDestination(ctx context.Context, conn string, o restore.
 }
 
 // Job describes one restore job.
-func (r *Restores) Job(ctx context.Context, id string) (catalog.RestoreJob, error) {
-	j, err := r.cfg.DB.RestoreJob(ctx, id)
+func (r *Restores) Job(ctx context.Context, id string) (jobstore.RestoreJob, error) {
+	j, err := r.cfg.Jobs.RestoreJob(ctx, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return j, fmt.Errorf("restore job %q: %w", id, vocab.ErrNotFound)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 )
 
@@ -12,14 +13,14 @@ import (
 // a running restore is queued again with its run raised and resumes what
 // the earlier run wrote.
 func (r *Restores) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, error) {
-	return jobs.EachOldest(ctx, "restore", func(p catalog.Page) ([]catalog.RestoreJob, string, error) {
-		return r.cfg.DB.ListRestoreJobs(ctx, catalog.RestoreJobFilter{Statuses: []string{jobs.StatePending, jobs.StateRunning}}, p)
-	}, func(j catalog.RestoreJob) string { return j.ID }, func(j catalog.RestoreJob) (bool, error) {
+	return jobs.EachOldest(ctx, "restore", func(p catalog.Page) ([]jobstore.RestoreJob, string, error) {
+		return r.cfg.Jobs.ListRestoreJobs(ctx, jobstore.RestoreJobFilter{Statuses: []string{jobs.StatePending, jobs.StateRunning}}, p)
+	}, func(j jobstore.RestoreJob) string { return j.ID }, func(j jobstore.RestoreJob) (bool, error) {
 		return r.takeOverJob(ctx, j, dead)
 	})
 }
 
-func (r *Restores) takeOverJob(ctx context.Context, j catalog.RestoreJob, dead jobs.DeadFunc) (bool, error) {
+func (r *Restores) takeOverJob(ctx context.Context, j jobstore.RestoreJob, dead jobs.DeadFunc) (bool, error) {
 	if j.Status == jobs.StatePending {
 		return r.cfg.Core.RescueQueued(ctx, kind, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
 			next := j
@@ -28,7 +29,7 @@ func (r *Restores) takeOverJob(ctx context.Context, j catalog.RestoreJob, dead j
 				next.Status, next.CompletedAt = jobs.StateFailed, r.cfg.Clock.Now()
 			}
 			next.StatusMessage = msg
-			return r.cfg.DB.TransitionRestoreJobTx(ctx, next, then, jobs.StatePending)
+			return r.cfg.Jobs.TransitionRestoreJobTx(ctx, next, then, jobs.StatePending)
 		})
 	}
 	gone, err := dead(ctx, j.Owner, j.ID)
@@ -46,7 +47,7 @@ func (r *Restores) takeOverJob(ctx context.Context, j catalog.RestoreJob, dead j
 		j.StatusMessage = fmt.Sprintf("taken over: %s; resuming (run %d)", note, j.Run+1)
 		then = r.cfg.Core.Enqueue(ctx, kind, j.ID, j.Run)
 	}
-	ok, err := r.cfg.DB.TransitionRestoreJobTx(ctx, j, then, jobs.StateRunning)
+	ok, err := r.cfg.Jobs.TransitionRestoreJobTx(ctx, j, then, jobs.StateRunning)
 	if ok {
 		r.cfg.Log.Warn("restore job of a dead process taken over", "job", j.ID, "status", j.Status)
 	}

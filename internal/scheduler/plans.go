@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -46,9 +47,9 @@ func (s *Scheduler) CreatePlan(ctx context.Context, doc plan.Document, tags map[
 		doc.Rules[i].RuleId = strings.ToLower(vocab.NewID())
 	}
 	id := strings.ToLower(vocab.NewID())
-	p := catalog.Plan{ID: id, ARN: s.planARN(id), Name: doc.BackupPlanName, VersionID: newVersionID(),
+	p := planstore.Plan{ID: id, ARN: s.planARN(id), Name: doc.BackupPlanName, VersionID: newVersionID(),
 		CreatorRequestID: creatorRequestID, CreatedAt: s.clock.Now(), Document: mustJSON(doc)}
-	if err := s.db.CreatePlan(ctx, p); err != nil {
+	if err := s.plans.CreatePlan(ctx, p); err != nil {
 		return Plan{}, err
 	}
 	if err := s.db.SetTags(ctx, p.ARN, tags); err != nil {
@@ -61,7 +62,7 @@ func (s *Scheduler) CreatePlan(ctx context.Context, doc plan.Document, tags map[
 func (s *Scheduler) planByCreatorRequest(ctx context.Context, token string) (Plan, error) {
 	p := catalog.Page{Max: 1000}
 	for {
-		plans, tok, err := s.db.ListPlans(ctx, false, p)
+		plans, tok, err := s.plans.ListPlans(ctx, false, p)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -77,7 +78,7 @@ func (s *Scheduler) planByCreatorRequest(ctx context.Context, token string) (Pla
 	}
 }
 
-func decodePlan(cp catalog.Plan) (Plan, error) {
+func decodePlan(cp planstore.Plan) (Plan, error) {
 	var doc plan.Document
 	if err := json.Unmarshal([]byte(cp.Document), &doc); err != nil {
 		return Plan{}, fmt.Errorf("decode plan %s version %s: %w", cp.ID, cp.VersionID, err)
@@ -87,7 +88,7 @@ func decodePlan(cp catalog.Plan) (Plan, error) {
 
 // Plan returns a plan at its current version, or at versionID.
 func (s *Scheduler) Plan(ctx context.Context, id, versionID string) (Plan, error) {
-	cp, err := s.db.Plan(ctx, id, versionID)
+	cp, err := s.plans.Plan(ctx, id, versionID)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return Plan{}, fmt.Errorf("backup plan %q: %w", id, vocab.ErrNotFound)
 	}
@@ -131,7 +132,7 @@ func (s *Scheduler) UpdatePlan(ctx context.Context, id string, doc plan.Document
 	}
 	cp := cur.Plan
 	cp.Name, cp.VersionID, cp.CreatedAt, cp.Document = doc.BackupPlanName, newVersionID(), s.clock.Now(), mustJSON(doc)
-	if err := s.db.UpdatePlan(ctx, cp); err != nil {
+	if err := s.plans.UpdatePlan(ctx, cp); err != nil {
 		return Plan{}, err
 	}
 	return Plan{Plan: cp, Doc: doc}, nil
@@ -146,7 +147,7 @@ func (s *Scheduler) DeletePlan(ctx context.Context, id string) (Plan, error) {
 	if !p.DeletedAt.IsZero() {
 		return Plan{}, fmt.Errorf("backup plan %q: %w", id, vocab.ErrNotFound)
 	}
-	sels, _, err := s.db.ListSelections(ctx, id, catalog.Page{Max: 1})
+	sels, _, err := s.plans.ListSelections(ctx, id, catalog.Page{Max: 1})
 	if err != nil {
 		return Plan{}, err
 	}
@@ -154,7 +155,7 @@ func (s *Scheduler) DeletePlan(ctx context.Context, id string) (Plan, error) {
 		return Plan{}, fmt.Errorf("%w: backup plan %q still has backup selections (%s); delete them first", vocab.ErrInvalidRequest, id, sels[0].ID)
 	}
 	now := s.clock.Now()
-	if err := s.db.DeletePlan(ctx, id, now); err != nil {
+	if err := s.plans.DeletePlan(ctx, id, now); err != nil {
 		return Plan{}, err
 	}
 	p.DeletedAt = now
@@ -163,7 +164,7 @@ func (s *Scheduler) DeletePlan(ctx context.Context, id string) (Plan, error) {
 
 // ListPlans lists plans newest first.
 func (s *Scheduler) ListPlans(ctx context.Context, includeDeleted bool, pg catalog.Page) ([]Plan, string, error) {
-	cps, tok, err := wrapPage(s.db.ListPlans(ctx, includeDeleted, pg))
+	cps, tok, err := wrapPage(s.plans.ListPlans(ctx, includeDeleted, pg))
 	return decodePlans(cps, tok, err)
 }
 
@@ -172,11 +173,11 @@ func (s *Scheduler) ListPlanVersions(ctx context.Context, id string, pg catalog.
 	if _, err := s.Plan(ctx, id, ""); err != nil {
 		return nil, "", err
 	}
-	cps, tok, err := wrapPage(s.db.ListPlanVersions(ctx, id, pg))
+	cps, tok, err := wrapPage(s.plans.ListPlanVersions(ctx, id, pg))
 	return decodePlans(cps, tok, err)
 }
 
-func decodePlans(cps []catalog.Plan, tok string, err error) ([]Plan, string, error) {
+func decodePlans(cps []planstore.Plan, tok string, err error) ([]Plan, string, error) {
 	if err != nil {
 		return nil, "", err
 	}

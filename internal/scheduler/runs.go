@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/schedule"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -67,7 +68,7 @@ func (s *Scheduler) runPlan(ctx context.Context, p Plan, now time.Time, res *res
 // anchored on the last run, so updating a plan does not shift it.
 func (s *Scheduler) ruleSchedule(ctx context.Context, p Plan, r *plan.Rule) (*schedule.Schedule, time.Time, error) {
 	from, anchor := p.CreatedAt, p.CreatedAt
-	last, err := s.db.LastPlanRun(ctx, p.ID, r.RuleId)
+	last, err := s.plans.LastPlanRun(ctx, p.ID, r.RuleId)
 	switch {
 	case err == nil:
 		anchor = last.ScheduledAt
@@ -113,7 +114,7 @@ func (s *Scheduler) runRule(ctx context.Context, p Plan, r *plan.Rule, now time.
 		if open {
 			msg = "superseded by a newer scheduled run"
 		}
-		if err := s.recordRun(ctx, catalog.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: t, Status: RunMissed, Message: msg}); err != nil {
+		if err := s.recordRun(ctx, planstore.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: t, Status: RunMissed, Message: msg}); err != nil {
 			return 0, err
 		}
 		s.log.Warn("scheduled backup missed", "plan", p.ID, "rule", r.RuleName, "scheduled", t, "reason", msg)
@@ -152,12 +153,12 @@ func (s *Scheduler) startRun(ctx context.Context, p Plan, r *plan.Rule, at time.
 			return 0, fmt.Errorf("start backup of %s: %w", arn, err)
 		}
 	}
-	run := catalog.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: at, Status: RunStarted, Jobs: int64(len(arns)),
+	run := planstore.PlanRun{PlanID: p.ID, RuleID: r.RuleId, ScheduledAt: at, Status: RunStarted, Jobs: int64(len(arns)),
 		Message: strings.Join(arns, ", ")}
 	if err := s.recordRun(ctx, run); err != nil {
 		return 0, err
 	}
-	if err := s.db.SetPlanLastExecution(ctx, p.ID, s.clock.Now()); err != nil {
+	if err := s.plans.SetPlanLastExecution(ctx, p.ID, s.clock.Now()); err != nil {
 		return 0, err
 	}
 	s.log.Info("scheduled backups started", "plan", p.ID, "rule", r.RuleName, "scheduled", at, "resources", len(arns))
@@ -175,9 +176,9 @@ func isRequestError(err error) bool {
 	return false
 }
 
-func (s *Scheduler) recordRun(ctx context.Context, r catalog.PlanRun) error {
+func (s *Scheduler) recordRun(ctx context.Context, r planstore.PlanRun) error {
 	r.CreatedAt = s.clock.Now()
-	if err := s.db.InsertPlanRun(ctx, r); err != nil && !errors.Is(err, catalog.ErrExists) {
+	if err := s.plans.InsertPlanRun(ctx, r); err != nil && !errors.Is(err, catalog.ErrExists) {
 		return err
 	}
 	return nil

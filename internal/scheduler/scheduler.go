@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -21,13 +22,13 @@ const (
 
 // Plan is a stored plan with its decoded document.
 type Plan struct {
-	catalog.Plan
+	planstore.Plan
 	Doc plan.Document
 }
 
 // Selection is a stored selection with its decoded document.
 type Selection struct {
-	catalog.Selection
+	planstore.Selection
 	Doc plan.Selection
 }
 
@@ -67,6 +68,7 @@ type Buckets interface {
 // Config gives the scheduler what it uses.
 type Config struct {
 	DB      *catalog.DB
+	Plans   *planstore.Store // plans, selections and their runs
 	Clock   clock.Clock
 	Log     *slog.Logger
 	Names   vocab.Names // ARNs of plans
@@ -82,6 +84,7 @@ type Config struct {
 // Scheduler owns plans, selections and their runs. Safe for concurrent use.
 type Scheduler struct {
 	db      *catalog.DB
+	plans   *planstore.Store
 	clock   clock.Clock
 	log     *slog.Logger
 	names   vocab.Names
@@ -92,7 +95,7 @@ type Scheduler struct {
 
 // New returns the scheduler over cfg.
 func New(cfg Config) *Scheduler {
-	return &Scheduler{db: cfg.DB, clock: cfg.Clock, log: cfg.Log, names: cfg.Names, backups: cfg.Backups, buckets: cfg.Buckets,
+	return &Scheduler{db: cfg.DB, plans: cfg.Plans, clock: cfg.Clock, log: cfg.Log, names: cfg.Names, backups: cfg.Backups, buckets: cfg.Buckets,
 		conns: cfg.Connections}
 }
 

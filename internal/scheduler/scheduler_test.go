@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -72,7 +73,7 @@ func TestRunSchedules(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC))
 	rec := &recordingBackups{started: map[string]ScheduledBackup{}, refuseOf: map[string]bool{"arn:aws:s3:::gone": true}}
 	buckets := staticBuckets{"prod-a": {"env": "prod"}, "prod-b": {"env": "prod"}, "dev": {"env": "dev"}, "gone": {"env": "prod"}}
-	s := New(Config{DB: db, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s := New(Config{DB: db, Plans: planstore.New(db), Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Names: vocab.Names{Region: "us-east-1", AccountID: "000000000000"}, Backups: rec,
 		Buckets: func(context.Context, string) (Buckets, error) { return buckets, nil }})
 	window := int64(60)
@@ -102,7 +103,7 @@ func TestRunSchedules(t *testing.T) {
 		if _, err := s.RunSchedules(ctx); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		runs := countRuns(t, db, p.ID, p.Doc.Rules[0].RuleId)
+		runs := countRuns(t, planstore.New(db), p.ID, p.Doc.Rules[0].RuleId)
 		if len(rec.started) != st.wantStarted || len(rec.refused) != st.wantRefused || runs[RunMissed] != st.wantMissed {
 			t.Fatalf("%s: started %d, refused %d, missed %d; want %d, %d, %d", st.name, len(rec.started), len(rec.refused),
 				runs[RunMissed], st.wantStarted, st.wantRefused, st.wantMissed)
@@ -116,9 +117,9 @@ func TestRunSchedules(t *testing.T) {
 }
 
 // countRuns counts the rule's recorded runs by status.
-func countRuns(t *testing.T, db *catalog.DB, planID, ruleID string) map[string]int {
+func countRuns(t *testing.T, plans *planstore.Store, planID, ruleID string) map[string]int {
 	t.Helper()
-	runs, _, err := db.ListPlanRuns(context.Background(), planID, ruleID, catalog.Page{Max: 1000})
+	runs, _, err := plans.ListPlanRuns(context.Background(), planID, ruleID, catalog.Page{Max: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -41,9 +42,9 @@ func (s *Scheduler) CreateSelection(ctx context.Context, planID string, doc plan
 			}
 		}
 	}
-	sel := catalog.Selection{ID: strings.ToLower(vocab.NewID()), PlanID: planID, Name: doc.SelectionName,
+	sel := planstore.Selection{ID: strings.ToLower(vocab.NewID()), PlanID: planID, Name: doc.SelectionName,
 		CreatorRequestID: creatorRequestID, Document: mustJSON(doc), CreatedAt: s.clock.Now()}
-	if err := s.db.CreateSelection(ctx, sel); err != nil {
+	if err := s.plans.CreateSelection(ctx, sel); err != nil {
 		return Selection{}, err
 	}
 	return Selection{Selection: sel, Doc: doc}, nil
@@ -51,7 +52,7 @@ func (s *Scheduler) CreateSelection(ctx context.Context, planID string, doc plan
 
 // Selection returns one selection of a plan.
 func (s *Scheduler) Selection(ctx context.Context, planID, id string) (Selection, error) {
-	cs, err := s.db.Selection(ctx, planID, id)
+	cs, err := s.plans.Selection(ctx, planID, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return Selection{}, fmt.Errorf("backup selection %q of plan %q: %w", id, planID, vocab.ErrNotFound)
 	}
@@ -61,7 +62,7 @@ func (s *Scheduler) Selection(ctx context.Context, planID, id string) (Selection
 	return decodeSelection(cs)
 }
 
-func decodeSelection(cs catalog.Selection) (Selection, error) {
+func decodeSelection(cs planstore.Selection) (Selection, error) {
 	var doc plan.Selection
 	if err := json.Unmarshal([]byte(cs.Document), &doc); err != nil {
 		return Selection{}, fmt.Errorf("decode selection %s: %w", cs.ID, err)
@@ -74,7 +75,7 @@ func (s *Scheduler) ListSelections(ctx context.Context, planID string, pg catalo
 	if _, err := s.Plan(ctx, planID, ""); err != nil {
 		return nil, "", err
 	}
-	css, tok, err := wrapPage(s.db.ListSelections(ctx, planID, pg))
+	css, tok, err := wrapPage(s.plans.ListSelections(ctx, planID, pg))
 	if err != nil {
 		return nil, "", err
 	}
@@ -107,7 +108,7 @@ func (s *Scheduler) allSelections(ctx context.Context, planID string) ([]Selecti
 
 // DeleteSelection removes a selection.
 func (s *Scheduler) DeleteSelection(ctx context.Context, planID, id string) error {
-	err := s.db.DeleteSelection(ctx, planID, id)
+	err := s.plans.DeleteSelection(ctx, planID, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return fmt.Errorf("backup selection %q of plan %q: %w", id, planID, vocab.ErrNotFound)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/capture"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/copyjob"
 	"github.com/cofferbackup/coffer/internal/inventory"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
@@ -27,32 +28,32 @@ import (
 func (s *Service) compose() {
 	s.core = jobs.New(jobs.Config{DB: s.db, Clock: s.clock, Log: s.log, ProcID: s.procID,
 		Life: s.ctx, Shared: s.shared(), DeadAfter: s.cfg.DeadAfter})
-	s.inv = inventory.New(inventory.Config{DB: s.db, Store: s.store, Names: s.names(), Clock: s.clock, Log: s.log,
+	s.inv = inventory.New(inventory.Config{DB: s.db, Jobs: s.jobStore, Holds: s.holdStore, Captures: s.captureStore, Store: s.store, Names: s.names(), Clock: s.clock, Log: s.log,
 		Secret:   func(id string) string { return vaultSecret(s.cfg.MasterKey, id) },
 		Targeted: s.planTargets, Bucket: s.vaultBucket, ObjectLockDays: s.cfg.ObjectLockDays, DefaultLocation: s.cfg.VaultLocation,
 		MayDelete: func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {
 			return s.locks.MayDelete(ctx, rp, expiry)
 		}})
-	s.locks = vaultlock.New(vaultlock.Config{DB: s.db, Clock: s.clock, Log: s.log, Names: s.names(), Recorder: s.inv})
+	s.locks = vaultlock.New(vaultlock.Config{DB: s.db, Holds: s.holdStore, Clock: s.clock, Log: s.log, Names: s.names(), Recorder: s.inv})
 	hooks := s.cfg.TestHooks
 	if hooks == nil {
 		hooks = &TestHooks{}
 	}
 	hasher := jobreport.NewHasher(keyHashSecret(s.cfg.MasterKey))
-	deps := jobs.Deps{DB: s.db, Clock: s.clock, Log: s.log, Core: s.core}
+	deps := jobs.Deps{DB: s.db, Jobs: s.jobStore, Clock: s.clock, Log: s.log, Core: s.core}
 	s.backups = backupjob.New(backupjob.Config{Deps: deps, Vaults: s.inv,
 		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher,
-		Retention: s.locks.CheckRetention, Ended: func(ctx context.Context, j catalog.BackupJob) { s.copies.AfterBackup(ctx, j) }})
+		Retention: s.locks.CheckRetention, Ended: func(ctx context.Context, j jobstore.BackupJob) { s.copies.AfterBackup(ctx, j) }})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})
-	s.copies = copyjob.New(copyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
+	s.copies = copyjob.New(copyjob.Config{Deps: deps, Plans: s.planStore, Vaults: s.inv, Names: s.names(), Retention: s.locks.CheckRetention, Hasher: hasher, Parallelism: s.cfg.Parallelism})
 	s.verifications = verifyjob.New(verifyjob.Config{Deps: deps, Vaults: s.inv, Names: s.names(), SealKey: verificationSealKey(s.cfg.MasterKey)})
 	s.maint = maintenance.New(maintenance.Config{Deps: deps, Vaults: s.inv, Held: hooks.MaintenanceHeld,
 		Compact: func(ctx context.Context, name string, v *vault.Vault) error {
 			return s.captures.CompactVault(ctx, name, v)
 		}})
 	s.plans = s.newScheduler()
-	s.captures = capture.New(capture.Config{Deps: deps, Vaults: s.inv, Names: s.names(), Source: s.source,
+	s.captures = capture.New(capture.Config{Deps: deps, Captures: s.captureStore, Vaults: s.inv, Names: s.names(), Source: s.source,
 		Targets: s.continuousTargets, ReconcileInterval: s.cfg.ReconcileInterval, Parallelism: s.cfg.Parallelism, Stall: s.cfg.ContinuousStall,
 		CompactRound: s.cfg.CompactRound, AfterRetain: hooks.AfterRetain,
 		MayDelete: func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/copyjob"
 )
 
@@ -11,16 +12,16 @@ import (
 type StartCopyInput = copyjob.StartCopyInput
 
 // StartCopyJob validates a copy request, records it and queues it.
-func (s *Service) StartCopyJob(ctx context.Context, in StartCopyInput) (catalog.CopyJob, error) {
+func (s *Service) StartCopyJob(ctx context.Context, in StartCopyInput) (jobstore.CopyJob, error) {
 	return s.copies.Start(ctx, in)
 }
 
 // CopyJob describes one copy job.
-func (s *Service) CopyJob(ctx context.Context, id string) (catalog.CopyJob, error) {
+func (s *Service) CopyJob(ctx context.Context, id string) (jobstore.CopyJob, error) {
 	return s.copies.Job(ctx, id)
 }
 
 // ListCopyJobs lists copy jobs newest first.
-func (s *Service) ListCopyJobs(ctx context.Context, f catalog.CopyJobFilter, p catalog.Page) ([]catalog.CopyJob, string, error) {
-	return s.db.ListCopyJobs(ctx, f, p)
+func (s *Service) ListCopyJobs(ctx context.Context, f jobstore.CopyJobFilter, p catalog.Page) ([]jobstore.CopyJob, string, error) {
+	return s.jobStore.ListCopyJobs(ctx, f, p)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/service"
@@ -110,6 +110,7 @@ func TestCopyTakeover(t *testing.T) {
 		t.Fatalf("backup: %s", j.State)
 	}
 	db := e.Service.Catalog()
+	jobStore := e.Service.JobStore()
 	src, err := db.Vault(ctx, "from")
 	if err != nil {
 		t.Fatal(err)
@@ -120,14 +121,14 @@ func TestCopyTakeover(t *testing.T) {
 	}
 	// A job as a dead process leaves it: RUNNING, its owner gone, no
 	// River job queued.
-	j := catalog.CopyJob{ID: "ghost-copy", SourceVaultName: "from", SourceVaultARN: src.ARN, SourceRecoveryPointARN: aws.ToString(b.RecoveryPointArn),
+	j := jobstore.CopyJob{ID: "ghost-copy", SourceVaultName: "from", SourceVaultARN: src.ARN, SourceRecoveryPointARN: aws.ToString(b.RecoveryPointArn),
 		DestinationVaultName: "to", DestinationVaultARN: dst.ARN, DestinationRecoveryPointARN: strings.Replace(aws.ToString(b.RecoveryPointArn), ":recovery-point:", ":recovery-point:copy-", 1),
 		ResourceARN: "arn:aws:s3:::" + bucket, ResourceType: "S3", State: service.StateCreated, CreatedAt: time.Now()}
-	if err := db.InsertCopyJob(ctx, j, nil); err != nil {
+	if err := jobStore.InsertCopyJob(ctx, j, nil); err != nil {
 		t.Fatal(err)
 	}
 	j.State, j.Owner, j.StartedAt = service.StateRunning, "ghost-process", time.Now()
-	if ok, err := db.TransitionCopyJob(ctx, j, service.StateCreated); err != nil || !ok {
+	if ok, err := jobStore.TransitionCopyJob(ctx, j, service.StateCreated); err != nil || !ok {
 		t.Fatalf("mark running: %v %v", ok, err)
 	}
 	if n, err := e.Service.TakeOver(ctx); err != nil || n != 1 {

@@ -11,6 +11,11 @@ import (
 	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
+	"github.com/cofferbackup/coffer/internal/catalog/connstore"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 )
 
 // ErrMasterKeyMismatch is returned by Open when the catalog's database was
@@ -39,6 +44,8 @@ func (s *Service) openCatalog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.jobStore, s.planStore, s.holdStore = jobstore.New(s.db), planstore.New(s.db), holdstore.New(s.db)
+	s.connStore, s.captureStore = connstore.New(s.db), capturestore.New(s.db)
 	err = s.db.CheckKeyFingerprint(ctx, keyFingerprint(s.cfg.MasterKey))
 	if errors.Is(err, catalog.ErrKeyMismatch) {
 		// Each vault's secret derives from the master key: a second key

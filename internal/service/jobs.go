@@ -5,6 +5,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/maintenance"
@@ -62,18 +63,18 @@ const (
 const DefaultMaintenanceInterval = maintenance.DefaultMaintenanceInterval
 
 // StartBackupJob validates the request, records a job and queues it.
-func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (catalog.BackupJob, error) {
+func (s *Service) StartBackupJob(ctx context.Context, in StartBackupInput) (jobstore.BackupJob, error) {
 	return s.backups.Start(ctx, in)
 }
 
 // BackupJob describes one backup job.
-func (s *Service) BackupJob(ctx context.Context, id string) (catalog.BackupJob, error) {
+func (s *Service) BackupJob(ctx context.Context, id string) (jobstore.BackupJob, error) {
 	return s.backups.Job(ctx, id)
 }
 
 // ListBackupJobs lists backup jobs newest first.
-func (s *Service) ListBackupJobs(ctx context.Context, f catalog.BackupJobFilter, p catalog.Page) ([]catalog.BackupJob, string, error) {
-	return s.db.ListBackupJobs(ctx, f, p)
+func (s *Service) ListBackupJobs(ctx context.Context, f jobstore.BackupJobFilter, p catalog.Page) ([]jobstore.BackupJob, string, error) {
+	return s.jobStore.ListBackupJobs(ctx, f, p)
 }
 
 // StopBackupJob aborts a backup job that has not finished.
@@ -86,7 +87,7 @@ func (s *Service) EnforceWindows(ctx context.Context) (int, error) {
 }
 
 // StartRestoreJob validates a restore request, records it and queues it.
-func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (catalog.RestoreJob, error) {
+func (s *Service) StartRestoreJob(ctx context.Context, in StartRestoreInput) (jobstore.RestoreJob, error) {
 	return s.restores.Start(ctx, in)
 }
 
@@ -97,7 +98,7 @@ func (s *Service) PreviewRestore(ctx context.Context, in StartRestoreInput, maxK
 }
 
 // RestoreJob describes one restore job.
-func (s *Service) RestoreJob(ctx context.Context, id string) (catalog.RestoreJob, error) {
+func (s *Service) RestoreJob(ctx context.Context, id string) (jobstore.RestoreJob, error) {
 	return s.restores.Job(ctx, id)
 }
 
@@ -114,24 +115,24 @@ func (s *Service) BackupJobReport(ctx context.Context, id string) (jobreport.Rep
 }
 
 // ListRestoreJobs lists restore jobs newest first.
-func (s *Service) ListRestoreJobs(ctx context.Context, f catalog.RestoreJobFilter, p catalog.Page) ([]catalog.RestoreJob, string, error) {
-	return s.db.ListRestoreJobs(ctx, f, p)
+func (s *Service) ListRestoreJobs(ctx context.Context, f jobstore.RestoreJobFilter, p catalog.Page) ([]jobstore.RestoreJob, string, error) {
+	return s.jobStore.ListRestoreJobs(ctx, f, p)
 }
 
 // StartMaintenanceJob queues maintenance of a vault (the on-demand
 // extension); a maintenance job of the vault already queued is returned.
-func (s *Service) StartMaintenanceJob(ctx context.Context, vaultName string) (catalog.MaintenanceJob, error) {
+func (s *Service) StartMaintenanceJob(ctx context.Context, vaultName string) (jobstore.MaintenanceJob, error) {
 	return s.maint.Start(ctx, vaultName)
 }
 
 // MaintenanceJob describes one maintenance job.
-func (s *Service) MaintenanceJob(ctx context.Context, id string) (catalog.MaintenanceJob, error) {
+func (s *Service) MaintenanceJob(ctx context.Context, id string) (jobstore.MaintenanceJob, error) {
 	return s.maint.Job(ctx, id)
 }
 
 // ListMaintenanceJobs lists maintenance jobs newest first.
-func (s *Service) ListMaintenanceJobs(ctx context.Context, f catalog.MaintenanceJobFilter, p catalog.Page) ([]catalog.MaintenanceJob, string, error) {
-	return s.db.ListMaintenanceJobs(ctx, f, p)
+func (s *Service) ListMaintenanceJobs(ctx context.Context, f jobstore.MaintenanceJobFilter, p catalog.Page) ([]jobstore.MaintenanceJob, string, error) {
+	return s.jobStore.ListMaintenanceJobs(ctx, f, p)
 }
 
 // StopMaintenanceJob stops a maintenance job that has not finished.

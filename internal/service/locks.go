@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
 	"github.com/cofferbackup/coffer/internal/vaultlock"
 )
 
@@ -53,17 +54,17 @@ func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vaultName, a
 
 // CreateLegalHold creates a legal hold and returns it with the number of
 // recovery points it holds.
-func (s *Service) CreateLegalHold(ctx context.Context, in LegalHoldInput) (catalog.LegalHold, int64, error) {
+func (s *Service) CreateLegalHold(ctx context.Context, in LegalHoldInput) (holdstore.LegalHold, int64, error) {
 	return s.locks.CreateHold(ctx, in)
 }
 
 // LegalHold returns one legal hold.
-func (s *Service) LegalHold(ctx context.Context, id string) (catalog.LegalHold, error) {
+func (s *Service) LegalHold(ctx context.Context, id string) (holdstore.LegalHold, error) {
 	return s.locks.Hold(ctx, id)
 }
 
 // ListLegalHolds lists legal holds, oldest first.
-func (s *Service) ListLegalHolds(ctx context.Context, p catalog.Page) ([]catalog.LegalHold, string, error) {
+func (s *Service) ListLegalHolds(ctx context.Context, p catalog.Page) ([]holdstore.LegalHold, string, error) {
 	return s.locks.Holds(ctx, p)
 }
 
@@ -73,6 +74,6 @@ func (s *Service) CancelLegalHold(ctx context.Context, id, description string, r
 }
 
 // ListRecoveryPointsByLegalHold lists the recovery points of a hold.
-func (s *Service) ListRecoveryPointsByLegalHold(ctx context.Context, id string, p catalog.Page) ([]catalog.HeldPoint, string, error) {
+func (s *Service) ListRecoveryPointsByLegalHold(ctx context.Context, id string, p catalog.Page) ([]holdstore.HeldPoint, string, error) {
 	return s.locks.HeldPoints(ctx, id, p)
 }

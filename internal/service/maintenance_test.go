@@ -21,6 +21,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -402,17 +403,18 @@ func testRestartTakesOverMaintenance(t *testing.T, db string) {
 	completed(t, e, "backup into alone", jobAlone)
 	completed(t, e, "backup into crowded", jobCrowded)
 	cat := e.Service.Catalog()
+	jobStore := e.Service.JobStore()
 	crash := func(id, vault string) {
 		v, err := cat.Vault(ctx, vault)
 		if err != nil {
 			t.Fatal(err)
 		}
-		j := catalog.MaintenanceJob{ID: id, VaultName: vault, VaultARN: v.ARN, State: "CREATED", Trigger: service.TriggerPeriodic, CreatedAt: time.Now()}
-		if err := cat.InsertMaintenanceJob(ctx, j, nil); err != nil {
+		j := jobstore.MaintenanceJob{ID: id, VaultName: vault, VaultARN: v.ARN, State: "CREATED", Trigger: service.TriggerPeriodic, CreatedAt: time.Now()}
+		if err := jobStore.InsertMaintenanceJob(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
 		j.State, j.StartedAt, j.Owner = "RUNNING", time.Now(), "coffer-dead" // no River job runs it
-		if ok, err := cat.TransitionMaintenanceJob(ctx, j, "CREATED"); err != nil || !ok {
+		if ok, err := jobStore.TransitionMaintenanceJob(ctx, j, "CREATED"); err != nil || !ok {
 			t.Fatalf("mark %s running: %v %v", id, ok, err)
 		}
 	}
@@ -424,9 +426,9 @@ func testRestartTakesOverMaintenance(t *testing.T, db string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queued := catalog.MaintenanceJob{ID: "QUEUED-CROWDED", VaultName: "crowded", VaultARN: v.ARN, State: "CREATED",
+	queued := jobstore.MaintenanceJob{ID: "QUEUED-CROWDED", VaultName: "crowded", VaultARN: v.ARN, State: "CREATED",
 		Trigger: service.TriggerOnDemand, CreatedAt: time.Now().Add(time.Second)}
-	if err := cat.InsertMaintenanceJob(ctx, queued, nil); err != nil {
+	if err := jobStore.InsertMaintenanceJob(ctx, queued, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.Restart(t)
@@ -483,7 +485,7 @@ func TestStopDuringSweepKeepsRecoveryPoints(t *testing.T) {
 		delays <- d
 	}
 	hooks := &service.TestHooks{MaintenanceHeld: func(ctx context.Context, vault string) {
-		jobs, _, err := e.Service.ListMaintenanceJobs(ctx, catalog.MaintenanceJobFilter{VaultName: vault, State: "RUNNING"}, catalog.Page{})
+		jobs, _, err := e.Service.ListMaintenanceJobs(ctx, jobstore.MaintenanceJobFilter{VaultName: vault, State: "RUNNING"}, catalog.Page{})
 		if err != nil || len(jobs) != 1 {
 			stops <- fmt.Errorf("running maintenance of %s: %d jobs, %v", vault, len(jobs), err)
 			return

@@ -25,7 +25,7 @@ const (
 // newScheduler builds the scheduler on the open catalog: it starts
 // backups through the backup jobs' owner.
 func (s *Service) newScheduler() *scheduler.Scheduler {
-	return scheduler.New(scheduler.Config{DB: s.db, Clock: s.clock, Log: s.log,
+	return scheduler.New(scheduler.Config{DB: s.db, Plans: s.planStore, Clock: s.clock, Log: s.log,
 		Names: s.names(), Backups: s.backups,
 		Buckets:     func(ctx context.Context, conn string) (scheduler.Buckets, error) { return s.source(ctx, conn) },
 		Connections: s.conns.Names})

@@ -14,6 +14,11 @@ import (
 	"github.com/cofferbackup/coffer/internal/backupjob"
 	"github.com/cofferbackup/coffer/internal/capture"
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
+	"github.com/cofferbackup/coffer/internal/catalog/connstore"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
+	"github.com/cofferbackup/coffer/internal/catalog/planstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/connections"
 	"github.com/cofferbackup/coffer/internal/copyjob"
@@ -104,12 +109,18 @@ type Config struct {
 // backup, restore and maintenance jobs, retention) and keeps the names
 // the API layer uses. Safe for concurrent use.
 type Service struct {
-	cfg   Config
-	db    *catalog.DB
-	clock clock.Clock
-	log   *slog.Logger
-	conns *connections.Connections
-	store vaultstore.Store
+	cfg Config
+	db  *catalog.DB
+	// The catalog's stores (internal/catalog/...), made once on db.
+	jobStore     *jobstore.Store
+	planStore    *planstore.Store
+	holdStore    *holdstore.Store
+	connStore    *connstore.Store
+	captureStore *capturestore.Store
+	clock        clock.Clock
+	log          *slog.Logger
+	conns        *connections.Connections
+	store        vaultstore.Store
 
 	queue   *jobqueue.Queue
 	dirLock *os.File // flock on the data directory, held while open
@@ -221,7 +232,7 @@ func (s *Service) open(ctx context.Context) error {
 		return err
 	}
 	s.db.SetClock(s.clock)
-	if s.conns, err = connections.New(connections.Config{DB: s.db, Clock: s.clock, Log: s.log, SealKey: connectionSealKey(s.cfg.MasterKey),
+	if s.conns, err = connections.New(connections.Config{Conns: s.connStore, Clock: s.clock, Log: s.log, SealKey: connectionSealKey(s.cfg.MasterKey),
 		Static: s.cfg.Sources, Template: s.connectionTemplate(),
 		VaultsOn: func(ctx context.Context, conn string) (int, error) { return s.inv.VaultsOn(ctx, conn) }}); err != nil {
 		return err
@@ -294,6 +305,13 @@ func (s *Service) closeAll(ctx context.Context) []error {
 
 // Catalog exposes the catalog for read-only tools and tests.
 func (s *Service) Catalog() *catalog.DB { return s.db }
+
+// JobStore exposes the catalog's job rows, for read-only tools and tests.
+func (s *Service) JobStore() *jobstore.Store { return s.jobStore }
+
+// CaptureStore exposes the catalog's protections and event inbox: the API
+// stores received S3 events there.
+func (s *Service) CaptureStore() *capturestore.Store { return s.captureStore }
 
 // names builds the ARNs of this service's resources.
 func (s *Service) names() vocab.Names {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/coffertest"
 	"github.com/cofferbackup/coffer/internal/testserver"
@@ -144,24 +145,25 @@ func testRestartSettlesInterruptedJobs(t *testing.T, db string) {
 		t.Fatalf("backup: %s", j.State)
 	}
 	cat := e.Service.Catalog()
+	jobStore := e.Service.JobStore()
 	v, err := cat.Vault(ctx, "restart")
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
 	// A job that was running when the process died, and one still queued.
-	crashed := catalog.BackupJob{ID: "CRASHED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
+	crashed := jobstore.BackupJob{ID: "CRASHED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
 		ResourceType: "S3", State: "CREATED", RecoveryPointARN: v.ARN + "-never", CreatedAt: now, StartedAt: now, PercentDone: "40.0"}
-	queued := catalog.BackupJob{ID: "QUEUED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
+	queued := jobstore.BackupJob{ID: "QUEUED-1", VaultName: "restart", VaultARN: v.ARN, ResourceARN: "arn:aws:s3:::" + bucket,
 		ResourceType: "S3", State: "CREATED", RecoveryPointARN: "arn:aws:backup:us-east-1:000000000000:recovery-point:queued-1",
 		CreatedAt: now, StartBy: now.Add(time.Hour), PercentDone: "0.0"}
-	for _, j := range []catalog.BackupJob{crashed, queued} {
-		if err := cat.InsertBackupJob(ctx, j, nil); err != nil {
+	for _, j := range []jobstore.BackupJob{crashed, queued} {
+		if err := jobStore.InsertBackupJob(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	crashed.State = "RUNNING" // claimed; no River job runs it in this process
-	if ok, err := cat.TransitionBackupJob(ctx, crashed, "CREATED"); err != nil || !ok {
+	if ok, err := jobStore.TransitionBackupJob(ctx, crashed, "CREATED"); err != nil || !ok {
 		t.Fatalf("mark CRASHED-1 running: %v %v", ok, err)
 	}
 	// A queued job whose River job a dead process was running (it died
@@ -174,7 +176,7 @@ func testRestartSettlesInterruptedJobs(t *testing.T, db string) {
 		riverJob = `INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at)
 			VALUES ('{"job_id":"PICKED-1"}'::jsonb, 'backup', 1, 'running', 1, now())`
 	}
-	if err := cat.InsertBackupJob(ctx, picked, func(tx *catalog.Tx) error {
+	if err := jobStore.InsertBackupJob(ctx, picked, func(tx *catalog.Tx) error {
 		_, err := tx.SQL().ExecContext(ctx, riverJob)
 		return err
 	}); err != nil {

@@ -74,7 +74,7 @@ func TestTakeoverFindsCommittedRecoveryPoint(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	j := b.WaitBackup(t, id)
-	cj, err := b.Service.Catalog().BackupJob(ctx, id)
+	cj, err := b.Service.JobStore().BackupJob(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/verifyjob"
 )
 
@@ -15,13 +16,13 @@ type VerificationReport = verifyjob.Report
 
 // StartVerificationJob validates a verification request, records the job
 // and queues it.
-func (s *Service) StartVerificationJob(ctx context.Context, in StartVerificationInput) (catalog.VerificationJob, error) {
+func (s *Service) StartVerificationJob(ctx context.Context, in StartVerificationInput) (jobstore.VerificationJob, error) {
 	return s.verifications.Start(ctx, in)
 }
 
 // VerificationJob describes one verification job and its report (zero
 // until it ran).
-func (s *Service) VerificationJob(ctx context.Context, id string) (catalog.VerificationJob, VerificationReport, error) {
+func (s *Service) VerificationJob(ctx context.Context, id string) (jobstore.VerificationJob, VerificationReport, error) {
 	j, err := s.verifications.Job(ctx, id)
 	if err != nil {
 		return j, VerificationReport{}, err
@@ -31,11 +32,11 @@ func (s *Service) VerificationJob(ctx context.Context, id string) (catalog.Verif
 }
 
 // ListVerificationJobs lists verification jobs newest first.
-func (s *Service) ListVerificationJobs(ctx context.Context, f catalog.VerificationJobFilter, p catalog.Page) ([]catalog.VerificationJob, string, error) {
+func (s *Service) ListVerificationJobs(ctx context.Context, f jobstore.VerificationJobFilter, p catalog.Page) ([]jobstore.VerificationJob, string, error) {
 	return s.verifications.List(ctx, f, p)
 }
 
 // VerificationReportOf is the report a listed verification job holds.
-func (s *Service) VerificationReportOf(j catalog.VerificationJob) (VerificationReport, error) {
+func (s *Service) VerificationReportOf(j jobstore.VerificationJob) (VerificationReport, error) {
 	return s.verifications.Report(j)
 }

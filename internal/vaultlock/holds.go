@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -16,7 +17,7 @@ import (
 // HoldInput is CreateLegalHold's body.
 type HoldInput struct {
 	Title, Description, IdempotencyToken string
-	Selection                            catalog.HoldSelection
+	Selection                            holdstore.HoldSelection
 	Tags                                 map[string]string
 }
 
@@ -50,21 +51,21 @@ func (in HoldInput) validate() error {
 // each vault holding one. The catalog goes first, so the hold is in
 // effect at once; a failed vault write fails the call, and the same
 // IdempotencyToken retries it.
-func (s *Locks) CreateHold(ctx context.Context, in HoldInput) (catalog.LegalHold, int64, error) {
+func (s *Locks) CreateHold(ctx context.Context, in HoldInput) (holdstore.LegalHold, int64, error) {
 	if err := in.validate(); err != nil {
-		return catalog.LegalHold{}, 0, err
+		return holdstore.LegalHold{}, 0, err
 	}
 	for _, name := range in.Selection.VaultNames {
 		if _, err := s.cfg.DB.Vault(ctx, name); errors.Is(err, catalog.ErrNotFound) {
-			return catalog.LegalHold{}, 0, fmt.Errorf("backup vault %q: %w", name, vocab.ErrNotFound)
+			return holdstore.LegalHold{}, 0, fmt.Errorf("backup vault %q: %w", name, vocab.ErrNotFound)
 		} else if err != nil {
-			return catalog.LegalHold{}, 0, err
+			return holdstore.LegalHold{}, 0, err
 		}
 	}
 	if in.IdempotencyToken != "" {
-		h, ok, err := s.cfg.DB.LegalHoldByToken(ctx, in.IdempotencyToken)
+		h, ok, err := s.cfg.Holds.LegalHoldByToken(ctx, in.IdempotencyToken)
 		if err != nil {
-			return catalog.LegalHold{}, 0, err
+			return holdstore.LegalHold{}, 0, err
 		}
 		if ok {
 			n, err := s.recordHold(ctx, h)
@@ -72,11 +73,11 @@ func (s *Locks) CreateHold(ctx context.Context, in HoldInput) (catalog.LegalHold
 		}
 	}
 	id := strings.ToLower(vocab.NewID())
-	h := catalog.LegalHold{ID: id, ARN: s.cfg.Names.LegalHoldARN(id), Title: in.Title, Description: in.Description,
-		Status: catalog.HoldActive, Selection: in.Selection, IdempotencyToken: in.IdempotencyToken, Tags: in.Tags,
+	h := holdstore.LegalHold{ID: id, ARN: s.cfg.Names.LegalHoldARN(id), Title: in.Title, Description: in.Description,
+		Status: holdstore.HoldActive, Selection: in.Selection, IdempotencyToken: in.IdempotencyToken, Tags: in.Tags,
 		CreatedAt: s.cfg.Clock.Now()}
-	if _, err := s.cfg.DB.CreateLegalHold(ctx, h); err != nil {
-		return catalog.LegalHold{}, 0, err
+	if _, err := s.cfg.Holds.CreateLegalHold(ctx, h); err != nil {
+		return holdstore.LegalHold{}, 0, err
 	}
 	n, err := s.recordHold(ctx, h)
 	if err != nil {
@@ -88,9 +89,9 @@ func (s *Locks) CreateHold(ctx context.Context, in HoldInput) (catalog.LegalHold
 
 // recordHold writes hold h, with its points by vault, into each vault
 // that has one, and returns how many points it holds.
-func (s *Locks) recordHold(ctx context.Context, h catalog.LegalHold) (int64, error) {
-	points, err := catalog.AllPages(func(p catalog.Page) ([]catalog.HeldPoint, string, error) {
-		return s.cfg.DB.HeldPoints(ctx, h.ID, p)
+func (s *Locks) recordHold(ctx context.Context, h holdstore.LegalHold) (int64, error) {
+	points, err := catalog.AllPages(func(p catalog.Page) ([]holdstore.HeldPoint, string, error) {
+		return s.cfg.Holds.HeldPoints(ctx, h.ID, p)
 	})
 	if err != nil {
 		return 0, err
@@ -116,8 +117,8 @@ func (s *Locks) recordHold(ctx context.Context, h catalog.LegalHold) (int64, err
 }
 
 // Hold returns one legal hold.
-func (s *Locks) Hold(ctx context.Context, id string) (catalog.LegalHold, error) {
-	h, err := s.cfg.DB.LegalHold(ctx, id)
+func (s *Locks) Hold(ctx context.Context, id string) (holdstore.LegalHold, error) {
+	h, err := s.cfg.Holds.LegalHold(ctx, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return h, fmt.Errorf("legal hold %q: %w", id, vocab.ErrNotFound)
 	}
@@ -125,16 +126,16 @@ func (s *Locks) Hold(ctx context.Context, id string) (catalog.LegalHold, error) 
 }
 
 // Holds lists legal holds, oldest first.
-func (s *Locks) Holds(ctx context.Context, p catalog.Page) ([]catalog.LegalHold, string, error) {
-	return s.cfg.DB.ListLegalHolds(ctx, p)
+func (s *Locks) Holds(ctx context.Context, p catalog.Page) ([]holdstore.LegalHold, string, error) {
+	return s.cfg.Holds.ListLegalHolds(ctx, p)
 }
 
 // HeldPoints lists the recovery points of legal hold id.
-func (s *Locks) HeldPoints(ctx context.Context, id string, p catalog.Page) ([]catalog.HeldPoint, string, error) {
+func (s *Locks) HeldPoints(ctx context.Context, id string, p catalog.Page) ([]holdstore.HeldPoint, string, error) {
 	if _, err := s.Hold(ctx, id); err != nil {
 		return nil, "", err
 	}
-	return s.cfg.DB.HeldPoints(ctx, id, p)
+	return s.cfg.Holds.HeldPoints(ctx, id, p)
 }
 
 // CancelHold cancels an active legal hold; its recovery points become
@@ -155,19 +156,19 @@ func (s *Locks) CancelHold(ctx context.Context, id, description string, retainDa
 	if retainDays > 0 {
 		until = vocab.AddDays(now, retainDays)
 	}
-	cancelErr := s.cfg.DB.CancelLegalHold(ctx, id, description, now, until)
+	cancelErr := s.cfg.Holds.CancelLegalHold(ctx, id, description, now, until)
 	switch {
 	case errors.Is(cancelErr, catalog.ErrNotFound):
 		return fmt.Errorf("legal hold %q: %w", id, vocab.ErrNotFound)
 	case cancelErr != nil && !errors.Is(cancelErr, vocab.ErrInvalidState):
 		return cancelErr
 	}
-	h, err := s.cfg.DB.LegalHold(ctx, id)
+	h, err := s.cfg.Holds.LegalHold(ctx, id)
 	if err != nil {
 		return err
 	}
 	if cancelErr != nil {
-		if h.Status == catalog.HoldCanceled {
+		if h.Status == holdstore.HoldCanceled {
 			// Cancelled before, maybe with a vault left saying ACTIVE by
 			// a failure: record it again.
 			_, err := s.recordHold(ctx, h)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/vault"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -30,6 +31,7 @@ type Recorder interface {
 // Config is what the locks and holds need.
 type Config struct {
 	DB       *catalog.DB
+	Holds    *holdstore.Store // vault locks and legal holds
 	Clock    clock.Clock
 	Log      *slog.Logger
 	Names    vocab.Names
@@ -100,7 +102,7 @@ func (s *Locks) put(ctx context.Context, l catalog.VaultLock) error {
 	if err := s.cfg.Recorder.RecordVaultLock(ctx, l.VaultName, rec); err != nil {
 		return fmt.Errorf("lock vault %q: %w", l.VaultName, err)
 	}
-	if err := s.cfg.DB.PutVaultLock(ctx, l); err != nil {
+	if err := s.cfg.Holds.PutVaultLock(ctx, l); err != nil {
 		return err
 	}
 	s.cfg.Log.Info("vault lock configured", "vault", l.VaultName, "min_days", l.MinRetentionDays, "max_days", l.MaxRetentionDays,
@@ -136,7 +138,7 @@ func (s *Locks) Delete(ctx context.Context, vaultName string) error {
 	if err := s.cfg.Recorder.RecordVaultLock(ctx, vaultName, nil); err != nil {
 		return fmt.Errorf("unlock vault %q: %w", vaultName, err)
 	}
-	if err := s.cfg.DB.DeleteVaultLock(ctx, vaultName); err != nil {
+	if err := s.cfg.Holds.DeleteVaultLock(ctx, vaultName); err != nil {
 		return err
 	}
 	s.cfg.Log.Info("vault lock removed", "vault", vaultName)
@@ -152,7 +154,7 @@ func (s *Locks) mutable(ctx context.Context, vaultName string) error {
 		}
 		return err
 	}
-	l, ok, err := s.cfg.DB.VaultLock(ctx, vaultName)
+	l, ok, err := s.cfg.Holds.VaultLock(ctx, vaultName)
 	if err != nil {
 		return err
 	}
@@ -165,13 +167,13 @@ func (s *Locks) mutable(ctx context.Context, vaultName string) error {
 
 // Lock returns vault vaultName's lock configuration and whether it has one.
 func (s *Locks) Lock(ctx context.Context, vaultName string) (catalog.VaultLock, bool, error) {
-	return s.cfg.DB.VaultLock(ctx, vaultName)
+	return s.cfg.Holds.VaultLock(ctx, vaultName)
 }
 
 // CheckRetention refuses a job retention (days; 0: kept forever) outside
 // vault vaultName's [MinRetentionDays, MaxRetentionDays].
 func (s *Locks) CheckRetention(ctx context.Context, vaultName string, days int64) error {
-	l, ok, err := s.cfg.DB.VaultLock(ctx, vaultName)
+	l, ok, err := s.cfg.Holds.VaultLock(ctx, vaultName)
 	if err != nil || !ok {
 		return err
 	}
@@ -197,7 +199,7 @@ func checkRetention(l catalog.VaultLock, days int64) error {
 // holds it or, unless the deletion is its expiry at its DeleteAt, while
 // its vault is locked and its retention has not ended.
 func (s *Locks) MayDelete(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {
-	holds, err := s.cfg.DB.ActiveHolds(ctx, rp.ARN)
+	holds, err := s.cfg.Holds.ActiveHolds(ctx, rp.ARN)
 	if err != nil {
 		return err
 	}
@@ -205,7 +207,7 @@ func (s *Locks) MayDelete(ctx context.Context, rp catalog.RecoveryPoint, expiry 
 		return fmt.Errorf("%w: recovery point %q is under legal hold %s: it cannot be deleted until every hold on it is cancelled",
 			vocab.ErrInvalidRequest, rp.ARN, holds[0])
 	}
-	_, ok, err := s.cfg.DB.VaultLock(ctx, rp.VaultName)
+	_, ok, err := s.cfg.Holds.VaultLock(ctx, rp.VaultName)
 	if err != nil || !ok {
 		return err
 	}
@@ -225,7 +227,7 @@ func (s *Locks) MayDelete(ctx context.Context, rp catalog.RecoveryPoint, expiry 
 // recovery point rp (days from its creation; 0: kept forever) that ends
 // before the one it has, removes it, or exceeds MaxRetentionDays.
 func (s *Locks) MayChangeLifecycle(ctx context.Context, rp catalog.RecoveryPoint, days int64) error {
-	l, ok, err := s.cfg.DB.VaultLock(ctx, rp.VaultName)
+	l, ok, err := s.cfg.Holds.VaultLock(ctx, rp.VaultName)
 	if err != nil || !ok {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobqueue"
 	"github.com/cofferbackup/coffer/internal/jobs"
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -18,7 +18,7 @@ import (
 // A verification whose vault maintenance or deletion holds stays CREATED,
 // saying so, and is snoozed; one whose vault cannot be opened ends FAILED.
 func (v *Verifications) handle(ctx context.Context, id string, run int) error {
-	j, found, answer := jobs.Pick(ctx, v.cfg.Core, kind, id, v.cfg.DB.VerificationJob)
+	j, found, answer := jobs.Pick(ctx, v.cfg.Core, kind, id, v.cfg.Jobs.VerificationJob)
 	if !found {
 		return answer
 	}
@@ -37,7 +37,7 @@ func (v *Verifications) handle(ctx context.Context, id string, run int) error {
 		return jobs.QueuedInterrupted(jctx)
 	case err != nil:
 		j.State, j.StatusMessage, j.CompletedAt = jobs.StateFailed, "the vault could not be opened: "+err.Error(), v.cfg.Clock.Now()
-		if _, err := v.cfg.DB.TransitionVerificationJobTx(bg, j, nil, jobs.StateCreated); err != nil {
+		if _, err := v.cfg.Jobs.TransitionVerificationJobTx(bg, j, nil, jobs.StateCreated); err != nil {
 			v.cfg.Log.Error("record verification end", "job", id, "err", err)
 		}
 		return nil
@@ -45,7 +45,7 @@ func (v *Verifications) handle(ctx context.Context, id string, run int) error {
 	defer lease.Release()
 	claimed := j
 	claimed.State, claimed.StatusMessage, claimed.StartedAt, claimed.Owner = jobs.StateRunning, "", v.cfg.Clock.Now(), v.cfg.Core.ProcID()
-	ok, err := v.cfg.DB.ClaimVerificationJob(bg, claimed)
+	ok, err := v.cfg.Jobs.ClaimVerificationJob(bg, claimed)
 	if err != nil {
 		v.cfg.Log.Error("start verification job", "job", id, "err", err)
 		return jobqueue.Snooze(jobs.CatalogRetry)
@@ -53,7 +53,7 @@ func (v *Verifications) handle(ctx context.Context, id string, run int) error {
 	if !ok {
 		// Maintenance of its vault runs in another process: wait in the
 		// queue, saying so.
-		if cur, err := v.cfg.DB.VerificationJob(bg, id); err == nil && cur.State == jobs.StateCreated && cur.Run == run {
+		if cur, err := v.cfg.Jobs.VerificationJob(bg, id); err == nil && cur.State == jobs.StateCreated && cur.Run == run {
 			v.waiting(bg, cur, jobs.MaintenanceWaitNote(j.VaultName))
 			return jobqueue.Snooze(jobs.BusyRetry)
 		}
@@ -63,18 +63,18 @@ func (v *Verifications) handle(ctx context.Context, id string, run int) error {
 }
 
 // waiting records why a queued job waits, once.
-func (v *Verifications) waiting(ctx context.Context, j catalog.VerificationJob, why string) {
+func (v *Verifications) waiting(ctx context.Context, j jobstore.VerificationJob, why string) {
 	if j.StatusMessage == why {
 		return
 	}
 	j.StatusMessage = why
-	if _, err := v.cfg.DB.TransitionVerificationJobTx(ctx, j, nil, j.State); err != nil {
+	if _, err := v.cfg.Jobs.TransitionVerificationJobTx(ctx, j, nil, j.State); err != nil {
 		v.cfg.Log.Warn("record verification waiting", "job", j.ID, "err", err)
 	}
 }
 
 // run checks vv, whose lease the caller holds, and records how it ended.
-func (v *Verifications) run(ctx context.Context, j *catalog.VerificationJob, vv *vault.Vault) error {
+func (v *Verifications) run(ctx context.Context, j *jobstore.VerificationJob, vv *vault.Vault) error {
 	bg := context.WithoutCancel(ctx)
 	rep, err := vaultverify.Verify(ctx, vv, vaultverify.Options{ReadDataPercent: j.ReadDataPercent, Seed: j.Seed,
 		Streams: func(ctx context.Context) ([]vaultverify.Stream, error) { return continuousStreams(ctx, vv) }})
@@ -104,11 +104,11 @@ func (v *Verifications) run(ctx context.Context, j *catalog.VerificationJob, vv 
 }
 
 // finish records the end of a run.
-func (v *Verifications) finish(ctx context.Context, j *catalog.VerificationJob, rep vaultverify.Report) {
+func (v *Verifications) finish(ctx context.Context, j *jobstore.VerificationJob, rep vaultverify.Report) {
 	j.StatusMessage, j.CompletedAt = jobs.RunNote(j.Run)+j.StatusMessage, v.cfg.Clock.Now()
 	var ok bool
 	err := v.cfg.Core.UntilCatalog(ctx, "record the end of verification job "+j.ID, func() (err error) {
-		ok, err = v.cfg.DB.TransitionOwnVerificationJob(ctx, *j, jobs.StateRunning)
+		ok, err = v.cfg.Jobs.TransitionOwnVerificationJob(ctx, *j, jobs.StateRunning)
 		return err
 	})
 	if err != nil || !ok {
@@ -125,10 +125,10 @@ func (v *Verifications) finish(ctx context.Context, j *catalog.VerificationJob, 
 
 // requeueInterrupted puts a verification that coffer's stop interrupted
 // back to CREATED: it wrote nothing, and checks again from the start.
-func (v *Verifications) requeueInterrupted(ctx context.Context, j catalog.VerificationJob) bool {
+func (v *Verifications) requeueInterrupted(ctx context.Context, j jobstore.VerificationJob) bool {
 	j.State, j.StartedAt = jobs.StateCreated, time.Time{}
 	j.StatusMessage = "coffer stopped while the verification was running; it runs again from the start when coffer is back"
-	ok, err := v.cfg.DB.TransitionOwnVerificationJob(ctx, j, jobs.StateRunning)
+	ok, err := v.cfg.Jobs.TransitionOwnVerificationJob(ctx, j, jobs.StateRunning)
 	if err != nil {
 		v.cfg.Log.Error("requeue interrupted verification", "job", j.ID, "err", err)
 	}

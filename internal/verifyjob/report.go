@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/vaultverify"
 )
 
@@ -48,7 +48,7 @@ var errDamaged = errors.New("the sealed list of problems does not open under thi
 
 // record stores rep in j: the counts and ARNs in clear, the problems
 // sealed.
-func (v *Verifications) record(j *catalog.VerificationJob, rep vaultverify.Report) error {
+func (v *Verifications) record(j *jobstore.VerificationJob, rep vaultverify.Report) error {
 	out := Report{ReadDataPercent: rep.ReadDataPercent, Seed: rep.Seed, RecoveryPoints: rep.RecoveryPoints, Records: rep.Records,
 		Objects: rep.Objects, Contents: rep.Contents, Packs: rep.Packs, DeletedReferenced: rep.DeletedReferenced,
 		ObjectsRead: rep.ObjectsRead, BytesRead: rep.BytesRead, ProblemCount: rep.ProblemCount, ProblemKinds: rep.ProblemKinds}
@@ -74,7 +74,7 @@ func (v *Verifications) record(j *catalog.VerificationJob, rep vaultverify.Repor
 }
 
 // Report returns the report of job j (zero before it ran).
-func (v *Verifications) Report(j catalog.VerificationJob) (Report, error) {
+func (v *Verifications) Report(j jobstore.VerificationJob) (Report, error) {
 	var rep Report
 	if j.Stats != "" && j.Stats != "{}" {
 		if err := json.Unmarshal([]byte(j.Stats), &rep); err != nil {

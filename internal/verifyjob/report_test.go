@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/vaultverify"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -26,7 +26,7 @@ func TestReportSealed(t *testing.T) {
 	rep := vaultverify.Report{RecoveryPoints: 2, ProblemCount: 1, ProblemKinds: map[string]int64{vaultverify.ProblemUnreadable: 1},
 		AffectedRecoveryPoints: []string{"rp-2"},
 		Problems:               []vaultverify.Problem{{Kind: vaultverify.ProblemUnreadable, RecoveryPointID: "rp-2", Record: 3, Detail: "decrypt failed here"}}}
-	j := catalog.VerificationJob{ID: "job-1"}
+	j := jobstore.VerificationJob{ID: "job-1"}
 	if err := v.record(&j, rep); err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +42,12 @@ func TestReportSealed(t *testing.T) {
 	tests := []struct {
 		name string
 		v    *Verifications
-		j    catalog.VerificationJob
+		j    jobstore.VerificationJob
 	}{
 		{"another key", newForReports(2), j},
-		{"another job", v, catalog.VerificationJob{ID: "job-2", Stats: j.Stats, Problems: j.Problems}},
-		{"damaged", v, catalog.VerificationJob{ID: j.ID, Stats: j.Stats, Problems: j.Problems[:len(j.Problems)-4] + "AAAA"}},
-		{"not sealed", v, catalog.VerificationJob{ID: j.ID, Stats: j.Stats, Problems: "[]"}},
+		{"another job", v, jobstore.VerificationJob{ID: "job-2", Stats: j.Stats, Problems: j.Problems}},
+		{"damaged", v, jobstore.VerificationJob{ID: j.ID, Stats: j.Stats, Problems: j.Problems[:len(j.Problems)-4] + "AAAA"}},
+		{"not sealed", v, jobstore.VerificationJob{ID: j.ID, Stats: j.Stats, Problems: "[]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestReportSealed(t *testing.T) {
 			}
 		})
 	}
-	clean := catalog.VerificationJob{ID: "job-3"}
+	clean := jobstore.VerificationJob{ID: "job-3"}
 	if err := v.record(&clean, vaultverify.Report{RecoveryPoints: 1}); err != nil || clean.Problems != "" {
 		t.Fatalf("clean report: %q %v", clean.Problems, err)
 	}

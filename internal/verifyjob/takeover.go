@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/jobs"
 )
 
@@ -14,14 +15,14 @@ import (
 // (it checks again from the start; it wrote nothing), a queued one whose
 // River job is lost gets a new one.
 func (v *Verifications) TakeOver(ctx context.Context, dead jobs.DeadFunc) (int, error) {
-	return jobs.EachOldest(ctx, "verification", func(p catalog.Page) ([]catalog.VerificationJob, string, error) {
-		return v.cfg.DB.ListVerificationJobs(ctx, catalog.VerificationJobFilter{States: []string{jobs.StateCreated, jobs.StateRunning}}, p)
-	}, func(j catalog.VerificationJob) string { return j.ID }, func(j catalog.VerificationJob) (bool, error) {
+	return jobs.EachOldest(ctx, "verification", func(p catalog.Page) ([]jobstore.VerificationJob, string, error) {
+		return v.cfg.Jobs.ListVerificationJobs(ctx, jobstore.VerificationJobFilter{States: []string{jobs.StateCreated, jobs.StateRunning}}, p)
+	}, func(j jobstore.VerificationJob) string { return j.ID }, func(j jobstore.VerificationJob) (bool, error) {
 		return v.takeOverJob(ctx, j, dead)
 	})
 }
 
-func (v *Verifications) takeOverJob(ctx context.Context, j catalog.VerificationJob, dead jobs.DeadFunc) (bool, error) {
+func (v *Verifications) takeOverJob(ctx context.Context, j jobstore.VerificationJob, dead jobs.DeadFunc) (bool, error) {
 	if j.State == jobs.StateCreated {
 		return v.cfg.Core.RescueQueued(ctx, kind, j.ID, j.Run, dead, func(msg string, then catalog.TxFunc) (bool, error) {
 			next := j
@@ -30,7 +31,7 @@ func (v *Verifications) takeOverJob(ctx context.Context, j catalog.VerificationJ
 				next.State, next.CompletedAt = jobs.StateFailed, v.cfg.Clock.Now()
 			}
 			next.StatusMessage = msg
-			return v.cfg.DB.TransitionVerificationJobTx(ctx, next, then, j.State)
+			return v.cfg.Jobs.TransitionVerificationJobTx(ctx, next, then, j.State)
 		})
 	}
 	gone, err := dead(ctx, j.Owner, j.ID)
@@ -48,7 +49,7 @@ func (v *Verifications) takeOverJob(ctx context.Context, j catalog.VerificationJ
 		j.StatusMessage = fmt.Sprintf("taken over: %s; running again from the start (run %d)", note, j.Run+1)
 		then = v.cfg.Core.Enqueue(ctx, kind, j.ID, j.Run)
 	}
-	ok, err := v.cfg.DB.TransitionVerificationJobTx(ctx, j, then, jobs.StateRunning)
+	ok, err := v.cfg.Jobs.TransitionVerificationJobTx(ctx, j, then, jobs.StateRunning)
 	if ok {
 		v.cfg.Log.Warn("verification job of a dead process taken over", "job", j.ID, "state", j.State)
 	}

@@ -1,4 +1,4 @@
-package catalog
+package holdstore
 
 import (
 	"context"
@@ -8,25 +8,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-// VaultLock is a vault's lock configuration (internal/vaultlock owns its
-// rules). Zero days are unset; a zero LockDate is governance mode.
-type VaultLock struct {
-	VaultName        string
-	MinRetentionDays int64
-	MaxRetentionDays int64
-	LockDate         time.Time
-	UpdatedAt        time.Time
-}
-
 // PutVaultLock writes a vault's lock configuration, replacing any.
-func (c *DB) PutVaultLock(ctx context.Context, l VaultLock) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO vault_locks (vault_name, min_retention_days, max_retention_days, lock_date, updated_at)
+func (s *Store) PutVaultLock(ctx context.Context, l catalog.VaultLock) error {
+	_, err := s.db.SQL().ExecContext(ctx, `INSERT INTO vault_locks (vault_name, min_retention_days, max_retention_days, lock_date, updated_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (vault_name) DO UPDATE SET min_retention_days = excluded.min_retention_days,
 		max_retention_days = excluded.max_retention_days, lock_date = excluded.lock_date, updated_at = excluded.updated_at`,
-		l.VaultName, l.MinRetentionDays, l.MaxRetentionDays, toNanos(l.LockDate), toNanos(l.UpdatedAt))
+		l.VaultName, l.MinRetentionDays, l.MaxRetentionDays, catsql.ToNanos(l.LockDate), catsql.ToNanos(l.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put lock of vault %q: %w", l.VaultName, err)
 	}
@@ -34,24 +26,24 @@ func (c *DB) PutVaultLock(ctx context.Context, l VaultLock) error {
 }
 
 // VaultLock returns a vault's lock configuration and whether it has one.
-func (c *DB) VaultLock(ctx context.Context, vault string) (VaultLock, bool, error) {
-	l := VaultLock{VaultName: vault}
+func (s *Store) VaultLock(ctx context.Context, vault string) (catalog.VaultLock, bool, error) {
+	l := catalog.VaultLock{VaultName: vault}
 	var lockDate, updated int64
-	err := c.db.QueryRowContext(ctx, `SELECT min_retention_days, max_retention_days, lock_date, updated_at FROM vault_locks WHERE vault_name = ?`,
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT min_retention_days, max_retention_days, lock_date, updated_at FROM vault_locks WHERE vault_name = ?`,
 		vault).Scan(&l.MinRetentionDays, &l.MaxRetentionDays, &lockDate, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return VaultLock{}, false, nil
+		return catalog.VaultLock{}, false, nil
 	}
 	if err != nil {
-		return VaultLock{}, false, fmt.Errorf("read lock of vault %q: %w", vault, err)
+		return catalog.VaultLock{}, false, fmt.Errorf("read lock of vault %q: %w", vault, err)
 	}
-	l.LockDate, l.UpdatedAt = fromNanos(lockDate), fromNanos(updated)
+	l.LockDate, l.UpdatedAt = catsql.FromNanos(lockDate), catsql.FromNanos(updated)
 	return l, true, nil
 }
 
 // DeleteVaultLock removes a vault's lock configuration, if any.
-func (c *DB) DeleteVaultLock(ctx context.Context, vault string) error {
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM vault_locks WHERE vault_name = ?`, vault); err != nil {
+func (s *Store) DeleteVaultLock(ctx context.Context, vault string) error {
+	if _, err := s.db.SQL().ExecContext(ctx, `DELETE FROM vault_locks WHERE vault_name = ?`, vault); err != nil {
 		return fmt.Errorf("delete lock of vault %q: %w", vault, err)
 	}
 	return nil
@@ -93,7 +85,7 @@ type HeldPoint struct {
 const holdCols = `id, arn, title, description, status, cancel_description, selection, idempotency_token, tags,
 	created_at, cancelled_at, retain_record_until`
 
-func scanHold(s rowScanner) (LegalHold, error) {
+func scanHold(s catsql.Scanner) (LegalHold, error) {
 	var h LegalHold
 	var sel, tags string
 	var created, cancelled, retain int64
@@ -105,27 +97,27 @@ func scanHold(s rowScanner) (LegalHold, error) {
 	if err := json.Unmarshal([]byte(sel), &h.Selection); err != nil {
 		return h, fmt.Errorf("legal hold %q: selection: %w", h.ID, err)
 	}
-	h.Tags = fromJSONMap(tags)
-	h.CreatedAt, h.CancelledAt, h.RetainRecordUntil = fromNanos(created), fromNanos(cancelled), fromNanos(retain)
+	h.Tags = catsql.FromJSONMap(tags)
+	h.CreatedAt, h.CancelledAt, h.RetainRecordUntil = catsql.FromNanos(created), catsql.FromNanos(cancelled), catsql.FromNanos(retain)
 	return h, nil
 }
 
 // CreateLegalHold inserts h and, in the same transaction, holds the
 // recovery points its selection matches now. It returns how many.
-func (c *DB) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
+func (s *Store) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
 	var n int64
-	err := c.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO legal_holds (`+holdCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, mustJSON(h.Selection), h.IdempotencyToken,
-			mustJSON(h.Tags), toNanos(h.CreatedAt), toNanos(h.CancelledAt), toNanos(h.RetainRecordUntil)); err != nil {
-			if isUniqueViolation(err) {
-				return fmt.Errorf("legal hold %q: %w", h.ID, ErrExists)
+			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, catsql.MustJSON(h.Selection), h.IdempotencyToken,
+			catsql.MustJSON(h.Tags), catsql.ToNanos(h.CreatedAt), catsql.ToNanos(h.CancelledAt), catsql.ToNanos(h.RetainRecordUntil)); err != nil {
+			if catalog.IsUniqueViolation(err) {
+				return fmt.Errorf("legal hold %q: %w", h.ID, catalog.ErrExists)
 			}
 			return fmt.Errorf("insert legal hold %q: %w", h.ID, err)
 		}
 		w := selectionWhere(h.Selection)
 		res, err := tx.ExecContext(ctx, `INSERT INTO legal_hold_points (hold_id, rp_arn, vault_name, resource_arn, resource_type)
-			SELECT ?, arn, vault_name, resource_arn, resource_type FROM recovery_points`+w.sql(), append([]any{h.ID}, w.args...)...)
+			SELECT ?, arn, vault_name, resource_arn, resource_type FROM recovery_points`+w.SQL(), append([]any{h.ID}, w.Args...)...)
 		if err != nil {
 			return fmt.Errorf("hold the recovery points of legal hold %q: %w", h.ID, err)
 		}
@@ -135,24 +127,24 @@ func (c *DB) CreateLegalHold(ctx context.Context, h LegalHold) (int64, error) {
 	return n, err
 }
 
-func selectionWhere(s HoldSelection) where {
-	var w where
-	w.in("vault_name", s.VaultNames)
-	w.in("resource_arn", s.ResourceARNs)
+func selectionWhere(s HoldSelection) catsql.Where {
+	var w catsql.Where
+	w.In("vault_name", s.VaultNames)
+	w.In("resource_arn", s.ResourceARNs)
 	if !s.From.IsZero() {
-		w.add("created_at >= ?", s.From.UnixNano())
+		w.Add("created_at >= ?", s.From.UnixNano())
 	}
 	if !s.To.IsZero() {
-		w.add("created_at <= ?", s.To.UnixNano())
+		w.Add("created_at <= ?", s.To.UnixNano())
 	}
 	return w
 }
 
 // LegalHold returns one legal hold; ErrNotFound if absent.
-func (c *DB) LegalHold(ctx context.Context, id string) (LegalHold, error) {
-	h, err := scanHold(c.db.QueryRowContext(ctx, `SELECT `+holdCols+` FROM legal_holds WHERE id = ?`, id))
+func (s *Store) LegalHold(ctx context.Context, id string) (LegalHold, error) {
+	h, err := scanHold(s.db.SQL().QueryRowContext(ctx, `SELECT `+holdCols+` FROM legal_holds WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return LegalHold{}, fmt.Errorf("legal hold %q: %w", id, ErrNotFound)
+		return LegalHold{}, fmt.Errorf("legal hold %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return LegalHold{}, fmt.Errorf("read legal hold %q: %w", id, err)
@@ -161,8 +153,8 @@ func (c *DB) LegalHold(ctx context.Context, id string) (LegalHold, error) {
 }
 
 // LegalHoldByToken returns the hold created with an idempotency token.
-func (c *DB) LegalHoldByToken(ctx context.Context, token string) (LegalHold, bool, error) {
-	h, err := scanHold(c.db.QueryRowContext(ctx, `SELECT `+holdCols+` FROM legal_holds WHERE idempotency_token = ? ORDER BY created_at LIMIT 1`, token))
+func (s *Store) LegalHoldByToken(ctx context.Context, token string) (LegalHold, bool, error) {
+	h, err := scanHold(s.db.SQL().QueryRowContext(ctx, `SELECT `+holdCols+` FROM legal_holds WHERE idempotency_token = ? ORDER BY created_at LIMIT 1`, token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return LegalHold{}, false, nil
 	}
@@ -173,31 +165,31 @@ func (c *DB) LegalHoldByToken(ctx context.Context, token string) (LegalHold, boo
 }
 
 // ListLegalHolds returns legal holds oldest first.
-func (c *DB) ListLegalHolds(ctx context.Context, p Page) ([]LegalHold, string, error) {
-	return queryPage(ctx, c, "legal holds", `SELECT `+holdCols+` FROM legal_holds ORDER BY created_at, id`, nil, p, scanHold)
+func (s *Store) ListLegalHolds(ctx context.Context, p catalog.Page) ([]LegalHold, string, error) {
+	return catalog.QueryPage(ctx, s.db, "legal holds", `SELECT `+holdCols+` FROM legal_holds ORDER BY created_at, id`, nil, p, scanHold)
 }
 
 // CancelLegalHold marks an active hold CANCELED; ErrNotFound if there is
 // no such hold, vocab.ErrInvalidState if it is not active.
-func (c *DB) CancelLegalHold(ctx context.Context, id, description string, at, retainUntil time.Time) error {
-	res, err := c.db.ExecContext(ctx, `UPDATE legal_holds SET status = ?, cancel_description = ?, cancelled_at = ?, retain_record_until = ?
-		WHERE id = ? AND status = ?`, HoldCanceled, description, toNanos(at), toNanos(retainUntil), id, HoldActive)
+func (s *Store) CancelLegalHold(ctx context.Context, id, description string, at, retainUntil time.Time) error {
+	res, err := s.db.SQL().ExecContext(ctx, `UPDATE legal_holds SET status = ?, cancel_description = ?, cancelled_at = ?, retain_record_until = ?
+		WHERE id = ? AND status = ?`, HoldCanceled, description, catsql.ToNanos(at), catsql.ToNanos(retainUntil), id, HoldActive)
 	if err != nil {
 		return fmt.Errorf("cancel legal hold %q: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return nil
 	}
-	if _, err := c.LegalHold(ctx, id); err != nil {
+	if _, err := s.LegalHold(ctx, id); err != nil {
 		return err
 	}
 	return fmt.Errorf("legal hold %q is not active: %w", id, vocab.ErrInvalidState)
 }
 
 // HeldPoints lists the recovery points of a hold, by ARN.
-func (c *DB) HeldPoints(ctx context.Context, holdID string, p Page) ([]HeldPoint, string, error) {
-	return queryPage(ctx, c, "held recovery points", `SELECT hold_id, rp_arn, vault_name, resource_arn, resource_type
-		FROM legal_hold_points WHERE hold_id = ? ORDER BY rp_arn`, []any{holdID}, p, func(s rowScanner) (HeldPoint, error) {
+func (s *Store) HeldPoints(ctx context.Context, holdID string, p catalog.Page) ([]HeldPoint, string, error) {
+	return catalog.QueryPage(ctx, s.db, "held recovery points", `SELECT hold_id, rp_arn, vault_name, resource_arn, resource_type
+		FROM legal_hold_points WHERE hold_id = ? ORDER BY rp_arn`, []any{holdID}, p, func(s catsql.Scanner) (HeldPoint, error) {
 		var h HeldPoint
 		err := s.Scan(&h.HoldID, &h.RecoveryPointARN, &h.VaultName, &h.ResourceARN, &h.ResourceType)
 		return h, err
@@ -205,8 +197,8 @@ func (c *DB) HeldPoints(ctx context.Context, holdID string, p Page) ([]HeldPoint
 }
 
 // ActiveHolds returns the ids of the active holds on a recovery point.
-func (c *DB) ActiveHolds(ctx context.Context, rpARN string) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT p.hold_id FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
+func (s *Store) ActiveHolds(ctx context.Context, rpARN string) ([]string, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT p.hold_id FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
 		WHERE p.rp_arn = ? AND h.status = ? ORDER BY p.hold_id`, rpARN, HoldActive)
 	if err != nil {
 		return nil, fmt.Errorf("legal holds of %q: %w", rpARN, err)
@@ -223,20 +215,15 @@ func (c *DB) ActiveHolds(ctx context.Context, rpARN string) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// notHeld is the condition on recovery_points rows that no active hold
-// holds them.
-const notHeld = `NOT EXISTS (SELECT 1 FROM legal_hold_points p JOIN legal_holds h ON h.id = p.hold_id
-	WHERE p.rp_arn = recovery_points.arn AND h.status = 'ACTIVE')`
-
 // RestoreLegalHold records hold h and its points as a vault recorded
 // them (a rebuild from the vaults, one vault at a time): a hold already
 // there gains the points, and stays ACTIVE if any vault says so.
-func (c *DB) RestoreLegalHold(ctx context.Context, h LegalHold, points []HeldPoint) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+func (s *Store) RestoreLegalHold(ctx context.Context, h LegalHold, points []HeldPoint) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO legal_holds (`+holdCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET status = CASE WHEN excluded.status = 'ACTIVE' THEN 'ACTIVE' ELSE legal_holds.status END`,
-			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, mustJSON(h.Selection), h.IdempotencyToken,
-			mustJSON(h.Tags), toNanos(h.CreatedAt), toNanos(h.CancelledAt), toNanos(h.RetainRecordUntil)); err != nil {
+			h.ID, h.ARN, h.Title, h.Description, h.Status, h.CancelDescription, catsql.MustJSON(h.Selection), h.IdempotencyToken,
+			catsql.MustJSON(h.Tags), catsql.ToNanos(h.CreatedAt), catsql.ToNanos(h.CancelledAt), catsql.ToNanos(h.RetainRecordUntil)); err != nil {
 			return fmt.Errorf("restore legal hold %q: %w", h.ID, err)
 		}
 		for _, p := range points {

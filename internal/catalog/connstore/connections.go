@@ -1,4 +1,4 @@
-package catalog
+package connstore
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Connection is a named S3 connection as the catalog keeps it: its secret
@@ -20,24 +23,24 @@ type Connection struct {
 
 const connCols = `name, endpoint, region, access_key, secret_sealed, virtual_hosted, ca_pem, created_at`
 
-func scanConnection(s rowScanner) (Connection, error) {
+func scanConnection(s catsql.Scanner) (Connection, error) {
 	var cn Connection
 	var vh, created int64
 	err := s.Scan(&cn.Name, &cn.Endpoint, &cn.Region, &cn.AccessKey, &cn.SecretSealed, &vh, &cn.CAPEM, &created)
-	cn.VirtualHosted, cn.CreatedAt = vh != 0, fromNanos(created)
+	cn.VirtualHosted, cn.CreatedAt = vh != 0, catsql.FromNanos(created)
 	return cn, err
 }
 
 // CreateConnection inserts c; ErrExists if the name is taken.
-func (c *DB) CreateConnection(ctx context.Context, cn Connection) error {
+func (s *Store) CreateConnection(ctx context.Context, cn Connection) error {
 	vh := 0
 	if cn.VirtualHosted {
 		vh = 1
 	}
-	_, err := c.db.ExecContext(ctx, `INSERT INTO connections (`+connCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		cn.Name, cn.Endpoint, cn.Region, cn.AccessKey, cn.SecretSealed, vh, cn.CAPEM, toNanos(cn.CreatedAt))
-	if isUniqueViolation(err) {
-		return fmt.Errorf("connection %q: %w", cn.Name, ErrExists)
+	_, err := s.db.SQL().ExecContext(ctx, `INSERT INTO connections (`+connCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		cn.Name, cn.Endpoint, cn.Region, cn.AccessKey, cn.SecretSealed, vh, cn.CAPEM, catsql.ToNanos(cn.CreatedAt))
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("connection %q: %w", cn.Name, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert connection %q: %w", cn.Name, err)
@@ -46,10 +49,10 @@ func (c *DB) CreateConnection(ctx context.Context, cn Connection) error {
 }
 
 // Connection returns one connection; ErrNotFound if absent.
-func (c *DB) Connection(ctx context.Context, name string) (Connection, error) {
-	cn, err := scanConnection(c.db.QueryRowContext(ctx, `SELECT `+connCols+` FROM connections WHERE name = ?`, name))
+func (s *Store) Connection(ctx context.Context, name string) (Connection, error) {
+	cn, err := scanConnection(s.db.SQL().QueryRowContext(ctx, `SELECT `+connCols+` FROM connections WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Connection{}, fmt.Errorf("connection %q: %w", name, ErrNotFound)
+		return Connection{}, fmt.Errorf("connection %q: %w", name, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return Connection{}, fmt.Errorf("read connection %q: %w", name, err)
@@ -58,18 +61,18 @@ func (c *DB) Connection(ctx context.Context, name string) (Connection, error) {
 }
 
 // ListConnections returns connections by name.
-func (c *DB) ListConnections(ctx context.Context, p Page) ([]Connection, string, error) {
-	return queryPage(ctx, c, "connections", `SELECT `+connCols+` FROM connections ORDER BY name`, nil, p, scanConnection)
+func (s *Store) ListConnections(ctx context.Context, p catalog.Page) ([]Connection, string, error) {
+	return catalog.QueryPage(ctx, s.db, "connections", `SELECT `+connCols+` FROM connections ORDER BY name`, nil, p, scanConnection)
 }
 
 // DeleteConnection removes a connection; ErrNotFound if absent.
-func (c *DB) DeleteConnection(ctx context.Context, name string) error {
-	res, err := c.db.ExecContext(ctx, `DELETE FROM connections WHERE name = ?`, name)
+func (s *Store) DeleteConnection(ctx context.Context, name string) error {
+	res, err := s.db.SQL().ExecContext(ctx, `DELETE FROM connections WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("delete connection %q: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("connection %q: %w", name, ErrNotFound)
+		return fmt.Errorf("connection %q: %w", name, catalog.ErrNotFound)
 	}
 	return nil
 }
@@ -77,7 +80,7 @@ func (c *DB) DeleteConnection(ctx context.Context, name string) error {
 // ConnectionUse counts what refers to connection name's buckets (ARN
 // prefix arn:aws:s3:NAME::): recovery points, backup selections and
 // backup or restore jobs not finished.
-func (c *DB) ConnectionUse(ctx context.Context, name string) (rps, selections, jobs int64, err error) {
+func (s *Store) ConnectionUse(ctx context.Context, name string) (rps, selections, jobs int64, err error) {
 	like := "arn:aws:s3:" + name + "::%"
 	q := []struct {
 		sql string
@@ -92,7 +95,7 @@ func (c *DB) ConnectionUse(ctx context.Context, name string) (rps, selections, j
 		if x.dst == &selections {
 			arg = "%arn:aws:s3:" + name + "::%"
 		}
-		if err := c.db.QueryRowContext(ctx, x.sql, arg).Scan(x.dst); err != nil {
+		if err := s.db.SQL().QueryRowContext(ctx, x.sql, arg).Scan(x.dst); err != nil {
 			return 0, 0, 0, fmt.Errorf("uses of connection %q: %w", name, err)
 		}
 	}

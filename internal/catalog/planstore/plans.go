@@ -1,4 +1,4 @@
-package catalog
+package planstore
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Plan is a backup plan's catalog entry; Document is the JSON plan
@@ -32,19 +35,19 @@ const planCols = `p.id, p.arn, p.name, p.version_id, p.creator_request_id, v.cre
 
 const planFrom = ` FROM backup_plans p JOIN backup_plan_versions v ON v.plan_id = p.id AND v.version_id = p.version_id`
 
-func scanPlan(s rowScanner) (Plan, error) {
+func scanPlan(s catsql.Scanner) (Plan, error) {
 	var p Plan
 	var created, deleted, last int64
 	err := s.Scan(&p.ID, &p.ARN, &p.Name, &p.VersionID, &p.CreatorRequestID, &created, &deleted, &last, &p.Document)
-	p.CreatedAt, p.DeletedAt, p.LastExecutionAt = fromNanos(created), fromNanos(deleted), fromNanos(last)
+	p.CreatedAt, p.DeletedAt, p.LastExecutionAt = catsql.FromNanos(created), catsql.FromNanos(deleted), catsql.FromNanos(last)
 	return p, err
 }
 
 // CreatePlan inserts a plan and its first version.
-func (c *DB) CreatePlan(ctx context.Context, p Plan) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+func (s *Store) CreatePlan(ctx context.Context, p Plan) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_plans (id, arn, name, version_id, creator_request_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.ARN, p.Name, p.VersionID, p.CreatorRequestID, toNanos(p.CreatedAt)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.ARN, p.Name, p.VersionID, p.CreatorRequestID, catsql.ToNanos(p.CreatedAt)); err != nil {
 			return fmt.Errorf("insert plan %s: %w", p.ID, err)
 		}
 		return insertVersion(ctx, tx, p)
@@ -53,21 +56,21 @@ func (c *DB) CreatePlan(ctx context.Context, p Plan) error {
 
 func insertVersion(ctx context.Context, tx *sql.Tx, p Plan) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO backup_plan_versions (plan_id, version_id, document, created_at) VALUES (?, ?, ?, ?)`,
-		p.ID, p.VersionID, p.Document, toNanos(p.CreatedAt)); err != nil {
+		p.ID, p.VersionID, p.Document, catsql.ToNanos(p.CreatedAt)); err != nil {
 		return fmt.Errorf("insert plan %s version %s: %w", p.ID, p.VersionID, err)
 	}
 	return nil
 }
 
 // UpdatePlan stores a new version of a live plan and makes it current.
-func (c *DB) UpdatePlan(ctx context.Context, p Plan) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+func (s *Store) UpdatePlan(ctx context.Context, p Plan) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE backup_plans SET version_id = ?, name = ? WHERE id = ? AND deleted_at = 0`, p.VersionID, p.Name, p.ID)
 		if err != nil {
 			return fmt.Errorf("update plan %s: %w", p.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("backup plan %q: %w", p.ID, ErrNotFound)
+			return fmt.Errorf("backup plan %q: %w", p.ID, catalog.ErrNotFound)
 		}
 		return insertVersion(ctx, tx, p)
 	})
@@ -75,7 +78,7 @@ func (c *DB) UpdatePlan(ctx context.Context, p Plan) error {
 
 // Plan returns a plan at its current version, or at versionID if given.
 // Deleted plans are returned too (DeletedAt set).
-func (c *DB) Plan(ctx context.Context, id, versionID string) (Plan, error) {
+func (s *Store) Plan(ctx context.Context, id, versionID string) (Plan, error) {
 	q := `SELECT ` + planCols + planFrom + ` WHERE p.id = ?`
 	args := []any{id}
 	if versionID != "" {
@@ -83,9 +86,9 @@ func (c *DB) Plan(ctx context.Context, id, versionID string) (Plan, error) {
 			FROM backup_plans p JOIN backup_plan_versions v ON v.plan_id = p.id WHERE p.id = ? AND v.version_id = ?`
 		args = append(args, versionID)
 	}
-	p, err := scanPlan(c.db.QueryRowContext(ctx, q, args...))
+	p, err := scanPlan(s.db.SQL().QueryRowContext(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Plan{}, fmt.Errorf("backup plan %q (version %q): %w", id, versionID, ErrNotFound)
+		return Plan{}, fmt.Errorf("backup plan %q (version %q): %w", id, versionID, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return Plan{}, fmt.Errorf("read plan %q: %w", id, err)
@@ -94,30 +97,30 @@ func (c *DB) Plan(ctx context.Context, id, versionID string) (Plan, error) {
 }
 
 // ListPlans lists plans by creation, newest first.
-func (c *DB) ListPlans(ctx context.Context, includeDeleted bool, p Page) ([]Plan, string, error) {
+func (s *Store) ListPlans(ctx context.Context, includeDeleted bool, p catalog.Page) ([]Plan, string, error) {
 	q := `SELECT ` + planCols + planFrom
 	if !includeDeleted {
 		q += ` WHERE p.deleted_at = 0`
 	}
-	return queryPage(ctx, c, "backup plans", q+` ORDER BY p.created_at DESC, p.id`, nil, p, scanPlan)
+	return catalog.QueryPage(ctx, s.db, "backup plans", q+` ORDER BY p.created_at DESC, p.id`, nil, p, scanPlan)
 }
 
 // ListPlanVersions lists a plan's versions, newest first.
-func (c *DB) ListPlanVersions(ctx context.Context, id string, p Page) ([]Plan, string, error) {
+func (s *Store) ListPlanVersions(ctx context.Context, id string, p catalog.Page) ([]Plan, string, error) {
 	q := `SELECT p.id, p.arn, p.name, v.version_id, p.creator_request_id, v.created_at, p.deleted_at, p.last_execution_at, v.document
 		FROM backup_plans p JOIN backup_plan_versions v ON v.plan_id = p.id WHERE p.id = ? ORDER BY v.created_at DESC, v.version_id`
-	return queryPage(ctx, c, "plan versions", q, []any{id}, p, scanPlan)
+	return catalog.QueryPage(ctx, s.db, "plan versions", q, []any{id}, p, scanPlan)
 }
 
 // DeletePlan marks a plan deleted; its versions stay for ListBackupPlans
 // with includeDeleted.
-func (c *DB) DeletePlan(ctx context.Context, id string, at time.Time) error {
-	res, err := c.db.ExecContext(ctx, `UPDATE backup_plans SET deleted_at = ? WHERE id = ? AND deleted_at = 0`, toNanos(at), id)
+func (s *Store) DeletePlan(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.SQL().ExecContext(ctx, `UPDATE backup_plans SET deleted_at = ? WHERE id = ? AND deleted_at = 0`, catsql.ToNanos(at), id)
 	if err != nil {
 		return fmt.Errorf("delete plan %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("backup plan %q: %w", id, ErrNotFound)
+		return fmt.Errorf("backup plan %q: %w", id, catalog.ErrNotFound)
 	}
 	return nil
 }
@@ -128,30 +131,30 @@ type Selection struct {
 	CreatedAt                                    time.Time
 }
 
-func scanSelection(s rowScanner) (Selection, error) {
+func scanSelection(s catsql.Scanner) (Selection, error) {
 	var sel Selection
 	var created int64
 	err := s.Scan(&sel.ID, &sel.PlanID, &sel.Name, &sel.CreatorRequestID, &sel.Document, &created)
-	sel.CreatedAt = fromNanos(created)
+	sel.CreatedAt = catsql.FromNanos(created)
 	return sel, err
 }
 
 const selectionCols = `id, plan_id, name, creator_request_id, document, created_at`
 
 // CreateSelection inserts a selection.
-func (c *DB) CreateSelection(ctx context.Context, s Selection) error {
-	if _, err := c.db.ExecContext(ctx, `INSERT INTO backup_selections (`+selectionCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.PlanID, s.Name, s.CreatorRequestID, s.Document, toNanos(s.CreatedAt)); err != nil {
+func (st *Store) CreateSelection(ctx context.Context, s Selection) error {
+	if _, err := st.db.SQL().ExecContext(ctx, `INSERT INTO backup_selections (`+selectionCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.ID, s.PlanID, s.Name, s.CreatorRequestID, s.Document, catsql.ToNanos(s.CreatedAt)); err != nil {
 		return fmt.Errorf("insert selection %s: %w", s.ID, err)
 	}
 	return nil
 }
 
 // Selection returns one selection of a plan.
-func (c *DB) Selection(ctx context.Context, planID, id string) (Selection, error) {
-	s, err := scanSelection(c.db.QueryRowContext(ctx, `SELECT `+selectionCols+` FROM backup_selections WHERE plan_id = ? AND id = ?`, planID, id))
+func (st *Store) Selection(ctx context.Context, planID, id string) (Selection, error) {
+	s, err := scanSelection(st.db.SQL().QueryRowContext(ctx, `SELECT `+selectionCols+` FROM backup_selections WHERE plan_id = ? AND id = ?`, planID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Selection{}, fmt.Errorf("backup selection %q of plan %q: %w", id, planID, ErrNotFound)
+		return Selection{}, fmt.Errorf("backup selection %q of plan %q: %w", id, planID, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return Selection{}, fmt.Errorf("read selection %q: %w", id, err)
@@ -160,19 +163,19 @@ func (c *DB) Selection(ctx context.Context, planID, id string) (Selection, error
 }
 
 // ListSelections lists a plan's selections, oldest first.
-func (c *DB) ListSelections(ctx context.Context, planID string, p Page) ([]Selection, string, error) {
-	return queryPage(ctx, c, "selections", `SELECT `+selectionCols+` FROM backup_selections WHERE plan_id = ? ORDER BY created_at, id`,
+func (s *Store) ListSelections(ctx context.Context, planID string, p catalog.Page) ([]Selection, string, error) {
+	return catalog.QueryPage(ctx, s.db, "selections", `SELECT `+selectionCols+` FROM backup_selections WHERE plan_id = ? ORDER BY created_at, id`,
 		[]any{planID}, p, scanSelection)
 }
 
 // DeleteSelection removes a selection.
-func (c *DB) DeleteSelection(ctx context.Context, planID, id string) error {
-	res, err := c.db.ExecContext(ctx, `DELETE FROM backup_selections WHERE plan_id = ? AND id = ?`, planID, id)
+func (s *Store) DeleteSelection(ctx context.Context, planID, id string) error {
+	res, err := s.db.SQL().ExecContext(ctx, `DELETE FROM backup_selections WHERE plan_id = ? AND id = ?`, planID, id)
 	if err != nil {
 		return fmt.Errorf("delete selection %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("backup selection %q of plan %q: %w", id, planID, ErrNotFound)
+		return fmt.Errorf("backup selection %q of plan %q: %w", id, planID, catalog.ErrNotFound)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -47,37 +49,37 @@ const copyJobCols = `id, source_vault_name, source_vault_arn, source_recovery_po
 	idempotency_token, iam_role_arn, delete_after_days, move_to_cold_after_days, created_at, started_at, completed_at,
 	backup_size, bytes_transferred, stats, created_by_backup_job_id, plan_id, plan_version, rule_id, owner, run`
 
-func scanCopyJob(s rowScanner) (CopyJob, error) {
+func scanCopyJob(s catsql.Scanner) (CopyJob, error) {
 	var j CopyJob
 	var created, started, completed int64
 	err := s.Scan(&j.ID, &j.SourceVaultName, &j.SourceVaultARN, &j.SourceRecoveryPointARN, &j.DestinationVaultName,
 		&j.DestinationVaultARN, &j.DestinationRecoveryPointARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage,
 		&j.IdempotencyToken, &j.IAMRoleARN, &j.DeleteAfterDays, &j.MoveToColdAfterDays, &created, &started, &completed,
 		&j.BackupSize, &j.BytesTransferred, &j.Stats, &j.CreatedByBackupJobID, &j.PlanID, &j.PlanVersion, &j.RuleID, &j.Owner, &j.Run)
-	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed)
 	return j, err
 }
 
 // InsertCopyJob records a new copy job and runs then (if not nil) in the
 // same transaction. ErrExists if its IdempotencyToken is taken.
-func (c *DB) InsertCopyJob(ctx context.Context, j CopyJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+placeholders(27)+`)`,
+func (s *Store) InsertCopyJob(ctx context.Context, j CopyJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`,
 			j.ID, j.SourceVaultName, j.SourceVaultARN, j.SourceRecoveryPointARN, j.DestinationVaultName,
 			j.DestinationVaultARN, j.DestinationRecoveryPointARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage,
-			j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, toNanos(j.CreatedAt), toNanos(j.StartedAt),
-			toNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, nonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
+			j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
+			catsql.ToNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
 			j.PlanID, j.PlanVersion, j.RuleID, j.Owner, j.Run)
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindCopy, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindCopy, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("copy job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("copy job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert copy job %s: %w", j.ID, err)
@@ -89,20 +91,20 @@ const copyJobSet = `UPDATE copy_jobs SET state = ?, status_message = ?, started_
 	backup_size = ?, bytes_transferred = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
 func (j CopyJob) mutable() []any {
-	return []any{j.State, j.StatusMessage, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.BackupSize,
-		j.BytesTransferred, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
+	return []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.BackupSize,
+		j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
 }
 
 // TransitionCopyJob stores every mutable field of j only if the stored
 // state is one of from, and reports whether it did.
-func (c *DB) TransitionCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
-	return c.TransitionCopyJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
+	return s.TransitionCopyJobTx(ctx, j, nil, from...)
 }
 
 // TransitionCopyJobTx is TransitionCopyJob that also runs then in the
 // transaction of the change.
-func (c *DB) TransitionCopyJobTx(ctx context.Context, j CopyJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionCopyJobTx(ctx context.Context, j CopyJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, copyJobSet+` AND state = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -111,8 +113,8 @@ func (c *DB) TransitionCopyJobTx(ctx context.Context, j CopyJob, then TxFunc, fr
 // TransitionOwnCopyJob is TransitionCopyJob for the process that runs the
 // job: it changes nothing unless the stored job is still the run j.Run
 // claimed by j.Owner.
-func (c *DB) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
@@ -121,10 +123,10 @@ func (c *DB) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string
 // ClaimCopyJob moves copy job j from CREATED to its new state (with its
 // other fields) unless maintenance of its source or destination vault
 // runs in any process: false then, or if the job is no longer CREATED.
-func (c *DB) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
-	ok, err := c.transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
+func (s *Store) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
+	ok, err := s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
 		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.SourceVaultName), vaultKey(j.DestinationVaultName)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.SourceVaultName), vaultKey(j.DestinationVaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND run = ?`+noMaintenanceRunning+noMaintenanceRunning,
@@ -137,10 +139,10 @@ func (c *DB) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
 }
 
 // CopyJob returns one copy job; ErrNotFound if absent.
-func (c *DB) CopyJob(ctx context.Context, id string) (CopyJob, error) {
-	j, err := scanCopyJob(c.db.QueryRowContext(ctx, `SELECT `+copyJobCols+` FROM copy_jobs WHERE id = ?`, id))
+func (s *Store) CopyJob(ctx context.Context, id string) (CopyJob, error) {
+	j, err := scanCopyJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+copyJobCols+` FROM copy_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return CopyJob{}, fmt.Errorf("copy job %q: %w", id, ErrNotFound)
+		return CopyJob{}, fmt.Errorf("copy job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return CopyJob{}, fmt.Errorf("read copy job %q: %w", id, err)
@@ -156,16 +158,13 @@ type CopyJobFilter struct {
 }
 
 // ListCopyJobs returns copy jobs newest first.
-func (c *DB) ListCopyJobs(ctx context.Context, f CopyJobFilter, p Page) ([]CopyJob, string, error) {
-	var w where
-	w.eq("resource_arn", f.ResourceARN)
-	w.eq("resource_type", f.ResourceType)
-	w.eq("state", f.State)
-	w.eq("destination_vault_arn", f.DestinationVaultARN)
-	w.eq("source_recovery_point_arn", f.SourceRecoveryPointARN)
-	w.eq("idempotency_token", f.IdempotencyToken)
-	w.in("state", f.States)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return queryPage(ctx, c, "copy jobs", `SELECT `+copyJobCols+` FROM copy_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanCopyJob)
+func (s *Store) ListCopyJobs(ctx context.Context, f CopyJobFilter, p catalog.Page) ([]CopyJob, string, error) {
+	var w catsql.Where
+	w.Eq("resource_arn", f.ResourceARN)
+	w.Eq("resource_type", f.ResourceType)
+	w.Eq("destination_vault_arn", f.DestinationVaultARN)
+	w.Eq("source_recovery_point_arn", f.SourceRecoveryPointARN)
+	w.Eq("idempotency_token", f.IdempotencyToken)
+	return listJobs(ctx, s, copyJobTable, w, jobFilter{state: f.State, states: f.States, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore, completeAfter: f.CompleteAfter, completeBefore: f.CompleteBefore}, p, scanCopyJob)
 }

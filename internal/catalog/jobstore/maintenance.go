@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -32,33 +34,33 @@ type MaintenanceJob struct {
 
 const maintenanceJobCols = `id, vault_name, vault_arn, state, status_message, cause, created_at, started_at, completed_at, owner, run, stats`
 
-func scanMaintenanceJob(s rowScanner) (MaintenanceJob, error) {
+func scanMaintenanceJob(s catsql.Scanner) (MaintenanceJob, error) {
 	var j MaintenanceJob
 	var created, started, completed int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.State, &j.StatusMessage, &j.Trigger, &created, &started, &completed,
 		&j.Owner, &j.Run, &j.Stats)
-	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed)
 	return j, err
 }
 
 // InsertMaintenanceJob records a new job and runs then (if not nil) in the
 // same transaction. ErrExists if a maintenance job of the vault is
 // already queued (CREATED): that one absorbs the request.
-func (c *DB) InsertMaintenanceJob(ctx context.Context, j MaintenanceJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO maintenance_jobs (`+maintenanceJobCols+`) VALUES (`+placeholders(12)+`)`,
-			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.Trigger, toNanos(j.CreatedAt), toNanos(j.StartedAt),
-			toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"))
+func (s *Store) InsertMaintenanceJob(ctx context.Context, j MaintenanceJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO maintenance_jobs (`+maintenanceJobCols+`) VALUES (`+catsql.Placeholders(12)+`)`,
+			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.Trigger, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
+			catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"))
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindMaintenance, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindMaintenance, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("maintenance job of vault %q: %w", j.VaultName, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("maintenance job of vault %q: %w", j.VaultName, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert maintenance job %s: %w", j.ID, err)
@@ -72,20 +74,20 @@ const maintenanceJobSet = `UPDATE maintenance_jobs SET state = ?, status_message
 // TransitionMaintenanceJob stores every mutable field of j only if the
 // stored state is one of from, and reports whether it did. ErrExists if
 // the change would make a second queued (or running) job of the vault.
-func (c *DB) TransitionMaintenanceJob(ctx context.Context, j MaintenanceJob, from ...string) (bool, error) {
-	return c.TransitionMaintenanceJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionMaintenanceJob(ctx context.Context, j MaintenanceJob, from ...string) (bool, error) {
+	return s.TransitionMaintenanceJobTx(ctx, j, nil, from...)
 }
 
 // TransitionMaintenanceJobTx is TransitionMaintenanceJob that also runs
 // then in the transaction of the change.
-func (c *DB) TransitionMaintenanceJobTx(ctx context.Context, j MaintenanceJob, then TxFunc, from ...string) (bool, error) {
-	ok, err := c.transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionMaintenanceJobTx(ctx context.Context, j MaintenanceJob, then catalog.TxFunc, from ...string) (bool, error) {
+	ok, err := s.db.Transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ?`, j.State, j.StatusMessage, toNanos(j.StartedAt),
-				toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur)
+			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ?`, j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt),
+				catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.ID, cur)
 		}, then)
-	if isUniqueViolation(err) {
-		return false, fmt.Errorf("maintenance job %s of vault %q to %s: another one is %s: %w", j.ID, j.VaultName, j.State, j.State, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return false, fmt.Errorf("maintenance job %s of vault %q to %s: another one is %s: %w", j.ID, j.VaultName, j.State, j.State, catalog.ErrExists)
 	}
 	if err != nil {
 		return false, fmt.Errorf("maintenance job %s to %s: %w", j.ID, j.State, err)
@@ -94,10 +96,10 @@ func (c *DB) TransitionMaintenanceJobTx(ctx context.Context, j MaintenanceJob, t
 }
 
 // MaintenanceJob returns one job; ErrNotFound if absent.
-func (c *DB) MaintenanceJob(ctx context.Context, id string) (MaintenanceJob, error) {
-	j, err := scanMaintenanceJob(c.db.QueryRowContext(ctx, `SELECT `+maintenanceJobCols+` FROM maintenance_jobs WHERE id = ?`, id))
+func (s *Store) MaintenanceJob(ctx context.Context, id string) (MaintenanceJob, error) {
+	j, err := scanMaintenanceJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+maintenanceJobCols+` FROM maintenance_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return MaintenanceJob{}, fmt.Errorf("maintenance job %q: %w", id, ErrNotFound)
+		return MaintenanceJob{}, fmt.Errorf("maintenance job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return MaintenanceJob{}, fmt.Errorf("read maintenance job %q: %w", id, err)
@@ -113,11 +115,8 @@ type MaintenanceJobFilter struct {
 }
 
 // ListMaintenanceJobs returns jobs newest first.
-func (c *DB) ListMaintenanceJobs(ctx context.Context, f MaintenanceJobFilter, p Page) ([]MaintenanceJob, string, error) {
-	var w where
-	w.eq("vault_name", f.VaultName)
-	w.eq("state", f.State)
-	w.in("state", f.States)
-	return queryPage(ctx, c, "maintenance jobs", `SELECT `+maintenanceJobCols+` FROM maintenance_jobs`+w.sql()+
-		` ORDER BY created_at DESC, id`, w.args, p, scanMaintenanceJob)
+func (s *Store) ListMaintenanceJobs(ctx context.Context, f MaintenanceJobFilter, p catalog.Page) ([]MaintenanceJob, string, error) {
+	var w catsql.Where
+	w.Eq("vault_name", f.VaultName)
+	return listJobs(ctx, s, maintenanceJobTable, w, jobFilter{state: f.State, states: f.States}, p, scanMaintenanceJob)
 }

@@ -1,4 +1,4 @@
-package catalog
+package capturestore
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 )
 
 // Protection is the capture state of one continuous recovery point (one
@@ -36,39 +39,36 @@ const protectionCols = `rp_arn, rp_id, vault_name, connection, bucket, resource_
 	delete_after_days, options, created_at, last_scan_start, next_scan_at, covered_at, job_id, job_mode, job_queued_at, job_seq,
 	failures, last_error`
 
-func scanProtection(s rowScanner) (Protection, error) {
+func scanProtection(s catsql.Scanner) (Protection, error) {
 	var p Protection
 	var opts string
 	var created, last, next, covered, queued int64
 	err := s.Scan(&p.RPARN, &p.RPID, &p.VaultName, &p.Connection, &p.Bucket, &p.ResourceARN, &p.PlanID, &p.RuleID, &p.State,
 		&p.StatusMessage, &p.DeleteAfterDays, &opts, &created, &last, &next, &covered, &p.JobID, &p.JobMode, &queued, &p.JobSeq,
 		&p.Failures, &p.LastError)
-	p.Options = fromJSONMap(opts)
-	p.CreatedAt, p.LastScanStart, p.NextScanAt = fromNanos(created), fromNanos(last), fromNanos(next)
-	p.CoveredAt, p.JobQueuedAt = fromNanos(covered), fromNanos(queued)
+	p.Options = catsql.FromJSONMap(opts)
+	p.CreatedAt, p.LastScanStart, p.NextScanAt = catsql.FromNanos(created), catsql.FromNanos(last), catsql.FromNanos(next)
+	p.CoveredAt, p.JobQueuedAt = catsql.FromNanos(covered), catsql.FromNanos(queued)
 	return p, err
 }
 
 // CreateProtection records a new protection and its continuous recovery
 // point rp in one transaction. ErrExists if the (connection, bucket,
 // vault) is protected already.
-func (c *DB) CreateProtection(ctx context.Context, p Protection, rp RecoveryPoint) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO continuous_protection (`+protectionCols+`) VALUES (`+placeholders(22)+`)`,
+func (s *Store) CreateProtection(ctx context.Context, p Protection, rp catalog.RecoveryPoint) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO continuous_protection (`+protectionCols+`) VALUES (`+catsql.Placeholders(22)+`)`,
 			p.RPARN, p.RPID, p.VaultName, p.Connection, p.Bucket, p.ResourceARN, p.PlanID, p.RuleID, p.State, p.StatusMessage,
-			p.DeleteAfterDays, mustJSON(p.Options), toNanos(p.CreatedAt), toNanos(p.LastScanStart), toNanos(p.NextScanAt),
-			toNanos(p.CoveredAt), p.JobID, p.JobMode, toNanos(p.JobQueuedAt), p.JobSeq, p.Failures, p.LastError)
+			p.DeleteAfterDays, catsql.MustJSON(p.Options), catsql.ToNanos(p.CreatedAt), catsql.ToNanos(p.LastScanStart), catsql.ToNanos(p.NextScanAt),
+			catsql.ToNanos(p.CoveredAt), p.JobID, p.JobMode, catsql.ToNanos(p.JobQueuedAt), p.JobSeq, p.Failures, p.LastError)
 		if err != nil {
 			return err
 		}
-		_, err = tx.SQL().ExecContext(ctx, `INSERT INTO recovery_points (`+rpCols+`) VALUES (`+placeholders(19)+`)`,
-			rp.ARN, rp.ID, rp.VaultName, rp.ResourceARN, rp.ResourceType, rp.BackupJobID, rp.Status, rp.StatusMessage,
-			toNanos(rp.CreatedAt), toNanos(rp.CompletedAt), rp.DeleteAfterDays, toNanos(rp.DeleteAt), rp.SizeBytes, rp.ObjectCount,
-			mustJSON(rp.Tags), KindContinuous, toNanos(rp.EarliestRestorable), toNanos(rp.LatestRestorable), rp.SourceBackupVaultARN)
-		return err
+		rp.Kind = catalog.KindContinuous
+		return catalog.InsertRecoveryPointTx(ctx, tx.SQL(), rp)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("continuous protection of bucket %q into vault %q: %w", p.Bucket, p.VaultName, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("continuous protection of bucket %q into vault %q: %w", p.Bucket, p.VaultName, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("create continuous protection %q: %w", p.RPARN, err)
@@ -77,10 +77,10 @@ func (c *DB) CreateProtection(ctx context.Context, p Protection, rp RecoveryPoin
 }
 
 // Protection returns one protection by its recovery point's ARN.
-func (c *DB) Protection(ctx context.Context, rpARN string) (Protection, error) {
-	p, err := scanProtection(c.db.QueryRowContext(ctx, `SELECT `+protectionCols+` FROM continuous_protection WHERE rp_arn = ?`, rpARN))
+func (s *Store) Protection(ctx context.Context, rpARN string) (Protection, error) {
+	p, err := scanProtection(s.db.SQL().QueryRowContext(ctx, `SELECT `+protectionCols+` FROM continuous_protection WHERE rp_arn = ?`, rpARN))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Protection{}, fmt.Errorf("continuous protection %q: %w", rpARN, ErrNotFound)
+		return Protection{}, fmt.Errorf("continuous protection %q: %w", rpARN, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return Protection{}, fmt.Errorf("read continuous protection %q: %w", rpARN, err)
@@ -89,8 +89,8 @@ func (c *DB) Protection(ctx context.Context, rpARN string) (Protection, error) {
 }
 
 // Protections returns every protection, oldest first.
-func (c *DB) Protections(ctx context.Context) ([]Protection, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT `+protectionCols+` FROM continuous_protection ORDER BY created_at, rp_arn`)
+func (s *Store) Protections(ctx context.Context) ([]Protection, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+protectionCols+` FROM continuous_protection ORDER BY created_at, rp_arn`)
 	if err != nil {
 		return nil, fmt.Errorf("list continuous protections: %w", err)
 	}
@@ -112,11 +112,11 @@ func (c *DB) Protections(ctx context.Context) ([]Protection, error) {
 // QueueCapture records job jobID (mode) as the protection's one capture
 // job and runs then (the River insert) in the same transaction, only if
 // no job is recorded; it reports whether it did.
-func (c *DB) QueueCapture(ctx context.Context, rpARN, jobID, mode string, at time.Time, then TxFunc) (bool, error) {
+func (s *Store) QueueCapture(ctx context.Context, rpARN, jobID, mode string, at time.Time, then catalog.TxFunc) (bool, error) {
 	queued := false
-	err := c.inTxFull(ctx, func(tx *Tx) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
 		res, err := tx.SQL().ExecContext(ctx, `UPDATE continuous_protection SET job_id = ?, job_mode = ?, job_queued_at = ?,
-			job_seq = job_seq + 1 WHERE rp_arn = ? AND job_id = ''`, jobID, mode, toNanos(at), rpARN)
+			job_seq = job_seq + 1 WHERE rp_arn = ? AND job_id = ''`, jobID, mode, catsql.ToNanos(at), rpARN)
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (c *DB) QueueCapture(ctx context.Context, rpARN, jobID, mode string, at tim
 			return err
 		}
 		queued = true
-		return then.run(tx)
+		return then.Run(tx)
 	})
 	if err != nil {
 		return false, fmt.Errorf("queue capture of %q: %w", rpARN, err)
@@ -134,8 +134,8 @@ func (c *DB) QueueCapture(ctx context.Context, rpARN, jobID, mode string, at tim
 
 // ClearCapture forgets capture job jobID of the protection (it ended, or
 // its River job is lost) and reports whether it was the recorded one.
-func (c *DB) ClearCapture(ctx context.Context, rpARN, jobID string) (bool, error) {
-	res, err := c.db.ExecContext(ctx, `UPDATE continuous_protection SET job_id = '', job_mode = '' WHERE rp_arn = ? AND job_id = ?`, rpARN, jobID)
+func (s *Store) ClearCapture(ctx context.Context, rpARN, jobID string) (bool, error) {
+	res, err := s.db.SQL().ExecContext(ctx, `UPDATE continuous_protection SET job_id = '', job_mode = '' WHERE rp_arn = ? AND job_id = ?`, rpARN, jobID)
 	if err != nil {
 		return false, fmt.Errorf("clear capture job of %q: %w", rpARN, err)
 	}
@@ -146,19 +146,19 @@ func (c *DB) ClearCapture(ctx context.Context, rpARN, jobID string) (bool, error
 // UpdateProtection stores the mutable fields of p (state, times, errors;
 // not its job, which QueueCapture and ClearCapture own) and the matching
 // fields of its recovery point, in one transaction.
-func (c *DB) UpdateProtection(ctx context.Context, p Protection, earliest time.Time, size, objects int64) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
+func (s *Store) UpdateProtection(ctx context.Context, p Protection, earliest time.Time, size, objects int64) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
 		_, err := tx.SQL().ExecContext(ctx, `UPDATE continuous_protection SET state = ?, status_message = ?, plan_id = ?, rule_id = ?,
 			delete_after_days = ?, options = ?, last_scan_start = ?, next_scan_at = ?, covered_at = ?, failures = ?, last_error = ?
 			WHERE rp_arn = ?`,
-			p.State, p.StatusMessage, p.PlanID, p.RuleID, p.DeleteAfterDays, mustJSON(p.Options), toNanos(p.LastScanStart),
-			toNanos(p.NextScanAt), toNanos(p.CoveredAt), p.Failures, p.LastError, p.RPARN)
+			p.State, p.StatusMessage, p.PlanID, p.RuleID, p.DeleteAfterDays, catsql.MustJSON(p.Options), catsql.ToNanos(p.LastScanStart),
+			catsql.ToNanos(p.NextScanAt), catsql.ToNanos(p.CoveredAt), p.Failures, p.LastError, p.RPARN)
 		if err != nil {
 			return err
 		}
 		_, err = tx.SQL().ExecContext(ctx, `UPDATE recovery_points SET status = ?, status_message = ?, earliest_restorable = ?,
 			latest_restorable = ?, completed_at = ?, size_bytes = ?, object_count = ? WHERE arn = ?`,
-			p.State, p.StatusMessage, toNanos(earliest), toNanos(p.CoveredAt), toNanos(p.LastScanStart), size, objects, p.RPARN)
+			p.State, p.StatusMessage, catsql.ToNanos(earliest), catsql.ToNanos(p.CoveredAt), catsql.ToNanos(p.LastScanStart), size, objects, p.RPARN)
 		return err
 	})
 	if err != nil {
@@ -168,8 +168,8 @@ func (c *DB) UpdateProtection(ctx context.Context, p Protection, earliest time.T
 }
 
 // DeleteProtection forgets a protection (its recovery point was deleted).
-func (c *DB) DeleteProtection(ctx context.Context, rpARN string) error {
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM continuous_protection WHERE rp_arn = ?`, rpARN); err != nil {
+func (s *Store) DeleteProtection(ctx context.Context, rpARN string) error {
+	if _, err := s.db.SQL().ExecContext(ctx, `DELETE FROM continuous_protection WHERE rp_arn = ?`, rpARN); err != nil {
 		return fmt.Errorf("delete continuous protection %q: %w", rpARN, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -27,7 +28,7 @@ func testMaintenanceJobs(t *testing.T, open opener) {
 	if err := db.InsertMaintenanceJob(ctx, a, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.InsertMaintenanceJob(ctx, job("B", "v"), nil); !errors.Is(err, ErrExists) {
+	if err := db.InsertMaintenanceJob(ctx, job("B", "v"), nil); !errors.Is(err, catalog.ErrExists) {
 		t.Fatalf("second queued job of a vault: %v, want ErrExists", err)
 	}
 	if err := db.InsertMaintenanceJob(ctx, job("W", "w"), nil); err != nil {
@@ -45,7 +46,7 @@ func testMaintenanceJobs(t *testing.T, open opener) {
 	}
 	c2 := c
 	c2.State = "RUNNING"
-	if ok, err := db.TransitionMaintenanceJob(ctx, c2, "CREATED"); ok || !errors.Is(err, ErrExists) {
+	if ok, err := db.TransitionMaintenanceJob(ctx, c2, "CREATED"); ok || !errors.Is(err, catalog.ErrExists) {
 		t.Fatalf("second running job of a vault: %v %v, want ErrExists", ok, err)
 	}
 	bad := run
@@ -66,7 +67,7 @@ func testMaintenanceJobs(t *testing.T, open opener) {
 		got.Trigger != "ON_DEMAND" || got.VaultARN != "arn:v" {
 		t.Fatalf("job A: %+v %v", got, err)
 	}
-	if _, err := db.MaintenanceJob(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.MaintenanceJob(ctx, "nope"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("missing job: %v", err)
 	}
 	tests := []struct {
@@ -81,7 +82,7 @@ func testMaintenanceJobs(t *testing.T, open opener) {
 		{"by states", MaintenanceJobFilter{States: []string{"RUNNING", "COMPLETED"}}, "[A]"},
 	}
 	for _, tt := range tests {
-		jobs, _, err := db.ListMaintenanceJobs(ctx, tt.f, Page{})
+		jobs, _, err := db.ListMaintenanceJobs(ctx, tt.f, catalog.Page{})
 		var ids []string
 		for _, j := range jobs {
 			ids = append(ids, j.ID)
@@ -90,11 +91,11 @@ func testMaintenanceJobs(t *testing.T, open opener) {
 			t.Errorf("%s: %v %v, want %s", tt.name, ids, err, tt.want)
 		}
 	}
-	first, tok, err := db.ListMaintenanceJobs(ctx, MaintenanceJobFilter{}, Page{Max: 2})
+	first, tok, err := db.ListMaintenanceJobs(ctx, MaintenanceJobFilter{}, catalog.Page{Max: 2})
 	if err != nil || len(first) != 2 || tok == "" {
 		t.Fatalf("first page: %d %q %v", len(first), tok, err)
 	}
-	evs, _, err := db.ListJobEvents(ctx, JobEventFilter{JobID: "A"}, Page{})
+	evs, _, err := db.ListJobEvents(ctx, catalog.JobEventFilter{JobID: "A"}, catalog.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,12 @@
-package catalog
+package jobstore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -13,26 +14,8 @@ import (
 // the catalog: a process's vault lease (package vaults) only reaches the
 // jobs of that process. A claim's check ("no other backup of this bucket
 // runs", "no maintenance of this vault runs") and its change are one
-// statement, but on PostgreSQL two such statements in concurrent
-// transactions can both pass (write skew under READ COMMITTED). So every
-// claim first takes transaction-scoped locks on what it checks (the vault,
-// the bucket), which orders concurrent claims of the same things.
-
-// lockKeys takes a lock on each key until tx ends: PostgreSQL advisory
-// transaction locks, in a fixed order; on SQLite, whose single writer
-// already serialises transactions, nothing.
-func (c *DB) lockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
-	if c.engine != Postgres {
-		return nil
-	}
-	sort.Strings(keys) // one order for every claim: no deadlock between two
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "coffer:"+k); err != nil {
-			return fmt.Errorf("lock %s: %w", k, err)
-		}
-	}
-	return nil
-}
+// statement, and every claim first takes the catalog's locks
+// (catalog.DB.LockKeys) on what it checks: the vault, the bucket.
 
 func vaultKey(name string) string   { return "vault:" + name }
 func resourceKey(arn string) string { return "resource:" + arn }
@@ -51,10 +34,10 @@ const noJobRunning = ` AND NOT EXISTS (SELECT 1 FROM backup_jobs b WHERE b.vault
 // ClaimRestoreJob moves restore job j from PENDING to its new state (with
 // its other fields) unless maintenance of its vault runs in any process:
 // false then, or if the job is no longer PENDING.
-func (c *DB) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
-	ok, err := c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage,
+func (s *Store) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
+	ok, err := s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage,
 		[]string{string(vocab.StatePending)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND run = ?`+noMaintenanceRunning,
@@ -70,17 +53,17 @@ func (c *DB) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
 // (with its other fields) unless a backup or restore of its vault runs in
 // any process: false then, or if the job is no longer CREATED. ErrExists
 // if another maintenance of the vault runs.
-func (c *DB) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, error) {
-	ok, err := c.transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
+func (s *Store) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, error) {
+	ok, err := s.db.Transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
 		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ? AND run = ?`+noJobRunning, j.State, j.StatusMessage,
-				toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName, j.VaultName, j.VaultName, j.VaultName)
+				catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.ID, cur, j.Run, j.VaultName, j.VaultName, j.VaultName, j.VaultName, j.VaultName)
 		}, nil)
-	if isUniqueViolation(err) {
-		return false, fmt.Errorf("maintenance job %s of vault %q: another one runs: %w", j.ID, j.VaultName, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return false, fmt.Errorf("maintenance job %s of vault %q: another one runs: %w", j.ID, j.VaultName, catalog.ErrExists)
 	}
 	if err != nil {
 		return false, fmt.Errorf("claim maintenance job %s: %w", j.ID, err)
@@ -90,9 +73,9 @@ func (c *DB) ClaimMaintenanceJob(ctx context.Context, j MaintenanceJob) (bool, e
 
 // MaintenanceRunning reports whether maintenance of vault name runs in
 // any process.
-func (c *DB) MaintenanceRunning(ctx context.Context, name string) (bool, error) {
+func (s *Store) MaintenanceRunning(ctx context.Context, name string) (bool, error) {
 	var n int
-	if err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM maintenance_jobs WHERE vault_name = ? AND state = 'RUNNING'`, name).Scan(&n); err != nil {
+	if err := s.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM maintenance_jobs WHERE vault_name = ? AND state = 'RUNNING'`, name).Scan(&n); err != nil {
 		return false, fmt.Errorf("maintenance of vault %q: %w", name, err)
 	}
 	return n > 0, nil

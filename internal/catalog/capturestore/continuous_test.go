@@ -1,4 +1,4 @@
-package catalog
+package capturestore
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
 // TestProtections: a protection and its continuous recovery point are
@@ -16,13 +18,13 @@ func TestProtections(t *testing.T) {
 		ctx := context.Background()
 		db := open(t)
 		at := time.Date(2026, 3, 4, 5, 6, 7, 89_000_000, time.UTC)
-		if err := db.CreateVault(ctx, Vault{Name: "v1", ID: "v-1", ARN: "arn:v1", CreatedAt: at}); err != nil {
+		if err := db.CreateVault(ctx, catalog.Vault{Name: "v1", ID: "v-1", ARN: "arn:v1", CreatedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 		p := Protection{RPARN: "arn:rp:continuous:b-1", RPID: "continuous:b-1", VaultName: "v1", Connection: "default",
 			Bucket: "b", ResourceARN: "arn:aws:s3:::b", PlanID: "p", RuleID: "r", State: "CREATING", DeleteAfterDays: 7,
 			Options: map[string]string{"BackupACLs": "enabled"}, CreatedAt: at, NextScanAt: at}
-		rp := RecoveryPoint{ARN: p.RPARN, ID: p.RPID, VaultName: "v1", ResourceARN: p.ResourceARN, ResourceType: "S3",
+		rp := catalog.RecoveryPoint{ARN: p.RPARN, ID: p.RPID, VaultName: "v1", ResourceARN: p.ResourceARN, ResourceType: "S3",
 			Status: "CREATING", CreatedAt: at, DeleteAfterDays: 7}
 		if err := db.CreateProtection(ctx, p, rp); err != nil {
 			t.Fatal(err)
@@ -31,10 +33,10 @@ func TestProtections(t *testing.T) {
 		dup.RPARN, dup.RPID = "arn:rp:continuous:b-2", "continuous:b-2"
 		rp2 := rp
 		rp2.ARN, rp2.ID = dup.RPARN, dup.RPID
-		if err := db.CreateProtection(ctx, dup, rp2); !errors.Is(err, ErrExists) {
+		if err := db.CreateProtection(ctx, dup, rp2); !errors.Is(err, catalog.ErrExists) {
 			t.Fatalf("second protection of the target: %v, want ErrExists", err)
 		}
-		if _, err := db.RecoveryPointByARN(ctx, rp2.ARN); !errors.Is(err, ErrNotFound) {
+		if _, err := db.RecoveryPointByARN(ctx, rp2.ARN); !errors.Is(err, catalog.ErrNotFound) {
 			t.Fatalf("refused protection left its recovery point: %v", err)
 		}
 		got, err := db.Protection(ctx, p.RPARN)
@@ -65,7 +67,7 @@ func TestProtections(t *testing.T) {
 			t.Fatalf("Protections = %+v, %v", all, err)
 		}
 		r, err := db.RecoveryPoint(ctx, "v1", p.RPARN)
-		if err != nil || r.Kind != KindContinuous || r.Status != "AVAILABLE" || !r.EarliestRestorable.Equal(at) ||
+		if err != nil || r.Kind != catalog.KindContinuous || r.Status != "AVAILABLE" || !r.EarliestRestorable.Equal(at) ||
 			!r.LatestRestorable.Equal(p.CoveredAt) || r.SizeBytes != 10 || r.ObjectCount != 2 {
 			t.Fatalf("recovery point = %+v, %v", r, err)
 		}

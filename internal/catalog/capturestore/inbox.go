@@ -1,4 +1,4 @@
-package catalog
+package capturestore
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -29,22 +31,22 @@ type InboxEvent struct {
 
 // AddInboxEvents stores events in one transaction: all or none are in the
 // inbox when it returns, so the caller may answer 200 on nil.
-func (c *DB) AddInboxEvents(ctx context.Context, events []InboxEvent) error {
+func (s *Store) AddInboxEvents(ctx context.Context, events []InboxEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	at := c.now().UnixNano()
-	return c.inTxFull(ctx, func(tx *Tx) error {
+	at := s.db.Now().UnixNano()
+	return s.db.InTx(ctx, func(tx *catalog.Tx) error {
 		for i := range events {
 			e := &events[i]
 			e.ID = inboxID(at, i)
-			e.ReceivedAt = fromNanos(at)
+			e.ReceivedAt = catsql.FromNanos(at)
 			if e.Connection == "" {
 				e.Connection = vocab.DefaultConnection
 			}
 			if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO capture_events (id, connection, bucket, object_key, version_id,
 				event_name, event_time, sequencer, etag, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.ID, e.Connection, e.Bucket, e.Key, e.VersionID, e.Name, toNanos(e.Time), e.Sequencer, e.ETag, e.Size, at); err != nil {
+				e.ID, e.Connection, e.Bucket, e.Key, e.VersionID, e.Name, catsql.ToNanos(e.Time), e.Sequencer, e.ETag, e.Size, at); err != nil {
 				return fmt.Errorf("store event %d of %d of bucket %s: %w", i+1, len(events), e.Bucket, err)
 			}
 		}
@@ -62,8 +64,8 @@ func inboxID(at int64, i int) string {
 }
 
 // InboxEvents is InboxEventsOf the default connection.
-func (c *DB) InboxEvents(ctx context.Context, bucket string, limit int) ([]InboxEvent, error) {
-	return c.InboxEventsOf(ctx, vocab.DefaultConnection, bucket, limit)
+func (s *Store) InboxEvents(ctx context.Context, bucket string, limit int) ([]InboxEvent, error) {
+	return s.InboxEventsOf(ctx, vocab.DefaultConnection, bucket, limit)
 }
 
 // InboxEventsOf returns up to limit (1 to 10,000) of the events of bucket
@@ -71,9 +73,9 @@ func (c *DB) InboxEvents(ctx context.Context, bucket string, limit int) ([]Inbox
 // batch, captures it and deletes it with DeleteInboxEvents; reading again
 // before the delete gives the same rows, so a worker that dies mid-batch
 // loses nothing.
-func (c *DB) InboxEventsOf(ctx context.Context, conn, bucket string, limit int) ([]InboxEvent, error) {
+func (s *Store) InboxEventsOf(ctx context.Context, conn, bucket string, limit int) ([]InboxEvent, error) {
 	limit = min(max(limit, 1), 10000)
-	rows, err := c.db.QueryContext(ctx, `SELECT id, connection, bucket, object_key, version_id, event_name, event_time,
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT id, connection, bucket, object_key, version_id, event_name, event_time,
 		sequencer, etag, size, received_at FROM capture_events WHERE connection = ? AND bucket = ?
 		ORDER BY received_at, id LIMIT ?`, conn, bucket, limit)
 	if err != nil {
@@ -87,7 +89,7 @@ func (c *DB) InboxEventsOf(ctx context.Context, conn, bucket string, limit int) 
 		if err := rows.Scan(&e.ID, &e.Connection, &e.Bucket, &e.Key, &e.VersionID, &e.Name, &at, &e.Sequencer, &e.ETag, &e.Size, &recv); err != nil {
 			return nil, fmt.Errorf("read event inbox of bucket %s: %w", bucket, err)
 		}
-		e.Time, e.ReceivedAt = fromNanos(at), fromNanos(recv)
+		e.Time, e.ReceivedAt = catsql.FromNanos(at), catsql.FromNanos(recv)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -99,7 +101,7 @@ func (c *DB) InboxEventsOf(ctx context.Context, conn, bucket string, limit int) 
 // DeleteInboxEvents removes bucket's events with the given ids (those of a
 // captured batch) and returns how many it removed; ids already gone (a
 // second worker's delete) are no error.
-func (c *DB) DeleteInboxEvents(ctx context.Context, bucket string, ids []string) (int, error) {
+func (s *Store) DeleteInboxEvents(ctx context.Context, bucket string, ids []string) (int, error) {
 	total := 0
 	for len(ids) > 0 {
 		n := min(len(ids), 500) // under every engine's bound on parameters
@@ -108,7 +110,7 @@ func (c *DB) DeleteInboxEvents(ctx context.Context, bucket string, ids []string)
 		for _, id := range ids[:n] {
 			args = append(args, id)
 		}
-		res, err := c.db.ExecContext(ctx, `DELETE FROM capture_events WHERE bucket = ? AND id IN (?`+
+		res, err := s.db.SQL().ExecContext(ctx, `DELETE FROM capture_events WHERE bucket = ? AND id IN (?`+
 			strings.Repeat(", ?", n-1)+`)`, args...)
 		if err != nil {
 			return total, fmt.Errorf("delete captured events of bucket %s: %w", bucket, err)
@@ -124,8 +126,8 @@ func (c *DB) DeleteInboxEvents(ctx context.Context, bucket string, ids []string)
 }
 
 // InboxBuckets lists the buckets that have events in the inbox.
-func (c *DB) InboxBuckets(ctx context.Context) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT DISTINCT bucket FROM capture_events ORDER BY bucket`)
+func (s *Store) InboxBuckets(ctx context.Context) ([]string, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT DISTINCT bucket FROM capture_events ORDER BY bucket`)
 	if err != nil {
 		return nil, fmt.Errorf("list buckets of the event inbox: %w", err)
 	}
@@ -150,8 +152,8 @@ type InboxSource struct {
 }
 
 // InboxSources lists the connections and buckets with events in the inbox.
-func (c *DB) InboxSources(ctx context.Context) ([]InboxSource, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT DISTINCT connection, bucket FROM capture_events ORDER BY connection, bucket`)
+func (s *Store) InboxSources(ctx context.Context) ([]InboxSource, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT DISTINCT connection, bucket FROM capture_events ORDER BY connection, bucket`)
 	if err != nil {
 		return nil, fmt.Errorf("list sources of the event inbox: %w", err)
 	}

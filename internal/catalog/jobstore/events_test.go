@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
@@ -44,12 +45,12 @@ func testJobEventsRecordEveryStateChange(t *testing.T, open opener) {
 			t.Fatalf("step %d (%s): ok=%v err=%v, want ok=%v", i, st.to, ok, err, st.want)
 		}
 	}
-	evs, _, err := db.ListJobEvents(ctx, JobEventFilter{JobID: "J"}, Page{})
+	evs, _, err := db.ListJobEvents(ctx, catalog.JobEventFilter{JobID: "J"}, catalog.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	want := []JobEvent{
+	want := []catalog.JobEvent{
 		{JobID: "J", Seq: 1, Kind: vocab.KindBackup, From: "", To: "CREATED", At: t0},
 		{JobID: "J", Seq: 2, Kind: vocab.KindBackup, From: "CREATED", To: "PENDING", At: t0.Add(time.Minute), Message: "waiting for the bucket"},
 		{JobID: "J", Seq: 3, Kind: vocab.KindBackup, From: "PENDING", To: "RUNNING", At: t0.Add(4 * time.Minute)},
@@ -93,7 +94,7 @@ func testTransitionTableIsEnforced(t *testing.T, open opener) {
 	if ok, err := db.TransitionRestoreJob(ctx, r, "PENDING"); ok || !errors.Is(err, vocab.ErrInvalidTransition) {
 		t.Errorf("restore PENDING -> COMPLETED: ok=%v err=%v", ok, err)
 	}
-	evs, _, err := db.ListJobEvents(ctx, JobEventFilter{}, Page{})
+	evs, _, err := db.ListJobEvents(ctx, catalog.JobEventFilter{}, catalog.Page{})
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("refused transitions left events: %v %v", evs, err)
 	}
@@ -144,7 +145,7 @@ func testConcurrentTransitionsLogOnceEach(t *testing.T, open opener) {
 		if len(won) != 1 {
 			t.Fatalf("job %s: winners %v, want exactly one", j.ID, won)
 		}
-		evs, _, err := db.ListJobEvents(ctx, JobEventFilter{JobID: j.ID}, Page{})
+		evs, _, err := db.ListJobEvents(ctx, catalog.JobEventFilter{JobID: j.ID}, catalog.Page{})
 		if err != nil || len(evs) != 3 || string(evs[2].To) != won[0] || evs[2].Seq != 3 {
 			t.Fatalf("job %s events %v (%v), want CREATED, RUNNING, %s", j.ID, evs, err, won[0])
 		}

@@ -1,13 +1,14 @@
-package catalog
+package jobstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -49,16 +50,16 @@ const backupJobCols = `id, vault_name, vault_arn, resource_arn, resource_type, s
 	idempotency_token, iam_role_arn, backup_options, delete_after_days, recovery_point_tags, created_at, started_at,
 	completed_at, start_by, percent_done, bytes_transferred, backup_size, stats, plan_id, plan_version, rule_id, complete_by, owner, run`
 
-func scanBackupJob(s rowScanner) (BackupJob, error) {
+func scanBackupJob(s catsql.Scanner) (BackupJob, error) {
 	var j BackupJob
 	var opts, tags string
 	var created, started, completed, startBy, completeBy int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.ResourceARN, &j.ResourceType, &j.State, &j.StatusMessage, &j.RecoveryPointARN,
 		&j.IdempotencyToken, &j.IAMRoleARN, &opts, &j.DeleteAfterDays, &tags, &created, &started,
 		&completed, &startBy, &j.PercentDone, &j.BytesTransferred, &j.BackupSize, &j.Stats, &j.PlanID, &j.PlanVersion, &j.RuleID, &completeBy, &j.Owner, &j.Run)
-	j.BackupOptions, j.RecoveryPointTags = fromJSONMap(opts), fromJSONMap(tags)
-	j.CreatedAt, j.StartedAt, j.CompletedAt, j.StartBy = fromNanos(created), fromNanos(started), fromNanos(completed), fromNanos(startBy)
-	j.CompleteBy = fromNanos(completeBy)
+	j.BackupOptions, j.RecoveryPointTags = catsql.FromJSONMap(opts), catsql.FromJSONMap(tags)
+	j.CreatedAt, j.StartedAt, j.CompletedAt, j.StartBy = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed), catsql.FromNanos(startBy)
+	j.CompleteBy = catsql.FromNanos(completeBy)
 	return j, err
 }
 
@@ -68,26 +69,26 @@ func (j BackupJob) values() []any {
 		stats = "{}"
 	}
 	return []any{j.ID, j.VaultName, j.VaultARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage, j.RecoveryPointARN,
-		j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.BackupOptions), j.DeleteAfterDays, mustJSON(j.RecoveryPointTags),
-		toNanos(j.CreatedAt), toNanos(j.StartedAt), toNanos(j.CompletedAt), toNanos(j.StartBy), j.PercentDone,
-		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID, toNanos(j.CompleteBy), j.Owner, j.Run}
+		j.IdempotencyToken, j.IAMRoleARN, catsql.MustJSON(j.BackupOptions), j.DeleteAfterDays, catsql.MustJSON(j.RecoveryPointTags),
+		catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), catsql.ToNanos(j.StartBy), j.PercentDone,
+		j.BytesTransferred, j.BackupSize, stats, j.PlanID, j.PlanVersion, j.RuleID, catsql.ToNanos(j.CompleteBy), j.Owner, j.Run}
 }
 
 // InsertBackupJob records a new job, and runs then (if not nil) in the
 // same transaction: work queued there exists only if the job does.
 // ErrExists if the job's IdempotencyToken is taken.
-func (c *DB) InsertBackupJob(ctx context.Context, j BackupJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
-		if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+placeholders(27)+`)`, j.values()...); err != nil {
+func (s *Store) InsertBackupJob(ctx context.Context, j BackupJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`, j.values()...); err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("backup job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("backup job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert backup job %s: %w", j.ID, err)
@@ -99,22 +100,22 @@ const backupJobSet = `UPDATE backup_jobs SET state = ?, status_message = ?, reco
 	started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
 func (j BackupJob) mutable() []any {
-	return []any{j.State, j.StatusMessage, j.RecoveryPointARN, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.PercentDone,
-		j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
+	return []any{j.State, j.StatusMessage, j.RecoveryPointARN, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.PercentDone,
+		j.BytesTransferred, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
 }
 
 // TransitionBackupJob stores every mutable field of j only if the stored
 // state is one of from, and reports whether it did: a state change can
 // never overwrite a concurrent one (StopBackupJob racing a job's end).
-func (c *DB) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
-	return c.TransitionBackupJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	return s.TransitionBackupJobTx(ctx, j, nil, from...)
 }
 
 // TransitionBackupJobTx is TransitionBackupJob that also runs then in the
 // transaction of the change (work queued there exists only if the change
 // does).
-func (c *DB) TransitionBackupJobTx(ctx context.Context, j BackupJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionBackupJobTx(ctx context.Context, j BackupJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, backupJobSet+` AND state = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -125,8 +126,8 @@ func (c *DB) TransitionBackupJobTx(ctx context.Context, j BackupJob, then TxFunc
 // run j.Run claimed by j.Owner. A process that lost the database long
 // enough for another to take its job over can then never overwrite the
 // newer run's state.
-func (c *DB) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, backupJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
@@ -135,21 +136,21 @@ func (c *DB) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...st
 // ClaimBackupJob is TransitionBackupJob that also requires that no other
 // job of the same resource is in one of the states busy: the check and the
 // change are one statement, so two jobs of a bucket never both pass.
-func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
-	other := &where{}
-	other.in("o.state", busy)
+func (s *Store) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []string) (bool, error) {
+	other := &catsql.Where{}
+	other.In("o.state", busy)
 	// run = j.Run: a handler of an earlier run (the job was taken over
 	// while it looked at it) must not claim the newer one.
 	// No maintenance of the vault may run either, in any process (see
 	// vaultbusy.go).
 	q := backupJobSet + ` AND state = ? AND run = ? AND NOT EXISTS (SELECT 1 FROM backup_jobs o WHERE o.resource_arn = ? AND o.id <> ?` +
-		other.and() + `)` + noMaintenanceRunning
-	ok, err := c.transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+		other.And() + `)` + noMaintenanceRunning
+	ok, err := s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName), resourceKey(j.ResourceARN)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName), resourceKey(j.ResourceARN)); err != nil {
 				return nil, err
 			}
-			args := append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.args...)
+			args := append(append(j.mutable(), cur, j.Run, j.ResourceARN, j.ID), other.Args...)
 			return tx.ExecContext(ctx, q, append(args, j.VaultName)...)
 		}, nil)
 	if err != nil {
@@ -158,20 +159,12 @@ func (c *DB) ClaimBackupJob(ctx context.Context, j BackupJob, from, busy []strin
 	return ok, nil
 }
 
-func affected(res sql.Result) (bool, error) {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("rows affected: %w", err)
-	}
-	return n > 0, nil
-}
-
 // UpdateBackupJobProgress stores only the progress fields of j, so that a
 // concurrent state change (StopBackupJob) is not overwritten, and only
 // while the job is still the run j.Run of j.Owner.
-func (c *DB) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
-	_, err := c.db.ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?
-		WHERE id = ? AND owner = ? AND run = ?`, j.PercentDone, j.BytesTransferred, j.BackupSize, nonEmpty(j.Stats, "{}"), j.ID, j.Owner, j.Run)
+func (s *Store) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
+	_, err := s.db.SQL().ExecContext(ctx, `UPDATE backup_jobs SET percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?
+		WHERE id = ? AND owner = ? AND run = ?`, j.PercentDone, j.BytesTransferred, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.ID, j.Owner, j.Run)
 	if err != nil {
 		return fmt.Errorf("update backup job %s progress: %w", j.ID, err)
 	}
@@ -179,10 +172,10 @@ func (c *DB) UpdateBackupJobProgress(ctx context.Context, j BackupJob) error {
 }
 
 // BackupJob returns one job; ErrNotFound if absent.
-func (c *DB) BackupJob(ctx context.Context, id string) (BackupJob, error) {
-	j, err := scanBackupJob(c.db.QueryRowContext(ctx, `SELECT `+backupJobCols+` FROM backup_jobs WHERE id = ?`, id))
+func (s *Store) BackupJob(ctx context.Context, id string) (BackupJob, error) {
+	j, err := scanBackupJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+backupJobCols+` FROM backup_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return BackupJob{}, fmt.Errorf("backup job %q: %w", id, ErrNotFound)
+		return BackupJob{}, fmt.Errorf("backup job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return BackupJob{}, fmt.Errorf("read backup job %q: %w", id, err)
@@ -198,17 +191,14 @@ type BackupJobFilter struct {
 }
 
 // ListBackupJobs returns jobs newest first.
-func (c *DB) ListBackupJobs(ctx context.Context, f BackupJobFilter, p Page) ([]BackupJob, string, error) {
-	var w where
-	w.eq("resource_arn", f.ResourceARN)
-	w.eq("state", f.State)
-	w.eq("vault_name", f.VaultName)
-	w.eq("resource_type", f.ResourceType)
-	w.eq("idempotency_token", f.IdempotencyToken)
-	w.in("state", f.States)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return queryPage(ctx, c, "backup jobs", `SELECT `+backupJobCols+` FROM backup_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanBackupJob)
+func (s *Store) ListBackupJobs(ctx context.Context, f BackupJobFilter, p catalog.Page) ([]BackupJob, string, error) {
+	var w catsql.Where
+	w.Eq("resource_arn", f.ResourceARN)
+	w.Eq("vault_name", f.VaultName)
+	w.Eq("resource_type", f.ResourceType)
+	w.Eq("idempotency_token", f.IdempotencyToken)
+	return listJobs(ctx, s, backupJobTable, w, jobFilter{state: f.State, states: f.States, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore, completeAfter: f.CompleteAfter, completeBefore: f.CompleteBefore}, p, scanBackupJob)
 }
 
 // RestoreJob is one restore job.
@@ -240,36 +230,36 @@ const restoreJobCols = `id, recovery_point_arn, vault_name, vault_arn, source_re
 	idempotency_token, iam_role_arn, metadata, created_resource_arn, recovery_point_created_at, created_at, completed_at,
 	percent_done, bytes_restored, backup_size, stats, owner, run`
 
-func scanRestoreJob(s rowScanner) (RestoreJob, error) {
+func scanRestoreJob(s catsql.Scanner) (RestoreJob, error) {
 	var j RestoreJob
 	var meta string
 	var rpCreated, created, completed int64
 	err := s.Scan(&j.ID, &j.RecoveryPointARN, &j.VaultName, &j.VaultARN, &j.SourceResourceARN, &j.ResourceType, &j.Status, &j.StatusMessage,
 		&j.IdempotencyToken, &j.IAMRoleARN, &meta, &j.CreatedResourceARN, &rpCreated, &created, &completed,
 		&j.PercentDone, &j.BytesRestored, &j.BackupSize, &j.Stats, &j.Owner, &j.Run)
-	j.Metadata = fromJSONMap(meta)
-	j.RecoveryPointCreatedAt, j.CreatedAt, j.CompletedAt = fromNanos(rpCreated), fromNanos(created), fromNanos(completed)
+	j.Metadata = catsql.FromJSONMap(meta)
+	j.RecoveryPointCreatedAt, j.CreatedAt, j.CompletedAt = catsql.FromNanos(rpCreated), catsql.FromNanos(created), catsql.FromNanos(completed)
 	return j, err
 }
 
 // InsertRestoreJob records a new restore job and runs then (if not nil)
 // in the same transaction. ErrExists if its IdempotencyToken is taken.
-func (c *DB) InsertRestoreJob(ctx context.Context, j RestoreJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+placeholders(21)+`)`,
+func (s *Store) InsertRestoreJob(ctx context.Context, j RestoreJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+catsql.Placeholders(21)+`)`,
 			j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
-			j.IdempotencyToken, j.IAMRoleARN, mustJSON(j.Metadata), j.CreatedResourceARN, toNanos(j.RecoveryPointCreatedAt),
-			toNanos(j.CreatedAt), toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run)
+			j.IdempotencyToken, j.IAMRoleARN, catsql.MustJSON(j.Metadata), j.CreatedResourceARN, catsql.ToNanos(j.RecoveryPointCreatedAt),
+			catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run)
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("restore job with idempotency token %q: %w", j.IdempotencyToken, ErrExists)
+	if catalog.IsUniqueViolation(err) {
+		return fmt.Errorf("restore job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
 	if err != nil {
 		return fmt.Errorf("insert restore job %s: %w", j.ID, err)
@@ -281,20 +271,20 @@ const restoreJobSet = `UPDATE restore_jobs SET status = ?, status_message = ?, c
 	completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
 func (j RestoreJob) mutable() []any {
-	return []any{j.Status, j.StatusMessage, j.CreatedResourceARN, toNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
-		j.BackupSize, nonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
+	return []any{j.Status, j.StatusMessage, j.CreatedResourceARN, catsql.ToNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
+		j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
 }
 
 // TransitionRestoreJob stores every mutable field of j only if the stored
 // status is one of from, and reports whether it did.
-func (c *DB) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
-	return c.TransitionRestoreJobTx(ctx, j, nil, from...)
+func (s *Store) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	return s.TransitionRestoreJobTx(ctx, j, nil, from...)
 }
 
 // TransitionRestoreJobTx is TransitionRestoreJob that also runs then in
 // the transaction of the change.
-func (c *DB) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
+func (s *Store) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -303,18 +293,18 @@ func (c *DB) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then TxFu
 // TransitionOwnRestoreJob is TransitionRestoreJob for the process that
 // runs the job: it changes nothing unless the stored job is still the run
 // j.Run claimed by j.Owner (see TransitionOwnBackupJob).
-func (c *DB) TransitionOwnRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
+func (s *Store) TransitionOwnRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.
-func (c *DB) RestoreJob(ctx context.Context, id string) (RestoreJob, error) {
-	j, err := scanRestoreJob(c.db.QueryRowContext(ctx, `SELECT `+restoreJobCols+` FROM restore_jobs WHERE id = ?`, id))
+func (s *Store) RestoreJob(ctx context.Context, id string) (RestoreJob, error) {
+	j, err := scanRestoreJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+restoreJobCols+` FROM restore_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return RestoreJob{}, fmt.Errorf("restore job %q: %w", id, ErrNotFound)
+		return RestoreJob{}, fmt.Errorf("restore job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return RestoreJob{}, fmt.Errorf("read restore job %q: %w", id, err)
@@ -330,34 +320,10 @@ type RestoreJobFilter struct {
 }
 
 // ListRestoreJobs returns restore jobs newest first.
-func (c *DB) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p Page) ([]RestoreJob, string, error) {
-	var w where
-	w.eq("resource_type", f.ResourceType)
-	w.eq("status", f.Status)
-	w.eq("idempotency_token", f.IdempotencyToken)
-	w.in("status", f.Statuses)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	w.timeRange("completed_at", f.CompleteAfter, f.CompleteBefore)
-	return queryPage(ctx, c, "restore jobs", `SELECT `+restoreJobCols+` FROM restore_jobs`+w.sql()+` ORDER BY created_at DESC, id`, w.args, p, scanRestoreJob)
-}
-
-func (w *where) in(col string, vals []string) {
-	if len(vals) == 0 {
-		return
-	}
-	w.conds = append(w.conds, col+" IN ("+placeholders(len(vals))+")")
-	for _, v := range vals {
-		w.args = append(w.args, v)
-	}
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+func (s *Store) ListRestoreJobs(ctx context.Context, f RestoreJobFilter, p catalog.Page) ([]RestoreJob, string, error) {
+	var w catsql.Where
+	w.Eq("resource_type", f.ResourceType)
+	w.Eq("idempotency_token", f.IdempotencyToken)
+	return listJobs(ctx, s, restoreJobTable, w, jobFilter{state: f.Status, states: f.Statuses, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore, completeAfter: f.CompleteAfter, completeBefore: f.CompleteBefore}, p, scanRestoreJob)
 }

@@ -1,10 +1,12 @@
-package catalog
+package jobstore
 
 import (
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
 // TestVaultJobsAndMaintenanceExclude: a backup or restore and a
@@ -17,7 +19,7 @@ func TestVaultJobsAndMaintenanceExclude(t *testing.T) {
 
 func testVaultJobsAndMaintenanceExclude(t *testing.T, open opener) {
 	db := open(t)
-	if err := db.CreateVault(ctx, Vault{Name: "v", ID: "v-1", ARN: "arn:v", CreatedAt: time.Now()}); err != nil {
+	if err := db.CreateVault(ctx, catalog.Vault{Name: "v", ID: "v-1", ARN: "arn:v", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	backup := func(id string) BackupJob {
@@ -133,7 +135,7 @@ func TestOneBackupPerBucketAcrossVaults(t *testing.T) {
 func testOneBackupPerBucketAcrossVaults(t *testing.T, open opener) {
 	db := open(t)
 	for _, v := range []string{"v1", "v2"} {
-		if err := db.CreateVault(ctx, Vault{Name: v, ID: v + "-id", ARN: "arn:" + v, CreatedAt: time.Now()}); err != nil {
+		if err := db.CreateVault(ctx, catalog.Vault{Name: v, ID: v + "-id", ARN: "arn:" + v, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package catalog
+package jobstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/catalog"
+	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
@@ -35,30 +37,30 @@ type VerificationJob struct {
 const verificationJobCols = `id, vault_name, vault_arn, state, status_message, read_data_percent, seed, created_at,
 	started_at, completed_at, owner, run, stats, problems`
 
-func scanVerificationJob(s rowScanner) (VerificationJob, error) {
+func scanVerificationJob(s catsql.Scanner) (VerificationJob, error) {
 	var j VerificationJob
 	var created, started, completed, seed int64
 	err := s.Scan(&j.ID, &j.VaultName, &j.VaultARN, &j.State, &j.StatusMessage, &j.ReadDataPercent, &seed, &created,
 		&started, &completed, &j.Owner, &j.Run, &j.Stats, &j.Problems)
 	j.Seed = uint64(seed) //nolint:gosec // stored bit for bit
-	j.CreatedAt, j.StartedAt, j.CompletedAt = fromNanos(created), fromNanos(started), fromNanos(completed)
+	j.CreatedAt, j.StartedAt, j.CompletedAt = catsql.FromNanos(created), catsql.FromNanos(started), catsql.FromNanos(completed)
 	return j, err
 }
 
 // InsertVerificationJob records a new verification job and runs then (if
 // not nil) in the same transaction.
-func (c *DB) InsertVerificationJob(ctx context.Context, j VerificationJob, then TxFunc) error {
-	err := c.inTxFull(ctx, func(tx *Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO verification_jobs (`+verificationJobCols+`) VALUES (`+placeholders(14)+`)`,
+func (s *Store) InsertVerificationJob(ctx context.Context, j VerificationJob, then catalog.TxFunc) error {
+	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO verification_jobs (`+verificationJobCols+`) VALUES (`+catsql.Placeholders(14)+`)`,
 			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.ReadDataPercent, int64(j.Seed), //nolint:gosec // bit for bit
-			toNanos(j.CreatedAt), toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run, nonEmpty(j.Stats, "{}"), j.Problems)
+			catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.Problems)
 		if err != nil {
 			return err
 		}
-		if err := c.insertEvent(ctx, tx.SQL(), vocab.KindVerification, j.ID, j.State, j.StatusMessage); err != nil {
+		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindVerification, j.ID, j.State, j.StatusMessage); err != nil {
 			return err
 		}
-		return then.run(tx)
+		return then.Run(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("insert verification job %s: %w", j.ID, err)
@@ -70,15 +72,15 @@ const verificationJobSet = `UPDATE verification_jobs SET state = ?, status_messa
 	owner = ?, run = ?, stats = ?, problems = ? WHERE id = ?`
 
 func (j VerificationJob) mutable() []any {
-	return []any{j.State, j.StatusMessage, toNanos(j.StartedAt), toNanos(j.CompletedAt), j.Owner, j.Run,
-		nonEmpty(j.Stats, "{}"), j.Problems, j.ID}
+	return []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run,
+		catsql.NonEmpty(j.Stats, "{}"), j.Problems, j.ID}
 }
 
 // TransitionVerificationJobTx stores every mutable field of j only if the
 // stored state is one of from, runs then in the same transaction, and
 // reports whether it did.
-func (c *DB) TransitionVerificationJobTx(ctx context.Context, j VerificationJob, then TxFunc, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionVerificationJobTx(ctx context.Context, j VerificationJob, then catalog.TxFunc, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, verificationJobSet+` AND state = ?`, append(j.mutable(), cur)...)
 		}, then)
@@ -87,8 +89,8 @@ func (c *DB) TransitionVerificationJobTx(ctx context.Context, j VerificationJob,
 // TransitionOwnVerificationJob is TransitionVerificationJobTx for the
 // process that runs the job: it changes nothing unless the stored job is
 // still the run j.Run claimed by j.Owner.
-func (c *DB) TransitionOwnVerificationJob(ctx context.Context, j VerificationJob, from ...string) (bool, error) {
-	return c.transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
+func (s *Store) TransitionOwnVerificationJob(ctx context.Context, j VerificationJob, from ...string) (bool, error) {
+	return s.db.Transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
 		func(tx *sql.Tx, cur string) (sql.Result, error) {
 			return tx.ExecContext(ctx, verificationJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
 		}, nil)
@@ -99,10 +101,10 @@ func (c *DB) TransitionOwnVerificationJob(ctx context.Context, j VerificationJob
 // any process: false then, or if the job is no longer CREATED (a claimed
 // verification in turn keeps maintenance from claiming the vault: see
 // noJobRunning).
-func (c *DB) ClaimVerificationJob(ctx context.Context, j VerificationJob) (bool, error) {
-	ok, err := c.transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
+func (s *Store) ClaimVerificationJob(ctx context.Context, j VerificationJob) (bool, error) {
+	ok, err := s.db.Transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
 		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := c.lockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
+			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
 				return nil, err
 			}
 			return tx.ExecContext(ctx, verificationJobSet+` AND state = ? AND run = ?`+noMaintenanceRunning,
@@ -115,10 +117,10 @@ func (c *DB) ClaimVerificationJob(ctx context.Context, j VerificationJob) (bool,
 }
 
 // VerificationJob returns one verification job; ErrNotFound if absent.
-func (c *DB) VerificationJob(ctx context.Context, id string) (VerificationJob, error) {
-	j, err := scanVerificationJob(c.db.QueryRowContext(ctx, `SELECT `+verificationJobCols+` FROM verification_jobs WHERE id = ?`, id))
+func (s *Store) VerificationJob(ctx context.Context, id string) (VerificationJob, error) {
+	j, err := scanVerificationJob(s.db.SQL().QueryRowContext(ctx, `SELECT `+verificationJobCols+` FROM verification_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return VerificationJob{}, fmt.Errorf("verification job %q: %w", id, ErrNotFound)
+		return VerificationJob{}, fmt.Errorf("verification job %q: %w", id, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return VerificationJob{}, fmt.Errorf("read verification job %q: %w", id, err)
@@ -134,12 +136,9 @@ type VerificationJobFilter struct {
 }
 
 // ListVerificationJobs returns verification jobs newest first.
-func (c *DB) ListVerificationJobs(ctx context.Context, f VerificationJobFilter, p Page) ([]VerificationJob, string, error) {
-	var w where
-	w.eq("vault_name", f.VaultName)
-	w.eq("state", f.State)
-	w.in("state", f.States)
-	w.timeRange("created_at", f.CreatedAfter, f.CreatedBefore)
-	return queryPage(ctx, c, "verification jobs", `SELECT `+verificationJobCols+` FROM verification_jobs`+w.sql()+` ORDER BY created_at DESC, id`,
-		w.args, p, scanVerificationJob)
+func (s *Store) ListVerificationJobs(ctx context.Context, f VerificationJobFilter, p catalog.Page) ([]VerificationJob, string, error) {
+	var w catsql.Where
+	w.Eq("vault_name", f.VaultName)
+	return listJobs(ctx, s, verificationJobTable, w, jobFilter{state: f.State, states: f.States, createdAfter: f.CreatedAfter,
+		createdBefore: f.CreatedBefore}, p, scanVerificationJob)
 }

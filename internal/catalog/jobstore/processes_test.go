@@ -1,9 +1,11 @@
-package catalog
+package jobstore
 
 import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
 func TestProcessLiveness(t *testing.T) { forEachEngine(t, testProcessLiveness) }
@@ -12,7 +14,7 @@ func testProcessLiveness(t *testing.T, open opener) {
 	db := open(t)
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, id := range []string{"alive", "silent", "stopped"} {
-		if err := db.RegisterProcess(ctx, Process{ID: id, Host: "h", PID: 1, StartedAt: now}); err != nil {
+		if err := db.RegisterProcess(ctx, catalog.Process{ID: id, Host: "h", PID: 1, StartedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,7 +66,7 @@ func testProcessLiveness(t *testing.T, open opener) {
 	if err != nil || n != 1 {
 		t.Fatalf("pruned %d (%v), want 1", n, err)
 	}
-	if _, err := db.Process(ctx, "stopped"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.Process(ctx, "stopped"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("stopped process kept: %v", err)
 	}
 	if _, err := db.Process(ctx, "silent"); err != nil {

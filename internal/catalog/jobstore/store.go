@@ -1,0 +1,11 @@
+package jobstore
+
+import (
+	"github.com/cofferbackup/coffer/internal/catalog"
+)
+
+// Store is the catalog's job rows and their claims.
+type Store struct{ db *catalog.DB }
+
+// New returns the store over db's tables.
+func New(db *catalog.DB) *Store { return &Store{db: db} }
