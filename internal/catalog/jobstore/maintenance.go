@@ -29,7 +29,7 @@ type MaintenanceJob struct {
 	// live process took it over after its owner died.
 	Owner string
 	Run   int
-	Stats string // JSON of the run's vault.MaintenanceStats
+	Stats string // JSON of the run's vaultmaint.Stats
 }
 
 const maintenanceJobCols = `id, vault_name, vault_arn, state, status_message, cause, created_at, started_at, completed_at, owner, run, stats`
