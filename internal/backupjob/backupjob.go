@@ -50,6 +50,10 @@ type Config struct {
 	// Hasher makes the keyed hashes that stand for object keys in the
 	// catalog and the log.
 	Hasher jobreport.Hasher
+	// Running, for tests only, is called by a backup that is RUNNING and
+	// holds its vault's lease, before it reads anything; it goes on when
+	// Running returns (see service.TestHooks).
+	Running func(ctx context.Context, jobID string)
 	// Committed, for tests only, is called once a backup's recovery point
 	// is committed to its vault, before the catalog records it (see
 	// service.TestHooks).

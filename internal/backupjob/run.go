@@ -87,6 +87,9 @@ func (b *Backups) requeueInterrupted(ctx context.Context, j jobstore.BackupJob) 
 }
 
 func (b *Backups) execute(ctx context.Context, j *jobstore.BackupJob, vv *vault.Vault) (backup.Result, error) {
+	if b.cfg.Running != nil {
+		b.cfg.Running(ctx, j.ID)
+	}
 	if b.cfg.Retention != nil {
 		// Checked when the job runs, as AWS does: the lock may have come
 		// after the job was created.

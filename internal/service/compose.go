@@ -42,7 +42,7 @@ func (s *Service) compose() {
 	hasher := jobreport.NewHasher(keyHashSecret(s.cfg.MasterKey))
 	deps := jobs.Deps{DB: s.db, Jobs: s.jobStore, Clock: s.clock, Log: s.log, Core: s.core}
 	s.backups = backupjob.New(backupjob.Config{Deps: deps, Vaults: s.inv,
-		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Hasher: hasher,
+		Names: s.names(), Source: s.source, Parallelism: s.cfg.Parallelism, Committed: hooks.BackupCommitted, Running: hooks.BackupRunning, Hasher: hasher,
 		Retention: s.locks.CheckRetention, Ended: func(ctx context.Context, j jobstore.BackupJob) { s.copies.AfterBackup(ctx, j) }})
 	s.restores = restorejob.New(restorejob.Config{Deps: deps, Vaults: s.inv,
 		Source: s.source, Parallelism: s.cfg.Parallelism, Running: hooks.RestoreRunning, Hasher: hasher})

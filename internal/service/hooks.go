@@ -13,6 +13,9 @@ type TestHooks struct {
 	// MaintainVault) once it holds the vault's exclusive lease, before it
 	// maintains; likewise.
 	MaintenanceHeld func(ctx context.Context, vaultName string)
+	// BackupRunning is called by a backup job that is RUNNING and holds
+	// its vault's lease, before it reads anything; likewise.
+	BackupRunning func(ctx context.Context, jobID string)
 	// BackupCommitted is called by a backup job once its recovery point
 	// is committed to the vault, before the catalog records it; likewise.
 	BackupCommitted func(ctx context.Context, jobID string)

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/coffertest"
+	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/testserver"
 )
 
@@ -95,10 +97,19 @@ func testRetentionExpiresAndKeepsSharedData(t *testing.T, db string) {
 func TestStopBackupJob(t *testing.T) { forEachEngine(t, testStopBackupJob) }
 
 func testStopBackupJob(t *testing.T, db string) {
-	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 1, MaxJobs: 1})
+	// The first backup holds in its RUNNING state until it is stopped, so
+	// that the stop always finds it running, however fast or loaded the
+	// machine (it once completed first under load).
+	var held atomic.Bool
+	hooks := &service.TestHooks{BackupRunning: func(ctx context.Context, _ string) {
+		if held.CompareAndSwap(false, true) {
+			<-ctx.Done()
+		}
+	}}
+	e := coffertest.Start(t, coffertest.Options{Database: db, Parallelism: 1, MaxJobs: 1, TestHooks: hooks})
 	mc := e.S3.Client(t)
 	big := e.S3.NewBucket(t, true)
-	coffertest.FillBucket(t, mc, big, "o/", 400, 1024)
+	coffertest.FillBucket(t, mc, big, "o/", 40, 1024)
 	small := e.S3.NewBucket(t, true)
 	coffertest.FillBucket(t, mc, small, "o/", 3, 10)
 	createVault(t, e.Client, "stop")
