@@ -90,6 +90,11 @@ func (s *Store) InsertCopyJob(ctx context.Context, j CopyJob, then catalog.TxFun
 const copyJobSet = `UPDATE copy_jobs SET state = ?, status_message = ?, started_at = ?, completed_at = ?,
 	backup_size = ?, bytes_transferred = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
+func (j CopyJob) row() jobRow {
+	return jobRow{kind: vocab.KindCopy, table: "copy_jobs", stateCol: "state", set: copyJobSet, values: j.mutable(),
+		id: j.ID, state: j.State, msg: j.StatusMessage, owner: j.Owner, run: j.Run}
+}
+
 func (j CopyJob) mutable() []any {
 	return []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.BackupSize,
 		j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
@@ -104,20 +109,14 @@ func (s *Store) TransitionCopyJob(ctx context.Context, j CopyJob, from ...string
 // TransitionCopyJobTx is TransitionCopyJob that also runs then in the
 // transaction of the change.
 func (s *Store) TransitionCopyJobTx(ctx context.Context, j CopyJob, then catalog.TxFunc, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, copyJobSet+` AND state = ?`, append(j.mutable(), cur)...)
-		}, then)
+	return s.transition(ctx, j.row(), false, then, from)
 }
 
 // TransitionOwnCopyJob is TransitionCopyJob for the process that runs the
 // job: it changes nothing unless the stored job is still the run j.Run
 // claimed by j.Owner.
 func (s *Store) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
-		}, nil)
+	return s.transition(ctx, j.row(), true, nil, from)
 }
 
 // ClaimCopyJob moves copy job j from CREATED to its new state (with its

@@ -99,6 +99,11 @@ func (s *Store) InsertBackupJob(ctx context.Context, j BackupJob, then catalog.T
 const backupJobSet = `UPDATE backup_jobs SET state = ?, status_message = ?, recovery_point_arn = ?,
 	started_at = ?, completed_at = ?, percent_done = ?, bytes_transferred = ?, backup_size = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
+func (j BackupJob) row() jobRow {
+	return jobRow{kind: vocab.KindBackup, table: "backup_jobs", stateCol: "state", set: backupJobSet, values: j.mutable(),
+		id: j.ID, state: j.State, msg: j.StatusMessage, owner: j.Owner, run: j.Run}
+}
+
 func (j BackupJob) mutable() []any {
 	return []any{j.State, j.StatusMessage, j.RecoveryPointARN, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.PercentDone,
 		j.BytesTransferred, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
@@ -115,10 +120,7 @@ func (s *Store) TransitionBackupJob(ctx context.Context, j BackupJob, from ...st
 // transaction of the change (work queued there exists only if the change
 // does).
 func (s *Store) TransitionBackupJobTx(ctx context.Context, j BackupJob, then catalog.TxFunc, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, backupJobSet+` AND state = ?`, append(j.mutable(), cur)...)
-		}, then)
+	return s.transition(ctx, j.row(), false, then, from)
 }
 
 // TransitionOwnBackupJob is TransitionBackupJob for the process that runs
@@ -127,10 +129,7 @@ func (s *Store) TransitionBackupJobTx(ctx context.Context, j BackupJob, then cat
 // enough for another to take its job over can then never overwrite the
 // newer run's state.
 func (s *Store) TransitionOwnBackupJob(ctx context.Context, j BackupJob, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindBackup, "backup_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, backupJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
-		}, nil)
+	return s.transition(ctx, j.row(), true, nil, from)
 }
 
 // ClaimBackupJob is TransitionBackupJob that also requires that no other
@@ -270,6 +269,11 @@ func (s *Store) InsertRestoreJob(ctx context.Context, j RestoreJob, then catalog
 const restoreJobSet = `UPDATE restore_jobs SET status = ?, status_message = ?, created_resource_arn = ?,
 	completed_at = ?, percent_done = ?, bytes_restored = ?, backup_size = ?, stats = ?, owner = ?, run = ? WHERE id = ?`
 
+func (j RestoreJob) row() jobRow {
+	return jobRow{kind: vocab.KindRestore, table: "restore_jobs", stateCol: "status", set: restoreJobSet, values: j.mutable(),
+		id: j.ID, state: j.Status, msg: j.StatusMessage, owner: j.Owner, run: j.Run}
+}
+
 func (j RestoreJob) mutable() []any {
 	return []any{j.Status, j.StatusMessage, j.CreatedResourceARN, catsql.ToNanos(j.CompletedAt), j.PercentDone, j.BytesRestored,
 		j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run, j.ID}
@@ -284,20 +288,14 @@ func (s *Store) TransitionRestoreJob(ctx context.Context, j RestoreJob, from ...
 // TransitionRestoreJobTx is TransitionRestoreJob that also runs then in
 // the transaction of the change.
 func (s *Store) TransitionRestoreJobTx(ctx context.Context, j RestoreJob, then catalog.TxFunc, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, restoreJobSet+` AND status = ?`, append(j.mutable(), cur)...)
-		}, then)
+	return s.transition(ctx, j.row(), false, then, from)
 }
 
 // TransitionOwnRestoreJob is TransitionRestoreJob for the process that
 // runs the job: it changes nothing unless the stored job is still the run
 // j.Run claimed by j.Owner (see TransitionOwnBackupJob).
 func (s *Store) TransitionOwnRestoreJob(ctx context.Context, j RestoreJob, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
-		}, nil)
+	return s.transition(ctx, j.row(), true, nil, from)
 }
 
 // RestoreJob returns one restore job; ErrNotFound if absent.

@@ -81,11 +81,10 @@ func (s *Store) TransitionMaintenanceJob(ctx context.Context, j MaintenanceJob, 
 // TransitionMaintenanceJobTx is TransitionMaintenanceJob that also runs
 // then in the transaction of the change.
 func (s *Store) TransitionMaintenanceJobTx(ctx context.Context, j MaintenanceJob, then catalog.TxFunc, from ...string) (bool, error) {
-	ok, err := s.db.Transition(ctx, vocab.KindMaintenance, "maintenance_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, maintenanceJobSet+` AND state = ?`, j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt),
-				catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.ID, cur)
-		}, then)
+	ok, err := s.transition(ctx, jobRow{kind: vocab.KindMaintenance, table: "maintenance_jobs", stateCol: "state", set: maintenanceJobSet,
+		values: []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run,
+			catsql.NonEmpty(j.Stats, "{}"), j.ID},
+		id: j.ID, state: j.State, msg: j.StatusMessage}, false, then, from)
 	if catalog.IsUniqueViolation(err) {
 		return false, fmt.Errorf("maintenance job %s of vault %q to %s: another one is %s: %w", j.ID, j.VaultName, j.State, j.State, catalog.ErrExists)
 	}

@@ -71,6 +71,11 @@ func (s *Store) InsertVerificationJob(ctx context.Context, j VerificationJob, th
 const verificationJobSet = `UPDATE verification_jobs SET state = ?, status_message = ?, started_at = ?, completed_at = ?,
 	owner = ?, run = ?, stats = ?, problems = ? WHERE id = ?`
 
+func (j VerificationJob) row() jobRow {
+	return jobRow{kind: vocab.KindVerification, table: "verification_jobs", stateCol: "state", set: verificationJobSet, values: j.mutable(),
+		id: j.ID, state: j.State, msg: j.StatusMessage, owner: j.Owner, run: j.Run}
+}
+
 func (j VerificationJob) mutable() []any {
 	return []any{j.State, j.StatusMessage, catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run,
 		catsql.NonEmpty(j.Stats, "{}"), j.Problems, j.ID}
@@ -80,20 +85,14 @@ func (j VerificationJob) mutable() []any {
 // stored state is one of from, runs then in the same transaction, and
 // reports whether it did.
 func (s *Store) TransitionVerificationJobTx(ctx context.Context, j VerificationJob, then catalog.TxFunc, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, verificationJobSet+` AND state = ?`, append(j.mutable(), cur)...)
-		}, then)
+	return s.transition(ctx, j.row(), false, then, from)
 }
 
 // TransitionOwnVerificationJob is TransitionVerificationJobTx for the
 // process that runs the job: it changes nothing unless the stored job is
 // still the run j.Run claimed by j.Owner.
 func (s *Store) TransitionOwnVerificationJob(ctx context.Context, j VerificationJob, from ...string) (bool, error) {
-	return s.db.Transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage, from,
-		func(tx *sql.Tx, cur string) (sql.Result, error) {
-			return tx.ExecContext(ctx, verificationJobSet+` AND state = ? AND owner = ? AND run = ?`, append(j.mutable(), cur, j.Owner, j.Run)...)
-		}, nil)
+	return s.transition(ctx, j.row(), true, nil, from)
 }
 
 // ClaimVerificationJob moves verification job j from CREATED to its new
