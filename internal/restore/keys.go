@@ -61,13 +61,20 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 		return j.writeVersions(ctx, key, sel, resumed)
 	}
 	if !j.opts.Overwrite {
-		exists, err := j.dst.ObjectExists(ctx, j.opts.DestBucket, key)
-		if err != nil {
-			return j.keyFailed(ctx, key, "", fmt.Errorf("check destination: %w", err))
-		}
-		if exists {
-			j.existing(key)
-			return nil
+		// In a bucket this restore created, a key exists only if someone
+		// wrote it meanwhile, and a conditional first write refuses that
+		// atomically: the HEAD, one request per key, is spared there. In a
+		// bucket that held keys before, it saves uploading data that the
+		// condition would then refuse.
+		if !j.opts.NewBucket || !j.ifAbsent {
+			exists, err := j.dst.ObjectExists(ctx, j.opts.DestBucket, key)
+			if err != nil {
+				return j.keyFailed(ctx, key, "", fmt.Errorf("check destination: %w", err))
+			}
+			if exists {
+				j.existing(key)
+				return nil
+			}
 		}
 		if j.opts.TestHookBeforeWrite != nil {
 			j.opts.TestHookBeforeWrite(key)

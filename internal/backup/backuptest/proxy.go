@@ -28,6 +28,7 @@ type Proxy struct {
 	allowPut map[string]int   // "bucket/key" whose writes get 403 after this many more
 	truncate map[string]int64 // "bucket/key" whose bodies are cut after n bytes
 	gets     map[string]int   // object reads per "bucket/key"
+	heads    map[string]int   // HEAD requests per "bucket/key"
 	hook     func(bucket, key string)
 }
 
@@ -40,7 +41,8 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy target %q: %v", target, err)
 	}
-	p := &Proxy{deny: map[string]bool{}, denyPut: map[string]bool{}, allowPut: map[string]int{}, truncate: map[string]int64{}, gets: map[string]int{}}
+	p := &Proxy{deny: map[string]bool{}, denyPut: map[string]bool{}, allowPut: map[string]int{}, truncate: map[string]int64{}, gets: map[string]int{},
+		heads: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(resp *http.Response) error {
 		bucket, key, ok := objectRead(resp.Request)
@@ -59,8 +61,13 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); key != "" {
+		if bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); key != "" {
 			p.objectReqs.Add(1)
+			if r.Method == http.MethodHead {
+				p.mu.Lock()
+				p.heads[bucket+"/"+key]++
+				p.mu.Unlock()
+			}
 		}
 		if r.Method == http.MethodPut && p.writeDenied(r.URL.Path) {
 			accessDenied(w)
@@ -155,6 +162,13 @@ func (p *Proxy) OnObjectRead(fn func(bucket, key string)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.hook = fn
+}
+
+// Heads is the number of HEAD requests for bucket/key so far.
+func (p *Proxy) Heads(bucket, key string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.heads[bucket+"/"+key]
 }
 
 // ObjectBytes is the number of object body bytes served so far.
