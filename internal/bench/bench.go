@@ -46,6 +46,8 @@ type Config struct {
 	RestorePrefix string
 	// ReadTagsEvery is the backups' ReadTagsEvery option (0: unset).
 	ReadTagsEvery int
+	// CacheDir is the service's CacheDir (the vaults' local caches).
+	CacheDir string
 	// Reps is how many times RunCompare repeats each work (medians).
 	Reps int
 	// HeapProfileDir, if set, receives one Go heap profile per phase,
@@ -134,7 +136,7 @@ func (cfg Config) openService(ctx context.Context) (*service.Service, error) {
 	for i := range key {
 		key[i] = byte(rand.IntN(256))
 	}
-	return service.Open(ctx, service.Config{DataDir: cfg.DataDir, MasterKey: key, Parallelism: cfg.Parallelism, MaxConcurrentJobs: cfg.MaxJobs,
+	return service.Open(ctx, service.Config{DataDir: cfg.DataDir, CacheDir: cfg.CacheDir, MasterKey: key, Parallelism: cfg.Parallelism, MaxConcurrentJobs: cfg.MaxJobs,
 		Sources: map[string]s3source.Config{service.DefaultConnection: cfg.S3}, JanitorInterval: -1,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }

@@ -47,10 +47,19 @@ func (s *Service) registerProcess(ctx context.Context) error {
 // data directory (PostgreSQL); on SQLite one process owns both.
 func (s *Service) shared() bool { return IsPostgresURL(s.cfg.Database) }
 
-// cacheRoot holds each process's own vault caches when processes share
-// the data directory: DataDir/cache/<process id>/<vault id>.
+// cacheRoot holds the vault caches (<root>/<vault id>) when they are not
+// in the vaults' own directories: under Config.CacheDir (default
+// DataDir/cache), in a directory of each process's own when processes
+// share the data directory.
 func (s *Service) cacheRoot() string {
-	return filepath.Join(s.cfg.DataDir, "cache", s.procID)
+	base := s.cfg.CacheDir
+	if base == "" {
+		base = filepath.Join(s.cfg.DataDir, "cache")
+	}
+	if s.shared() {
+		return filepath.Join(base, s.procID)
+	}
+	return base
 }
 
 // pruneCaches removes the vault caches of processes that are dead (a

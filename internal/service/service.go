@@ -44,7 +44,12 @@ const DefaultConnection = vocab.DefaultConnection
 
 // Config configures the control plane.
 type Config struct {
-	DataDir   string
+	DataDir string
+	// CacheDir, if set, holds the vaults' local caches (kopia's content
+	// and index caches, one directory per vault) instead of DataDir/cache
+	// and each vault's own directory: a tmpfs or a fast local disk there
+	// spares restores kopia's fsync of every content it caches.
+	CacheDir  string
 	MasterKey []byte
 	// Database holds the catalog and the job queue: empty for SQLite
 	// (catalog.db in DataDir), or a postgres:// URL (?search_path=NAME
@@ -222,7 +227,7 @@ func (s *Service) open(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if s.shared() {
+		if s.shared() || s.cfg.CacheDir != "" {
 			fs.WithCacheRoot(s.cacheRoot())
 		}
 		fs.WithResolver(s.vaultConnection)

@@ -35,6 +35,7 @@ const EnvDatabaseURL = "COFFER_DATABASE_URL"
 type Config struct {
 	DataDir, Listen, TLSCert, TLSKey, MasterKeyFile string
 	Database                                        string // service.Config.Database
+	CacheDir                                        string // service.Config.CacheDir
 	EventsToken                                     string // COFFER_EVENTS_TOKEN; "" for events.token in DataDir
 	Insecure                                        bool
 	Root                                            auth.Credentials
@@ -69,6 +70,8 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
 	var c Config
 	fs.StringVar(&c.DataDir, "data-dir", cli.First(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&c.CacheDir, "cache-dir", getenv("COFFER_CACHE_DIR"),
+		"directory of the vaults' local caches, default inside the data directory; a tmpfs or fast local disk speeds restores (env COFFER_CACHE_DIR)")
 	fs.StringVar(&c.Database, "database", getenv(EnvDatabaseURL),
 		"catalog database: empty for SQLite in the data directory, or a postgres:// URL (env "+EnvDatabaseURL+")")
 	fs.StringVar(&c.Listen, "listen", cli.First(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
@@ -192,7 +195,7 @@ func Serve(ctx context.Context, c Config, ready func(endpoint string)) error {
 	} else {
 		log.Warn("no S3 endpoint configured: set COFFER_S3_ENDPOINT, COFFER_S3_ACCESS_KEY and COFFER_S3_SECRET_KEY to back up buckets")
 	}
-	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
+	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, CacheDir: c.CacheDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
 		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance,
 		VaultLocation: c.VaultLocation, ObjectLockDays: c.ObjectLockDays,
 		ReconcileInterval: c.Reconcile, ContinuousStall: c.Stall})
