@@ -174,6 +174,12 @@ func (f *FS) Delete(_ context.Context, id string) error {
 	if err := os.RemoveAll(tomb); err != nil {
 		return fmt.Errorf("delete vault %s: %w", id, err) // NewFS retries at the next start
 	}
+	if f.cacheRoot != "" {
+		// The vault's caches outside its directory go with it.
+		if err := os.RemoveAll(filepath.Join(f.cacheRoot, id)); err != nil {
+			return fmt.Errorf("delete vault %s: remove its caches: %w", id, err)
+		}
+	}
 	return nil
 }
 

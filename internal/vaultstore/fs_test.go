@@ -102,6 +102,34 @@ func TestFSLifecycle(t *testing.T) {
 	}
 }
 
+// TestFSDeleteRemovesOutsideCaches: a vault whose caches live under a
+// cache root (coffer server --cache-dir) loses them when it is deleted;
+// another vault's stay.
+func TestFSDeleteRemovesOutsideCaches(t *testing.T) {
+	ctx := testCtx(t)
+	root := t.TempDir()
+	f := newFS(t).WithCacheRoot(root)
+	for _, id := range []string{"v-a", "v-b"} {
+		v, err := f.Create(ctx, id, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeV(t, v)
+		if _, err := os.Stat(filepath.Join(root, id)); err != nil {
+			t.Fatalf("vault %s has no cache under the root: %v", id, err)
+		}
+	}
+	if err := f.Delete(ctx, "v-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "v-a")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("deleted vault's cache left behind: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "v-b")); err != nil {
+		t.Errorf("other vault's cache removed: %v", err)
+	}
+}
+
 func TestFSImport(t *testing.T) {
 	tests := []struct {
 		name      string
