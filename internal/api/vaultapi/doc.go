@@ -1,4 +1,4 @@
-// Package vaultapi owns the API's operations on vaults and what they hold:
+// Package vaultapi owns the API's operations on vaults and the resources around them:
 // backup vaults (create, describe, list, delete, attach, verify), recovery
 // points, vault locks and air-gapped vaults, legal holds, tags and
 // protected resources, and named S3 connections, in AWS Backup's JSON
