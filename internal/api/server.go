@@ -62,6 +62,8 @@ func New(svc *service.Service, verifier *auth.Verifier, account string, log *slo
 	return s
 }
 
+// routes registers the operations of every resource family; a request
+// for any other is an UnknownOperationException.
 func (s *Server) routes() {
 	rt := routeTable{s}
 	vaultapi.Register(rt, s.svc)
@@ -76,6 +78,7 @@ func (s *Server) routes() {
 // routeTable is the server's mux as the handler packages register on it.
 type routeTable struct{ s *Server }
 
+// Handle routes pattern to h, answering its result with a 200.
 func (t routeTable) Handle(pattern string, h wire.Handler) { t.HandleStatus(pattern, http.StatusOK, h) }
 
 // HandleStatus is Handle for an operation whose success is another
