@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog/capturestore"
 	"github.com/cofferbackup/coffer/internal/s3events"
 	"github.com/cofferbackup/coffer/internal/vocab"
@@ -37,8 +38,8 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		closeUnread(w, r)
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, r, apiError{status: http.StatusMethodNotAllowed, code: "UnknownOperationException",
-			msg: eventsPath + " accepts POST only"})
+		writeError(w, r, wire.Error{Status: http.StatusMethodNotAllowed, Code: "UnknownOperationException",
+			Msg: eventsPath + " accepts POST only"})
 		return
 	}
 	if !s.eventsAuthorized(w, r) {
@@ -48,8 +49,8 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if !got {
 		closeUnread(w, r)
 		w.Header().Set("Retry-After", "1")
-		writeError(w, r, apiError{status: http.StatusServiceUnavailable, code: "ThrottlingException",
-			msg: "too many requests are sending their bodies at once; retry later"})
+		writeError(w, r, wire.Error{Status: http.StatusServiceUnavailable, Code: "ThrottlingException",
+			Msg: "too many requests are sending their bodies at once; retry later"})
 		return
 	}
 	body, ok := s.readBody(w, r)
@@ -59,7 +60,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	records, err := s3events.Parse(body)
 	if err != nil {
-		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: err.Error()})
+		writeError(w, r, wire.Error{Status: 400, Code: "InvalidRequestException", Msg: err.Error()})
 		return
 	}
 	// An endpoint of another connection than the default says which:
@@ -67,7 +68,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	conn := r.URL.Query().Get("connection")
 	if conn != "" {
 		if err := vocab.ValidateConnectionName(conn); err != nil {
-			writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: err.Error()})
+			writeError(w, r, wire.Error{Status: 400, Code: "InvalidRequestException", Msg: err.Error()})
 			return
 		}
 	}
@@ -90,20 +91,20 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 // answers 401 (no token) or 403 (another one).
 func (s *Server) eventsAuthorized(w http.ResponseWriter, r *http.Request) bool {
 	h := r.Header.Get("Authorization")
-	var e apiError
+	var e wire.Error
 	switch {
 	case s.eventsToken == "":
-		e = apiError{status: http.StatusForbidden, code: "AccessDeniedException", msg: "this server has no events token configured"}
+		e = wire.Error{Status: http.StatusForbidden, Code: "AccessDeniedException", Msg: "this server has no events token configured"}
 	case h == "":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="coffer events"`)
-		e = apiError{status: http.StatusUnauthorized, code: "UnauthorizedException",
-			msg: "missing Authorization: Bearer <token> (COFFER_EVENTS_TOKEN or events.token in the data directory)"}
+		e = wire.Error{Status: http.StatusUnauthorized, Code: "UnauthorizedException",
+			Msg: "missing Authorization: Bearer <token> (COFFER_EVENTS_TOKEN or events.token in the data directory)"}
 	case !s3events.Authorized(h, s.eventsToken):
-		e = apiError{status: http.StatusForbidden, code: "AccessDeniedException", msg: "the events token is wrong"}
+		e = wire.Error{Status: http.StatusForbidden, Code: "AccessDeniedException", Msg: "the events token is wrong"}
 	default:
 		return true
 	}
-	s.log.Debug("events request refused", "request_id", r.Context().Value(requestIDKey{}), "status", e.status)
+	s.log.Debug("events request refused", "request_id", r.Context().Value(requestIDKey{}), "status", e.Status)
 	closeUnread(w, r)
 	writeError(w, r, e)
 	return false

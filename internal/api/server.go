@@ -10,15 +10,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/api/jobapi"
+	"github.com/cofferbackup/coffer/internal/api/planapi"
+	"github.com/cofferbackup/coffer/internal/api/vaultapi"
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/auth"
-	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
@@ -60,48 +62,29 @@ func New(svc *service.Service, verifier *auth.Verifier, account string, log *slo
 	return s
 }
 
-// handlerFunc handles one operation; a returned error becomes an AWS error.
-type handlerFunc func(r *http.Request, body []byte) (any, error)
-
+// routes registers the operations of every resource family; a request
+// for any other is an UnknownOperationException.
 func (s *Server) routes() {
-	s.handle("PUT /backup-vaults/{name}", s.createVault)
-	s.handle("GET /backup-vaults/{name}", s.describeVault)
-	s.handle("GET /backup-vaults", s.listVaults)
-	s.handle("DELETE /backup-vaults/{name}", s.deleteVault)
-	s.handle("PUT /backup-vault-attachments", s.attachVault)           // coffer extension
-	s.handle("POST /backup-vaults/{name}/verification", s.verifyVault) // coffer extension
-	s.handle("PUT /backup-jobs", s.startBackupJob)
-	s.handle("GET /backup-jobs/{id}", s.describeBackupJob)
-	s.handle("GET /backup-jobs", s.listBackupJobs)
-	s.handle("POST /backup-jobs/{id}", s.stopBackupJob)
-	s.handle("GET /backup-vaults/{name}/recovery-points", s.listRecoveryPoints)
-	s.handle("GET /backup-vaults/{name}/recovery-points/{arn}", s.describeRecoveryPoint)
-	s.handle("DELETE /backup-vaults/{name}/recovery-points/{arn}", s.deleteRecoveryPoint)
-	s.handle("GET /resources/{arn}/recovery-points", s.listRecoveryPointsByResource)
-	s.handle("PUT /restore-jobs", s.startRestoreJob)
-	s.handle("GET /restore-jobs/{id}", s.describeRestoreJob)
-	s.handle("GET /restore-jobs", s.listRestoreJobs)
-	s.handle("GET /supported-resource-types", s.supportedResourceTypes)
-	s.planRoutes()
-	s.tagRoutes()
-	s.maintenanceRoutes() // coffer extension
-	s.reportRoutes()      // coffer extension
-	s.lockRoutes()
-	s.copyRoutes()
-	s.connectionRoutes()   // coffer extension
-	s.previewRoutes()      // coffer extension
-	s.verificationRoutes() // coffer extension
+	rt := routeTable{s}
+	vaultapi.Register(rt, s.svc)
+	jobapi.Register(rt, s.svc, s.account)
+	planapi.Register(rt, s.svc)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, apiError{status: http.StatusNotFound, code: "UnknownOperationException",
-			msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})
+		writeError(w, r, wire.Error{Status: http.StatusNotFound, Code: "UnknownOperationException",
+			Msg: fmt.Sprintf("coffer does not implement %s %s", r.Method, r.URL.Path)})
 	})
 }
 
-func (s *Server) handle(pattern string, h handlerFunc) { s.handleStatus(pattern, http.StatusOK, h) }
+// routeTable is the server's mux as the handler packages register on it.
+type routeTable struct{ s *Server }
 
-// handleStatus is handle for an operation whose success is another
+// Handle routes pattern to h, answering its result with a 200.
+func (t routeTable) Handle(pattern string, h wire.Handler) { t.HandleStatus(pattern, http.StatusOK, h) }
+
+// HandleStatus is Handle for an operation whose success is another
 // status than 200 (CancelLegalHold's 201).
-func (s *Server) handleStatus(pattern string, status int, h handlerFunc) {
+func (t routeTable) HandleStatus(pattern string, status int, h wire.Handler) {
+	s := t.s
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		body := r.Context().Value(bodyKey{}).([]byte)
 		out, err := h(r, body)
@@ -129,7 +112,7 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			err := fmt.Errorf("panic: %v", p)
-			s.writeFailure(w, r, apiError{status: 500, code: "ServiceUnavailableException", msg: err.Error()}, err)
+			s.writeFailure(w, r, wire.Error{Status: 500, Code: "ServiceUnavailableException", Msg: err.Error()}, err)
 		}
 	}()
 	if isEvents(r) { // bearer-token authenticated, not SigV4
@@ -164,8 +147,8 @@ func (s *Server) readAuthenticated(w http.ResponseWriter, r *http.Request) (body
 		if !got {
 			closeUnread(w, r)
 			w.Header().Set("Retry-After", "1")
-			writeError(w, r, apiError{status: http.StatusServiceUnavailable, code: "ThrottlingException",
-				msg: "too many requests are sending their bodies at once; retry later"})
+			writeError(w, r, wire.Error{Status: http.StatusServiceUnavailable, Code: "ThrottlingException",
+				Msg: "too many requests are sending their bodies at once; retry later"})
 			return nil, false
 		}
 		body, ok = s.readBody(w, r)
@@ -188,16 +171,16 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		closeUnread(w, r)
-		writeError(w, r, apiError{status: http.StatusRequestTimeout, code: "RequestTimeoutException",
-			msg: fmt.Sprintf("the request was not received within %s", s.limits.BodyTimeout)})
+		writeError(w, r, wire.Error{Status: http.StatusRequestTimeout, Code: "RequestTimeoutException",
+			Msg: fmt.Sprintf("the request was not received within %s", s.limits.BodyTimeout)})
 		return nil, false
 	case err != nil:
 		closeUnread(w, r)
-		writeError(w, r, apiError{status: 400, code: "InvalidRequestException", msg: "cannot read request body: " + err.Error()})
+		writeError(w, r, wire.Error{Status: 400, Code: "InvalidRequestException", Msg: "cannot read request body: " + err.Error()})
 		return nil, false
 	case len(body) > maxBody:
 		closeUnread(w, r)
-		writeError(w, r, apiError{status: 413, code: "InvalidRequestException", msg: "request body over 1 MiB"})
+		writeError(w, r, wire.Error{Status: 413, Code: "InvalidRequestException", Msg: "request body over 1 MiB"})
 		return nil, false
 	}
 	return body, true
@@ -214,7 +197,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.log.Debug("request refused", "request_id", r.Context().Value(requestIDKey{}), "method", r.Method, "path", r.URL.Path, "err", err)
 	closeUnread(w, r)
-	writeError(w, r, apiError{status: auth.ErrorStatus(err), code: auth.ErrorCode(err), msg: err.Error()})
+	writeError(w, r, wire.Error{Status: auth.ErrorStatus(err), Code: auth.ErrorCode(err), Msg: err.Error()})
 }
 
 // closeUnread makes the connection close right after the answer when the
@@ -232,67 +215,52 @@ func closeUnread(w http.ResponseWriter, r *http.Request) {
 // writeFailure answers e. A 5xx answer carries the request id instead of
 // the error's text, which can name internal paths; the detail goes to the
 // log under that id.
-func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, e apiError, err error) {
-	if e.status >= 500 {
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, e wire.Error, err error) {
+	if e.Status >= 500 {
 		id, _ := r.Context().Value(requestIDKey{}).(string)
-		s.log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", e.status, "err", err)
-		if !e.public {
-			e.msg = "internal error; the server log has the detail under request id " + id
+		s.log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+		if !e.Public {
+			e.Msg = "internal error; the server log has the detail under request id " + id
 		} else {
-			e.msg += " (request id " + id + ")"
+			e.Msg += " (request id " + id + ")"
 		}
 	}
 	writeError(w, r, e)
 }
 
-// apiError is an error in AWS's restJson1 form.
-type apiError struct {
-	status int
-	code   string
-	msg    string
-	// public: the message of a 5xx is for the caller (it names what did
-	// not answer), not internal detail to keep for the log.
-	public bool
-}
-
-func (e apiError) Error() string { return e.code + ": " + e.msg }
-
-func badParam(format string, args ...any) error {
-	return apiError{status: 400, code: "InvalidParameterValueException", msg: fmt.Sprintf(format, args...)}
-}
-
-func toAPIError(err error) apiError {
-	var ae apiError
+// toAPIError maps a control-plane error to its AWS error code.
+func toAPIError(err error) wire.Error {
+	var ae wire.Error
 	if errors.As(err, &ae) {
 		return ae
 	}
 	msg := err.Error()
 	switch {
 	case errors.Is(err, service.ErrNotFound):
-		return apiError{status: 404, code: "ResourceNotFoundException", msg: msg}
+		return wire.Error{Status: 404, Code: "ResourceNotFoundException", Msg: msg}
 	case errors.Is(err, service.ErrAlreadyExists):
-		return apiError{status: 400, code: "AlreadyExistsException", msg: msg}
+		return wire.Error{Status: 400, Code: "AlreadyExistsException", Msg: msg}
 	case errors.Is(err, service.ErrInvalidParameter):
-		return apiError{status: 400, code: "InvalidParameterValueException", msg: msg}
+		return wire.Error{Status: 400, Code: "InvalidParameterValueException", Msg: msg}
 	case errors.Is(err, service.ErrMissingParameter):
-		return apiError{status: 400, code: "MissingParameterValueException", msg: msg}
+		return wire.Error{Status: 400, Code: "MissingParameterValueException", Msg: msg}
 	case errors.Is(err, service.ErrInvalidRequest):
-		return apiError{status: 400, code: "InvalidRequestException", msg: msg}
+		return wire.Error{Status: 400, Code: "InvalidRequestException", Msg: msg}
 	case errors.Is(err, service.ErrInvalidState):
-		return apiError{status: 400, code: "InvalidResourceStateException", msg: msg}
+		return wire.Error{Status: 400, Code: "InvalidResourceStateException", Msg: msg}
 	case errors.Is(err, service.ErrLimitExceeded):
-		return apiError{status: 400, code: "LimitExceededException", msg: msg}
+		return wire.Error{Status: 400, Code: "LimitExceededException", Msg: msg}
 	case errors.Is(err, service.ErrUnavailable):
-		return apiError{status: 503, code: "ServiceUnavailableException", msg: msg, public: true}
+		return wire.Error{Status: 503, Code: "ServiceUnavailableException", Msg: msg, Public: true}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return apiError{status: 503, code: "ServiceUnavailableException", msg: msg}
+		return wire.Error{Status: 503, Code: "ServiceUnavailableException", Msg: msg}
 	}
-	return apiError{status: 500, code: "ServiceUnavailableException", msg: msg}
+	return wire.Error{Status: 500, Code: "ServiceUnavailableException", Msg: msg}
 }
 
-func writeError(w http.ResponseWriter, _ *http.Request, e apiError) {
-	w.Header().Set("X-Amzn-Errortype", e.code)
-	writeJSON(w, e.status, map[string]string{"__type": e.code, "Message": e.msg})
+func writeError(w http.ResponseWriter, _ *http.Request, e wire.Error) {
+	w.Header().Set("X-Amzn-Errortype", e.Code)
+	writeJSON(w, e.Status, map[string]string{"__type": e.Code, "Message": e.Msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -313,76 +281,3 @@ func requestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-// epoch marshals a time as AWS's epoch-seconds JSON number.
-type epoch time.Time
-
-func (e epoch) MarshalJSON() ([]byte, error) {
-	t := time.Time(e)
-	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)), nil
-}
-
-// ts returns nil for the zero time so that omitempty drops it.
-func ts(t time.Time) *epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := epoch(t)
-	return &e
-}
-
-func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return apiError{status: 400, code: "SerializationException", msg: "request body is not valid JSON for this operation: " + err.Error()}
-	}
-	return nil
-}
-
-// page reads nextToken and maxResults.
-func page(r *http.Request) (catalog.Page, error) {
-	q := r.URL.Query()
-	p := catalog.Page{Token: q.Get("nextToken")}
-	if v := q.Get("maxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return p, badParam("maxResults must be a number from 1 to 1000, not %q", v)
-		}
-		p.Max = n
-	}
-	return p, nil
-}
-
-// queryTime parses an ISO 8601 query timestamp (the SDK's format); epoch
-// seconds are accepted too.
-func queryTime(r *http.Request, name string) (time.Time, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
-	}
-	return time.Time{}, badParam("%s must be an ISO 8601 timestamp, not %q", name, v)
-}
-
-// queryTimes parses several timestamp query parameters.
-func queryTimes(r *http.Request, dst map[string]*time.Time) error {
-	for name, t := range dst {
-		v, err := queryTime(r, name)
-		if err != nil {
-			return err
-		}
-		*t = v
-	}
-	return nil
-}
-
-// page0 is a first page of at most 10 items.
-func page0() catalog.Page { return catalog.Page{Max: 10} }

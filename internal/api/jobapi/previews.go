@@ -1,8 +1,9 @@
-package api
+package jobapi
 
 import (
 	"net/http"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/restore"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -11,8 +12,8 @@ import (
 // StartRestoreJob with the same body would write, skip and delete-mark,
 // found without writing anything. The keys it lists go to the
 // authenticated caller only, never to the catalog or the log.
-func (s *Server) previewRoutes() {
-	s.handle("POST /restore-previews", s.previewRestore)
+func (s *handlers) previewRoutes(rt wire.Routes) {
+	rt.Handle("POST /restore-previews", s.previewRestore)
 }
 
 type keyClassJSON struct {
@@ -44,7 +45,7 @@ func toKeyClassJSON(c restore.KeyClass) keyClassJSON {
 	return keyClassJSON{Count: c.Count, Keys: keys}
 }
 
-func (s *Server) previewRestore(r *http.Request, body []byte) (any, error) {
+func (s *handlers) previewRestore(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		RecoveryPointArn string
 		Metadata         map[string]string
@@ -53,7 +54,7 @@ func (s *Server) previewRestore(r *http.Request, body []byte) (any, error) {
 		// MaxKeys: keys listed per class, default 100, at most 1000.
 		MaxKeys int
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	p, err := s.svc.PreviewRestore(r.Context(), service.StartRestoreInput{

@@ -1,4 +1,4 @@
-package api
+package jobapi
 
 import (
 	"encoding/json"
@@ -6,30 +6,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
-
-type lifecycleJSON struct {
-	DeleteAfterDays            int64 `json:",omitempty"`
-	MoveToColdStorageAfterDays int64 `json:",omitempty"`
-}
 
 type backupJobJSON struct {
 	AccountId              string
 	BackupJobId            string
 	BackupVaultName        string
 	BackupVaultArn         string
-	RecoveryPointArn       string         `json:",omitempty"`
-	RecoveryPointLifecycle *lifecycleJSON `json:",omitempty"`
+	RecoveryPointArn       string          `json:",omitempty"`
+	RecoveryPointLifecycle *wire.Lifecycle `json:",omitempty"`
 	ResourceArn            string
 	ResourceName           string
 	ResourceType           string
-	CreationDate           *epoch `json:",omitempty"`
-	InitiationDate         *epoch `json:",omitempty"`
-	CompletionDate         *epoch `json:",omitempty"`
-	StartBy                *epoch `json:",omitempty"`
+	CreationDate           *wire.Epoch `json:",omitempty"`
+	InitiationDate         *wire.Epoch `json:",omitempty"`
+	CompletionDate         *wire.Epoch `json:",omitempty"`
+	StartBy                *wire.Epoch `json:",omitempty"`
 	State                  string
 	StatusMessage          string `json:",omitempty"`
 	PercentDone            string
@@ -44,11 +40,11 @@ type backupJobJSON struct {
 	CofferStats json.RawMessage `json:",omitempty"`
 }
 
-func (s *Server) toBackupJobJSON(j jobstore.BackupJob) backupJobJSON {
+func (s *handlers) toBackupJobJSON(j jobstore.BackupJob) backupJobJSON {
 	out := backupJobJSON{
 		AccountId: s.account, BackupJobId: j.ID, BackupVaultName: j.VaultName, BackupVaultArn: j.VaultARN,
 		ResourceArn: j.ResourceARN, ResourceName: strings.TrimPrefix(j.ResourceARN, "arn:aws:s3:::"), ResourceType: j.ResourceType,
-		CreationDate: ts(j.CreatedAt), InitiationDate: ts(j.StartedAt), CompletionDate: ts(j.CompletedAt), StartBy: ts(j.StartBy),
+		CreationDate: wire.TS(j.CreatedAt), InitiationDate: wire.TS(j.StartedAt), CompletionDate: wire.TS(j.CompletedAt), StartBy: wire.TS(j.StartBy),
 		State: j.State, StatusMessage: j.StatusMessage, PercentDone: j.PercentDone, BackupSizeInBytes: j.BackupSize,
 		BytesTransferred: j.BytesTransferred, IamRoleArn: j.IAMRoleARN, BackupOptions: j.BackupOptions, IsEncrypted: true,
 	}
@@ -56,7 +52,7 @@ func (s *Server) toBackupJobJSON(j jobstore.BackupJob) backupJobJSON {
 		out.RecoveryPointArn = j.RecoveryPointARN
 	}
 	if j.DeleteAfterDays > 0 {
-		out.RecoveryPointLifecycle = &lifecycleJSON{DeleteAfterDays: j.DeleteAfterDays}
+		out.RecoveryPointLifecycle = &wire.Lifecycle{DeleteAfterDays: j.DeleteAfterDays}
 	}
 	if j.Stats != "" && j.Stats != "{}" {
 		out.CofferStats = json.RawMessage(j.Stats)
@@ -64,22 +60,11 @@ func (s *Server) toBackupJobJSON(j jobstore.BackupJob) backupJobJSON {
 	if len(out.BackupOptions) == 0 {
 		out.BackupOptions = nil
 	}
-	out.CreatedBy = createdBy(j.VaultARN, j.VaultName, j.PlanID, j.PlanVersion, j.RuleID)
+	out.CreatedBy = wire.CreatedBy(j.VaultARN, j.VaultName, j.PlanID, j.PlanVersion, j.RuleID)
 	return out
 }
 
-// createdBy is the CreatedBy of a job or recovery point that a plan rule
-// made; nil for on-demand ones. The plan ARN shares the vault ARN's region
-// and account.
-func createdBy(vaultARN, vaultName, planID, version, ruleID string) map[string]string {
-	if planID == "" {
-		return nil
-	}
-	return map[string]string{"BackupPlanId": planID, "BackupPlanVersion": version, "BackupRuleId": ruleID,
-		"BackupPlanArn": strings.Replace(vaultARN, ":backup-vault:"+vaultName, ":backup-plan:"+planID, 1)}
-}
-
-func (s *Server) startBackupJob(r *http.Request, body []byte) (any, error) {
+func (s *handlers) startBackupJob(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		BackupVaultName       string
 		ResourceArn           string
@@ -91,7 +76,7 @@ func (s *Server) startBackupJob(r *http.Request, body []byte) (any, error) {
 		RecoveryPointTags     map[string]string
 		BackupOptions         map[string]string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	si := service.StartBackupInput{
@@ -112,10 +97,10 @@ func (s *Server) startBackupJob(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupJobId": j.ID, "RecoveryPointArn": j.RecoveryPointARN, "CreationDate": ts(j.CreatedAt)}, nil
+	return map[string]any{"BackupJobId": j.ID, "RecoveryPointArn": j.RecoveryPointARN, "CreationDate": wire.TS(j.CreatedAt)}, nil
 }
 
-func (s *Server) describeBackupJob(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeBackupJob(r *http.Request, _ []byte) (any, error) {
 	j, err := s.svc.BackupJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -123,7 +108,7 @@ func (s *Server) describeBackupJob(r *http.Request, _ []byte) (any, error) {
 	return s.toBackupJobJSON(j), nil
 }
 
-func (s *Server) stopBackupJob(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) stopBackupJob(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.StopBackupJob(r.Context(), r.PathValue("id"))
 }
 
@@ -132,8 +117,8 @@ var backupStates = map[string]bool{
 	"COMPLETED": true, "FAILED": true, "EXPIRED": true, "PARTIAL": true,
 }
 
-func (s *Server) listBackupJobs(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listBackupJobs(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -141,12 +126,12 @@ func (s *Server) listBackupJobs(r *http.Request, _ []byte) (any, error) {
 	f := jobstore.BackupJobFilter{ResourceARN: q.Get("resourceArn"), State: q.Get("state"),
 		VaultName: q.Get("backupVaultName"), ResourceType: q.Get("resourceType")}
 	if f.State != "" && !backupStates[f.State] {
-		return nil, badParam("state %q is not a backup job state", f.State)
+		return nil, wire.BadParam("state %q is not a backup job state", f.State)
 	}
 	if acct := q.Get("accountId"); acct != "" && acct != s.account {
-		return listOut("BackupJobs", []backupJobJSON{}, ""), nil
+		return wire.ListOut("BackupJobs", []backupJobJSON{}, ""), nil
 	}
-	if err := queryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore,
+	if err := wire.QueryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore,
 		"completeAfter": &f.CompleteAfter, "completeBefore": &f.CompleteBefore}); err != nil {
 		return nil, err
 	}
@@ -158,5 +143,5 @@ func (s *Server) listBackupJobs(r *http.Request, _ []byte) (any, error) {
 	for _, j := range jobs {
 		out = append(out, s.toBackupJobJSON(j))
 	}
-	return listOut("BackupJobs", out, tok), nil
+	return wire.ListOut("BackupJobs", out, tok), nil
 }

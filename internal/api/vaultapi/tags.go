@@ -1,23 +1,24 @@
-package api
+package vaultapi
 
 import (
 	"net/http"
 	"sort"
 	"strings"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
-func (s *Server) tagRoutes() {
-	s.handle("GET /tags/{arn}", s.listTags)
-	s.handle("POST /tags/{arn}", s.tagResource)
-	s.handle("POST /untag/{arn}", s.untagResource)
-	s.handle("GET /resources", s.listProtectedResources)
-	s.handle("GET /resources/{arn}", s.describeProtectedResource)
+func (s *handlers) tagRoutes(rt wire.Routes) {
+	rt.Handle("GET /tags/{arn}", s.listTags)
+	rt.Handle("POST /tags/{arn}", s.tagResource)
+	rt.Handle("POST /untag/{arn}", s.untagResource)
+	rt.Handle("GET /resources", s.listProtectedResources)
+	rt.Handle("GET /resources/{arn}", s.describeProtectedResource)
 }
 
-func (s *Server) listTags(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listTags(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,7 @@ func (s *Server) listTags(r *http.Request, _ []byte) (any, error) {
 	if p.Token != "" {
 		start = sort.SearchStrings(keys, strings.TrimPrefix(p.Token, "k:"))
 		if !strings.HasPrefix(p.Token, "k:") {
-			return nil, badParam("NextToken is not valid")
+			return nil, wire.BadParam("NextToken is not valid")
 		}
 	}
 	limit := p.Max
@@ -51,27 +52,27 @@ func (s *Server) listTags(r *http.Request, _ []byte) (any, error) {
 		}
 		out[keys[i]] = tags[keys[i]]
 	}
-	return listOut("Tags", out, next), nil
+	return wire.ListOut("Tags", out, next), nil
 }
 
-func (s *Server) tagResource(r *http.Request, body []byte) (any, error) {
+func (s *handlers) tagResource(r *http.Request, body []byte) (any, error) {
 	var in struct{ Tags map[string]string }
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	if len(in.Tags) == 0 {
-		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "Tags is required"}
+		return nil, wire.Error{Status: 400, Code: "MissingParameterValueException", Msg: "Tags is required"}
 	}
 	return struct{}{}, s.svc.TagResource(r.Context(), r.PathValue("arn"), in.Tags)
 }
 
-func (s *Server) untagResource(r *http.Request, body []byte) (any, error) {
+func (s *handlers) untagResource(r *http.Request, body []byte) (any, error) {
 	var in struct{ TagKeyList []string }
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	if len(in.TagKeyList) == 0 {
-		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "TagKeyList is required"}
+		return nil, wire.Error{Status: 400, Code: "MissingParameterValueException", Msg: "TagKeyList is required"}
 	}
 	return struct{}{}, s.svc.UntagResource(r.Context(), r.PathValue("arn"), in.TagKeyList)
 }
@@ -80,13 +81,13 @@ type protectedJSON struct {
 	ResourceArn          string
 	ResourceType         string
 	ResourceName         string
-	LastBackupTime       *epoch `json:",omitempty"`
+	LastBackupTime       *wire.Epoch `json:",omitempty"`
 	LastBackupVaultArn   string
 	LastRecoveryPointArn string
 }
 
-func (s *Server) listProtectedResources(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listProtectedResources(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +99,11 @@ func (s *Server) listProtectedResources(r *http.Request, _ []byte) (any, error) 
 	for _, pr := range res {
 		out = append(out, toProtectedJSON(pr))
 	}
-	return listOut("Results", out, tok), nil
+	return wire.ListOut("Results", out, tok), nil
 }
 
-func (s *Server) describeProtectedResource(r *http.Request, _ []byte) (any, error) {
-	res, _, err := s.svc.ProtectedResources(r.Context(), r.PathValue("arn"), page0())
+func (s *handlers) describeProtectedResource(r *http.Request, _ []byte) (any, error) {
+	res, _, err := s.svc.ProtectedResources(r.Context(), r.PathValue("arn"), wire.Page0())
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +112,6 @@ func (s *Server) describeProtectedResource(r *http.Request, _ []byte) (any, erro
 
 func toProtectedJSON(pr service.ProtectedResource) protectedJSON {
 	return protectedJSON{ResourceArn: pr.ResourceARN, ResourceType: pr.ResourceType,
-		ResourceName: strings.TrimPrefix(pr.ResourceARN, "arn:aws:s3:::"), LastBackupTime: ts(pr.LastBackupTime),
+		ResourceName: strings.TrimPrefix(pr.ResourceARN, "arn:aws:s3:::"), LastBackupTime: wire.TS(pr.LastBackupTime),
 		LastBackupVaultArn: pr.LastVaultARN, LastRecoveryPointArn: pr.LastRecoveryPointARN}
 }

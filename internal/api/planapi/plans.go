@@ -1,4 +1,4 @@
-package api
+package planapi
 
 import (
 	"encoding/json"
@@ -6,23 +6,31 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/plan"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
-func (s *Server) planRoutes() {
-	s.handle("PUT /backup/plans", s.createPlan)
-	s.handle("GET /backup/plans", s.listPlans)
-	s.handle("GET /backup/plans/{id}", s.getPlan)
-	s.handle("POST /backup/plans/{id}", s.updatePlan)
-	s.handle("DELETE /backup/plans/{id}", s.deletePlan)
-	s.handle("GET /backup/plans/{id}/versions", s.listPlanVersions)
-	s.handle("GET /backup/plans/{id}/toTemplate", s.exportPlanTemplate)
-	s.handle("POST /backup/template/json/toPlan", s.planFromJSON)
-	s.handle("PUT /backup/plans/{id}/selections", s.createSelection)
-	s.handle("GET /backup/plans/{id}/selections", s.listSelections)
-	s.handle("GET /backup/plans/{id}/selections/{sid}", s.getSelection)
-	s.handle("DELETE /backup/plans/{id}/selections/{sid}", s.deleteSelection)
+// handlers serves the plan operations of svc.
+type handlers struct {
+	svc *service.Service
+}
+
+// Register routes the plan and selection operations to svc.
+func Register(rt wire.Routes, svc *service.Service) {
+	s := &handlers{svc: svc}
+	rt.Handle("PUT /backup/plans", s.createPlan)
+	rt.Handle("GET /backup/plans", s.listPlans)
+	rt.Handle("GET /backup/plans/{id}", s.getPlan)
+	rt.Handle("POST /backup/plans/{id}", s.updatePlan)
+	rt.Handle("DELETE /backup/plans/{id}", s.deletePlan)
+	rt.Handle("GET /backup/plans/{id}/versions", s.listPlanVersions)
+	rt.Handle("GET /backup/plans/{id}/toTemplate", s.exportPlanTemplate)
+	rt.Handle("POST /backup/template/json/toPlan", s.planFromJSON)
+	rt.Handle("PUT /backup/plans/{id}/selections", s.createSelection)
+	rt.Handle("GET /backup/plans/{id}/selections", s.listSelections)
+	rt.Handle("GET /backup/plans/{id}/selections/{sid}", s.getSelection)
+	rt.Handle("DELETE /backup/plans/{id}/selections/{sid}", s.deleteSelection)
 }
 
 type planListMember struct {
@@ -30,60 +38,60 @@ type planListMember struct {
 	BackupPlanId           string
 	BackupPlanName         string
 	VersionId              string
-	CreationDate           *epoch                       `json:",omitempty"`
-	DeletionDate           *epoch                       `json:",omitempty"`
-	LastExecutionDate      *epoch                       `json:",omitempty"`
+	CreationDate           *wire.Epoch                  `json:",omitempty"`
+	DeletionDate           *wire.Epoch                  `json:",omitempty"`
+	LastExecutionDate      *wire.Epoch                  `json:",omitempty"`
 	CreatorRequestId       string                       `json:",omitempty"`
 	AdvancedBackupSettings []plan.AdvancedBackupSetting `json:",omitempty"`
 }
 
 func toPlanListMember(p service.Plan) planListMember {
 	return planListMember{BackupPlanArn: p.ARN, BackupPlanId: p.ID, BackupPlanName: p.Doc.BackupPlanName, VersionId: p.VersionID,
-		CreationDate: ts(p.CreatedAt), DeletionDate: ts(p.DeletedAt), LastExecutionDate: ts(p.LastExecutionAt),
+		CreationDate: wire.TS(p.CreatedAt), DeletionDate: wire.TS(p.DeletedAt), LastExecutionDate: wire.TS(p.LastExecutionAt),
 		CreatorRequestId: p.CreatorRequestID, AdvancedBackupSettings: p.Doc.AdvancedBackupSettings}
 }
 
-func (s *Server) createPlan(r *http.Request, body []byte) (any, error) {
+func (s *handlers) createPlan(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		BackupPlan       *plan.Document
 		BackupPlanTags   map[string]string
 		CreatorRequestId string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	if in.BackupPlan == nil {
-		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "BackupPlan is required"}
+		return nil, wire.Error{Status: 400, Code: "MissingParameterValueException", Msg: "BackupPlan is required"}
 	}
 	p, err := s.svc.CreatePlan(r.Context(), *in.BackupPlan, in.BackupPlanTags, in.CreatorRequestId)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "CreationDate": ts(p.CreatedAt), "VersionId": p.VersionID,
+	return map[string]any{"BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "CreationDate": wire.TS(p.CreatedAt), "VersionId": p.VersionID,
 		"AdvancedBackupSettings": p.Doc.AdvancedBackupSettings}, nil
 }
 
-func (s *Server) getPlan(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) getPlan(r *http.Request, _ []byte) (any, error) {
 	q := r.URL.Query()
 	p, err := s.svc.Plan(r.Context(), r.PathValue("id"), q.Get("versionId"))
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]any{"BackupPlan": p.Doc, "BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "VersionId": p.VersionID,
-		"CreationDate": ts(p.CreatedAt), "AdvancedBackupSettings": p.Doc.AdvancedBackupSettings}
+		"CreationDate": wire.TS(p.CreatedAt), "AdvancedBackupSettings": p.Doc.AdvancedBackupSettings}
 	if p.CreatorRequestID != "" {
 		out["CreatorRequestId"] = p.CreatorRequestID
 	}
 	if !p.DeletedAt.IsZero() {
-		out["DeletionDate"] = ts(p.DeletedAt)
+		out["DeletionDate"] = wire.TS(p.DeletedAt)
 	}
 	if !p.LastExecutionAt.IsZero() {
-		out["LastExecutionDate"] = ts(p.LastExecutionAt)
+		out["LastExecutionDate"] = wire.TS(p.LastExecutionAt)
 	}
 	if v := q.Get("MaxScheduledRunsPreview"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 10 {
-			return nil, badParam("MaxScheduledRunsPreview must be a number from 0 to 10, not %q", v)
+			return nil, wire.BadParam("MaxScheduledRunsPreview must be a number from 0 to 10, not %q", v)
 		}
 		runs, err := s.svc.NextRuns(r.Context(), p, n)
 		if err != nil {
@@ -91,39 +99,39 @@ func (s *Server) getPlan(r *http.Request, _ []byte) (any, error) {
 		}
 		preview := make([]map[string]any, 0, len(runs))
 		for _, run := range runs {
-			preview = append(preview, map[string]any{"ExecutionTime": ts(run.Time), "RuleId": run.RuleID, "RuleExecutionType": "SNAPSHOTS"})
+			preview = append(preview, map[string]any{"ExecutionTime": wire.TS(run.Time), "RuleId": run.RuleID, "RuleExecutionType": "SNAPSHOTS"})
 		}
 		out["ScheduledRunsPreview"] = preview
 	}
 	return out, nil
 }
 
-func (s *Server) updatePlan(r *http.Request, body []byte) (any, error) {
+func (s *handlers) updatePlan(r *http.Request, body []byte) (any, error) {
 	var in struct{ BackupPlan *plan.Document }
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	if in.BackupPlan == nil {
-		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "BackupPlan is required"}
+		return nil, wire.Error{Status: 400, Code: "MissingParameterValueException", Msg: "BackupPlan is required"}
 	}
 	p, err := s.svc.UpdatePlan(r.Context(), r.PathValue("id"), *in.BackupPlan)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "CreationDate": ts(p.CreatedAt), "VersionId": p.VersionID,
+	return map[string]any{"BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "CreationDate": wire.TS(p.CreatedAt), "VersionId": p.VersionID,
 		"AdvancedBackupSettings": p.Doc.AdvancedBackupSettings}, nil
 }
 
-func (s *Server) deletePlan(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) deletePlan(r *http.Request, _ []byte) (any, error) {
 	p, err := s.svc.DeletePlan(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "DeletionDate": ts(p.DeletedAt), "VersionId": p.VersionID}, nil
+	return map[string]any{"BackupPlanId": p.ID, "BackupPlanArn": p.ARN, "DeletionDate": wire.TS(p.DeletedAt), "VersionId": p.VersionID}, nil
 }
 
-func (s *Server) listPlans(r *http.Request, _ []byte) (any, error) {
-	pg, err := page(r)
+func (s *handlers) listPlans(r *http.Request, _ []byte) (any, error) {
+	pg, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +144,11 @@ func (s *Server) listPlans(r *http.Request, _ []byte) (any, error) {
 	for _, p := range plans {
 		out = append(out, toPlanListMember(p))
 	}
-	return listOut("BackupPlansList", out, tok), nil
+	return wire.ListOut("BackupPlansList", out, tok), nil
 }
 
-func (s *Server) listPlanVersions(r *http.Request, _ []byte) (any, error) {
-	pg, err := page(r)
+func (s *handlers) listPlanVersions(r *http.Request, _ []byte) (any, error) {
+	pg, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +160,10 @@ func (s *Server) listPlanVersions(r *http.Request, _ []byte) (any, error) {
 	for _, p := range plans {
 		out = append(out, toPlanListMember(p))
 	}
-	return listOut("BackupPlanVersionsList", out, tok), nil
+	return wire.ListOut("BackupPlanVersionsList", out, tok), nil
 }
 
-func (s *Server) exportPlanTemplate(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) exportPlanTemplate(r *http.Request, _ []byte) (any, error) {
 	p, err := s.svc.Plan(r.Context(), r.PathValue("id"), "")
 	if err != nil {
 		return nil, err
@@ -171,55 +179,55 @@ func (s *Server) exportPlanTemplate(r *http.Request, _ []byte) (any, error) {
 	return map[string]any{"BackupPlanTemplateJson": string(b)}, nil
 }
 
-func (s *Server) planFromJSON(_ *http.Request, body []byte) (any, error) {
+func (s *handlers) planFromJSON(_ *http.Request, body []byte) (any, error) {
 	var in struct{ BackupPlanTemplateJson string }
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	var doc plan.Document
 	dec := json.NewDecoder(strings.NewReader(in.BackupPlanTemplateJson))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, badParam("BackupPlanTemplateJson is not a backup plan document: %v", err)
+		return nil, wire.BadParam("BackupPlanTemplateJson is not a backup plan document: %v", err)
 	}
 	if err := doc.Validate(nil); err != nil {
-		return nil, badParam("%v", err)
+		return nil, wire.BadParam("%v", err)
 	}
 	return map[string]any{"BackupPlan": doc}, nil
 }
 
-func (s *Server) createSelection(r *http.Request, body []byte) (any, error) {
+func (s *handlers) createSelection(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		BackupSelection  *plan.Selection
 		CreatorRequestId string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	if in.BackupSelection == nil {
-		return nil, apiError{status: 400, code: "MissingParameterValueException", msg: "BackupSelection is required"}
+		return nil, wire.Error{Status: 400, Code: "MissingParameterValueException", Msg: "BackupSelection is required"}
 	}
 	sel, err := s.svc.CreateSelection(r.Context(), r.PathValue("id"), *in.BackupSelection, in.CreatorRequestId)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"SelectionId": sel.ID, "BackupPlanId": sel.PlanID, "CreationDate": ts(sel.CreatedAt)}, nil
+	return map[string]any{"SelectionId": sel.ID, "BackupPlanId": sel.PlanID, "CreationDate": wire.TS(sel.CreatedAt)}, nil
 }
 
-func (s *Server) getSelection(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) getSelection(r *http.Request, _ []byte) (any, error) {
 	sel, err := s.svc.Selection(r.Context(), r.PathValue("id"), r.PathValue("sid"))
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{"BackupSelection": sel.Doc, "SelectionId": sel.ID, "BackupPlanId": sel.PlanID, "CreationDate": ts(sel.CreatedAt)}
+	out := map[string]any{"BackupSelection": sel.Doc, "SelectionId": sel.ID, "BackupPlanId": sel.PlanID, "CreationDate": wire.TS(sel.CreatedAt)}
 	if sel.CreatorRequestID != "" {
 		out["CreatorRequestId"] = sel.CreatorRequestID
 	}
 	return out, nil
 }
 
-func (s *Server) listSelections(r *http.Request, _ []byte) (any, error) {
-	pg, err := page(r)
+func (s *handlers) listSelections(r *http.Request, _ []byte) (any, error) {
+	pg, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -230,15 +238,15 @@ func (s *Server) listSelections(r *http.Request, _ []byte) (any, error) {
 	out := make([]map[string]any, 0, len(sels))
 	for _, sel := range sels {
 		m := map[string]any{"SelectionId": sel.ID, "SelectionName": sel.Name, "BackupPlanId": sel.PlanID,
-			"CreationDate": ts(sel.CreatedAt), "IamRoleArn": sel.Doc.IamRoleArn}
+			"CreationDate": wire.TS(sel.CreatedAt), "IamRoleArn": sel.Doc.IamRoleArn}
 		if sel.CreatorRequestID != "" {
 			m["CreatorRequestId"] = sel.CreatorRequestID
 		}
 		out = append(out, m)
 	}
-	return listOut("BackupSelectionsList", out, tok), nil
+	return wire.ListOut("BackupSelectionsList", out, tok), nil
 }
 
-func (s *Server) deleteSelection(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) deleteSelection(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteSelection(r.Context(), r.PathValue("id"), r.PathValue("sid"))
 }

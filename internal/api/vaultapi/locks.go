@@ -1,4 +1,4 @@
-package api
+package vaultapi
 
 import (
 	"math"
@@ -6,20 +6,21 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog/holdstore"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
-func (s *Server) lockRoutes() {
-	s.handle("PUT /backup-vaults/{name}/vault-lock", s.putVaultLock)
-	s.handle("DELETE /backup-vaults/{name}/vault-lock", s.deleteVaultLock)
-	s.handle("PUT /logically-air-gapped-backup-vaults/{name}", s.createAirGappedVault)
-	s.handle("POST /backup-vaults/{name}/recovery-points/{arn}", s.updateRecoveryPointLifecycle)
-	s.handle("POST /legal-holds", s.createLegalHold)
-	s.handle("GET /legal-holds", s.listLegalHolds)
-	s.handle("GET /legal-holds/{id}", s.getLegalHold)
-	s.handleStatus("DELETE /legal-holds/{id}", http.StatusCreated, s.cancelLegalHold)
-	s.handle("GET /legal-holds/{id}/recovery-points", s.listRecoveryPointsByLegalHold)
+func (s *handlers) lockRoutes(rt wire.Routes) {
+	rt.Handle("PUT /backup-vaults/{name}/vault-lock", s.putVaultLock)
+	rt.Handle("DELETE /backup-vaults/{name}/vault-lock", s.deleteVaultLock)
+	rt.Handle("PUT /logically-air-gapped-backup-vaults/{name}", s.createAirGappedVault)
+	rt.Handle("POST /backup-vaults/{name}/recovery-points/{arn}", s.updateRecoveryPointLifecycle)
+	rt.Handle("POST /legal-holds", s.createLegalHold)
+	rt.Handle("GET /legal-holds", s.listLegalHolds)
+	rt.Handle("GET /legal-holds/{id}", s.getLegalHold)
+	rt.HandleStatus("DELETE /legal-holds/{id}", http.StatusCreated, s.cancelLegalHold)
+	rt.Handle("GET /legal-holds/{id}/recovery-points", s.listRecoveryPointsByLegalHold)
 }
 
 // epochIn is a timestamp as the SDK sends it: epoch seconds, with
@@ -29,33 +30,33 @@ type epochIn time.Time
 func (e *epochIn) UnmarshalJSON(b []byte) error {
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
-		return badParam("a timestamp must be epoch seconds, not %s", b)
+		return wire.BadParam("a timestamp must be epoch seconds, not %s", b)
 	}
 	sec, frac := math.Modf(f)
 	*e = epochIn(time.Unix(int64(sec), int64(frac*1e9)).UTC())
 	return nil
 }
 
-func (s *Server) putVaultLock(r *http.Request, body []byte) (any, error) {
+func (s *handlers) putVaultLock(r *http.Request, body []byte) (any, error) {
 	var in struct{ MinRetentionDays, MaxRetentionDays, ChangeableForDays *int64 }
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	return struct{}{}, s.svc.PutVaultLock(r.Context(), r.PathValue("name"), service.VaultLockInput{
 		MinRetentionDays: in.MinRetentionDays, MaxRetentionDays: in.MaxRetentionDays, ChangeableForDays: in.ChangeableForDays})
 }
 
-func (s *Server) deleteVaultLock(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) deleteVaultLock(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteVaultLock(r.Context(), r.PathValue("name"))
 }
 
-func (s *Server) createAirGappedVault(r *http.Request, body []byte) (any, error) {
+func (s *handlers) createAirGappedVault(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		BackupVaultTags                    map[string]string
 		CreatorRequestId                   string //nolint:revive // AWS spelling
 		MinRetentionDays, MaxRetentionDays *int64
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	v, err := s.svc.CreateAirGappedVault(r.Context(), service.CreateVaultInput{Name: r.PathValue("name"), Tags: in.BackupVaultTags,
@@ -63,12 +64,12 @@ func (s *Server) createAirGappedVault(r *http.Request, body []byte) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt), "VaultState": "AVAILABLE"}, nil
+	return map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": wire.TS(v.CreatedAt), "VaultState": "AVAILABLE"}, nil
 }
 
-func (s *Server) updateRecoveryPointLifecycle(r *http.Request, body []byte) (any, error) {
-	var in struct{ Lifecycle *lifecycleJSON }
-	if err := decode(body, &in); err != nil {
+func (s *handlers) updateRecoveryPointLifecycle(r *http.Request, body []byte) (any, error) {
+	var in struct{ Lifecycle *wire.Lifecycle }
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	var days int64
@@ -85,8 +86,8 @@ func (s *Server) updateRecoveryPointLifecycle(r *http.Request, body []byte) (any
 	}
 	out := map[string]any{"BackupVaultArn": v.ARN, "RecoveryPointArn": rp.ARN}
 	if rp.DeleteAfterDays > 0 {
-		out["Lifecycle"] = lifecycleJSON{DeleteAfterDays: rp.DeleteAfterDays}
-		out["CalculatedLifecycle"] = map[string]any{"DeleteAt": ts(rp.DeleteAt)}
+		out["Lifecycle"] = wire.Lifecycle{DeleteAfterDays: rp.DeleteAfterDays}
+		out["CalculatedLifecycle"] = map[string]any{"DeleteAt": wire.TS(rp.DeleteAt)}
 	}
 	return out, nil
 }
@@ -95,8 +96,8 @@ type holdSelectionJSON struct {
 	VaultNames          []string `json:",omitempty"`
 	ResourceIdentifiers []string `json:",omitempty"`
 	DateRange           *struct {
-		FromDate *epoch `json:",omitempty"`
-		ToDate   *epoch `json:",omitempty"`
+		FromDate *wire.Epoch `json:",omitempty"`
+		ToDate   *wire.Epoch `json:",omitempty"`
 	} `json:",omitempty"`
 }
 
@@ -105,30 +106,30 @@ type legalHoldJSON struct {
 	CancelDescription          string `json:",omitempty"`
 	LegalHoldId                string //nolint:revive // AWS spelling
 	LegalHoldArn               string
-	CreationDate               *epoch             `json:",omitempty"`
-	CancellationDate           *epoch             `json:",omitempty"`
-	RetainRecordUntil          *epoch             `json:",omitempty"`
+	CreationDate               *wire.Epoch        `json:",omitempty"`
+	CancellationDate           *wire.Epoch        `json:",omitempty"`
+	RetainRecordUntil          *wire.Epoch        `json:",omitempty"`
 	RecoveryPointSelection     *holdSelectionJSON `json:",omitempty"`
 }
 
 func toHoldJSON(h holdstore.LegalHold, withSelection bool) legalHoldJSON {
 	out := legalHoldJSON{Title: h.Title, Status: h.Status, Description: h.Description, CancelDescription: h.CancelDescription,
-		LegalHoldId: h.ID, LegalHoldArn: h.ARN, CreationDate: ts(h.CreatedAt), CancellationDate: ts(h.CancelledAt),
-		RetainRecordUntil: ts(h.RetainRecordUntil)}
+		LegalHoldId: h.ID, LegalHoldArn: h.ARN, CreationDate: wire.TS(h.CreatedAt), CancellationDate: wire.TS(h.CancelledAt),
+		RetainRecordUntil: wire.TS(h.RetainRecordUntil)}
 	if withSelection {
 		sel := &holdSelectionJSON{VaultNames: h.Selection.VaultNames, ResourceIdentifiers: h.Selection.ResourceARNs}
 		if !h.Selection.From.IsZero() || !h.Selection.To.IsZero() {
 			sel.DateRange = &struct {
-				FromDate *epoch `json:",omitempty"`
-				ToDate   *epoch `json:",omitempty"`
-			}{ts(h.Selection.From), ts(h.Selection.To)}
+				FromDate *wire.Epoch `json:",omitempty"`
+				ToDate   *wire.Epoch `json:",omitempty"`
+			}{wire.TS(h.Selection.From), wire.TS(h.Selection.To)}
 		}
 		out.RecoveryPointSelection = sel
 	}
 	return out
 }
 
-func (s *Server) createLegalHold(r *http.Request, body []byte) (any, error) {
+func (s *handlers) createLegalHold(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		Title, Description, IdempotencyToken string
 		RecoveryPointSelection               *struct {
@@ -138,7 +139,7 @@ func (s *Server) createLegalHold(r *http.Request, body []byte) (any, error) {
 		}
 		Tags map[string]string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	hi := service.LegalHoldInput{Title: in.Title, Description: in.Description, IdempotencyToken: in.IdempotencyToken, Tags: in.Tags}
@@ -160,7 +161,7 @@ func (s *Server) createLegalHold(r *http.Request, body []byte) (any, error) {
 	return toHoldJSON(h, true), nil
 }
 
-func (s *Server) getLegalHold(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) getLegalHold(r *http.Request, _ []byte) (any, error) {
 	h, err := s.svc.LegalHold(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -168,8 +169,8 @@ func (s *Server) getLegalHold(r *http.Request, _ []byte) (any, error) {
 	return toHoldJSON(h, true), nil
 }
 
-func (s *Server) listLegalHolds(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listLegalHolds(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -181,24 +182,24 @@ func (s *Server) listLegalHolds(r *http.Request, _ []byte) (any, error) {
 	for _, h := range hs {
 		out = append(out, toHoldJSON(h, false))
 	}
-	return listOut("LegalHolds", out, tok), nil
+	return wire.ListOut("LegalHolds", out, tok), nil
 }
 
-func (s *Server) cancelLegalHold(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) cancelLegalHold(r *http.Request, _ []byte) (any, error) {
 	q := r.URL.Query()
 	var days int64
 	if v := q.Get("retainRecordInDays"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, badParam("retainRecordInDays must be a number of days, not %q", v)
+			return nil, wire.BadParam("retainRecordInDays must be a number of days, not %q", v)
 		}
 		days = n
 	}
 	return struct{}{}, s.svc.CancelLegalHold(r.Context(), r.PathValue("id"), q.Get("cancelDescription"), days)
 }
 
-func (s *Server) listRecoveryPointsByLegalHold(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listRecoveryPointsByLegalHold(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -211,5 +212,5 @@ func (s *Server) listRecoveryPointsByLegalHold(r *http.Request, _ []byte) (any, 
 	for _, pt := range pts {
 		out = append(out, member{pt.RecoveryPointARN, pt.ResourceARN, pt.ResourceType, pt.VaultName})
 	}
-	return listOut("RecoveryPoints", out, tok), nil
+	return wire.ListOut("RecoveryPoints", out, tok), nil
 }

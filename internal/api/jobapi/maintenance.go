@@ -1,20 +1,21 @@
-package api
+package jobapi
 
 import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 )
 
 // The maintenance-job extension (docs/api.md, "Maintenance jobs"):
 // ListMaintenanceJobs, DescribeMaintenanceJob, StopMaintenanceJob and
 // StartMaintenanceJob, shaped like the backup-job operations.
-func (s *Server) maintenanceRoutes() {
-	s.handle("PUT /maintenance-jobs", s.startMaintenanceJob)
-	s.handle("GET /maintenance-jobs", s.listMaintenanceJobs)
-	s.handle("GET /maintenance-jobs/{id}", s.describeMaintenanceJob)
-	s.handle("POST /maintenance-jobs/{id}", s.stopMaintenanceJob)
+func (s *handlers) maintenanceRoutes(rt wire.Routes) {
+	rt.Handle("PUT /maintenance-jobs", s.startMaintenanceJob)
+	rt.Handle("GET /maintenance-jobs", s.listMaintenanceJobs)
+	rt.Handle("GET /maintenance-jobs/{id}", s.describeMaintenanceJob)
+	rt.Handle("POST /maintenance-jobs/{id}", s.stopMaintenanceJob)
 }
 
 type maintenanceJobJSON struct {
@@ -25,20 +26,20 @@ type maintenanceJobJSON struct {
 	State            string
 	StatusMessage    string `json:",omitempty"`
 	Trigger          string
-	CreationDate     *epoch `json:",omitempty"`
-	InitiationDate   *epoch `json:",omitempty"`
-	CompletionDate   *epoch `json:",omitempty"`
+	CreationDate     *wire.Epoch `json:",omitempty"`
+	InitiationDate   *wire.Epoch `json:",omitempty"`
+	CompletionDate   *wire.Epoch `json:",omitempty"`
 	// ProcessId is the coffer process that ran (or runs) the job.
 	ProcessId string `json:",omitempty"`
 	// MaintenanceStats is the run's vaultmaint.Stats.
 	MaintenanceStats json.RawMessage `json:",omitempty"`
 }
 
-func (s *Server) toMaintenanceJobJSON(j jobstore.MaintenanceJob) maintenanceJobJSON {
+func (s *handlers) toMaintenanceJobJSON(j jobstore.MaintenanceJob) maintenanceJobJSON {
 	out := maintenanceJobJSON{
 		AccountId: s.account, MaintenanceJobId: j.ID, BackupVaultName: j.VaultName, BackupVaultArn: j.VaultARN,
 		State: j.State, StatusMessage: j.StatusMessage, Trigger: j.Trigger,
-		CreationDate: ts(j.CreatedAt), InitiationDate: ts(j.StartedAt), CompletionDate: ts(j.CompletedAt), ProcessId: j.Owner,
+		CreationDate: wire.TS(j.CreatedAt), InitiationDate: wire.TS(j.StartedAt), CompletionDate: wire.TS(j.CompletedAt), ProcessId: j.Owner,
 	}
 	if j.Stats != "" && j.Stats != "{}" {
 		out.MaintenanceStats = json.RawMessage(j.Stats)
@@ -46,9 +47,9 @@ func (s *Server) toMaintenanceJobJSON(j jobstore.MaintenanceJob) maintenanceJobJ
 	return out
 }
 
-func (s *Server) startMaintenanceJob(r *http.Request, body []byte) (any, error) {
+func (s *handlers) startMaintenanceJob(r *http.Request, body []byte) (any, error) {
 	var in struct{ BackupVaultName string }
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	j, err := s.svc.StartMaintenanceJob(r.Context(), in.BackupVaultName)
@@ -58,7 +59,7 @@ func (s *Server) startMaintenanceJob(r *http.Request, body []byte) (any, error) 
 	return s.toMaintenanceJobJSON(j), nil
 }
 
-func (s *Server) describeMaintenanceJob(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeMaintenanceJob(r *http.Request, _ []byte) (any, error) {
 	j, err := s.svc.MaintenanceJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -66,21 +67,21 @@ func (s *Server) describeMaintenanceJob(r *http.Request, _ []byte) (any, error) 
 	return s.toMaintenanceJobJSON(j), nil
 }
 
-func (s *Server) stopMaintenanceJob(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) stopMaintenanceJob(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.StopMaintenanceJob(r.Context(), r.PathValue("id"))
 }
 
 var maintenanceStates = map[string]bool{"CREATED": true, "RUNNING": true, "ABORTED": true, "COMPLETED": true, "FAILED": true}
 
-func (s *Server) listMaintenanceJobs(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listMaintenanceJobs(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
 	f := jobstore.MaintenanceJobFilter{VaultName: q.Get("backupVaultName"), State: q.Get("state")}
 	if f.State != "" && !maintenanceStates[f.State] {
-		return nil, badParam("state %q is not a maintenance job state (CREATED, RUNNING, ABORTED, COMPLETED, FAILED)", f.State)
+		return nil, wire.BadParam("state %q is not a maintenance job state (CREATED, RUNNING, ABORTED, COMPLETED, FAILED)", f.State)
 	}
 	jobs, tok, err := s.svc.ListMaintenanceJobs(r.Context(), f, p)
 	if err != nil {
@@ -90,5 +91,5 @@ func (s *Server) listMaintenanceJobs(r *http.Request, _ []byte) (any, error) {
 	for _, j := range jobs {
 		out = append(out, s.toMaintenanceJobJSON(j))
 	}
-	return listOut("MaintenanceJobs", out, tok), nil
+	return wire.ListOut("MaintenanceJobs", out, tok), nil
 }

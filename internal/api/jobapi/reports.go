@@ -1,17 +1,18 @@
-package api
+package jobapi
 
 import (
 	"net/http"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/jobreport"
 )
 
 // The job-report extension (docs/api.md, "Job reports"): the per-key
 // detail of a job, which coffer keeps in the encrypted vault rather than
 // in the catalog.
-func (s *Server) reportRoutes() {
-	s.handle("GET /restore-jobs/{id}/report", s.restoreJobReport)
-	s.handle("GET /backup-jobs/{id}/report", s.backupJobReport)
+func (s *handlers) reportRoutes(rt wire.Routes) {
+	rt.Handle("GET /restore-jobs/{id}/report", s.restoreJobReport)
+	rt.Handle("GET /backup-jobs/{id}/report", s.backupJobReport)
 }
 
 type failureJSON struct {
@@ -24,7 +25,7 @@ type jobReportJSON struct {
 	RestoreJobId   string `json:",omitempty"`
 	BackupJobId    string `json:",omitempty"`
 	State          string
-	CompletionDate *epoch        `json:",omitempty"`
+	CompletionDate *wire.Epoch   `json:",omitempty"`
 	ItemsToRestore []string      `json:",omitempty"`
 	SkippedKeys    []string      `json:",omitempty"`
 	SkippedCount   int64         `json:",omitempty"`
@@ -35,7 +36,7 @@ type jobReportJSON struct {
 }
 
 func toJobReportJSON(r jobreport.Report) jobReportJSON {
-	out := jobReportJSON{State: r.State, CompletionDate: ts(r.CompletedAt), ItemsToRestore: r.Items,
+	out := jobReportJSON{State: r.State, CompletionDate: wire.TS(r.CompletedAt), ItemsToRestore: r.Items,
 		SkippedKeys: r.Skipped, SkippedCount: r.SkippedCount, FailedCount: r.FailedCount, Notes: r.Notes, Details: r.Details}
 	if r.Kind == jobreport.KindRestore {
 		out.RestoreJobId = r.JobID
@@ -48,7 +49,7 @@ func toJobReportJSON(r jobreport.Report) jobReportJSON {
 	return out
 }
 
-func (s *Server) restoreJobReport(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) restoreJobReport(r *http.Request, _ []byte) (any, error) {
 	rep, err := s.svc.RestoreJobReport(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -56,7 +57,7 @@ func (s *Server) restoreJobReport(r *http.Request, _ []byte) (any, error) {
 	return toJobReportJSON(rep), nil
 }
 
-func (s *Server) backupJobReport(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) backupJobReport(r *http.Request, _ []byte) (any, error) {
 	rep, err := s.svc.BackupJobReport(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err

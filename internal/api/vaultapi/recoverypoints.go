@@ -1,10 +1,11 @@
-package api
+package vaultapi
 
 import (
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog"
 )
 
@@ -16,13 +17,13 @@ type recoveryPointJSON struct {
 	ResourceName        string
 	ResourceType        string
 	Status              string
-	StatusMessage       string `json:",omitempty"`
-	CreationDate        *epoch `json:",omitempty"`
-	InitiationDate      *epoch `json:",omitempty"`
-	CompletionDate      *epoch `json:",omitempty"`
+	StatusMessage       string      `json:",omitempty"`
+	CreationDate        *wire.Epoch `json:",omitempty"`
+	InitiationDate      *wire.Epoch `json:",omitempty"`
+	CompletionDate      *wire.Epoch `json:",omitempty"`
 	BackupSizeInBytes   int64
-	CalculatedLifecycle *struct{ DeleteAt *epoch } `json:",omitempty"`
-	Lifecycle           *lifecycleJSON             `json:",omitempty"`
+	CalculatedLifecycle *struct{ DeleteAt *wire.Epoch } `json:",omitempty"`
+	Lifecycle           *wire.Lifecycle                 `json:",omitempty"`
 	IsEncrypted         bool
 	StorageClass        string `json:",omitempty"`
 	VaultType           string
@@ -34,41 +35,41 @@ type recoveryPointJSON struct {
 	// EarliestRestorableTime and LatestRestorableTime are coffer's
 	// extension for continuous recovery points: the window a restore's
 	// RestoreTime may fall in.
-	EarliestRestorableTime *epoch `json:",omitempty"`
-	LatestRestorableTime   *epoch `json:",omitempty"`
+	EarliestRestorableTime *wire.Epoch `json:",omitempty"`
+	LatestRestorableTime   *wire.Epoch `json:",omitempty"`
 }
 
-func (s *Server) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, describe bool) recoveryPointJSON {
+func (s *handlers) toRecoveryPointJSON(rp catalog.RecoveryPoint, vaultARN string, describe bool) recoveryPointJSON {
 	out := recoveryPointJSON{
 		RecoveryPointArn: rp.ARN, BackupVaultName: rp.VaultName, BackupVaultArn: vaultARN, ResourceArn: rp.ResourceARN,
 		ResourceName: strings.TrimPrefix(rp.ResourceARN, "arn:aws:s3:::"), ResourceType: rp.ResourceType,
-		Status: rp.Status, StatusMessage: rp.StatusMessage, CreationDate: ts(rp.CreatedAt), InitiationDate: ts(rp.CreatedAt),
-		CompletionDate: ts(rp.CompletedAt), BackupSizeInBytes: rp.SizeBytes, IsEncrypted: true, VaultType: "BACKUP_VAULT",
-		ObjectCount: rp.ObjectCount, CreatedBy: createdBy(vaultARN, rp.VaultName, rp.PlanID, rp.PlanVersion, rp.RuleID),
+		Status: rp.Status, StatusMessage: rp.StatusMessage, CreationDate: wire.TS(rp.CreatedAt), InitiationDate: wire.TS(rp.CreatedAt),
+		CompletionDate: wire.TS(rp.CompletedAt), BackupSizeInBytes: rp.SizeBytes, IsEncrypted: true, VaultType: "BACKUP_VAULT",
+		ObjectCount: rp.ObjectCount, CreatedBy: wire.CreatedBy(vaultARN, rp.VaultName, rp.PlanID, rp.PlanVersion, rp.RuleID),
 		SourceBackupVaultArn: rp.SourceBackupVaultARN,
 	}
 	if describe {
 		out.StorageClass = "WARM"
 	}
 	if rp.Kind == catalog.KindContinuous {
-		out.EarliestRestorableTime, out.LatestRestorableTime = ts(rp.EarliestRestorable), ts(rp.LatestRestorable)
+		out.EarliestRestorableTime, out.LatestRestorableTime = wire.TS(rp.EarliestRestorable), wire.TS(rp.LatestRestorable)
 	}
 	if rp.DeleteAfterDays > 0 {
-		out.Lifecycle = &lifecycleJSON{DeleteAfterDays: rp.DeleteAfterDays}
-		out.CalculatedLifecycle = &struct{ DeleteAt *epoch }{ts(rp.DeleteAt)}
+		out.Lifecycle = &wire.Lifecycle{DeleteAfterDays: rp.DeleteAfterDays}
+		out.CalculatedLifecycle = &struct{ DeleteAt *wire.Epoch }{wire.TS(rp.DeleteAt)}
 	}
 	return out
 }
 
-func (s *Server) listRecoveryPoints(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listRecoveryPoints(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
 	f := catalog.RecoveryPointFilter{VaultName: r.PathValue("name"), ResourceARN: q.Get("resourceArn"), ResourceType: q.Get("resourceType"),
 		PlanID: q.Get("backupPlanId")}
-	if err := queryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore}); err != nil {
+	if err := wire.QueryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore}); err != nil {
 		return nil, err
 	}
 	v, err := s.svc.Vault(r.Context(), f.VaultName)
@@ -83,10 +84,10 @@ func (s *Server) listRecoveryPoints(r *http.Request, _ []byte) (any, error) {
 	for _, rp := range rps {
 		out = append(out, s.toRecoveryPointJSON(rp, v.ARN, false))
 	}
-	return listOut("RecoveryPoints", out, tok), nil
+	return wire.ListOut("RecoveryPoints", out, tok), nil
 }
 
-func (s *Server) describeRecoveryPoint(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeRecoveryPoint(r *http.Request, _ []byte) (any, error) {
 	v, err := s.svc.Vault(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func (s *Server) describeRecoveryPoint(r *http.Request, _ []byte) (any, error) {
 	return s.toRecoveryPointJSON(rp, v.ARN, true), nil
 }
 
-func (s *Server) deleteRecoveryPoint(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) deleteRecoveryPoint(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteRecoveryPoint(r.Context(), r.PathValue("name"), r.PathValue("arn"))
 }
 
@@ -109,17 +110,17 @@ type recoveryPointByResourceJSON struct {
 	BackupVaultName        string
 	ResourceName           string
 	Status                 string
-	StatusMessage          string `json:",omitempty"`
-	CreationDate           *epoch `json:",omitempty"`
+	StatusMessage          string      `json:",omitempty"`
+	CreationDate           *wire.Epoch `json:",omitempty"`
 	BackupSizeBytes        int64
 	VaultType              string
 	IsParent               bool
-	EarliestRestorableTime *epoch `json:",omitempty"`
-	LatestRestorableTime   *epoch `json:",omitempty"`
+	EarliestRestorableTime *wire.Epoch `json:",omitempty"`
+	LatestRestorableTime   *wire.Epoch `json:",omitempty"`
 }
 
-func (s *Server) listRecoveryPointsByResource(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listRecoveryPointsByResource(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +132,11 @@ func (s *Server) listRecoveryPointsByResource(r *http.Request, _ []byte) (any, e
 	for _, rp := range rps {
 		e := recoveryPointByResourceJSON{RecoveryPointArn: rp.ARN, BackupVaultName: rp.VaultName,
 			ResourceName: strings.TrimPrefix(rp.ResourceARN, "arn:aws:s3:::"), Status: rp.Status, StatusMessage: rp.StatusMessage,
-			CreationDate: ts(rp.CreatedAt), BackupSizeBytes: rp.SizeBytes, VaultType: "BACKUP_VAULT"}
+			CreationDate: wire.TS(rp.CreatedAt), BackupSizeBytes: rp.SizeBytes, VaultType: "BACKUP_VAULT"}
 		if rp.Kind == catalog.KindContinuous {
-			e.EarliestRestorableTime, e.LatestRestorableTime = ts(rp.EarliestRestorable), ts(rp.LatestRestorable)
+			e.EarliestRestorableTime, e.LatestRestorableTime = wire.TS(rp.EarliestRestorable), wire.TS(rp.LatestRestorable)
 		}
 		out = append(out, e)
 	}
-	return listOut("RecoveryPoints", out, tok), nil
+	return wire.ListOut("RecoveryPoints", out, tok), nil
 }

@@ -1,17 +1,18 @@
-package api
+package vaultapi
 
 import (
 	"net/http"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/service"
 )
 
 // Named S3 connections (coffer extension, docs/api.md "Connections").
-func (s *Server) connectionRoutes() {
-	s.handle("PUT /connections/{name}", s.createConnection)
-	s.handle("GET /connections", s.listConnections)
-	s.handle("GET /connections/{name}", s.describeConnection)
-	s.handle("DELETE /connections/{name}", s.deleteConnection)
+func (s *handlers) connectionRoutes(rt wire.Routes) {
+	rt.Handle("PUT /connections/{name}", s.createConnection)
+	rt.Handle("GET /connections", s.listConnections)
+	rt.Handle("GET /connections/{name}", s.describeConnection)
+	rt.Handle("DELETE /connections/{name}", s.deleteConnection)
 }
 
 type connectionJSON struct {
@@ -22,21 +23,21 @@ type connectionJSON struct {
 	VirtualHosted  bool
 	PrivateCA      bool
 	Static         bool
-	CreationDate   *epoch `json:",omitempty"`
+	CreationDate   *wire.Epoch `json:",omitempty"`
 }
 
 func toConnectionJSON(c service.Connection) connectionJSON {
 	return connectionJSON{ConnectionName: c.Name, Endpoint: c.Endpoint, Region: c.Region, AccessKeyId: c.AccessKey,
-		VirtualHosted: c.VirtualHosted, PrivateCA: c.PrivateCA, Static: c.Static, CreationDate: ts(c.CreatedAt)}
+		VirtualHosted: c.VirtualHosted, PrivateCA: c.PrivateCA, Static: c.Static, CreationDate: wire.TS(c.CreatedAt)}
 }
 
-func (s *Server) createConnection(r *http.Request, body []byte) (any, error) {
+func (s *handlers) createConnection(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		Endpoint, Region, AccessKeyId, SecretAccessKey string //nolint:revive // AWS spelling
 		VirtualHosted                                  bool
 		CACertificate                                  string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	c, err := s.svc.CreateConnection(r.Context(), service.ConnectionInput{Name: r.PathValue("name"), Endpoint: in.Endpoint,
@@ -47,7 +48,7 @@ func (s *Server) createConnection(r *http.Request, body []byte) (any, error) {
 	return toConnectionJSON(c), nil
 }
 
-func (s *Server) describeConnection(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeConnection(r *http.Request, _ []byte) (any, error) {
 	c, err := s.svc.Connection(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return nil, err
@@ -55,8 +56,8 @@ func (s *Server) describeConnection(r *http.Request, _ []byte) (any, error) {
 	return toConnectionJSON(c), nil
 }
 
-func (s *Server) listConnections(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listConnections(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -68,9 +69,9 @@ func (s *Server) listConnections(r *http.Request, _ []byte) (any, error) {
 	for _, c := range cs {
 		out = append(out, toConnectionJSON(c))
 	}
-	return listOut("Connections", out, tok), nil
+	return wire.ListOut("Connections", out, tok), nil
 }
 
-func (s *Server) deleteConnection(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) deleteConnection(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteConnection(r.Context(), r.PathValue("name"))
 }

@@ -1,8 +1,9 @@
-package api
+package vaultapi
 
 import (
 	"net/http"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -12,25 +13,25 @@ type vaultJSON struct {
 	BackupVaultArn         string
 	VaultType              string
 	VaultState             string
-	EncryptionKeyArn       string `json:",omitempty"`
-	CreationDate           *epoch `json:",omitempty"`
-	CreatorRequestId       string `json:",omitempty"`
+	EncryptionKeyArn       string      `json:",omitempty"`
+	CreationDate           *wire.Epoch `json:",omitempty"`
+	CreatorRequestId       string      `json:",omitempty"`
 	NumberOfRecoveryPoints int64
 	Locked                 bool
-	MinRetentionDays       int64  `json:",omitempty"`
-	MaxRetentionDays       int64  `json:",omitempty"`
-	LockDate               *epoch `json:",omitempty"`
-	StorageLocation        string `json:",omitempty"` // coffer extension
+	MinRetentionDays       int64       `json:",omitempty"`
+	MaxRetentionDays       int64       `json:",omitempty"`
+	LockDate               *wire.Epoch `json:",omitempty"`
+	StorageLocation        string      `json:",omitempty"` // coffer extension
 }
 
 func toVaultJSON(v catalog.Vault) vaultJSON {
 	out := vaultJSON{
 		BackupVaultName: v.Name, BackupVaultArn: v.ARN, VaultType: vaultType(v), VaultState: "AVAILABLE",
-		EncryptionKeyArn: v.EncryptionKeyARN, CreationDate: ts(v.CreatedAt), CreatorRequestId: v.CreatorRequestID,
+		EncryptionKeyArn: v.EncryptionKeyARN, CreationDate: wire.TS(v.CreatedAt), CreatorRequestId: v.CreatorRequestID,
 		NumberOfRecoveryPoints: v.RecoveryPoints, StorageLocation: v.StorageLocation,
 	}
 	if l := v.Lock; l != nil {
-		out.Locked, out.MinRetentionDays, out.MaxRetentionDays, out.LockDate = true, l.MinRetentionDays, l.MaxRetentionDays, ts(l.LockDate)
+		out.Locked, out.MinRetentionDays, out.MaxRetentionDays, out.LockDate = true, l.MinRetentionDays, l.MaxRetentionDays, wire.TS(l.LockDate)
 	}
 	return out
 }
@@ -42,14 +43,14 @@ func vaultType(v catalog.Vault) string {
 	return v.VaultType
 }
 
-func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
+func (s *handlers) createVault(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		BackupVaultTags  map[string]string
 		EncryptionKeyArn string
 		CreatorRequestId string
 		StorageLocation  string // coffer extension: s3://CONNECTION/BUCKET[/PREFIX]
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	v, err := s.svc.CreateVault(r.Context(), service.CreateVaultInput{
@@ -59,14 +60,14 @@ func (s *Server) createVault(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": ts(v.CreatedAt)}
+	out := map[string]any{"BackupVaultName": v.Name, "BackupVaultArn": v.ARN, "CreationDate": wire.TS(v.CreatedAt)}
 	if v.StorageLocation != "" {
 		out["StorageLocation"] = v.StorageLocation
 	}
 	return out, nil
 }
 
-func (s *Server) describeVault(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeVault(r *http.Request, _ []byte) (any, error) {
 	v, err := s.svc.Vault(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return nil, err
@@ -74,8 +75,8 @@ func (s *Server) describeVault(r *http.Request, _ []byte) (any, error) {
 	return toVaultJSON(v), nil
 }
 
-func (s *Server) listVaults(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listVaults(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -90,22 +91,22 @@ func (s *Server) listVaults(r *http.Request, _ []byte) (any, error) {
 			out = append(out, toVaultJSON(v))
 		}
 	}
-	return listOut("BackupVaultList", out, tok), nil
+	return wire.ListOut("BackupVaultList", out, tok), nil
 }
 
-func (s *Server) deleteVault(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) deleteVault(r *http.Request, _ []byte) (any, error) {
 	return struct{}{}, s.svc.DeleteVault(r.Context(), r.PathValue("name"))
 }
 
 // attachVault is coffer's extension AttachBackupVault: PUT
 // /backup-vault-attachments with {"Path", "BackupVaultName"} (docs/api.md).
-func (s *Server) attachVault(r *http.Request, body []byte) (any, error) {
+func (s *handlers) attachVault(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		Path            string
 		BackupVaultName string
 		StorageLocation string // an S3-backed vault's, instead of Path
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	a, err := s.svc.AttachVault(r.Context(), service.AttachVaultInput{Path: in.Path, Name: in.BackupVaultName, Location: in.StorageLocation})
@@ -119,14 +120,6 @@ func (s *Server) attachVault(r *http.Request, body []byte) (any, error) {
 	}{toVaultJSON(a.Vault), a.RecoveryPoints, a.Moved}, nil
 }
 
-func (s *Server) supportedResourceTypes(*http.Request, []byte) (any, error) {
+func (s *handlers) supportedResourceTypes(*http.Request, []byte) (any, error) {
 	return map[string]any{"ResourceTypes": []string{"S3"}}, nil
-}
-
-func listOut(name string, items any, tok string) map[string]any {
-	out := map[string]any{name: items}
-	if tok != "" {
-		out["NextToken"] = tok
-	}
-	return out
 }

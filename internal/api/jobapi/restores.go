@@ -1,9 +1,10 @@
-package api
+package jobapi
 
 import (
 	"net/http"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 )
@@ -14,8 +15,8 @@ type restoreJobJSON struct {
 	RecoveryPointArn          string
 	SourceResourceArn         string `json:",omitempty"`
 	BackupVaultArn            string
-	CreationDate              *epoch `json:",omitempty"`
-	CompletionDate            *epoch `json:",omitempty"`
+	CreationDate              *wire.Epoch `json:",omitempty"`
+	CompletionDate            *wire.Epoch `json:",omitempty"`
 	Status                    string
 	StatusMessage             string `json:",omitempty"`
 	PercentDone               string
@@ -23,22 +24,22 @@ type restoreJobJSON struct {
 	IamRoleArn                string `json:",omitempty"`
 	CreatedResourceArn        string `json:",omitempty"`
 	ResourceType              string
-	RecoveryPointCreationDate *epoch `json:",omitempty"`
+	RecoveryPointCreationDate *wire.Epoch `json:",omitempty"`
 	// BytesRestored is coffer's extension.
 	BytesRestored int64
 }
 
-func (s *Server) toRestoreJobJSON(j jobstore.RestoreJob) restoreJobJSON {
+func (s *handlers) toRestoreJobJSON(j jobstore.RestoreJob) restoreJobJSON {
 	return restoreJobJSON{
 		AccountId: s.account, RestoreJobId: j.ID, RecoveryPointArn: j.RecoveryPointARN, SourceResourceArn: j.SourceResourceARN,
-		BackupVaultArn: j.VaultARN, CreationDate: ts(j.CreatedAt), CompletionDate: ts(j.CompletedAt), Status: j.Status,
+		BackupVaultArn: j.VaultARN, CreationDate: wire.TS(j.CreatedAt), CompletionDate: wire.TS(j.CompletedAt), Status: j.Status,
 		StatusMessage: j.StatusMessage, PercentDone: j.PercentDone, BackupSizeInBytes: j.BackupSize, IamRoleArn: j.IAMRoleARN,
-		CreatedResourceArn: j.CreatedResourceARN, ResourceType: j.ResourceType, RecoveryPointCreationDate: ts(j.RecoveryPointCreatedAt),
+		CreatedResourceArn: j.CreatedResourceARN, ResourceType: j.ResourceType, RecoveryPointCreationDate: wire.TS(j.RecoveryPointCreatedAt),
 		BytesRestored: j.BytesRestored,
 	}
 }
 
-func (s *Server) startRestoreJob(r *http.Request, body []byte) (any, error) {
+func (s *handlers) startRestoreJob(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		RecoveryPointArn string
 		Metadata         map[string]string
@@ -46,7 +47,7 @@ func (s *Server) startRestoreJob(r *http.Request, body []byte) (any, error) {
 		IdempotencyToken string
 		ResourceType     string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	j, err := s.svc.StartRestoreJob(r.Context(), service.StartRestoreInput{
@@ -59,7 +60,7 @@ func (s *Server) startRestoreJob(r *http.Request, body []byte) (any, error) {
 	return map[string]any{"RestoreJobId": j.ID}, nil
 }
 
-func (s *Server) describeRestoreJob(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeRestoreJob(r *http.Request, _ []byte) (any, error) {
 	j, err := s.svc.RestoreJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -69,17 +70,17 @@ func (s *Server) describeRestoreJob(r *http.Request, _ []byte) (any, error) {
 
 var restoreStatuses = map[string]bool{"PENDING": true, "RUNNING": true, "COMPLETED": true, "ABORTED": true, "FAILED": true}
 
-func (s *Server) listRestoreJobs(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listRestoreJobs(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
 	f := jobstore.RestoreJobFilter{ResourceType: q.Get("resourceType"), Status: q.Get("status")}
 	if f.Status != "" && !restoreStatuses[f.Status] {
-		return nil, badParam("status %q is not a restore job status", f.Status)
+		return nil, wire.BadParam("status %q is not a restore job status", f.Status)
 	}
-	if err := queryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore,
+	if err := wire.QueryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore,
 		"completeAfter": &f.CompleteAfter, "completeBefore": &f.CompleteBefore}); err != nil {
 		return nil, err
 	}
@@ -91,5 +92,5 @@ func (s *Server) listRestoreJobs(r *http.Request, _ []byte) (any, error) {
 	for _, j := range jobs {
 		out = append(out, s.toRestoreJobJSON(j))
 	}
-	return listOut("RestoreJobs", out, tok), nil
+	return wire.ListOut("RestoreJobs", out, tok), nil
 }

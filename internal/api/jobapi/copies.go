@@ -1,4 +1,4 @@
-package api
+package jobapi
 
 import (
 	"encoding/json"
@@ -6,15 +6,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferbackup/coffer/internal/api/wire"
 	"github.com/cofferbackup/coffer/internal/catalog/jobstore"
 	"github.com/cofferbackup/coffer/internal/service"
 	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
-func (s *Server) copyRoutes() {
-	s.handle("PUT /copy-jobs", s.startCopyJob)
-	s.handle("GET /copy-jobs/{id}", s.describeCopyJob)
-	s.handle("GET /copy-jobs", s.listCopyJobs)
+func (s *handlers) copyRoutes(rt wire.Routes) {
+	rt.Handle("PUT /copy-jobs", s.startCopyJob)
+	rt.Handle("GET /copy-jobs/{id}", s.describeCopyJob)
+	rt.Handle("GET /copy-jobs", s.listCopyJobs)
 }
 
 type copyJobJSON struct {
@@ -23,13 +24,13 @@ type copyJobJSON struct {
 	SourceBackupVaultArn              string
 	SourceRecoveryPointArn            string
 	DestinationBackupVaultArn         string
-	DestinationRecoveryPointArn       string         `json:",omitempty"`
-	DestinationRecoveryPointLifecycle *lifecycleJSON `json:",omitempty"`
+	DestinationRecoveryPointArn       string          `json:",omitempty"`
+	DestinationRecoveryPointLifecycle *wire.Lifecycle `json:",omitempty"`
 	ResourceArn                       string
 	ResourceName                      string
 	ResourceType                      string
-	CreationDate                      *epoch `json:",omitempty"`
-	CompletionDate                    *epoch `json:",omitempty"`
+	CreationDate                      *wire.Epoch `json:",omitempty"`
+	CompletionDate                    *wire.Epoch `json:",omitempty"`
 	State                             string
 	StatusMessage                     string `json:",omitempty"`
 	BackupSizeInBytes                 int64
@@ -42,12 +43,12 @@ type copyJobJSON struct {
 	CofferStats      json.RawMessage `json:",omitempty"`
 }
 
-func (s *Server) toCopyJobJSON(j jobstore.CopyJob) copyJobJSON {
+func (s *handlers) toCopyJobJSON(j jobstore.CopyJob) copyJobJSON {
 	out := copyJobJSON{
 		AccountId: s.account, CopyJobId: j.ID, SourceBackupVaultArn: j.SourceVaultARN, SourceRecoveryPointArn: j.SourceRecoveryPointARN,
 		DestinationBackupVaultArn: j.DestinationVaultARN, ResourceArn: j.ResourceARN, ResourceType: j.ResourceType,
 		ResourceName: j.ResourceARN[strings.LastIndex(j.ResourceARN, ":")+1:],
-		CreationDate: ts(j.CreatedAt), CompletionDate: ts(j.CompletedAt), State: j.State, StatusMessage: j.StatusMessage,
+		CreationDate: wire.TS(j.CreatedAt), CompletionDate: wire.TS(j.CompletedAt), State: j.State, StatusMessage: j.StatusMessage,
 		BackupSizeInBytes: j.BackupSize, IamRoleArn: j.IAMRoleARN, CreatedByBackupJobId: j.CreatedByBackupJobID,
 		BytesTransferred: j.BytesTransferred,
 	}
@@ -55,16 +56,16 @@ func (s *Server) toCopyJobJSON(j jobstore.CopyJob) copyJobJSON {
 		out.DestinationRecoveryPointArn = j.DestinationRecoveryPointARN
 	}
 	if j.DeleteAfterDays > 0 || j.MoveToColdAfterDays > 0 {
-		out.DestinationRecoveryPointLifecycle = &lifecycleJSON{DeleteAfterDays: j.DeleteAfterDays, MoveToColdStorageAfterDays: j.MoveToColdAfterDays}
+		out.DestinationRecoveryPointLifecycle = &wire.Lifecycle{DeleteAfterDays: j.DeleteAfterDays, MoveToColdStorageAfterDays: j.MoveToColdAfterDays}
 	}
 	if j.Stats != "" && j.Stats != "{}" {
 		out.CofferStats = json.RawMessage(j.Stats)
 	}
-	out.CreatedBy = createdBy(j.DestinationVaultARN, j.DestinationVaultName, j.PlanID, j.PlanVersion, j.RuleID)
+	out.CreatedBy = wire.CreatedBy(j.DestinationVaultARN, j.DestinationVaultName, j.PlanID, j.PlanVersion, j.RuleID)
 	return out
 }
 
-func (s *Server) startCopyJob(r *http.Request, body []byte) (any, error) {
+func (s *handlers) startCopyJob(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		RecoveryPointArn          string
 		SourceBackupVaultName     string
@@ -73,7 +74,7 @@ func (s *Server) startCopyJob(r *http.Request, body []byte) (any, error) {
 		IdempotencyToken          string
 		Lifecycle                 *struct{ DeleteAfterDays, MoveToColdStorageAfterDays *int64 }
 	}
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	si := service.StartCopyInput{RecoveryPointARN: in.RecoveryPointArn, SourceVaultName: in.SourceBackupVaultName,
@@ -99,10 +100,10 @@ func (s *Server) startCopyJob(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"CopyJobId": j.ID, "CreationDate": ts(j.CreatedAt), "IsParent": false}, nil
+	return map[string]any{"CopyJobId": j.ID, "CreationDate": wire.TS(j.CreatedAt), "IsParent": false}, nil
 }
 
-func (s *Server) describeCopyJob(r *http.Request, _ []byte) (any, error) {
+func (s *handlers) describeCopyJob(r *http.Request, _ []byte) (any, error) {
 	j, err := s.svc.CopyJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -112,8 +113,8 @@ func (s *Server) describeCopyJob(r *http.Request, _ []byte) (any, error) {
 
 var copyStates = map[string]bool{"CREATED": true, "RUNNING": true, "COMPLETED": true, "FAILED": true, "PARTIAL": true}
 
-func (s *Server) listCopyJobs(r *http.Request, _ []byte) (any, error) {
-	p, err := page(r)
+func (s *handlers) listCopyJobs(r *http.Request, _ []byte) (any, error) {
+	p, err := wire.Page(r)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +122,15 @@ func (s *Server) listCopyJobs(r *http.Request, _ []byte) (any, error) {
 	f := jobstore.CopyJobFilter{ResourceARN: q.Get("resourceArn"), ResourceType: q.Get("resourceType"), State: q.Get("state"),
 		DestinationVaultARN: q.Get("destinationVaultArn"), SourceRecoveryPointARN: q.Get("sourceRecoveryPointArn")}
 	if f.State != "" && !copyStates[f.State] {
-		return nil, badParam("state %q is not a copy job state", f.State)
+		return nil, wire.BadParam("state %q is not a copy job state", f.State)
 	}
 	if a := q.Get("accountId"); a != "" && a != s.account {
-		return listOut("CopyJobs", []copyJobJSON{}, ""), nil
+		return wire.ListOut("CopyJobs", []copyJobJSON{}, ""), nil
 	}
 	if q.Get("parentJobId") != "" {
-		return listOut("CopyJobs", []copyJobJSON{}, ""), nil // coffer's copies have no parent jobs
+		return wire.ListOut("CopyJobs", []copyJobJSON{}, ""), nil // coffer's copies have no parent jobs
 	}
-	if err := queryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore,
+	if err := wire.QueryTimes(r, map[string]*time.Time{"createdAfter": &f.CreatedAfter, "createdBefore": &f.CreatedBefore,
 		"completeAfter": &f.CompleteAfter, "completeBefore": &f.CompleteBefore}); err != nil {
 		return nil, err
 	}
@@ -141,5 +142,5 @@ func (s *Server) listCopyJobs(r *http.Request, _ []byte) (any, error) {
 	for _, j := range jobs {
 		out = append(out, s.toCopyJobJSON(j))
 	}
-	return listOut("CopyJobs", out, tok), nil
+	return wire.ListOut("CopyJobs", out, tok), nil
 }
