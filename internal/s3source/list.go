@@ -94,15 +94,15 @@ func entryVersion(e listEntry) (Version, error) {
 		Key:          e.Key,
 		VersionID:    vid,
 		IsLatest:     e.IsLatest,
-		DeleteMarker: e.dm,
+		DeleteMarker: e.DeleteMarker,
 		LastModified: e.LastModified.UTC(),
 		StorageClass: e.StorageClass,
 	}
-	if !e.dm {
+	if !e.DeleteMarker {
 		v.Size = e.Size
 		v.ETag = trimETag(e.ETag)
 	}
-	if e.UserMetadata != nil && !e.dm {
+	if e.UserMetadata != nil && !e.DeleteMarker {
 		tags, err := parseListedTags(e.UserTags)
 		if err != nil {
 			return Version{}, err

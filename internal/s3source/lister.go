@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cofferbackup/coffer/internal/s3source/s3xml"
 )
 
 // maxGrow bounds how often a stalled listing retries with a doubled page.
@@ -37,17 +39,17 @@ func (l *lister) run(ctx context.Context) error {
 			}
 			return l.wrap(err)
 		}
-		if p.root != "ListVersionsResult" {
+		if p.Root != "ListVersionsResult" {
 			if first { // the endpoint ignored ?versions
 				return l.c.listCurrent(ctx, l.bucket, l.fn)
 			}
-			return l.wrap(fmt.Errorf("unexpected answer %q", p.root))
+			return l.wrap(fmt.Errorf("unexpected answer %q", p.Root))
 		}
-		es := mergeEntries(p.versions, p.dms)
+		es := s3xml.MergeEntries(p.Versions, p.DeleteMarkers)
 		if err := l.emit(es); err != nil {
 			return err
 		}
-		if !p.truncated {
+		if !p.Truncated {
 			return nil
 		}
 		if err := l.advance(p, es); err != nil {
@@ -114,11 +116,11 @@ func (l *lister) skipped(e listEntry) bool {
 // A page that does not advance (versitygw repeats the marker entry, so a
 // one-entry page never advances) is asked for again with twice the keys.
 func (l *lister) advance(p *versionsPage, es []listEntry) error {
-	nk, nv := p.nextKeyMarker, p.nextVIDMarker
+	nk, nv := p.NextKeyMarker, p.NextVIDMarker
 	if nk == "" && len(es) > 0 {
 		nk, nv = es[len(es)-1].Key, es[len(es)-1].VersionID
 	}
-	if p.encoding != "url" && strings.ContainsRune(nk, utf8.RuneError) && len(es) > 0 {
+	if p.Encoding != "url" && strings.ContainsRune(nk, utf8.RuneError) && len(es) > 0 {
 		l.skip, l.skipSet = es[len(es)-1], true
 		nk, nv = l.keyMarker, l.vidMarker
 		for i := len(es) - 1; i >= 0; i-- {
@@ -154,15 +156,15 @@ func (l *lister) page(ctx context.Context) (*versionsPage, error) {
 		sent = doubleEscape(km)
 	}
 	p, err := l.c.fetchVersionsPage(ctx, l.bucket, sent, l.vidMarker, l.maxKeys, l.meta)
-	if err != nil || km == "" || p.keyMarker == "" || p.keyMarker == km {
+	if err != nil || km == "" || p.KeyMarker == "" || p.KeyMarker == km {
 		return p, err
 	}
 	if !l.escape {
 		l.escape = true
 		p2, err := l.c.fetchVersionsPage(ctx, l.bucket, doubleEscape(km), l.vidMarker, l.maxKeys, l.meta)
-		if err != nil || p2.keyMarker == km {
+		if err != nil || p2.KeyMarker == km {
 			return p2, err
 		}
 	}
-	return nil, fmt.Errorf("%w: sent key-marker %q, endpoint read %q", errListMarker, km, p.keyMarker)
+	return nil, fmt.Errorf("%w: sent key-marker %q, endpoint read %q", errListMarker, km, p.KeyMarker)
 }
