@@ -63,21 +63,13 @@ func scanCopyJob(s catsql.Scanner) (CopyJob, error) {
 // InsertCopyJob records a new copy job and runs then (if not nil) in the
 // same transaction. ErrExists if its IdempotencyToken is taken.
 func (s *Store) InsertCopyJob(ctx context.Context, j CopyJob, then catalog.TxFunc) error {
-	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`,
-			j.ID, j.SourceVaultName, j.SourceVaultARN, j.SourceRecoveryPointARN, j.DestinationVaultName,
-			j.DestinationVaultARN, j.DestinationRecoveryPointARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage,
-			j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
-			catsql.ToNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
-			j.PlanID, j.PlanVersion, j.RuleID, j.Owner, j.Run)
-		if err != nil {
-			return err
-		}
-		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindCopy, j.ID, j.State, j.StatusMessage); err != nil {
-			return err
-		}
-		return then.Run(tx)
-	})
+	err := s.insert(ctx, vocab.KindCopy, `INSERT INTO copy_jobs (`+copyJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`, []any{
+		j.ID, j.SourceVaultName, j.SourceVaultARN, j.SourceRecoveryPointARN, j.DestinationVaultName,
+		j.DestinationVaultARN, j.DestinationRecoveryPointARN, j.ResourceARN, j.ResourceType, j.State, j.StatusMessage,
+		j.IdempotencyToken, j.IAMRoleARN, j.DeleteAfterDays, j.MoveToColdAfterDays, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
+		catsql.ToNanos(j.CompletedAt), j.BackupSize, j.BytesTransferred, catsql.NonEmpty(j.Stats, "{}"), j.CreatedByBackupJobID,
+		j.PlanID, j.PlanVersion, j.RuleID, j.Owner, j.Run},
+		j.ID, j.State, j.StatusMessage, then)
 	if catalog.IsUniqueViolation(err) {
 		return fmt.Errorf("copy job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}

@@ -78,15 +78,7 @@ func (j BackupJob) values() []any {
 // same transaction: work queued there exists only if the job does.
 // ErrExists if the job's IdempotencyToken is taken.
 func (s *Store) InsertBackupJob(ctx context.Context, j BackupJob, then catalog.TxFunc) error {
-	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
-		if _, err := tx.SQL().ExecContext(ctx, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`, j.values()...); err != nil {
-			return err
-		}
-		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindBackup, j.ID, j.State, j.StatusMessage); err != nil {
-			return err
-		}
-		return then.Run(tx)
-	})
+	err := s.insert(ctx, vocab.KindBackup, `INSERT INTO backup_jobs (`+backupJobCols+`) VALUES (`+catsql.Placeholders(27)+`)`, j.values(), j.ID, j.State, j.StatusMessage, then)
 	if catalog.IsUniqueViolation(err) {
 		return fmt.Errorf("backup job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}
@@ -244,19 +236,11 @@ func scanRestoreJob(s catsql.Scanner) (RestoreJob, error) {
 // InsertRestoreJob records a new restore job and runs then (if not nil)
 // in the same transaction. ErrExists if its IdempotencyToken is taken.
 func (s *Store) InsertRestoreJob(ctx context.Context, j RestoreJob, then catalog.TxFunc) error {
-	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+catsql.Placeholders(21)+`)`,
-			j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
-			j.IdempotencyToken, j.IAMRoleARN, catsql.MustJSON(j.Metadata), j.CreatedResourceARN, catsql.ToNanos(j.RecoveryPointCreatedAt),
-			catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run)
-		if err != nil {
-			return err
-		}
-		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindRestore, j.ID, j.Status, j.StatusMessage); err != nil {
-			return err
-		}
-		return then.Run(tx)
-	})
+	err := s.insert(ctx, vocab.KindRestore, `INSERT INTO restore_jobs (`+restoreJobCols+`) VALUES (`+catsql.Placeholders(21)+`)`, []any{
+		j.ID, j.RecoveryPointARN, j.VaultName, j.VaultARN, j.SourceResourceARN, j.ResourceType, j.Status, j.StatusMessage,
+		j.IdempotencyToken, j.IAMRoleARN, catsql.MustJSON(j.Metadata), j.CreatedResourceARN, catsql.ToNanos(j.RecoveryPointCreatedAt),
+		catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.CompletedAt), j.PercentDone, j.BytesRestored, j.BackupSize, catsql.NonEmpty(j.Stats, "{}"), j.Owner, j.Run},
+		j.ID, j.Status, j.StatusMessage, then)
 	if catalog.IsUniqueViolation(err) {
 		return fmt.Errorf("restore job with idempotency token %q: %w", j.IdempotencyToken, catalog.ErrExists)
 	}

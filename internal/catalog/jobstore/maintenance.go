@@ -47,18 +47,10 @@ func scanMaintenanceJob(s catsql.Scanner) (MaintenanceJob, error) {
 // same transaction. ErrExists if a maintenance job of the vault is
 // already queued (CREATED): that one absorbs the request.
 func (s *Store) InsertMaintenanceJob(ctx context.Context, j MaintenanceJob, then catalog.TxFunc) error {
-	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO maintenance_jobs (`+maintenanceJobCols+`) VALUES (`+catsql.Placeholders(12)+`)`,
-			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.Trigger, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
-			catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"))
-		if err != nil {
-			return err
-		}
-		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindMaintenance, j.ID, j.State, j.StatusMessage); err != nil {
-			return err
-		}
-		return then.Run(tx)
-	})
+	err := s.insert(ctx, vocab.KindMaintenance, `INSERT INTO maintenance_jobs (`+maintenanceJobCols+`) VALUES (`+catsql.Placeholders(12)+`)`, []any{
+		j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.Trigger, catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt),
+		catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}")},
+		j.ID, j.State, j.StatusMessage, then)
 	if catalog.IsUniqueViolation(err) {
 		return fmt.Errorf("maintenance job of vault %q: %w", j.VaultName, catalog.ErrExists)
 	}

@@ -40,3 +40,18 @@ func (s *Store) transition(ctx context.Context, r jobRow, own bool, then catalog
 			return tx.ExecContext(ctx, q, args...)
 		}, then)
 }
+
+// insert records a new job row (insert with its args) and its first event
+// in one transaction, and runs then in it; the error is the database's,
+// for the caller to map (a unique violation means ErrExists there).
+func (s *Store) insert(ctx context.Context, kind vocab.Kind, insert string, args []any, id, state, msg string, then catalog.TxFunc) error {
+	return s.db.InTx(ctx, func(tx *catalog.Tx) error {
+		if _, err := tx.SQL().ExecContext(ctx, insert, args...); err != nil {
+			return err
+		}
+		if err := s.db.InsertEvent(ctx, tx.SQL(), kind, id, state, msg); err != nil {
+			return err
+		}
+		return then.Run(tx)
+	})
+}

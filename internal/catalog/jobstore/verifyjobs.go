@@ -50,18 +50,10 @@ func scanVerificationJob(s catsql.Scanner) (VerificationJob, error) {
 // InsertVerificationJob records a new verification job and runs then (if
 // not nil) in the same transaction.
 func (s *Store) InsertVerificationJob(ctx context.Context, j VerificationJob, then catalog.TxFunc) error {
-	err := s.db.InTx(ctx, func(tx *catalog.Tx) error {
-		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO verification_jobs (`+verificationJobCols+`) VALUES (`+catsql.Placeholders(14)+`)`,
-			j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.ReadDataPercent, int64(j.Seed), //nolint:gosec // bit for bit
-			catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.Problems)
-		if err != nil {
-			return err
-		}
-		if err := s.db.InsertEvent(ctx, tx.SQL(), vocab.KindVerification, j.ID, j.State, j.StatusMessage); err != nil {
-			return err
-		}
-		return then.Run(tx)
-	})
+	err := s.insert(ctx, vocab.KindVerification, `INSERT INTO verification_jobs (`+verificationJobCols+`) VALUES (`+catsql.Placeholders(14)+`)`, []any{
+		j.ID, j.VaultName, j.VaultARN, j.State, j.StatusMessage, j.ReadDataPercent, int64(j.Seed), //nolint:gosec // bit for bit
+		catsql.ToNanos(j.CreatedAt), catsql.ToNanos(j.StartedAt), catsql.ToNanos(j.CompletedAt), j.Owner, j.Run, catsql.NonEmpty(j.Stats, "{}"), j.Problems},
+		j.ID, j.State, j.StatusMessage, then)
 	if err != nil {
 		return fmt.Errorf("insert verification job %s: %w", j.ID, err)
 	}
