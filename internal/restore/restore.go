@@ -205,7 +205,9 @@ func (j *job) prepareDest(ctx context.Context) error {
 	if j.opts.NewBucket {
 		err := j.dst.CreateBucket(ctx, b, true)
 		if errors.Is(err, s3source.ErrBucketExists) && j.opts.Resume {
-			err = nil // created by the earlier run of this job
+			// Created by the earlier run of this job, which may have
+			// stopped before it turned versioning on.
+			err = j.dst.EnableVersioning(ctx, b)
 		}
 		if errors.Is(err, s3source.ErrBucketExists) {
 			return fmt.Errorf("destination bucket %q already exists; a restore to a new bucket needs an unused name: %w", b, err)

@@ -73,3 +73,49 @@ func TestResumeFinishesMultiVersionKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeTurnsVersioningOn: the earlier run of a restore to a new bucket
+// stopped after it created the bucket and before it turned versioning on
+// (a kill between the two calls; the model test met it). The resumed run
+// finds the bucket, turns versioning on and writes every version; before,
+// it took the bucket as it was and kept the last version of each key only.
+func TestResumeTurnsVersioningOn(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range testserver.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv := testserver.Shared(t, kind)
+			mc := srv.Client(t)
+			bucket := srv.NewBucket(t, true)
+			for i, size := range []int{100, 2000, 300} {
+				if _, err := mc.PutObject(ctx, bucket, "multi", bt.Data(uint64(i), int64(size)), int64(size),
+					minio.PutObjectOptions{UserMetadata: map[string]string{"Rev": string(rune('a' + i))}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := mc.RemoveObject(ctx, bucket, "multi", minio.RemoveObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			want := bt.Histories(bt.Snapshot(t, mc, bucket))
+			v := bt.Vault(t)
+			res := bt.Backup(t, bt.Source(t, srv, ""), v, bucket, nil, nil)
+			if res.Manifest.Status != recpoint.StatusCompleted {
+				t.Fatalf("backup: %s", res.Manifest.Status)
+			}
+			dest := testserver.UniqueBucketName("resume-unversioned")
+			if err := mc.MakeBucket(ctx, dest, minio.MakeBucketOptions{}); err != nil {
+				t.Fatal(err) // what the earlier run left
+			}
+			dst := bt.Source(t, srv, "")
+			got, err := restore.Run(ctx, dst, v, res.Manifest,
+				restore.Options{DestBucket: dest, NewBucket: true, Resume: true, VersionsUpTo: 0}, nil)
+			if err != nil || got.Stats.ObjectsFailed != 0 {
+				t.Fatalf("resumed run: %v, %+v", err, got.Stats)
+			}
+			bt.Compare(t, want.Select(0, nil), bt.Histories(bt.Snapshot(t, mc, dest)))
+			if got.Stats.VersionsRestored != 3 || got.Stats.DeleteMarkersRestored != 1 {
+				t.Errorf("resumed run wrote %d versions and %d delete markers, want 3 and 1",
+					got.Stats.VersionsRestored, got.Stats.DeleteMarkersRestored)
+			}
+		})
+	}
+}

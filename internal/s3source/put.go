@@ -29,9 +29,15 @@ func (c *Client) CreateBucket(ctx context.Context, bucket string, versioned bool
 		return wrapErr("create bucket", bucket, "", "", err)
 	}
 	if versioned {
-		if err := c.do(ctx, func(ctx context.Context) error { return c.mc.EnableVersioning(ctx, bucket) }); err != nil {
-			return wrapErr("enable versioning", bucket, "", "", err)
-		}
+		return c.EnableVersioning(ctx, bucket)
+	}
+	return nil
+}
+
+// EnableVersioning turns versioning on for bucket; it is idempotent.
+func (c *Client) EnableVersioning(ctx context.Context, bucket string) error {
+	if err := c.do(ctx, func(ctx context.Context) error { return c.mc.EnableVersioning(ctx, bucket) }); err != nil {
+		return wrapErr("enable versioning", bucket, "", "", err)
 	}
 	return nil
 }
