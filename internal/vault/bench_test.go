@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/kopia/kopia/repo"
@@ -80,5 +81,68 @@ func benchWrite(b *testing.B, opts Options, data []byte) {
 
 	if err := w.Commit(ctx); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkReadObject measures reading objects back the way a restore
+// does: each object once, from a vault reopened after the writes (so no
+// content is in a cache yet), random data of 64 KiB and 64 MiB.
+func BenchmarkReadObject(b *testing.B) {
+	for _, size := range []int{64 << 10, 64 << 20} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			benchRead(b, benchInputs(size)["random"])
+		})
+	}
+}
+
+func benchRead(b *testing.B, data []byte) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	v := createVaultOpts(b, dir, Options{})
+
+	w, err := v.NewWriter(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	ids := make([]ObjectID, b.N)
+	for i := range b.N {
+		stamp := fmt.Sprintf("%016d", i)
+		for off := 0; off < len(data); off += 64 << 10 {
+			copy(data[off:], stamp)
+		}
+
+		if ids[i], _, err = w.WriteObject(ctx, bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	if err := w.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+
+	closeVault(b, v)
+	v = openVault(b, dir)
+	defer closeVault(b, v)
+
+	buf := make([]byte, 1<<20)
+
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+
+	for _, id := range ids {
+		r, err := v.OpenObject(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		n, err := io.CopyBuffer(io.Discard, r, buf)
+		if err == nil {
+			err = r.Close()
+		}
+
+		if err != nil || n != int64(len(data)) {
+			b.Fatalf("read %d of %d bytes: %v", n, len(data), err)
+		}
 	}
 }

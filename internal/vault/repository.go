@@ -74,8 +74,9 @@ func (w *Writer) WriteObjectSplit(ctx context.Context, r io.Reader, splitter str
 // Dir is the vault's directory (absolute).
 func (v *Vault) Dir() string { return v.dir }
 
-// CacheDir is the directory of the vault's local caches.
-func (v *Vault) CacheDir() string { return cacheDir(v.dir, v.opts) }
+// CacheDir is the directory of the vault's local caches, "" if it has
+// none (a vault on a file system).
+func (v *Vault) CacheDir() string { return kopiaCacheDir(v.dir, v.opts) }
 
 // Options returns the options the vault was opened with.
 func (v *Vault) Options() Options { return v.opts }

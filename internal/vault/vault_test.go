@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -361,23 +360,3 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-func TestCacheDirOption(t *testing.T) {
-	t.Parallel()
-
-	dir := t.TempDir()
-	cache := filepath.Join(t.TempDir(), "c")
-
-	v, err := Create(testCtx(t), dir, testSecret, Options{CacheDir: cache})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	putRP(t, v, "rp", []testObject{{key: "a", data: []byte("x")}})
-	closeVault(t, v)
-
-	if _, err := os.Stat(cache); err != nil {
-		t.Fatalf("cache dir not used: %v", err)
-	}
-
-	mustNotExist(t, filepath.Join(dir, cacheDirName))
-}

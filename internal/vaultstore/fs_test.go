@@ -115,8 +115,10 @@ func TestFSDeleteRemovesOutsideCaches(t *testing.T) {
 			t.Fatal(err)
 		}
 		closeV(t, v)
-		if _, err := os.Stat(filepath.Join(root, id)); err != nil {
-			t.Fatalf("vault %s has no cache under the root: %v", id, err)
+		// What the cache of a vault on S3 would hold (one on a file
+		// system keeps none).
+		if err := os.MkdirAll(filepath.Join(root, id, "contents"), 0o700); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := f.Delete(ctx, "v-a"); err != nil {

@@ -163,6 +163,9 @@ func Verify(ctx context.Context, v *vault.Vault, opts Options) (Report, error) {
 // from a copy read before the storage was damaged. kopia takes a missing
 // cache file as a miss; other jobs reading meanwhile only miss too.
 func dropReadCaches(cache string) error {
+	if cache == "" {
+		return nil
+	}
 	for _, sub := range []string{"contents", "metadata"} {
 		d := filepath.Join(cache, sub)
 		entries, err := os.ReadDir(d)

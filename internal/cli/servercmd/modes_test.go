@@ -59,8 +59,9 @@ func openToOthers(t *testing.T, dir string) []string {
 // TestDataDirPrivate: a server started with umask 022 on an existing data
 // directory of mode 0755 makes it 0700, and nothing it then creates there
 // (key, credentials, server.json, the catalog and its WAL, vaults, caches)
-// is open to group or others, while it runs and after it stops. On
-// PostgreSQL the vault caches are the process's own (cache/<process>).
+// is open to group or others, while it runs and after it stops. A vault
+// on the file system keeps no cache (vault.TestVaultFilesPrivate checks
+// the caches of a vault on S3).
 func TestDataDirPrivate(t *testing.T) {
 	withUmask(t, 0o022)
 	for _, engine := range coffertest.Engines {
@@ -78,8 +79,6 @@ func TestDataDirPrivate(t *testing.T) {
 			want := []string{"master.key", "credentials.json", "events.token", "server.json", "vaults"}
 			if engine == "sqlite" {
 				want = append(want, "catalog.db", "catalog.db-wal", "catalog.db-shm")
-			} else {
-				want = append(want, "cache")
 			}
 			for _, name := range want {
 				if _, err := os.Stat(filepath.Join(dataDir, name)); err != nil {
@@ -98,7 +97,7 @@ func TestDataDirPrivate(t *testing.T) {
 }
 
 // backupAndRestore backs a bucket up into a new vault and restores it, so
-// that the vault, its caches and the job's files exist.
+// that the vault and the job's files exist.
 func backupAndRestore(t *testing.T, c *backup.Client, s3 *testserver.Server) {
 	t.Helper()
 	ctx := context.Background()
