@@ -359,4 +359,3 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("RecoveryPoints = %d, %v", len(rps), err)
 	}
 }
-
