@@ -28,6 +28,7 @@ TARGETS=(
 	"./internal/restore FuzzItems"
 	"./internal/recpoint FuzzReader"
 	"./internal/s3events FuzzParse"
+	"./internal/s3source/s3xml FuzzParseVersionsPage"
 	"./internal/api FuzzAPI -parallel=1 -fuzzminimizetime=3x"
 	"./internal/api FuzzAPIFields -parallel=1 -fuzzminimizetime=3x"
 )

@@ -2,8 +2,11 @@ package s3xml
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,13 +43,21 @@ type VersionsPage struct {
 
 // ParseVersionsPage decodes a ListVersionsResult document, keeping the
 // document position of every entry and url-decoding names if the
-// endpoint says it encoded them.
+// endpoint says it encoded them. It reads raw tokens and sets the few
+// fields it knows by hand (an incremental decodes every version its
+// listing holds: reflection's DecodeElement was most of that cost), and
+// still refuses a document whose end tags do not match.
 func ParseVersionsPage(r io.Reader) (*VersionsPage, error) {
 	dec := xml.NewDecoder(r)
 	p := &VersionsPage{}
-	depth, pos := 0, 0
+	var (
+		open []xml.Name // the open elements, as written
+		text []byte   // character data since the last start or end tag
+		e    *Entry   // the Version or DeleteMarker open at depth 2
+		pos  int
+	)
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -55,65 +66,114 @@ func ParseVersionsPage(r io.Reader) (*VersionsPage, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			depth++
-			if depth == 1 {
-				p.Root = t.Name.Local
-				continue
+			open = append(open, t.Name)
+			text = text[:0]
+			switch name := t.Name.Local; {
+			case len(open) == 1:
+				p.Root = name
+			case len(open) == 2 && (name == "Version" || name == "DeleteMarker"):
+				e = &Entry{DeleteMarker: name == "DeleteMarker", Pos: pos}
+				pos++
+			case len(open) == 3 && e != nil && name == "UserMetadata":
+				e.UserMetadata = &struct{}{}
 			}
-			if depth != 2 {
-				continue
+		case xml.CharData:
+			text = append(text, t...)
+		case xml.EndElement:
+			n := len(open)
+			if n == 0 || open[n-1] != t.Name {
+				return nil, fmt.Errorf("xml: end element </%s> does not match the open element", t.Name.Local)
 			}
-			if err := p.decodeChild(dec, t, &pos); err != nil {
+			var err error
+			switch {
+			case n == 3 && e != nil:
+				err = e.set(t.Name.Local, text)
+			case n == 2 && e != nil:
+				if e.DeleteMarker {
+					p.DeleteMarkers = append(p.DeleteMarkers, *e)
+				} else {
+					p.Versions = append(p.Versions, *e)
+				}
+				e = nil
+			case n == 2:
+				err = p.set(t.Name.Local, text)
+			}
+			if err != nil {
 				return nil, err
 			}
-			depth--
-		case xml.EndElement:
-			depth--
+			open = open[:n-1]
+			text = text[:0]
 		}
+	}
+	if len(open) > 0 {
+		return nil, fmt.Errorf("xml: element <%s> not closed: %w", open[len(open)-1].Local, io.ErrUnexpectedEOF)
 	}
 	return p, p.decodeNames()
 }
 
-func (p *VersionsPage) decodeChild(dec *xml.Decoder, t xml.StartElement, pos *int) error {
-	var s string
-	switch t.Name.Local {
-	case "Version", "DeleteMarker":
-		e := Entry{DeleteMarker: t.Name.Local == "DeleteMarker", Pos: *pos}
-		*pos++
-		if err := dec.DecodeElement(&e, &t); err != nil {
-			return err
-		}
-		if e.DeleteMarker {
-			p.DeleteMarkers = append(p.DeleteMarkers, e)
-		} else {
-			p.Versions = append(p.Versions, e)
-		}
-		return nil
+// set assigns the page field an element names, as encoding/xml would.
+func (p *VersionsPage) set(name string, text []byte) error {
+	var err error
+	switch name {
 	case "IsTruncated":
-		var b bool
-		if err := dec.DecodeElement(&b, &t); err != nil {
-			return err
-		}
-		p.Truncated = b
-		return nil
-	case "EncodingType", "KeyMarker", "NextKeyMarker", "NextVersionIdMarker":
-		if err := dec.DecodeElement(&s, &t); err != nil {
-			return err
-		}
-	default:
-		return dec.Skip()
-	}
-	switch t.Name.Local {
+		p.Truncated, err = parseBool(name, text)
 	case "EncodingType":
-		p.Encoding = s
+		p.Encoding = string(text)
 	case "KeyMarker":
-		p.KeyMarker, p.HasKeyMarker = s, true
+		p.KeyMarker, p.HasKeyMarker = string(text), true
 	case "NextKeyMarker":
-		p.NextKeyMarker = s
+		p.NextKeyMarker = string(text)
 	case "NextVersionIdMarker":
-		p.NextVIDMarker = s
+		p.NextVIDMarker = string(text)
+	}
+	return err
+}
+
+// set assigns the entry field an element names, as encoding/xml would.
+func (e *Entry) set(name string, text []byte) error {
+	var err error
+	switch name {
+	case "Key":
+		e.Key = string(text)
+	case "VersionId":
+		e.VersionID = string(text)
+	case "IsLatest":
+		e.IsLatest, err = parseBool(name, text)
+	case "LastModified":
+		err = e.LastModified.UnmarshalText(text)
+	case "ETag":
+		e.ETag = string(text)
+	case "Size":
+		e.Size, err = parseInt(name, text)
+	case "StorageClass":
+		e.StorageClass = string(text)
+	case "UserTags":
+		e.UserTags = string(text)
+	}
+	if err != nil {
+		return fmt.Errorf("xml: element <%s>: %w", name, err)
 	}
 	return nil
+}
+
+func parseBool(name string, text []byte) (bool, error) {
+	s := strings.TrimSpace(string(text))
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("xml: element <%s>: %w", name, err)
+	}
+	return b, nil
+}
+
+func parseInt(name string, text []byte) (int64, error) {
+	s := strings.TrimSpace(string(text))
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
 }
 
 func (p *VersionsPage) decodeNames() error {
