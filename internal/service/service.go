@@ -45,10 +45,10 @@ const DefaultConnection = vocab.DefaultConnection
 // Config configures the control plane.
 type Config struct {
 	DataDir string
-	// CacheDir, if set, holds the vaults' local caches (kopia's content
-	// and index caches, one directory per vault) instead of DataDir/cache
-	// and each vault's own directory: a tmpfs or a fast local disk there
-	// spares restores kopia's fsync of every content it caches.
+	// CacheDir, if set, holds the local caches of vaults on S3 (kopia's
+	// content and index caches, one directory per vault) instead of
+	// DataDir/cache and each vault's own directory. Vaults on the file
+	// system keep no cache (vault.Options.CacheDir).
 	CacheDir  string
 	MasterKey []byte
 	// Database holds the catalog and the job queue: empty for SQLite

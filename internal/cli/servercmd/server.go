@@ -71,7 +71,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	fs.StringVar(&c.DataDir, "data-dir", cli.First(getenv("COFFER_DATA_DIR"), "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
 	fs.StringVar(&c.CacheDir, "cache-dir", getenv("COFFER_CACHE_DIR"),
-		"directory of the vaults' local caches, default inside the data directory; a tmpfs or fast local disk speeds restores (env COFFER_CACHE_DIR)")
+		"directory of the local caches of vaults on S3, default inside the data directory (vaults on the file system keep none) (env COFFER_CACHE_DIR)")
 	fs.StringVar(&c.Database, "database", getenv(EnvDatabaseURL),
 		"catalog database: empty for SQLite in the data directory, or a postgres:// URL (env "+EnvDatabaseURL+")")
 	fs.StringVar(&c.Listen, "listen", cli.First(getenv("COFFER_LISTEN"), "127.0.0.1:8080"), "listen address (env COFFER_LISTEN)")
