@@ -52,8 +52,8 @@ func ParseVersionsPage(r io.Reader) (*VersionsPage, error) {
 	p := &VersionsPage{}
 	var (
 		open []xml.Name // the open elements, as written
-		text []byte   // character data since the last start or end tag
-		e    *Entry   // the Version or DeleteMarker open at depth 2
+		text []byte     // character data since the last start or end tag
+		e    *Entry     // the Version or DeleteMarker open at depth 2
 		pos  int
 	)
 	for {
