@@ -141,10 +141,10 @@ func (m restoreMode) expect(h bt.History) bt.History {
 	return h.Select(m.versions, keep)
 }
 
-// oneOfStackedMarkers is what a restore makes of h: of adjacent delete
-// markers (left in a source by deleting the version between two) it
-// writes one, since MinIO writes no delete marker on a delete marker
-// (restore.selectVersions).
+// oneOfStackedMarkers is what a restore into MinIO can make of h: MinIO
+// writes no delete marker on a delete marker, so of adjacent markers (left
+// in a source by deleting the version between two) the restore's second
+// DELETE adds none.
 func oneOfStackedMarkers(h bt.History) bt.History {
 	out := bt.History{}
 	for k, vs := range h {

