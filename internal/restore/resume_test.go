@@ -27,12 +27,7 @@ func TestResumeFinishesMultiVersionKeys(t *testing.T) {
 			srv := testserver.Shared(t, kind)
 			mc := srv.Client(t)
 			bucket := srv.NewBucket(t, true)
-			for i, size := range []int{100, 2000, 0, 3000} {
-				if _, err := mc.PutObject(ctx, bucket, "multi", bt.Data(uint64(i), int64(size)), int64(size),
-					minio.PutObjectOptions{UserMetadata: map[string]string{"Rev": string(rune('a' + i))}}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			putRevisions(t, mc, bucket, "multi", 100, 2000, 0, 3000)
 			if _, err := mc.PutObject(ctx, bucket, "single", bt.Data(9, 500), 500, minio.PutObjectOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -86,12 +81,7 @@ func TestResumeTurnsVersioningOn(t *testing.T) {
 			srv := testserver.Shared(t, kind)
 			mc := srv.Client(t)
 			bucket := srv.NewBucket(t, true)
-			for i, size := range []int{100, 2000, 300} {
-				if _, err := mc.PutObject(ctx, bucket, "multi", bt.Data(uint64(i), int64(size)), int64(size),
-					minio.PutObjectOptions{UserMetadata: map[string]string{"Rev": string(rune('a' + i))}}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			putRevisions(t, mc, bucket, "multi", 100, 2000, 300)
 			if err := mc.RemoveObject(ctx, bucket, "multi", minio.RemoveObjectOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -117,5 +107,17 @@ func TestResumeTurnsVersioningOn(t *testing.T) {
 					got.Stats.VersionsRestored, got.Stats.DeleteMarkersRestored)
 			}
 		})
+	}
+}
+
+// putRevisions writes one version of key per size, each with its own data
+// and a Rev metadata value ("a", "b", ...).
+func putRevisions(t *testing.T, mc *minio.Client, bucket, key string, sizes ...int) {
+	t.Helper()
+	for i, size := range sizes {
+		if _, err := mc.PutObject(context.Background(), bucket, key, bt.Data(uint64(i), int64(size)), int64(size),
+			minio.PutObjectOptions{UserMetadata: map[string]string{"Rev": string(rune('a' + i))}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
