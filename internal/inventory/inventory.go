@@ -45,6 +45,9 @@ type Config struct {
 	// DefaultLocation is where vaults created without a location keep
 	// their blobs: "" for the vault's directory, else s3://CONN/BUCKET[/PREFIX].
 	DefaultLocation string
+	// KeepIdleVaults is how many vaults no job holds stay open (0:
+	// vaults.DefaultKeepIdle; negative: all).
+	KeepIdleVaults int
 }
 
 // Inventory is the owner of vaults and recovery points. Safe for
@@ -60,7 +63,10 @@ type Inventory struct {
 // New returns the inventory over cfg's catalog and vault store.
 func New(cfg Config) *Inventory {
 	inv := &Inventory{cfg: cfg}
-	inv.registry = vaults.New(inv.openVaultFiles)
+	if cfg.KeepIdleVaults == 0 {
+		cfg.KeepIdleVaults = vaults.DefaultKeepIdle
+	}
+	inv.registry = vaults.New(inv.openVaultFiles, vaults.Options{KeepIdle: cfg.KeepIdleVaults, Log: cfg.Log})
 	return inv
 }
 

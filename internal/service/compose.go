@@ -30,7 +30,7 @@ func (s *Service) compose() {
 		Life: s.ctx, Shared: s.shared(), DeadAfter: s.cfg.DeadAfter})
 	s.inv = inventory.New(inventory.Config{DB: s.db, Jobs: s.jobStore, Holds: s.holdStore, Captures: s.captureStore, Store: s.store, Names: s.names(), Clock: s.clock, Log: s.log,
 		Secret:   func(id string) string { return vaultSecret(s.cfg.MasterKey, id) },
-		Targeted: s.planTargets, Bucket: s.vaultBucket, ObjectLockDays: s.cfg.ObjectLockDays, DefaultLocation: s.cfg.VaultLocation,
+		Targeted: s.planTargets, Bucket: s.vaultBucket, ObjectLockDays: s.cfg.ObjectLockDays, DefaultLocation: s.cfg.VaultLocation, KeepIdleVaults: s.cfg.IdleVaults,
 		MayDelete: func(ctx context.Context, rp catalog.RecoveryPoint, expiry bool) error {
 			return s.locks.MayDelete(ctx, rp, expiry)
 		}})

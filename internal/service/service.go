@@ -68,8 +68,13 @@ type Config struct {
 	// ObjectLockDays is the rolling S3 Object Lock retention of an S3
 	// vault's blobs on a bucket with Object Lock (default 30).
 	ObjectLockDays int
-	Clock          clock.Clock
-	Logger         *slog.Logger
+	// IdleVaults is how many vaults that no job or request holds stay
+	// open, the most recently used (default vaults.DefaultKeepIdle;
+	// negative: all). An open vault's engine holds memory; opening one
+	// costs its key derivation and index load.
+	IdleVaults int
+	Clock      clock.Clock
+	Logger     *slog.Logger
 	// MaxConcurrentJobs bounds the jobs (backups and restores) this
 	// process runs at once: the job queue's workers (default 2).
 	MaxConcurrentJobs int

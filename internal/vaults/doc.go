@@ -11,5 +11,9 @@
 // job is put back in the queue instead.
 //
 // How a vault is opened is not this package's business: the registry is
-// given an OpenFunc and opens each vault on its first lease.
+// given an OpenFunc and opens each vault on its first lease. It keeps a few
+// vaults that no lease holds open (the most recently released, for the
+// next job's sake) and closes the others, so that the memory of a vault's
+// engine is held only while it serves: a server with many vaults (periodic
+// maintenance leases them all) does not keep them all in its heap.
 package vaults

@@ -1,9 +1,11 @@
 package vaults
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/cofferbackup/coffer/internal/vault"
@@ -63,14 +65,34 @@ func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 // per vault, on the vault's first lease, and closes what it returned.
 type OpenFunc func(ctx context.Context, id string) (*vault.Vault, error)
 
+// Options tunes a registry.
+type Options struct {
+	// KeepIdle is how many vaults that no lease holds stay open: the most
+	// recently released ones, so that the next job on a busy vault skips
+	// the open (its key derivation, its index load); the others are closed
+	// as they fall out, and their memory goes back. Negative keeps every
+	// vault open.
+	KeepIdle int
+	// Log gets the errors of closing an idle vault (nil: slog.Default).
+	Log *slog.Logger
+}
+
+// DefaultKeepIdle is the KeepIdle of a registry that is told none: a copy
+// job's two vaults and a couple of busy ones.
+const DefaultKeepIdle = 4
+
 // Registry holds the open vaults of this process by id and their leases.
 // Safe for concurrent use.
 type Registry struct {
-	open OpenFunc
+	open     OpenFunc
+	keepIdle int
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	closed  bool
 	entries map[string]*entry // by vault id; deleted vaults stay as tombstones
+	idle    list.List         // of *entry, open and unleased; front: released last
+	closing sync.WaitGroup    // idle vaults being closed
 }
 
 // entry is one vault's lease state. Its fields but opening are guarded by
@@ -85,11 +107,15 @@ type entry struct {
 	deleted   bool
 	waiters   int           // requests waiting (tests look at it)
 	changed   chan struct{} // closed and replaced on every release
+	idle      *list.Element // in Registry.idle while open and unleased
 }
 
 // New returns a registry that opens vaults with open.
-func New(open OpenFunc) *Registry {
-	return &Registry{open: open, entries: map[string]*entry{}}
+func New(open OpenFunc, opts Options) *Registry {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Registry{open: open, keepIdle: opts.KeepIdle, log: opts.Log, entries: map[string]*entry{}}
 }
 
 // Add registers a vault that the caller has just created and opened, so
@@ -100,7 +126,10 @@ func (r *Registry) Add(ctx context.Context, id string, v *vault.Vault) error {
 	e, err := r.entryLocked(id)
 	if err == nil && e.v == nil {
 		e.v = v
+		r.idleLocked(e)
+		victims := r.evictLocked()
 		r.mu.Unlock()
+		r.closeIdle(victims)
 		return nil
 	}
 	r.mu.Unlock()
@@ -175,6 +204,7 @@ func (r *Registry) take(ctx context.Context, id string, mode Mode, purpose strin
 			return nil, err
 		}
 		if !e.exclusive && (mode == Shared || e.shared == 0) {
+			r.unidleLocked(e)
 			if mode == Shared {
 				e.shared++
 			} else {
@@ -297,8 +327,10 @@ func (r *Registry) Close(ctx context.Context) error {
 	vs := make([]*vault.Vault, len(open))
 	for i, e := range open {
 		vs[i], e.v = e.v, nil
+		r.unidleLocked(e)
 	}
 	r.mu.Unlock()
+	r.closing.Wait()
 	var errs []error
 	for i, v := range vs {
 		if err := v.Close(ctx); err != nil {
@@ -306,6 +338,67 @@ func (r *Registry) Close(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// idleLocked puts e at the front of the idle list if it is open and no
+// lease holds it. r.mu must be held.
+func (r *Registry) idleLocked(e *entry) {
+	if e.idle == nil && e.v != nil && e.shared == 0 && !e.exclusive && !e.deleted && !r.closed {
+		e.idle = r.idle.PushFront(e)
+	}
+}
+
+// unidleLocked takes e off the idle list. r.mu must be held.
+func (r *Registry) unidleLocked(e *entry) {
+	if e.idle != nil {
+		r.idle.Remove(e.idle)
+		e.idle = nil
+	}
+}
+
+// victim is an idle vault taken out of its entry, to be closed.
+type victim struct {
+	e *entry
+	v *vault.Vault
+}
+
+// evictLocked takes the idle vaults beyond keepIdle out of their entries,
+// least recently released first, holding each entry's opening slot: a
+// lease taken meanwhile opens the vault again only once its close is
+// done, so a vault's files never have two engines on them. r.mu must be
+// held; pass what it returns to closeIdle once r.mu is released.
+func (r *Registry) evictLocked() []victim {
+	if r.keepIdle < 0 {
+		return nil
+	}
+	var out []victim
+	for r.idle.Len() > r.keepIdle {
+		e := r.idle.Back().Value.(*entry)
+		r.unidleLocked(e)
+		select {
+		case e.opening <- struct{}{}:
+		default:
+			continue // cannot happen (openers hold a lease); leave it open
+		}
+		out = append(out, victim{e: e, v: e.v})
+		e.v = nil
+		r.closing.Add(1)
+	}
+	return out
+}
+
+// closeIdle closes evicted vaults and frees their entries' opening slots.
+// No lease holds them, so nothing in flight uses them.
+func (r *Registry) closeIdle(victims []victim) {
+	for _, vc := range victims {
+		// The releaser's context may be ending (a stopped job): the close
+		// is bookkeeping that must run regardless.
+		if err := vc.v.Close(context.Background()); err != nil {
+			r.log.Warn("close idle vault", "vault", vc.e.id, "err", err)
+		}
+		<-vc.e.opening
+		r.closing.Done()
+	}
 }
 
 // Lease is one hold on a vault. Release it when done.
@@ -328,14 +421,18 @@ func (l *Lease) Mode() Mode { return l.mode }
 // Calling it again does nothing.
 func (l *Lease) Release() {
 	l.once.Do(func() {
-		l.r.mu.Lock()
-		defer l.r.mu.Unlock()
+		r := l.r
+		r.mu.Lock()
 		if l.mode == Shared {
 			l.e.shared--
 		} else {
 			l.e.exclusive, l.e.purpose = false, ""
 		}
 		l.e.broadcastLocked()
+		r.idleLocked(l.e)
+		victims := r.evictLocked()
+		r.mu.Unlock()
+		r.closeIdle(victims)
 	})
 }
 

@@ -80,7 +80,7 @@ func newHarness(t *testing.T, fresh bool) *harness {
 			return nil, fmt.Errorf("no vault %s", id)
 		}
 		return h.v, nil
-	})
+	}, Options{KeepIdle: -1}) // its one vault serves every open: never close it
 	if fresh {
 		t.Cleanup(func() {
 			if err := h.r.Close(context.Background()); err != nil {
@@ -351,7 +351,7 @@ func TestAdd(t *testing.T) {
 	v := createVault(t)
 	r := New(func(context.Context, string) (*vault.Vault, error) {
 		return nil, errors.New("an added vault must not be opened again")
-	})
+	}, Options{KeepIdle: 1})
 	defer r.Close(ctx)
 	if err := r.Add(ctx, testID, v); err != nil {
 		t.Fatal(err)
@@ -363,5 +363,189 @@ func TestAdd(t *testing.T) {
 	defer l.Release()
 	if l.Vault() != v {
 		t.Fatal("the lease holds another vault than the added one")
+	}
+}
+
+// idleHarness is a registry over vaults of their own, each opened from
+// its directory on every open, as the service's are.
+type idleHarness struct {
+	r     *Registry
+	dirs  map[string]string
+	opens map[string]*atomic.Int32
+	mu    sync.Mutex
+	open  map[*vault.Vault]bool // vaults the OpenFunc returned and nothing closed yet
+}
+
+func newIdleHarness(t *testing.T, keepIdle int, ids ...string) *idleHarness {
+	t.Helper()
+	h := &idleHarness{dirs: map[string]string{}, opens: map[string]*atomic.Int32{}, open: map[*vault.Vault]bool{}}
+	for _, id := range ids {
+		dir := filepath.Join(t.TempDir(), id)
+		v, err := vault.Create(context.Background(), dir, testSecret, vault.Options{})
+		if err != nil {
+			t.Fatalf("create vault %s: %v", id, err)
+		}
+		if err := v.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.dirs[id], h.opens[id] = dir, &atomic.Int32{}
+	}
+	h.r = New(func(ctx context.Context, id string) (*vault.Vault, error) {
+		h.opens[id].Add(1)
+		v, err := vault.Open(ctx, h.dirs[id], testSecret, vault.Options{})
+		if err == nil {
+			h.mu.Lock()
+			h.open[v] = true
+			h.mu.Unlock()
+		}
+		return v, err
+	}, Options{KeepIdle: keepIdle})
+	t.Cleanup(func() {
+		if err := h.r.Close(context.Background()); err != nil {
+			t.Errorf("close registry: %v", err)
+		}
+	})
+	return h
+}
+
+// use takes id's lease, reads from the vault and gives the lease back.
+func (h *idleHarness) use(ctx context.Context, id string, mode Mode) error {
+	l, err := h.r.Acquire(ctx, id, mode, "test")
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	_, err = l.Vault().RecoveryPoints(ctx)
+	return err
+}
+
+// stillOpen reports whether v answers (a closed vault fails every call).
+func stillOpen(ctx context.Context, v *vault.Vault) bool {
+	_, err := v.RecoveryPoints(ctx)
+	return err == nil
+}
+
+func TestKeepIdle(t *testing.T) {
+	ctx := context.Background()
+	ids := []string{"a", "b", "c"}
+	for _, tc := range []struct {
+		keepIdle  int
+		use       []string // in order, each leased, read and released
+		wantOpens map[string]int32
+	}{
+		// The last released stays open; reusing it opens nothing.
+		{keepIdle: 1, use: []string{"a", "a", "b", "b", "a"}, wantOpens: map[string]int32{"a": 2, "b": 1}},
+		// Two idle: a, b, c, then a again (evicted by c), then b (evicted by a).
+		{keepIdle: 2, use: []string{"a", "b", "c", "a", "b", "c"}, wantOpens: map[string]int32{"a": 2, "b": 2, "c": 2}},
+		{keepIdle: 2, use: []string{"a", "b", "a", "b", "a"}, wantOpens: map[string]int32{"a": 1, "b": 1}},
+		// None idle: every lease opens.
+		{keepIdle: 0, use: []string{"a", "a", "b"}, wantOpens: map[string]int32{"a": 2, "b": 1}},
+		// Unbounded: each opened once.
+		{keepIdle: -1, use: []string{"a", "b", "c", "a", "b", "c"}, wantOpens: map[string]int32{"a": 1, "b": 1, "c": 1}},
+	} {
+		t.Run(fmt.Sprintf("keep%d/%v", tc.keepIdle, tc.use), func(t *testing.T) {
+			h := newIdleHarness(t, tc.keepIdle, ids...)
+			for i, id := range tc.use {
+				mode := Shared
+				if i%2 == 1 {
+					mode = Exclusive // either mode's release idles the vault
+				}
+				if err := h.use(ctx, id, mode); err != nil {
+					t.Fatalf("use %d (%s): %v", i, id, err)
+				}
+			}
+			for _, id := range ids {
+				if got := h.opens[id].Load(); got != tc.wantOpens[id] {
+					t.Errorf("vault %s opened %d times, want %d", id, got, tc.wantOpens[id])
+				}
+			}
+			// What is still open is at most keepIdle vaults (every open
+			// vault the OpenFunc made but the registry has not closed).
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			n := 0
+			for v := range h.open {
+				if stillOpen(ctx, v) {
+					n++
+				}
+			}
+			if want := min(len(tc.wantOpens), tc.keepIdle); tc.keepIdle >= 0 && n != want {
+				t.Errorf("%d vaults open after the uses, want %d", n, want)
+			}
+		})
+	}
+}
+
+// A leased vault is never closed for being idle, however many vaults are
+// released around it; and a vault closed while idle opens again on its
+// next lease.
+func TestKeepIdleSparesLeased(t *testing.T) {
+	ctx := context.Background()
+	h := newIdleHarness(t, 0, "a", "b")
+	held, err := h.r.Acquire(ctx, "a", Shared, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := h.use(ctx, "b", Shared); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.use(ctx, "a", Shared); err != nil { // a second shared lease, released
+			t.Fatal(err)
+		}
+	}
+	if !stillOpen(ctx, held.Vault()) {
+		t.Fatal("a vault was closed while a lease held it")
+	}
+	if n := h.opens["a"].Load(); n != 1 {
+		t.Fatalf("vault a opened %d times while held, want 1", n)
+	}
+	v := held.Vault()
+	held.Release()
+	if stillOpen(ctx, v) {
+		t.Fatal("KeepIdle 0 left a released vault open")
+	}
+	if err := h.use(ctx, "a", Shared); err != nil {
+		t.Fatalf("use after the idle close: %v", err)
+	}
+	if n := h.opens["a"].Load(); n != 2 {
+		t.Fatalf("vault a opened %d times, want 2", n)
+	}
+}
+
+// Leases of two vaults taken and released from many goroutines with no
+// vault kept idle: every close races the next open, and no use may fail
+// (run with -race).
+func TestKeepIdleChurn(t *testing.T) {
+	ctx := context.Background()
+	h := newIdleHarness(t, 0, "a", "b")
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 8 {
+				id, mode := "a", Shared
+				if (g+i)%2 == 1 {
+					id = "b"
+				}
+				if i%4 == 3 {
+					mode = Exclusive
+				}
+				if err := h.use(ctx, id, mode); err != nil {
+					errs <- fmt.Errorf("goroutine %d use %d (%s): %w", g, i, id, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if h.opens["a"].Load() < 2 || h.opens["b"].Load() < 2 {
+		t.Fatalf("opens a=%d b=%d: the idle vaults were not closed", h.opens["a"].Load(), h.opens["b"].Load())
 	}
 }

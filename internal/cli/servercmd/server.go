@@ -21,6 +21,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/s3events"
 	"github.com/cofferbackup/coffer/internal/s3source"
 	"github.com/cofferbackup/coffer/internal/service"
+	"github.com/cofferbackup/coffer/internal/vaults"
 )
 
 func init() {
@@ -44,6 +45,8 @@ type Config struct {
 	// VaultLocation and ObjectLockDays: service.Config's.
 	VaultLocation  string
 	ObjectLockDays int
+	// IdleVaults: service.Config's.
+	IdleVaults int
 	// MemoryLimitMiB is the Go runtime's soft memory limit (runServer
 	// applies it; tests running servers in one process do not).
 	MemoryLimitMiB int64
@@ -86,6 +89,8 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.Maintenance, "maintenance-interval", 24*time.Hour, "how often the elected leader queues maintenance of every vault (negative: never)")
 	fs.StringVar(&c.VaultLocation, "vault-location", getenv("COFFER_VAULT_LOCATION"),
 		"where vaults created without a location keep their data: empty for the data directory, or s3://CONNECTION/BUCKET[/PREFIX] (env COFFER_VAULT_LOCATION)")
+	fs.IntVar(&c.IdleVaults, "idle-vaults", vaults.DefaultKeepIdle,
+		"vaults kept open while no job uses them, the most recently used (each holds its index in memory; negative: all)")
 	fs.IntVar(&c.ObjectLockDays, "object-lock-days", 30, "rolling S3 Object Lock retention of an S3 vault's data on a bucket with Object Lock; maintenance extends it")
 	reconcile := cli.First(getenv("COFFER_RECONCILE_INTERVAL"), "15m")
 	defReconcile, err := time.ParseDuration(reconcile)
@@ -197,7 +202,7 @@ func Serve(ctx context.Context, c Config, ready func(endpoint string)) error {
 	}
 	svc, err := service.Open(ctx, service.Config{DataDir: c.DataDir, CacheDir: c.CacheDir, MasterKey: key, Database: c.Database, Sources: sources, Clock: c.Clock,
 		Logger: log, MaxConcurrentJobs: c.MaxJobs, Parallelism: c.Parallelism, JanitorInterval: c.Periodic, MaintenanceInterval: c.Maintenance,
-		VaultLocation: c.VaultLocation, ObjectLockDays: c.ObjectLockDays,
+		VaultLocation: c.VaultLocation, ObjectLockDays: c.ObjectLockDays, IdleVaults: c.IdleVaults,
 		ReconcileInterval: c.Reconcile, ContinuousStall: c.Stall})
 	if err != nil {
 		return err

@@ -111,6 +111,18 @@ func TestServerConfig(t *testing.T) {
 			}
 			return nil
 		}},
+		{name: "idle vaults default", check: func(c servercmd.Config) error {
+			if c.IdleVaults != 4 {
+				return fmt.Errorf("%d idle vaults by default, want 4", c.IdleVaults)
+			}
+			return nil
+		}},
+		{name: "idle vaults all", args: []string{"--idle-vaults", "-1"}, check: func(c servercmd.Config) error {
+			if c.IdleVaults != -1 {
+				return errors.New("--idle-vaults -1 ignored")
+			}
+			return nil
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
