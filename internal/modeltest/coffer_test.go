@@ -159,7 +159,7 @@ func (r *runner) opRestore(restart bool) {
 func (r *runner) restoreAndCompare(rp *recoveryPoint, m restoreMode, restart bool) {
 	want := m.expect(rp.hist)
 	if r.tg.s3 == testserver.MinIO {
-		want = oneOfStackedMarkers(want)
+		want = want.OneOfStackedMarkers()
 	}
 	r.logf("restore %s (bucket %s, op #%d) %s (restart %v): %d keys expected", rp.arn, rp.bucket.name, rp.op, m, restart, len(want))
 	dest, id := coffertest.StartRestoreToNewBucket(r.t, r.env.Client, rp.arn, m.metadata(rp.bucket.name))

@@ -141,25 +141,6 @@ func (m restoreMode) expect(h bt.History) bt.History {
 	return h.Select(m.versions, keep)
 }
 
-// oneOfStackedMarkers is what a restore into MinIO can make of h: MinIO
-// writes no delete marker on a delete marker, so of adjacent markers (left
-// in a source by deleting the version between two) the restore's second
-// DELETE adds none.
-func oneOfStackedMarkers(h bt.History) bt.History {
-	out := bt.History{}
-	for k, vs := range h {
-		var kept []bt.Version
-		for i, v := range vs {
-			if v.DeleteMarker && i > 0 && vs[i-1].DeleteMarker {
-				continue
-			}
-			kept = append(kept, v)
-		}
-		out[k] = kept
-	}
-	return out
-}
-
 // recoveryPoint is a recovery point the model knows of.
 type recoveryPoint struct {
 	arn, vault string

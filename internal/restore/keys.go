@@ -52,7 +52,7 @@ func (j *job) restoreKey(ctx context.Context, recs []recpoint.Record) error {
 		// whose newest entry is a delete marker and write it all again.
 		resumed, done, err := j.resumeKey(ctx, key, sel)
 		if err != nil {
-			return j.keyFailed(ctx, key, "", fmt.Errorf("list destination versions: %w", err))
+			return j.keyFailed(ctx, key, "", fmt.Errorf("resume: %w", err))
 		}
 		if done {
 			j.existing(key)
@@ -140,27 +140,62 @@ type resumePoint struct {
 	prev string
 }
 
+// errHistoryDiffers: a key's history at the destination is not a
+// beginning of what the restore writes, so someone else wrote the key.
+var errHistoryDiffers = errors.New("the key's history at the destination is not what the earlier run wrote")
+
 // resumeKey looks, for a key of a resumed restore into a new bucket, at
 // how much of its selected history the earlier run wrote: done when all
 // of it, a nil point when none, else where to go on. In a bucket the
 // earlier run created, every entry of the key is its, in order (each
-// write is atomic), so the first n entries of sel are there.
+// write is atomic), so the destination holds a beginning of sel; see
+// resumeFrom for how the entries are matched.
 func (j *job) resumeKey(ctx context.Context, key string, sel []recpoint.Record) (p *resumePoint, done bool, err error) {
 	have, err := j.dst.KeyVersions(ctx, j.opts.DestBucket, key, len(sel))
 	if err != nil {
 		return nil, false, err
 	}
-	switch {
-	case len(have) >= len(sel):
-		return nil, true, nil
-	case len(have) == 0:
+	if len(have) == 0 {
 		return nil, false, nil
 	}
-	p = &resumePoint{from: len(have)}
+	from, err := resumeFrom(sel, have)
+	if err != nil {
+		return nil, false, err
+	}
+	if from >= len(sel) {
+		return nil, true, nil
+	}
+	p = &resumePoint{from: from}
 	if !have[0].DeleteMarker {
 		p.prev = have[0].VersionID
 	}
 	return p, false, nil
+}
+
+// resumeFrom matches the destination's entries of a key (have, newest
+// first) with the selected ones (sel, oldest first) and returns how many
+// of sel are written. Entries are matched, not counted: an endpoint that
+// writes no delete marker on a delete marker (MinIO) holds one marker for
+// a run of adjacent ones in sel, and counting took the key's last entries
+// for unwritten and wrote them twice. A marker at the destination stands
+// for the whole run when a version follows it there; when it is the
+// newest entry, the rest of the run is written again (a DELETE that such
+// an endpoint ignores, and that one keeping adjacent markers needs).
+func resumeFrom(sel []recpoint.Record, have []s3source.Version) (int, error) {
+	i := 0
+	for k := len(have) - 1; k >= 0 && i < len(sel); k-- {
+		h := have[k]
+		if h.DeleteMarker != sel[i].DeleteMarker || (!h.DeleteMarker && h.Size != sel[i].Size) {
+			return 0, fmt.Errorf("%w (entry %d)", errHistoryDiffers, len(have)-k)
+		}
+		i++
+		if h.DeleteMarker && k > 0 && !have[k-1].DeleteMarker {
+			for i < len(sel) && sel[i].DeleteMarker {
+				i++
+			}
+		}
+	}
+	return i, nil
 }
 
 // existing counts a key found at the destination: written by the earlier

@@ -128,14 +128,15 @@ func parseListedTags(s string) (map[string]string, error) {
 	return tags, nil
 }
 
-// listCurrent lists current objects (ListObjectsV2), for endpoints
-// without ListObjectVersions; every object gets VersionID "null". A
+// listCurrent lists current objects (ListObjectsV2) whose keys begin
+// with prefix, for endpoints without ListObjectVersions; every object gets
+// VersionID "null". A
 // listing that fails midway resumes after the last key listed.
-func (c *Client) listCurrent(ctx context.Context, bucket string, fn func(Version) error) error {
+func (c *Client) listCurrent(ctx context.Context, bucket, prefix string, fn func(Version) error) error {
 	var chk orderCheck
 	last := ""
 	err := c.do(ctx, func(ctx context.Context) error {
-		opts := minio.ListObjectsOptions{Recursive: true, MaxKeys: c.pageSize, StartAfter: last}
+		opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: true, MaxKeys: c.pageSize, StartAfter: last}
 		for obj := range c.mc.ListObjectsIter(ctx, bucket, opts) {
 			if obj.Err != nil {
 				return obj.Err

@@ -129,7 +129,7 @@ func TestListVersionsUnversioned(t *testing.T) {
 
 		// The fallback for endpoints without ListObjectVersions.
 		var got []Version
-		if err := c.listCurrent(testCtx(t), bucket, func(v Version) error { got = append(got, v); return nil }); err != nil {
+		if err := c.listCurrent(testCtx(t), bucket, "", func(v Version) error { got = append(got, v); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		checkListing(t, got, expect)

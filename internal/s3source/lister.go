@@ -16,6 +16,7 @@ const maxGrow = 4
 type lister struct {
 	c         *Client
 	bucket    string
+	prefix    string // list only keys that begin with it
 	fn        func(Version) error
 	chk       orderCheck
 	keyMarker string
@@ -35,13 +36,13 @@ func (l *lister) run(ctx context.Context) error {
 		p, err := l.page(ctx)
 		if err != nil {
 			if _, kind := classify(err); first && kind == ErrNotSupported {
-				return l.c.listCurrent(ctx, l.bucket, l.fn)
+				return l.c.listCurrent(ctx, l.bucket, l.prefix, l.fn)
 			}
 			return l.wrap(err)
 		}
 		if p.Root != "ListVersionsResult" {
 			if first { // the endpoint ignored ?versions
-				return l.c.listCurrent(ctx, l.bucket, l.fn)
+				return l.c.listCurrent(ctx, l.bucket, l.prefix, l.fn)
 			}
 			return l.wrap(fmt.Errorf("unexpected answer %q", p.Root))
 		}
@@ -155,13 +156,13 @@ func (l *lister) page(ctx context.Context) (*versionsPage, error) {
 	if l.escape && km != "" {
 		sent = doubleEscape(km)
 	}
-	p, err := l.c.fetchVersionsPage(ctx, l.bucket, sent, l.vidMarker, l.maxKeys, l.meta)
+	p, err := l.c.fetchVersionsPage(ctx, l.bucket, l.prefix, sent, l.vidMarker, l.maxKeys, l.meta)
 	if err != nil || km == "" || p.KeyMarker == "" || p.KeyMarker == km {
 		return p, err
 	}
 	if !l.escape {
 		l.escape = true
-		p2, err := l.c.fetchVersionsPage(ctx, l.bucket, doubleEscape(km), l.vidMarker, l.maxKeys, l.meta)
+		p2, err := l.c.fetchVersionsPage(ctx, l.bucket, l.prefix, doubleEscape(km), l.vidMarker, l.maxKeys, l.meta)
 		if err != nil || p2.KeyMarker == km {
 			return p2, err
 		}

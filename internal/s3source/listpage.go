@@ -32,10 +32,13 @@ type (
 var errListMarker = errors.New("endpoint misreads listing markers")
 
 // fetchVersionsPage requests and parses one page.
-func (c *Client) fetchVersionsPage(ctx context.Context, bucket, keyMarker, vidMarker string, maxKeys int, meta bool) (*versionsPage, error) {
+func (c *Client) fetchVersionsPage(ctx context.Context, bucket, prefix, keyMarker, vidMarker string, maxKeys int, meta bool) (*versionsPage, error) {
 	q := url.Values{"versions": {""}, "encoding-type": {"url"}}
 	if meta {
 		q.Set("metadata", "true")
+	}
+	if prefix != "" {
+		q.Set("prefix", prefix)
 	}
 	if keyMarker != "" {
 		q.Set("key-marker", keyMarker)

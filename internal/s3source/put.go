@@ -77,58 +77,35 @@ func (c *Client) Current(ctx context.Context, bucket, key string) (ObjectMeta, b
 // a delete marker (whose version id a HEAD does not always give); false if
 // the key has none.
 func (c *Client) Latest(ctx context.Context, bucket, key string) (Version, bool, error) {
-	var v Version
-	var found bool
-	err := c.do(ctx, func(ctx context.Context) error {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel() // one entry is enough: stop the listing
-		found = false
-		// Versions are listed by key, newest first, and key sorts before
-		// every other key it prefixes.
-		o, ok := <-c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key, MaxKeys: 2})
-		switch {
-		case !ok:
-			return nil
-		case o.Err != nil:
-			return o.Err
-		case o.Key == key:
-			v = Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
-				LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)}
-			found = true
-		}
-		return nil
-	})
-	if err != nil {
-		return Version{}, false, wrapErr("list object versions", bucket, key, "", err)
+	vs, err := c.KeyVersions(ctx, bucket, key, 1)
+	if err != nil || len(vs) == 0 {
+		return Version{}, false, err
 	}
-	return v, found, nil
+	return vs[0], true, nil
 }
 
+// errEnough stops a key's listing once it has what was asked for.
+var errEnough = errors.New("enough versions listed")
+
 // KeyVersions returns up to max entries of key's version listing
-// (versions and delete markers), newest first.
+// (versions and delete markers), newest first. It lists through the
+// bucket listing's own decoder, so the entries come in true history order
+// on endpoints that list them otherwise (versitygw lists a key's delete
+// markers before its versions).
 func (c *Client) KeyVersions(ctx context.Context, bucket, key string, max int) ([]Version, error) {
 	var out []Version
-	err := c.do(ctx, func(ctx context.Context) error {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel() // stop the listing once max are seen
-		out = out[:0]
-		for o := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{WithVersions: true, Prefix: key}) {
-			if o.Err != nil {
-				return o.Err
-			}
-			if o.Key != key {
-				break // key sorts before every other key it prefixes
-			}
-			out = append(out, Version{Key: o.Key, VersionID: o.VersionID, IsLatest: o.IsLatest, DeleteMarker: o.IsDeleteMarker,
-				LastModified: o.LastModified.UTC(), Size: o.Size, ETag: trimETag(o.ETag)})
-			if len(out) == max {
-				break
-			}
+	l := &lister{c: c, bucket: bucket, prefix: key, maxKeys: c.pageSize, fn: func(v Version) error {
+		if v.Key != key { // key sorts before every other key it prefixes
+			return errEnough
+		}
+		out = append(out, v)
+		if len(out) == max {
+			return errEnough
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, wrapErr("list object versions", bucket, key, "", err)
+	}}
+	if err := l.run(ctx); err != nil && !errors.Is(err, errEnough) {
+		return nil, err // wrapped by the lister
 	}
 	return out, nil
 }

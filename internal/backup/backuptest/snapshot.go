@@ -182,6 +182,25 @@ func (h History) Select(n int, keep func(string) bool) History {
 	return out
 }
 
+// OneOfStackedMarkers is what a restore into MinIO makes of h: MinIO
+// writes no delete marker on a delete marker, so of adjacent markers
+// (left in a source by deleting the version between two) the restore's
+// second DELETE adds none.
+func (h History) OneOfStackedMarkers() History {
+	out := History{}
+	for k, vs := range h {
+		var kept []Version
+		for i, v := range vs {
+			if v.DeleteMarker && i > 0 && vs[i-1].DeleteMarker {
+				continue
+			}
+			kept = append(kept, v)
+		}
+		out[k] = kept
+	}
+	return out
+}
+
 // Keys returns the sorted keys.
 func (h History) Keys() []string {
 	ks := make([]string, 0, len(h))
