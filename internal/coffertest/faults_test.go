@@ -84,7 +84,7 @@ func fillVersions(t *testing.T, mc *minio.Client, bucket string, n int) {
 		key := fmt.Sprintf("dir%d/key-%03d", i%3, i)
 		for v := 0; v <= i%3; v++ {
 			size := sizes[(i+v)%len(sizes)]
-			if i == 7 && v == 1 {
+			if i == 7 && v == 1 || i == 8 && v == 0 {
 				size = 6 << 20 // above the restore's part size: multipart
 			}
 			unit := []byte(fmt.Sprintf("%s/v%d|", key, v))
@@ -446,7 +446,9 @@ func TestEndpointDownFailsClearly(t *testing.T) {
 // delete, a multipart upload's creation, part and completion) and every
 // fourth write. The restore is exact: every version once, with its bytes,
 // metadata and tags. A lost answer used to be tried again into a second
-// copy of the version.
+// copy of the version. The completion of a key's first version written in
+// parts (its ETag is not the source's) loses its answer too: that key was
+// taken for another writer's and skipped.
 func TestRestoreLostWriteAnswers(t *testing.T) {
 	for _, kind := range testserver.Kinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -476,6 +478,10 @@ func TestRestoreLostWriteAnswers(t *testing.T) {
 					}
 					mu.Lock()
 					defer mu.Unlock()
+					if what == "POST uploadId" && strings.HasSuffix(r.URL.Path, "/key-008") && !seen["first multipart"] {
+						seen["first multipart"] = true
+						return true
+					}
 					n++
 					if !seen[what] || n%4 == 0 {
 						seen[what] = true

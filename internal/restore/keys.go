@@ -295,17 +295,39 @@ func (j *job) putDeleteMarker(ctx context.Context, key, prev string) error {
 // would leave the version twice in a versioned bucket's history). It did
 // if the key's current version is one this restore did not write before
 // (not prev), of rec's size, and, for the key's first write, of rec's ETag
-// (a version already there may have the size). A multipart upload's ETag
-// differs from the source's, so a first write of one is tried again.
+// (a version already there may have the size), or of the ETag this
+// restore's multipart upload of rec's data gets.
 func (j *job) landed(ctx context.Context, rec *recpoint.Record, prev string) (string, bool) {
 	m, exists, err := j.dst.Current(ctx, j.opts.DestBucket, rec.Key)
 	if err != nil || !exists || m.Size != rec.Size || m.VersionID == "" || m.VersionID == "null" || m.VersionID == prev {
 		return "", false
 	}
-	if prev == "" && (rec.ETag == "" || m.ETag != rec.ETag) {
+	if prev == "" && !j.ownETag(ctx, rec, m.ETag) {
 		return "", false
 	}
 	return m.VersionID, true
+}
+
+// ownETag reports whether etag, a destination version's of rec's size,
+// is the one a write of rec by this restore gets: the source's ETag, or,
+// for a version above the destination's part size (a multipart upload
+// there), the ETag computed from rec's data in the vault with that part
+// size. Reading the data again costs one more pass over it, and happens
+// only after a lost answer.
+func (j *job) ownETag(ctx context.Context, rec *recpoint.Record, etag string) bool {
+	if rec.ETag != "" && etag == rec.ETag {
+		return true
+	}
+	if !strings.Contains(etag, "-") {
+		return false
+	}
+	body, err := j.openData(ctx, rec)
+	if err != nil {
+		return false
+	}
+	defer body.Close()
+	want, err := j.dst.UploadETag(body, rec.Size)
+	return err == nil && strings.EqualFold(want, etag)
 }
 
 // putFirst writes a key's first version with If-None-Match: *; exists
@@ -328,13 +350,11 @@ func (j *job) putFirst(ctx context.Context, rec *recpoint.Record) (exists bool, 
 }
 
 // ownWrite reports whether the key's current version looks like rec (same
-// size and ETag): after a lost answer, the conditional write that was
-// retried. An object of other content is someone else's; a multipart
-// upload whose ETag differs from the source's reads as someone else's too,
-// which skips the key rather than replace anything.
+// size, and ownETag): after a lost answer, the conditional write that was
+// retried. An object of other content is someone else's.
 func (j *job) ownWrite(ctx context.Context, rec *recpoint.Record) bool {
 	m, exists, err := j.dst.Current(ctx, j.opts.DestBucket, rec.Key)
-	return err == nil && exists && m.Size == rec.Size && rec.ETag != "" && m.ETag == rec.ETag
+	return err == nil && exists && m.Size == rec.Size && j.ownETag(ctx, rec, m.ETag)
 }
 
 // openData opens a version's bytes in the vault.

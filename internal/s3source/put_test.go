@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,6 +207,42 @@ func TestPutObjectPlainReader(t *testing.T) {
 		vs := listAll(t, c, bucket)
 		if len(vs) != 1 || vs[0].VersionID != "null" || vs[0].Size != int64(len(data)) {
 			t.Errorf("listing %+v", vs)
+		}
+	})
+}
+
+// TestUploadETag: UploadETag predicts the ETag the endpoint gives this
+// client's upload, single PUT and multipart, at and around the part size.
+func TestUploadETag(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *testserver.Server, _ *Client) {
+		c, err := New(Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PartSize: minPartSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bucket := srv.NewBucket(t, true)
+		for _, size := range []int64{0, 1, minPartSize, minPartSize + 1, 2 * minPartSize, 2*minPartSize + 3} {
+			data := make([]byte, size)
+			for i := range data {
+				data[i] = byte(i*7 + int(size))
+			}
+			rec := &recpoint.Record{Key: fmt.Sprintf("etag-%d", size), Size: size}
+			if _, err := c.PutObject(testCtx(t), bucket, rec, plainReader{bytes.NewReader(data)}, false); err != nil {
+				t.Fatalf("put %d bytes: %v", size, err)
+			}
+			m, found, err := c.Current(testCtx(t), bucket, rec.Key)
+			if err != nil || !found {
+				t.Fatalf("current %q: %v %v", rec.Key, found, err)
+			}
+			got, err := c.UploadETag(bytes.NewReader(data), size)
+			if err != nil {
+				t.Fatalf("UploadETag(%d bytes): %v", size, err)
+			}
+			if !strings.EqualFold(got, m.ETag) {
+				t.Errorf("%d bytes: UploadETag %q, endpoint %q", size, got, m.ETag)
+			}
+		}
+		if _, err := c.UploadETag(bytes.NewReader(make([]byte, 10)), 11); err == nil {
+			t.Error("UploadETag of a short stream: no error")
 		}
 	})
 }
