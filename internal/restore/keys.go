@@ -318,7 +318,7 @@ func (j *job) ownETag(ctx context.Context, rec *recpoint.Record, etag string) bo
 	if rec.ETag != "" && etag == rec.ETag {
 		return true
 	}
-	if !strings.Contains(etag, "-") {
+	if !strings.Contains(etag, "-") || j.v == nil {
 		return false
 	}
 	body, err := j.openData(ctx, rec)

@@ -11,6 +11,7 @@ import (
 	"github.com/cofferbackup/coffer/internal/jobreport"
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // DefaultPreviewKeys is how many keys of each class a preview lists when
@@ -85,8 +86,10 @@ func (p *plan) add(c keyClass, key string, versions, markers, size int64) {
 // PreviewStream tells what RunStream with the same arguments would do
 // now, listing up to maxKeys keys of each class (DefaultPreviewKeys if 0):
 // it reads the record stream and lists the destination, and writes
-// nothing. It needs no vault: the data is not read.
-func PreviewStream(ctx context.Context, dst *s3source.Client, s Stream, opts Options, maxKeys int) (Preview, error) {
+// nothing. The data is read from v only to compare a rollback's key
+// whose destination version was uploaded in parts with its recorded one
+// (sameData); with v nil such keys are counted as writes.
+func PreviewStream(ctx context.Context, dst *s3source.Client, v *vault.Vault, s Stream, opts Options, maxKeys int) (Preview, error) {
 	if opts.DestBucket == "" {
 		return Preview{}, errors.New("restore preview: no destination bucket given")
 	}
@@ -103,7 +106,7 @@ func PreviewStream(ctx context.Context, dst *s3source.Client, s Stream, opts Opt
 	if maxKeys <= 0 {
 		maxKeys = DefaultPreviewKeys
 	}
-	j := &job{dst: dst, opts: opts, big: bigobj.New(opts.Parallelism), log: jobreport.Log{Max: maxListed}, plan: &plan{max: maxKeys}}
+	j := &job{dst: dst, v: v, opts: opts, big: bigobj.New(opts.Parallelism), log: jobreport.Log{Max: maxListed}, plan: &plan{max: maxKeys}}
 	exists, err := j.checkDest(ctx)
 	if err != nil {
 		return Preview{}, fmt.Errorf("restore preview: %w", err)

@@ -30,7 +30,7 @@ func BenchmarkPreview(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for range b.N {
-				p, err := restore.PreviewStream(context.Background(), src, s, bc.opts, 0)
+				p, err := restore.PreviewStream(context.Background(), src, v, s, bc.opts, 0)
 				if err != nil || bc.want(p) != benchObjects {
 					b.Fatalf("preview %+v: %v", p, err)
 				}

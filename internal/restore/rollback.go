@@ -174,11 +174,16 @@ func (j *job) sameState(ctx context.Context, want *recpoint.Record, have *s3sour
 // ETag "md5-of-part-md5s-N", as a restore writes versions above its part
 // size) and want's ETag is a plain MD5: then have's data is read and
 // hashed, so that a large key a rollback wrote compares equal to its
-// recorded version the next time. Two multipart ETags cannot be compared
-// without the part sizes: such a key is written again.
+// recorded version the next time. Two multipart ETags of unknown part
+// sizes cannot be compared: have's is compared with the ETag this
+// restore's own upload of want's data gets (ownETag), which is what an
+// earlier rollback wrote.
 func (j *job) sameData(ctx context.Context, want *recpoint.Record, have *s3source.Version) (bool, error) {
-	if !strings.Contains(have.ETag, "-") || !plainMD5(want.ETag) {
+	if !strings.Contains(have.ETag, "-") {
 		return false, nil
+	}
+	if !plainMD5(want.ETag) {
+		return j.ownETag(ctx, want, have.ETag), nil
 	}
 	body, _, err := j.dst.GetObject(ctx, j.opts.DestBucket, have.Key, have.VersionID)
 	if err != nil {

@@ -43,7 +43,7 @@ func (r *Restores) Preview(ctx context.Context, in StartRestoreInput, maxKeys in
 		if err != nil {
 			return err
 		}
-		p, err = restore.PreviewStream(ctx, dst, s, opts, maxKeys)
+		p, err = restore.PreviewStream(ctx, dst, vv, s, opts, maxKeys)
 		return err
 	})
 	return p, err
