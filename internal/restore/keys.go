@@ -100,10 +100,11 @@ func (j *job) writeVersions(ctx context.Context, key string, sel []recpoint.Reco
 	for i := from; i < len(sel); i++ {
 		rec := &sel[i]
 		if rec.DeleteMarker {
-			if err := j.putDeleteMarker(ctx, key, prev); err != nil {
+			marker, err := j.putDeleteMarker(ctx, key, prev)
+			if err != nil {
 				return j.keyFailed(ctx, key, rec.VersionID, fmt.Errorf("write delete marker: %w", err))
 			}
-			prev = "" // a delete marker's version id is not returned
+			prev = marker
 			j.stats.deleteMarkersRestored.Add(1)
 			continue
 		}
@@ -269,24 +270,33 @@ func (j *job) putVersion(ctx context.Context, rec *recpoint.Record, ifAbsent boo
 	return versionID, nil
 }
 
-// putDeleteMarker writes a delete marker over the version prev this
-// restore wrote ("" unknown). Before another try it checks, as landed
+// putDeleteMarker writes a delete marker over the entry prev this
+// restore wrote ("" unknown) and returns the marker's version id ("" if
+// the endpoint names none). Before another try it checks, as landed
 // does, whether the try whose answer was lost wrote it: a delete marker
-// newest in the key's listing is that write. (After a delete marker prev
-// is unknown: a lost answer to the second of two markers in a row is
-// written again.)
-func (j *job) putDeleteMarker(ctx context.Context, key, prev string) error {
+// newest in the key's listing, other than prev, is that write. (MinIO
+// adds no marker on a marker: the second of two is written again there,
+// and stays one.)
+func (j *job) putDeleteMarker(ctx context.Context, key, prev string) (string, error) {
 	tries := 0
-	return j.dst.Retry().Do(ctx, func(ctx context.Context) error {
+	var marker string
+	err := j.dst.Retry().Do(ctx, func(ctx context.Context) error {
 		tries++
 		if tries > 1 && prev != "" {
 			v, found, err := j.dst.Latest(ctx, j.opts.DestBucket, key)
 			if err == nil && found && v.DeleteMarker && v.VersionID != "" && v.VersionID != "null" && v.VersionID != prev {
+				marker = v.VersionID
 				return nil
 			}
 		}
-		return j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
+		var err error
+		marker, err = j.dst.PutDeleteMarker(ctx, j.opts.DestBucket, key)
+		return err
 	}, transient)
+	if marker == "null" {
+		marker = ""
+	}
+	return marker, err
 }
 
 // landed reports, before another try of a version's write, whether the

@@ -100,7 +100,7 @@ func (j *job) rollbackKey(ctx context.Context, recs []recpoint.Record, cur *s3so
 			j.plan.add(classDeleteMark, have.Key, 0, 1, 0)
 			return nil
 		}
-		if err := j.putDeleteMarker(ctx, have.Key, have.VersionID); err != nil {
+		if _, err := j.putDeleteMarker(ctx, have.Key, have.VersionID); err != nil {
 			return j.keyFailed(ctx, have.Key, "", fmt.Errorf("write delete marker: %w", err))
 		}
 		j.stats.deleteMarkersRestored.Add(1)

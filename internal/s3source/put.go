@@ -287,15 +287,28 @@ func (e *exactReader) read1(p []byte) (int, error) {
 }
 
 // PutDeleteMarker deletes the current version of key, which on a versioned
-// bucket adds a delete marker.
-func (c *Client) PutDeleteMarker(ctx context.Context, bucket, key string) error {
-	err := c.do(ctx, func(ctx context.Context) error {
-		return c.mc.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{})
+// bucket adds a delete marker, and returns the marker's version id (as the
+// endpoint answered it; "" or "null" where it has none).
+func (c *Client) PutDeleteMarker(ctx context.Context, bucket, key string) (versionID string, err error) {
+	// A raw DELETE: minio-go's RemoveObject drops the answer's
+	// x-amz-version-id, which a restore needs to recognise its own marker
+	// after a lost answer.
+	err = c.do(ctx, func(ctx context.Context) error {
+		resp, err := c.rawDo(ctx, http.MethodDelete, bucket, key, nil, nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxSmallBody)); err != nil {
+			return err
+		}
+		versionID = resp.Header.Get("X-Amz-Version-Id")
+		return nil
 	})
 	if err != nil {
-		return wrapErr("delete object", bucket, key, "", err)
+		return "", wrapErr("delete object", bucket, key, "", err)
 	}
-	return nil
+	return versionID, nil
 }
 
 // UploadETag returns the ETag that PutObject of r (size bytes) by this

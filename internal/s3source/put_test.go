@@ -134,15 +134,16 @@ func TestDeleteMarkersAndExistence(t *testing.T) {
 		if ok, err := c.ObjectExists(ctx, bucket, "d/k"); !ok || err != nil {
 			t.Fatalf("ObjectExists before delete: %v, %v", ok, err)
 		}
-		if err := c.PutDeleteMarker(ctx, bucket, "d/k"); err != nil {
+		marker, err := c.PutDeleteMarker(ctx, bucket, "d/k")
+		if err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := c.ObjectExists(ctx, bucket, "d/k"); ok || err != nil {
 			t.Fatalf("ObjectExists after delete: %v, %v", ok, err)
 		}
 		vs := listAll(t, c, bucket)
-		if len(vs) != 2 || !vs[0].DeleteMarker || !vs[0].IsLatest || vs[1].VersionID != vid || vs[1].IsLatest {
-			t.Fatalf("listing after delete: %+v", vs)
+		if len(vs) != 2 || !vs[0].DeleteMarker || !vs[0].IsLatest || vs[0].VersionID != marker || vs[1].VersionID != vid || vs[1].IsLatest {
+			t.Fatalf("listing after delete (marker %q): %+v", marker, vs)
 		}
 		for _, k := range []string{"never", "d"} {
 			if ok, err := c.ObjectExists(ctx, bucket, k); ok || err != nil {
