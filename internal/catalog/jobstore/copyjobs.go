@@ -115,18 +115,7 @@ func (s *Store) TransitionOwnCopyJob(ctx context.Context, j CopyJob, from ...str
 // other fields) unless maintenance of its source or destination vault
 // runs in any process: false then, or if the job is no longer CREATED.
 func (s *Store) ClaimCopyJob(ctx context.Context, j CopyJob) (bool, error) {
-	ok, err := s.db.Transition(ctx, vocab.KindCopy, "copy_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
-		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := s.db.LockKeys(ctx, tx, vaultKey(j.SourceVaultName), vaultKey(j.DestinationVaultName)); err != nil {
-				return nil, err
-			}
-			return tx.ExecContext(ctx, copyJobSet+` AND state = ? AND run = ?`+noMaintenanceRunning+noMaintenanceRunning,
-				append(j.mutable(), cur, j.Run, j.SourceVaultName, j.DestinationVaultName)...)
-		}, nil)
-	if err != nil {
-		return false, fmt.Errorf("claim copy job %s: %w", j.ID, err)
-	}
-	return ok, nil
+	return s.claimJob(ctx, j.row(), vocab.StateCreated, j.SourceVaultName, j.DestinationVaultName)
 }
 
 // CopyJob returns one copy job; ErrNotFound if absent.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cofferbackup/coffer/internal/catalog"
 	"github.com/cofferbackup/coffer/internal/catalog/internal/catsql"
@@ -35,16 +37,31 @@ const noJobRunning = ` AND NOT EXISTS (SELECT 1 FROM backup_jobs b WHERE b.vault
 // its other fields) unless maintenance of its vault runs in any process:
 // false then, or if the job is no longer PENDING.
 func (s *Store) ClaimRestoreJob(ctx context.Context, j RestoreJob) (bool, error) {
-	ok, err := s.db.Transition(ctx, vocab.KindRestore, "restore_jobs", "status", j.ID, vocab.JobState(j.Status), j.StatusMessage,
-		[]string{string(vocab.StatePending)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
+	return s.claimJob(ctx, j.row(), vocab.StatePending, j.VaultName)
+}
+
+// claimJob moves job r from state from to its new state (with its other
+// fields), if the stored job is still the run r.run, unless maintenance of
+// one of vaults runs in any process; it first takes the vaults' catalog
+// locks.
+func (s *Store) claimJob(ctx context.Context, r jobRow, from vocab.JobState, vaults ...string) (bool, error) {
+	q := r.set + ` AND ` + r.stateCol + ` = ? AND run = ?` + strings.Repeat(noMaintenanceRunning, len(vaults))
+	keys := make([]string, len(vaults))
+	args := slices.Concat(r.values, []any{nil, r.run})
+	for i, v := range vaults {
+		keys[i] = vaultKey(v)
+		args = append(args, v)
+	}
+	ok, err := s.db.Transition(ctx, r.kind, r.table, r.stateCol, r.id, vocab.JobState(r.state), r.msg,
+		[]string{string(from)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
+			if err := s.db.LockKeys(ctx, tx, keys...); err != nil {
 				return nil, err
 			}
-			return tx.ExecContext(ctx, restoreJobSet+` AND status = ? AND run = ?`+noMaintenanceRunning,
-				append(j.mutable(), cur, j.Run, j.VaultName)...)
+			args[len(r.values)] = cur
+			return tx.ExecContext(ctx, q, args...)
 		}, nil)
 	if err != nil {
-		return false, fmt.Errorf("claim restore job %s: %w", j.ID, err)
+		return false, fmt.Errorf("claim %s job %s: %w", r.kind, r.id, err)
 	}
 	return ok, nil
 }

@@ -2,6 +2,7 @@ package jobstore
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,6 +173,84 @@ func testOneBackupPerBucketAcrossVaults(t *testing.T, open opener) {
 			if ok, err := db.TransitionBackupJob(ctx, j, from); err != nil || !ok {
 				t.Fatalf("end %s: %v %v", j.ID, ok, err)
 			}
+		}
+	}
+}
+
+// TestClaimsWaitForMaintenance: a copy job (of either of its vaults) and
+// a verification job are not claimed while maintenance of their vault
+// runs, and are once it ended; maintenance of another vault does not
+// hold them.
+func TestClaimsWaitForMaintenance(t *testing.T) { forEachEngine(t, testClaimsWaitForMaintenance) }
+
+func testClaimsWaitForMaintenance(t *testing.T, open opener) {
+	db := open(t)
+	for _, name := range []string{"src", "dst", "other"} {
+		if err := db.CreateVault(ctx, catalog.Vault{Name: name, ID: "id-" + name, ARN: "arn:" + name, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, maintained string
+		want             bool // claimed while maintenance of maintained runs
+		claim            func(id string) (bool, error)
+	}{
+		{"copy, source maintained", "src", false, nil},
+		{"copy, destination maintained", "dst", false, nil},
+		{"copy, other vault maintained", "other", true, nil},
+		{"verification maintained", "src", false, nil},
+		{"verification, other vault maintained", "dst", true, nil},
+	}
+	for i := range tests {
+		tc := &tests[i]
+		if strings.HasPrefix(tc.name, "copy") {
+			tc.claim = func(id string) (bool, error) {
+				c := CopyJob{ID: id, SourceVaultName: "src", DestinationVaultName: "dst", DestinationVaultARN: "arn:dst", State: "CREATED"}
+				if err := db.InsertCopyJob(ctx, c, nil); err != nil {
+					t.Fatal(err)
+				}
+				c.State, c.Owner = "RUNNING", "p1"
+				ok, err := db.ClaimCopyJob(ctx, c)
+				if ok { // ended, so that it holds no later case's maintenance
+					c.State = "COMPLETED"
+					_, err = db.TransitionCopyJob(ctx, c, "RUNNING")
+				}
+				return ok, err
+			}
+		} else {
+			tc.claim = func(id string) (bool, error) {
+				v := VerificationJob{ID: id, VaultName: "src", State: "CREATED"}
+				if err := db.InsertVerificationJob(ctx, v, nil); err != nil {
+					t.Fatal(err)
+				}
+				v.State, v.Owner = "RUNNING", "p1"
+				ok, err := db.ClaimVerificationJob(ctx, v)
+				if ok {
+					v.State = "COMPLETED"
+					_, err = db.TransitionVerificationJobTx(ctx, v, nil, "RUNNING")
+				}
+				return ok, err
+			}
+		}
+	}
+	for i, tc := range tests {
+		m := MaintenanceJob{ID: fmt.Sprintf("M%d", i), VaultName: tc.maintained, VaultARN: "arn:" + tc.maintained, State: "CREATED", Trigger: "ON_DEMAND"}
+		if err := db.InsertMaintenanceJob(ctx, m, nil); err != nil {
+			t.Fatal(err)
+		}
+		m.State, m.Owner = "RUNNING", "p2"
+		if ok, err := db.ClaimMaintenanceJob(ctx, m); err != nil || !ok {
+			t.Fatalf("%s: claim maintenance: %v %v", tc.name, ok, err)
+		}
+		if ok, err := tc.claim(fmt.Sprintf("J%d-a", i)); err != nil || ok != tc.want {
+			t.Errorf("%s: claimed %v (%v) while maintenance runs, want %v", tc.name, ok, err, tc.want)
+		}
+		m.State = "COMPLETED"
+		if ok, err := db.TransitionMaintenanceJob(ctx, m, "RUNNING"); err != nil || !ok {
+			t.Fatalf("%s: end maintenance: %v %v", tc.name, ok, err)
+		}
+		if ok, err := tc.claim(fmt.Sprintf("J%d-b", i)); err != nil || !ok {
+			t.Errorf("%s: not claimed once maintenance ended: %v %v", tc.name, ok, err)
 		}
 	}
 }

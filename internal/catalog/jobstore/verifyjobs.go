@@ -93,18 +93,7 @@ func (s *Store) TransitionOwnVerificationJob(ctx context.Context, j Verification
 // verification in turn keeps maintenance from claiming the vault: see
 // noJobRunning).
 func (s *Store) ClaimVerificationJob(ctx context.Context, j VerificationJob) (bool, error) {
-	ok, err := s.db.Transition(ctx, vocab.KindVerification, "verification_jobs", "state", j.ID, vocab.JobState(j.State), j.StatusMessage,
-		[]string{string(vocab.StateCreated)}, func(tx *sql.Tx, cur string) (sql.Result, error) {
-			if err := s.db.LockKeys(ctx, tx, vaultKey(j.VaultName)); err != nil {
-				return nil, err
-			}
-			return tx.ExecContext(ctx, verificationJobSet+` AND state = ? AND run = ?`+noMaintenanceRunning,
-				append(j.mutable(), cur, j.Run, j.VaultName)...)
-		}, nil)
-	if err != nil {
-		return false, fmt.Errorf("claim verification job %s: %w", j.ID, err)
-	}
-	return ok, nil
+	return s.claimJob(ctx, j.row(), vocab.StateCreated, j.VaultName)
 }
 
 // VerificationJob returns one verification job; ErrNotFound if absent.
