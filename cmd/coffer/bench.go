@@ -32,6 +32,7 @@ func runBench(ctx context.Context, args []string) error {
 	compare := fs.Bool("compare", false, "run side by side with rclone (required on PATH) and kopia (if on PATH) on the same data and print coffer's ratios to them")
 	fs.IntVar(&cfg.Reps, "reps", 3, "with --compare: repetitions of each work (medians are printed)")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "directory of the vaults' local caches, as coffer server's --cache-dir (default inside the data directory)")
+	fs.BoolVar(&cfg.FixedChunks, "fixed-chunks", false, "the backups' Chunking option fixed (4 MiB chunks instead of content-defined ones)")
 	fs.IntVar(&cfg.ReadTagsEvery, "read-tags-every", 0, "the backups' ReadTagsEvery option (N > 1: the incremental takes unchanged versions' tags from the full backup)")
 	endpoint := fs.String("s3-endpoint", "", "S3 endpoint to use instead of starting a MinIO (needs --s3-access-key/--s3-secret-key)")
 	access := fs.String("s3-access-key", "", "access key for --s3-endpoint")

@@ -458,6 +458,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad option", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, BackupOptions: map[string]string{"BackupACLs": "maybe"}}, "InvalidParameterValueException"},
 		{"unknown option", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, BackupOptions: map[string]string{"WindowsVSS": "enabled"}}, "InvalidParameterValueException"},
 		{"read tags every zero", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, BackupOptions: map[string]string{"ReadTagsEvery": "0"}}, "InvalidParameterValueException"},
+		{"bad chunking", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, BackupOptions: map[string]string{"Chunking": "FIXED-4M"}}, "InvalidParameterValueException"},
 		{"zero retention", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(0)}}, "InvalidParameterValueException"},
 		{"short window", backup.StartBackupJobInput{BackupVaultName: aws.String("v1"), ResourceArn: aws.String("arn:aws:s3:::abc"), IamRoleArn: role, StartWindowMinutes: aws.Int64(10)}, "InvalidParameterValueException"},
 	}

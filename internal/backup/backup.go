@@ -42,6 +42,9 @@ type Options struct {
 	// list without MinIO's metadata listing (cheaper). 0 or 1: every
 	// backup reads them (exact; the default).
 	ReadTagsEvery int
+	// FixedChunks stores the data of new versions in fixed 4 MiB chunks
+	// (vault.FixedSplitter) instead of the vault's content-defined ones.
+	FixedChunks bool
 	// DeleteAfterDays is the retention written into the manifest; 0 = keep.
 	DeleteAfterDays int64
 	// Tags are the recovery point's tags.
@@ -166,6 +169,9 @@ func Run(ctx context.Context, src *s3source.Client, v *vault.Vault, opts Options
 		j.fixedACL = p.Probe.FixedACL
 	}
 	j.decideCarry(created)
+	if opts.FixedChunks {
+		j.log.Note("the data of new versions is stored in fixed 4 MiB chunks (Chunking fixed)")
+	}
 	switch info.Versioning {
 	case "":
 		j.log.Note("bucket " + opts.Bucket + " has never been versioned: only current objects were backed up")

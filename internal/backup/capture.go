@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/recpoint"
 	"github.com/cofferbackup/coffer/internal/s3source"
+	"github.com/cofferbackup/coffer/internal/vault"
 )
 
 // fatalError marks an error that must fail the whole run (a vault error).
@@ -126,7 +127,7 @@ func (j *job) fetch(ctx context.Context, v *s3source.Version) (_ *recpoint.Recor
 		}
 	}()
 	if v.Size > 0 {
-		id, _, err := j.vw.WriteObject(ctx, sr)
+		id, _, err := j.vw.WriteObjectSplit(ctx, sr, j.splitter())
 		if err != nil {
 			if sr.err != nil || ctx.Err() != nil {
 				return nil, 0, fmt.Errorf("read object after %d bytes: %w", sr.n, err)
@@ -141,6 +142,14 @@ func (j *job) fetch(ctx context.Context, v *s3source.Version) (_ *recpoint.Recor
 		return nil, 0, fmt.Errorf("%w: read %d bytes, listed %d", errSizeMismatch, sr.n, v.Size)
 	}
 	return rec, meta.TagCount, nil
+}
+
+// splitter is the kopia splitter of new versions' data ("": the vault's).
+func (j *job) splitter() string {
+	if j.opts.FixedChunks {
+		return vault.FixedSplitter
+	}
+	return ""
 }
 
 // reference reuses a version captured by the previous recovery point: its

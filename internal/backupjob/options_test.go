@@ -18,6 +18,8 @@ func TestValidateBackupOptions(t *testing.T) {
 		{map[string]string{OptBackupACLs: "Enabled"}, false},
 		{map[string]string{OptBackupObjectTags: ""}, false},
 		{map[string]string{"WindowsVSS": "enabled"}, false},
+		{map[string]string{vocab.OptChunking: vocab.ChunkingFixed}, true},
+		{map[string]string{vocab.OptChunking: "4M"}, false},
 	} {
 		err := validateBackupOptions(tt.opts)
 		if tt.ok != (err == nil) || err != nil && !errors.Is(err, vocab.ErrInvalidParameter) {

@@ -114,8 +114,8 @@ func (b *Backups) execute(ctx context.Context, j *jobstore.BackupJob, vv *vault.
 		JobID: j.ID, VaultName: j.VaultName, RecoveryPointID: rpID, RecoveryPointARN: j.RecoveryPointARN,
 		ResourceARN: j.ResourceARN, Bucket: bucket, Connection: conn,
 		BackupACLs: j.BackupOptions[OptBackupACLs] != "disabled", BackupTags: j.BackupOptions[OptBackupObjectTags] != "disabled",
-		ReadTagsEvery: vocab.ReadTagsEvery(j.BackupOptions),
-		Parallelism:   b.cfg.Parallelism, DeleteAfterDays: j.DeleteAfterDays, Tags: j.RecoveryPointTags,
+		ReadTagsEvery: vocab.ReadTagsEvery(j.BackupOptions), FixedChunks: vocab.FixedChunks(j.BackupOptions),
+		Parallelism: b.cfg.Parallelism, DeleteAfterDays: j.DeleteAfterDays, Tags: j.RecoveryPointTags,
 		Previous: prev, Clock: b.cfg.Clock,
 	}
 	var estimate int64

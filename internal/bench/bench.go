@@ -46,6 +46,8 @@ type Config struct {
 	RestorePrefix string
 	// ReadTagsEvery is the backups' ReadTagsEvery option (0: unset).
 	ReadTagsEvery int
+	// FixedChunks sets the backups' Chunking option to fixed.
+	FixedChunks bool
 	// CacheDir is the service's CacheDir (the vaults' local caches).
 	CacheDir string
 	// Reps is how many times RunCompare repeats each work (medians).
@@ -229,8 +231,14 @@ func (p *pattern) Read(b []byte) (int, error) {
 // backupInto backs bucket up into vault and waits for the job.
 func (cfg Config) backupInto(ctx context.Context, svc *service.Service, vault, bucket string) (int64, int64, string, error) {
 	in := service.StartBackupInput{VaultName: vault, ResourceARN: "arn:aws:s3:::" + bucket}
+	if cfg.ReadTagsEvery > 0 || cfg.FixedChunks {
+		in.BackupOptions = map[string]string{}
+	}
 	if cfg.ReadTagsEvery > 0 {
-		in.BackupOptions = map[string]string{vocab.OptReadTagsEvery: strconv.Itoa(cfg.ReadTagsEvery)}
+		in.BackupOptions[vocab.OptReadTagsEvery] = strconv.Itoa(cfg.ReadTagsEvery)
+	}
+	if cfg.FixedChunks {
+		in.BackupOptions[vocab.OptChunking] = vocab.ChunkingFixed
 	}
 	j, err := svc.StartBackupJob(ctx, in)
 	if err != nil {

@@ -67,9 +67,10 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 			ScheduleExpressionTimezone: aws.String("Europe/Paris"), StartWindowMinutes: aws.Int64(60),
 			Lifecycle: &types.Lifecycle{DeleteAfterDays: aws.Int64(1)}}},
 		// Tags of unchanged versions read every second run: the runs
-		// alternate between a full read and carrying them.
+		// alternate between a full read and carrying them. Fixed chunks:
+		// each job says so.
 		AdvancedBackupSettings: []types.AdvancedBackupSetting{{ResourceType: aws.String("S3"),
-			BackupOptions: map[string]string{"ReadTagsEvery": "2"}}}}})
+			BackupOptions: map[string]string{"ReadTagsEvery": "2", "Chunking": "fixed"}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +85,12 @@ func testScheduledPlanBacksUpTaggedBuckets(t *testing.T, db string) {
 		}
 		n := 0
 		for _, j := range out.BackupJobs {
-			if strings.Contains(aws.ToString(e.WaitBackup(t, aws.ToString(j.BackupJobId)).StatusMessage), "(ReadTagsEvery 2)") {
+			msg := aws.ToString(e.WaitBackup(t, aws.ToString(j.BackupJobId)).StatusMessage)
+			if strings.Contains(msg, "(ReadTagsEvery 2)") {
 				n++
+			}
+			if !strings.Contains(msg, "(Chunking fixed)") {
+				t.Errorf("job %s of a plan with Chunking fixed: %q", aws.ToString(j.BackupJobId), msg)
 			}
 		}
 		return n

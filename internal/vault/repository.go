@@ -64,9 +64,15 @@ func (w *Writer) RepositoryWriter(fn func(rw repo.DirectRepositoryWriter) error)
 	return fn(w.w)
 }
 
+// FixedSplitter is kopia's fixed-size splitter of 4 MiB chunks, for
+// WriteObjectSplit: about twice the speed of the content-defined default
+// on large objects (BenchmarkWriteObject), at the price of deduplicating
+// shifted bytes.
+const FixedSplitter = "FIXED-4M"
+
 // WriteObjectSplit is WriteObject with the kopia splitter named (""
 // is the repository's): the capture log keeps its streams in small
-// contents.
+// contents, a backup with fixed chunks uses FixedSplitter.
 func (w *Writer) WriteObjectSplit(ctx context.Context, r io.Reader, splitter string) (ObjectID, int64, error) {
 	return w.writeObject(ctx, r, splitter)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/cofferbackup/coffer/internal/cli"
+	"github.com/cofferbackup/coffer/internal/vocab"
 )
 
 // DefaultIAMRoleARN is sent as StartBackupJob's IamRoleArn, which the AWS
@@ -33,6 +34,7 @@ type backupStartFlags struct {
 	deleteAfterDays                            int64
 	noACLs, noTags, wait                       bool
 	readTagsEvery                              int
+	chunking                                   string
 	tags                                       cli.TagFlag
 }
 
@@ -67,7 +69,10 @@ func (f *backupStartFlags) input() (*backup.StartBackupJobInput, error) {
 	if f.readTagsEvery < 0 {
 		return nil, cli.UsageError("--read-tags-every must not be negative")
 	}
-	if f.noACLs || f.noTags || f.readTagsEvery > 0 {
+	if f.chunking != "" && f.chunking != vocab.ChunkingFixed && f.chunking != vocab.ChunkingContentDefined {
+		return nil, cli.UsageError("--chunking must be " + vocab.ChunkingFixed + " or " + vocab.ChunkingContentDefined)
+	}
+	if f.noACLs || f.noTags || f.readTagsEvery > 0 || f.chunking != "" {
 		in.BackupOptions = map[string]string{}
 		if f.noACLs {
 			in.BackupOptions["BackupACLs"] = "disabled"
@@ -77,6 +82,9 @@ func (f *backupStartFlags) input() (*backup.StartBackupJobInput, error) {
 		}
 		if f.readTagsEvery > 0 {
 			in.BackupOptions["ReadTagsEvery"] = strconv.Itoa(f.readTagsEvery)
+		}
+		if f.chunking != "" {
+			in.BackupOptions[vocab.OptChunking] = f.chunking
 		}
 	}
 	if len(f.tags) > 0 {
@@ -96,6 +104,8 @@ func (f *backupStartFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noACLs, "no-acls", false, "do not back up object ACLs")
 	fs.BoolVar(&f.noTags, "no-tags", false, "do not back up object tags")
 	fs.IntVar(&f.readTagsEvery, "read-tags-every", 0, "read tags and ACLs of versions unchanged since the last backup only every `N`th backup (BackupOptions ReadTagsEvery; default every backup)")
+	fs.StringVar(&f.chunking, "chunking", "", "`MODE` of cutting new versions' data: "+vocab.ChunkingFixed+" (4 MiB chunks, faster, no dedup of shifted bytes) or "+
+		vocab.ChunkingContentDefined+" (BackupOptions Chunking; default content-defined)")
 	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing progress")
 	fs.Var(f.tags, "tag", "recovery point tag `KEY=VALUE` (repeatable)")
 }
