@@ -153,6 +153,9 @@ func TestDeleteMarkersAndExistence(t *testing.T) {
 		if data, _ := readAll(t, c, bucket, "d/k", vid); string(data) != "x" {
 			t.Errorf("old version reads %q", data)
 		}
+		if _, err := c.PutDeleteMarker(ctx, bucket+"-missing", "d/k"); !errors.Is(err, ErrNoSuchBucket) {
+			t.Errorf("PutDeleteMarker in a missing bucket: %v, want ErrNoSuchBucket", err)
+		}
 	})
 }
 
