@@ -27,6 +27,20 @@ import (
 
 func TestMain(m *testing.M) { testserver.Main(m) }
 
+// eachServer runs fn as a parallel subtest against every real server
+// kind, with a new bucket (versioned or not) there.
+func eachServer(t *testing.T, versioned bool, fn func(t *testing.T, srv *testserver.Server, mc *minio.Client, bucket string)) {
+	t.Helper()
+	for _, kind := range testserver.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.Shared(t, kind)
+			mc := srv.Client(t)
+			fn(t, srv, mc, srv.NewBucket(t, versioned))
+		})
+	}
+}
+
 // put writes size deterministic bytes (seed) to bucket/key.
 func put(t testing.TB, mc *minio.Client, bucket, key string, seed uint64, size int, opts minio.PutObjectOptions) {
 	t.Helper()
@@ -167,39 +181,33 @@ func TestIncremental(t *testing.T) {
 // TestIncrementalUnversioned checks change detection by ETag, size and
 // last-modified on buckets that were never versioned.
 func TestIncrementalUnversioned(t *testing.T) {
-	for _, kind := range testserver.Kinds() {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			srv := testserver.Shared(t, kind)
-			mc := srv.Client(t)
-			bucket := srv.NewBucket(t, false)
-			for i := range 5 {
-				put(t, mc, bucket, fmt.Sprintf("u%d", i), uint64(i), 5000+i, minio.PutObjectOptions{})
-			}
-			proxy := bt.NewProxy(t, srv.Endpoint)
-			src := bt.Source(t, srv, proxy.URL)
-			v := bt.Vault(t)
-			res1 := bt.Backup(t, src, v, bucket, nil, nil)
-			if res1.Manifest.Versioned || !strings.Contains(res1.Note, "never been versioned") || res1.Manifest.ObjectCount != 5 {
-				t.Fatalf("manifest %+v, note %q", res1.Manifest, res1.Note)
-			}
-			put(t, mc, bucket, "u2", 77, 5002, minio.PutObjectOptions{}) // same size, new content
-			put(t, mc, bucket, "u9", 78, 1234, minio.PutObjectOptions{})
-			if err := mc.RemoveObject(context.Background(), bucket, "u4", minio.RemoveObjectOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			want := bt.Histories(bt.Snapshot(t, mc, bucket))
-			proxy.Reset()
-			res2 := bt.Backup(t, src, v, bucket, &res1.Manifest, nil)
-			if got := proxy.ObjectBytes(); got != 5002+1234 {
-				t.Fatalf("incremental read %d bytes, want %d", got, 5002+1234)
-			}
-			if s := res2.Stats; s.ObjectsDeduplicated != 3 || s.ObjectsTransferred != 2 || res2.Manifest.ObjectCount != 5 {
-				t.Fatalf("stats %+v manifest %+v", s, res2.Manifest)
-			}
-			restoreExact(t, srv, src, v, res2.Manifest, want.Select(0, nil))
-		})
-	}
+	eachServer(t, false, func(t *testing.T, srv *testserver.Server, mc *minio.Client, bucket string) {
+		for i := range 5 {
+			put(t, mc, bucket, fmt.Sprintf("u%d", i), uint64(i), 5000+i, minio.PutObjectOptions{})
+		}
+		proxy := bt.NewProxy(t, srv.Endpoint)
+		src := bt.Source(t, srv, proxy.URL)
+		v := bt.Vault(t)
+		res1 := bt.Backup(t, src, v, bucket, nil, nil)
+		if res1.Manifest.Versioned || !strings.Contains(res1.Note, "never been versioned") || res1.Manifest.ObjectCount != 5 {
+			t.Fatalf("manifest %+v, note %q", res1.Manifest, res1.Note)
+		}
+		put(t, mc, bucket, "u2", 77, 5002, minio.PutObjectOptions{}) // same size, new content
+		put(t, mc, bucket, "u9", 78, 1234, minio.PutObjectOptions{})
+		if err := mc.RemoveObject(context.Background(), bucket, "u4", minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		want := bt.Histories(bt.Snapshot(t, mc, bucket))
+		proxy.Reset()
+		res2 := bt.Backup(t, src, v, bucket, &res1.Manifest, nil)
+		if got := proxy.ObjectBytes(); got != 5002+1234 {
+			t.Fatalf("incremental read %d bytes, want %d", got, 5002+1234)
+		}
+		if s := res2.Stats; s.ObjectsDeduplicated != 3 || s.ObjectsTransferred != 2 || res2.Manifest.ObjectCount != 5 {
+			t.Fatalf("stats %+v manifest %+v", s, res2.Manifest)
+		}
+		restoreExact(t, srv, src, v, res2.Manifest, want.Select(0, nil))
+	})
 }
 
 // TestPartial makes one key unreadable (403) and cuts another's body short
@@ -342,26 +350,20 @@ func TestSettingsAndLock(t *testing.T) {
 // version "null" and refuses ?tagging&versionId=null, and the backup
 // recorded their tags as unavailable (restored without them).
 func TestUnversionedTags(t *testing.T) {
-	for _, kind := range testserver.Kinds() {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			srv := testserver.Shared(t, kind)
-			mc := srv.Client(t)
-			bucket := srv.NewBucket(t, false)
-			put(t, mc, bucket, "tagged", 1, 100, minio.PutObjectOptions{UserTags: map[string]string{"team": "blue", "k 1": "v w"}})
-			put(t, mc, bucket, "plain", 2, 50, minio.PutObjectOptions{})
-			src := bt.Source(t, srv, "")
-			v := bt.Vault(t)
-			res := bt.Backup(t, src, v, bucket, nil, nil)
-			for _, r := range bt.Records(t, v, res.Manifest) {
-				if r.TagsState != recpoint.StateCaptured {
-					t.Errorf("%q: tags %s (note %q)", r.Key, r.TagsState, res.Note)
-				}
-				if r.Key == "tagged" && (r.Tags["team"] != "blue" || r.Tags["k 1"] != "v w") {
-					t.Errorf("%q: tags %v", r.Key, r.Tags)
-				}
+	eachServer(t, false, func(t *testing.T, srv *testserver.Server, mc *minio.Client, bucket string) {
+		put(t, mc, bucket, "tagged", 1, 100, minio.PutObjectOptions{UserTags: map[string]string{"team": "blue", "k 1": "v w"}})
+		put(t, mc, bucket, "plain", 2, 50, minio.PutObjectOptions{})
+		src := bt.Source(t, srv, "")
+		v := bt.Vault(t)
+		res := bt.Backup(t, src, v, bucket, nil, nil)
+		for _, r := range bt.Records(t, v, res.Manifest) {
+			if r.TagsState != recpoint.StateCaptured {
+				t.Errorf("%q: tags %s (note %q)", r.Key, r.TagsState, res.Note)
 			}
-			restoreExact(t, srv, src, v, res.Manifest, bt.Histories(bt.Snapshot(t, mc, bucket)).Select(0, nil))
-		})
-	}
+			if r.Key == "tagged" && (r.Tags["team"] != "blue" || r.Tags["k 1"] != "v w") {
+				t.Errorf("%q: tags %v", r.Key, r.Tags)
+			}
+		}
+		restoreExact(t, srv, src, v, res.Manifest, bt.Histories(bt.Snapshot(t, mc, bucket)).Select(0, nil))
+	})
 }

@@ -24,44 +24,38 @@ func TestFixedChunks(t *testing.T) {
 	t.Parallel()
 	const size = 6<<20 + 123 // under the restore's part size: the ETag stays
 	fixed := []int64{2<<20 + 123, 4 << 20}
-	for _, kind := range testserver.Kinds() {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			srv := testserver.Shared(t, kind)
-			mc := srv.Client(t)
-			bucket := srv.NewBucket(t, true)
-			put(t, mc, bucket, "big", 7, size, minio.PutObjectOptions{ContentType: "video/mp4"})
-			put(t, mc, bucket, "small", 8, 100, minio.PutObjectOptions{})
-			want := bt.Histories(bt.Snapshot(t, mc, bucket))
-			src := bt.Source(t, srv, "")
-			for _, tc := range []struct {
-				name      string
-				fixed     bool
-				wantFixed bool
-			}{{"fixed", true, true}, {"content-defined", false, false}} {
-				v := bt.Vault(t)
-				m := bt.Backup(t, src, v, bucket, nil, func(o *backup.Options) { o.FixedChunks = tc.fixed }).Manifest
-				var big recpoint.Record
-				for _, r := range bt.Records(t, v, m) {
-					if r.Key == "big" {
-						big = r
-					}
+	eachServer(t, true, func(t *testing.T, srv *testserver.Server, mc *minio.Client, bucket string) {
+		put(t, mc, bucket, "big", 7, size, minio.PutObjectOptions{ContentType: "video/mp4"})
+		put(t, mc, bucket, "small", 8, 100, minio.PutObjectOptions{})
+		want := bt.Histories(bt.Snapshot(t, mc, bucket))
+		src := bt.Source(t, srv, "")
+		for _, tc := range []struct {
+			name      string
+			fixed     bool
+			wantFixed bool
+		}{{"fixed", true, true}, {"content-defined", false, false}} {
+			v := bt.Vault(t)
+			m := bt.Backup(t, src, v, bucket, nil, func(o *backup.Options) { o.FixedChunks = tc.fixed }).Manifest
+			var big recpoint.Record
+			for _, r := range bt.Records(t, v, m) {
+				if r.Key == "big" {
+					big = r
 				}
-				lengths := chunkLengths(t, v, big.Data)
-				if got := slices.Equal(lengths, fixed); got != tc.wantFixed {
-					t.Errorf("%s: chunks of big %v, fixed 4 MiB ones: %v, want %v", tc.name, lengths, got, tc.wantFixed)
-				}
-				var sum int64
-				for _, n := range lengths {
-					sum += n
-				}
-				if sum != size {
-					t.Errorf("%s: chunks of big add up to %d bytes, want %d", tc.name, sum, size)
-				}
-				restoreExact(t, srv, src, v, m, want)
 			}
-		})
-	}
+			lengths := chunkLengths(t, v, big.Data)
+			if got := slices.Equal(lengths, fixed); got != tc.wantFixed {
+				t.Errorf("%s: chunks of big %v, fixed 4 MiB ones: %v, want %v", tc.name, lengths, got, tc.wantFixed)
+			}
+			var sum int64
+			for _, n := range lengths {
+				sum += n
+			}
+			if sum != size {
+				t.Errorf("%s: chunks of big add up to %d bytes, want %d", tc.name, sum, size)
+			}
+			restoreExact(t, srv, src, v, m, want)
+		}
+	})
 }
 
 // chunkLengths lists the original lengths of the contents holding a vault
