@@ -23,6 +23,7 @@ import (
 
 	"github.com/cofferbackup/coffer/internal/clock"
 	"github.com/cofferbackup/coffer/internal/fsmode"
+	"github.com/cofferbackup/coffer/internal/vaultfs"
 )
 
 // Sentinel errors callers branch on.
@@ -391,17 +392,7 @@ func newStorage(ctx context.Context, dir string, create bool, opts Options) (blo
 	// kopia's defaults, stated: the vault's blobs are its owner's only.
 	fo := filesystem.Options{Path: filepath.Join(dir, repoDirName), FileMode: fsmode.File, DirectoryMode: fsmode.Dir}
 
-	var (
-		st  blob.Storage
-		err error
-	)
-
-	if opts.Clock != nil {
-		st, err = newClockedStorage(ctx, fo, opts.Clock, create)
-	} else {
-		st, err = filesystem.New(ctx, &fo, create)
-	}
-
+	st, err := vaultfs.New(ctx, fo, opts.Clock, create)
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
