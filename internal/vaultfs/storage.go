@@ -110,8 +110,11 @@ func (s *storage) GetBlob(ctx context.Context, id blob.ID, offset, length int64,
 		return err //nolint:wrapcheck // a storage layer
 	}
 
-	if length > 0 {
+	switch {
+	case length > 0:
 		s.dropCache(ctx, id, offset, length)
+	case length < 0: // the whole blob (a verification of the pack)
+		s.dropCache(ctx, id, 0, 0)
 	}
 
 	return nil

@@ -140,6 +140,16 @@ func TestDataPacksLeaveThePageCache(t *testing.T) {
 		if tt.cached && got < pages/4 || !tt.cached && got > pages/32 {
 			t.Fatalf("%s: %d of the %d pages read cached after the read", tt.id, got, pages/2)
 		}
+
+		// So does the whole blob, read whole.
+		out.Reset()
+		if err := st.GetBlob(ctx, tt.id, 0, -1, &out); err != nil || !bytes.Equal(out.Bytes(), data) {
+			t.Fatalf("%s: read back %d bytes whole, %v", tt.id, out.Len(), err)
+		}
+		got = cachedPages(t, path, 0, 0)
+		if tt.cached && got < pages/2 || !tt.cached && got > pages/16 {
+			t.Fatalf("%s: %d of %d pages cached after a whole read", tt.id, got, pages)
+		}
 	}
 }
 
